@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# install-tools.sh installs the Go-built tools parity's tests need into the
+# git-ignored ./.tools/bin, so a checkout needs nothing on PATH but Go.
+#
+# Tools (pinned; bump deliberately):
+#   versitygw  S3-compatible server used by the storage integration tests.
+#              It enforces SigV4, so the tests prove signing works.
+#
+# A tool whose binary is already present is skipped: building versitygw takes
+# ~90 s, which CI should pay once per cache, not once per run.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="$root/.tools/bin"
+mkdir -p "$bin"
+
+# install NAME MODULE@VERSION
+install() {
+	local name="$1" mod="$2"
+	local stamp="$bin/.$name.version"
+	if [[ -x "$bin/$name" && -f "$stamp" && "$(cat "$stamp")" == "$mod" ]]; then
+		echo "install-tools: $name already installed ($mod)"
+		return
+	fi
+	echo "install-tools: building $mod (this can take a few minutes)"
+	GOBIN="$bin" go install "$mod"
+	echo "$mod" >"$stamp"
+}
+
+install versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0
