@@ -1,0 +1,200 @@
+package datasets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parity-eval/parity/storage"
+)
+
+// Dataset is a Parquet dataset: a folder (or S3 prefix) of Parquet files,
+// Hive-partitioned (dt=2026-11-21/hour=06/part-0.parquet) or flat.
+type Dataset struct {
+	Store  storage.Store
+	Prefix string // folder inside the store ("" = its root)
+	Name   string // "logs", "labels": used in errors
+}
+
+// dir is the prefix as a folder key: "" or "logs/".
+func (d *Dataset) dir() string {
+	p := strings.Trim(d.Prefix, "/")
+	if p == "" {
+		return ""
+	}
+	return p + "/"
+}
+
+// Files lists the dataset's Parquet files, sorted by key, whose Hive
+// partitions can overlap [from, to); zero times mean no bound.
+//
+// Partition folders dt=/date= (2006-01-02, UTC) and hour= (0-23, inside a
+// dt folder) are pruned without being listed: the walk goes folder by
+// folder with Store.ListDirs and only lists the objects of partitions it
+// keeps. Other partition keys (model=, region=) are walked, never pruned;
+// unparsable values are kept. When pruning, only leaf folders are listed,
+// so a file sitting beside partition folders is not seen (Hive and Spark
+// writers put data only in leaf partitions); with zero from and to the
+// whole prefix is listed.
+//
+// Names starting with "." or "_" (_SUCCESS, .crc, _temporary/) are
+// skipped, files and folders alike. Every other file must be Parquet: one
+// without the PAR1 magic at both ends is an error naming it.
+func (d *Dataset) Files(ctx context.Context, from, to time.Time) ([]storage.Object, error) {
+	if d.Store == nil {
+		return nil, d.wrap(errors.New("no store"))
+	}
+	var objs []storage.Object
+	var err error
+	if from.IsZero() && to.IsZero() {
+		objs, err = d.Store.List(ctx, d.dir())
+	} else {
+		err = d.walk(ctx, d.dir(), time.Time{}, from, to, &objs)
+	}
+	if err != nil {
+		return nil, d.wrap(fmt.Errorf("listing %s: %w", location(d.Store, d.dir()), err))
+	}
+	out := objs[:0]
+	for _, o := range objs {
+		if !hidden(strings.TrimPrefix(o.Key, d.dir())) && !strings.HasSuffix(o.Key, "/") {
+			out = append(out, o)
+		}
+	}
+	storage.SortObjects(out)
+	if err := d.checkMagic(ctx, out); err != nil {
+		return nil, d.wrap(err)
+	}
+	return out, nil
+}
+
+// hidden reports whether any element of a relative key starts with "." or
+// "_", the Hadoop convention for files readers skip.
+func hidden(rel string) bool {
+	for _, part := range strings.Split(rel, "/") {
+		if strings.HasPrefix(part, ".") || strings.HasPrefix(part, "_") {
+			return true
+		}
+	}
+	return false
+}
+
+// walk collects the objects under dir, pruning partition folders that
+// cannot overlap [from, to). day is the dt= partition of an ancestor, so
+// an hour= folder below it has a known hour.
+func (d *Dataset) walk(ctx context.Context, dir string, day time.Time, from, to time.Time, out *[]storage.Object) error {
+	subs, err := d.Store.ListDirs(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if len(subs) == 0 {
+		objs, err := d.Store.List(ctx, dir)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, objs...)
+		return nil
+	}
+	for _, sub := range subs {
+		name := path.Base(strings.TrimSuffix(sub, "/"))
+		if hidden(name) {
+			continue
+		}
+		childDay := day
+		if lo, hi, ok := partitionRange(name, day); ok {
+			if (!to.IsZero() && !lo.Before(to)) || (!from.IsZero() && !hi.After(from)) {
+				continue
+			}
+			if hi.Sub(lo) == 24*time.Hour {
+				childDay = lo
+			}
+		}
+		if err := d.walk(ctx, sub, childDay, from, to, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// partitionRange is the time range [lo, hi) a partition folder name
+// covers, when it is a dt/date or (below a dt) an hour partition.
+func partitionRange(name string, day time.Time) (lo, hi time.Time, ok bool) {
+	k, v, found := strings.Cut(name, "=")
+	if !found {
+		return lo, hi, false
+	}
+	switch strings.ToLower(k) {
+	case "dt", "date":
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return lo, hi, false
+		}
+		return t, t.Add(24 * time.Hour), true
+	case "hour":
+		h, err := strconv.Atoi(v)
+		if err != nil || h < 0 || h > 23 || day.IsZero() {
+			return lo, hi, false
+		}
+		lo = day.Add(time.Duration(h) * time.Hour)
+		return lo, lo.Add(time.Hour), true
+	}
+	return lo, hi, false
+}
+
+// checkMagic verifies that every object starts and ends with PAR1, with a
+// few objects in flight at a time (each check is two small ranged reads).
+func (d *Dataset) checkMagic(ctx context.Context, objs []storage.Object) error {
+	errs := make([]error, len(objs))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := range objs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = d.magic(ctx, objs[i].Key)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Dataset) magic(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r, err := d.Store.Open(ctx, key)
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	defer r.Close()
+	var head, tail [4]byte
+	size := r.Size()
+	if size >= 4 {
+		if _, err := r.ReadAt(head[:], 0); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if string(head[:]) != "PAR1" {
+		return fmt.Errorf("%s: not a Parquet file (no PAR1 magic)", key)
+	}
+	if size >= 12 {
+		if _, err := r.ReadAt(tail[:], size-4); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if string(tail[:]) != "PAR1" {
+		return fmt.Errorf("%s: truncated Parquet file (PAR1 magic at the start but not at the end; was it still being written?)", key)
+	}
+	return nil
+}

@@ -1,0 +1,532 @@
+package datasets
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/parity-eval/parity/storage"
+)
+
+// ScanSpec says what to read from a dataset.
+type ScanSpec struct {
+	// Columns is the projection; Batch.Cols follows its order. Dotted
+	// names ("meta.model_version") address leaves of struct columns.
+	Columns []ColumnSpec
+	// TimeColumn, with From and/or To set, skips row groups whose column
+	// statistics show no value in [From, To). Rows are not filtered: a
+	// row group that overlaps the window is read whole.
+	TimeColumn string
+	From, To   time.Time
+	// Workers is the number of row groups decoded in parallel; 0 means
+	// GOMAXPROCS.
+	Workers int
+	// ShardIndex/ShardCount select a deterministic 1/N of the work: the
+	// (file, row group) units left after statistics pruning, numbered in
+	// file-key order, go to shard unit%ShardCount. ShardCount 0 or 1
+	// means everything.
+	ShardIndex, ShardCount int
+	// ReadBufferSize is the size of parquet-go's read buffer per column
+	// chunk, which sets how many bytes each ranged read fetches from a
+	// remote store; default 4 MiB (one GET per column chunk on S3).
+	ReadBufferSize int
+}
+
+const defaultReadBufferSize = 4 << 20
+
+// tailSize is how much of a file's end one read fetches when opening it:
+// the footer of a typical log file (a few hundred columns × row groups)
+// fits, so opening costs one ranged GET instead of three.
+const tailSize = 64 << 10
+
+// colPlan is how one projected column is read from one file.
+type colPlan struct {
+	leaf *leaf // nil: an Optional column absent from this file
+	conv conv
+}
+
+// pfile is one opened Parquet file.
+type pfile struct {
+	obj    storage.Object
+	r      storage.Reader
+	count  *countingReader
+	f      *parquet.File
+	leaves []leaf
+	cols   []colPlan
+
+	refs     atomic.Int64 // units still to decode; the last one closes r
+	rowsRead atomic.Int64
+	closed   atomic.Bool
+}
+
+func (p *pfile) close() {
+	if p.closed.CompareAndSwap(false, true) {
+		_ = p.r.Close()
+	}
+}
+
+// release is called when one unit of p is done.
+func (p *pfile) release() {
+	if p.refs.Add(-1) == 0 {
+		p.close()
+	}
+}
+
+// countingReader counts the bytes fetched from storage for the manifest.
+type countingReader struct {
+	r io.ReaderAt
+	n atomic.Int64
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// tailReader serves reads that fall inside the file's last bytes from one
+// buffer fetched up front. parquet-go's OptimisticRead does the same but
+// fetches ReadBufferSize bytes (4 MiB here), too much for a footer; this
+// is the small hand-written equivalent. The buffer is immutable once
+// built, so concurrent ReadAt from several workers is safe.
+type tailReader struct {
+	r    io.ReaderAt
+	off  int64
+	tail []byte
+}
+
+func (t *tailReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= t.off && off+int64(len(p)) <= t.off+int64(len(t.tail)) {
+		return copy(p, t.tail[off-t.off:]), nil
+	}
+	return t.r.ReadAt(p, off)
+}
+
+// openParquet opens key's footer through the store. Errors name the key.
+func (d *Dataset) openParquet(ctx context.Context, obj storage.Object, spec *ScanSpec) (pf *pfile, err error) {
+	key := obj.Key
+	r, err := d.Store.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = r.Close()
+		}
+	}()
+	size := r.Size()
+	cr := &countingReader{r: r}
+	if size < 12 {
+		return nil, fmt.Errorf("%s: not a Parquet file (%d bytes, too small for PAR1 header and footer)", key, size)
+	}
+	n := min(size, tailSize)
+	tail := make([]byte, n)
+	if _, err := cr.ReadAt(tail, size-n); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: reading footer: %w", key, err)
+	}
+	if string(tail[n-4:]) != "PAR1" {
+		return nil, fmt.Errorf("%s: not a Parquet file or truncated (no PAR1 magic at the end; was it still being written?)", key)
+	}
+	if fl := int64(binary.LittleEndian.Uint32(tail[n-8:])); fl+12 > size {
+		return nil, fmt.Errorf("%s: corrupt Parquet footer (footer length %d exceeds file size %d)", key, fl, size)
+	}
+	bufSize := spec.ReadBufferSize
+	if bufSize <= 0 {
+		bufSize = defaultReadBufferSize
+	}
+	var f *parquet.File
+	func() {
+		// parquet-go panics on some malformed footers (e.g. a DECIMAL
+		// without a length); a bad file must be an error naming it.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("corrupt Parquet footer (decoder panicked: %v)", p)
+			}
+		}()
+		f, err = parquet.OpenFile(&tailReader{r: cr, off: size - n, tail: tail}, size,
+			parquet.ReadBufferSize(bufSize),
+			parquet.SkipPageIndex(true),    // pruning uses row-group statistics only
+			parquet.SkipBloomFilters(true), // never used; saves a read per column
+			parquet.SkipMagicBytes(true),   // the footer magic was checked above; saves a GET
+		)
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	leaves, err := leavesOf(f.Metadata())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	if obj.Size == 0 {
+		obj = r.Object()
+	}
+	return &pfile{obj: obj, r: r, count: cr, f: f, leaves: leaves}, nil
+}
+
+// resolve maps the projection onto the file's leaves.
+func (p *pfile) resolve(spec *ScanSpec) error {
+	p.cols = make([]colPlan, len(spec.Columns))
+	for i, cs := range spec.Columns {
+		l := findLeaf(p.leaves, cs.Name)
+		if l == nil {
+			if cs.Optional {
+				continue
+			}
+			return fmt.Errorf("%s: column %q: not found (want %s); file has columns: %s", p.obj.Key, cs.Name, cs.Kind, leafNames(p.leaves))
+		}
+		cv, err := plan(l, cs.Kind)
+		if err != nil {
+			return fmt.Errorf("%s: column %q: %w", p.obj.Key, cs.Name, err)
+		}
+		p.cols[i] = colPlan{leaf: l, conv: cv}
+	}
+	if spec.TimeColumn != "" {
+		l := findLeaf(p.leaves, spec.TimeColumn)
+		if l == nil {
+			if !timeColumnOptional(spec) {
+				return fmt.Errorf("%s: time column %q: not found (want timestamp); file has columns: %s", p.obj.Key, spec.TimeColumn, leafNames(p.leaves))
+			}
+		} else if _, err := plan(l, KindTimestamp); err != nil {
+			return fmt.Errorf("%s: time column %q: %w", p.obj.Key, spec.TimeColumn, err)
+		}
+	}
+	return nil
+}
+
+func timeColumnOptional(spec *ScanSpec) bool {
+	for _, c := range spec.Columns {
+		if c.Name == spec.TimeColumn {
+			return c.Optional
+		}
+	}
+	return false
+}
+
+// keepRowGroup reports whether row group rg can hold a TimeColumn value in
+// [From, To), from the column chunk's min/max statistics. Without usable
+// statistics the row group is kept.
+func (p *pfile) keepRowGroup(rg int, spec *ScanSpec) bool {
+	if spec.TimeColumn == "" || (spec.From.IsZero() && spec.To.IsZero()) {
+		return true
+	}
+	l := findLeaf(p.leaves, spec.TimeColumn)
+	if l == nil {
+		return true
+	}
+	cv, err := plan(l, KindTimestamp)
+	if err != nil || cv.int96 { // INT96 has no defined sort order, so its statistics are not trusted
+		return true
+	}
+	st := &p.f.Metadata().RowGroups[rg].Columns[l.index].MetaData.Statistics
+	lo, ok1 := statNanos(st.MinValue, &cv)
+	hi, ok2 := statNanos(st.MaxValue, &cv)
+	if !ok1 || !ok2 {
+		return true
+	}
+	if !spec.To.IsZero() && lo >= spec.To.UnixNano() {
+		return false
+	}
+	if !spec.From.IsZero() && hi < spec.From.UnixNano() {
+		return false
+	}
+	return true
+}
+
+func statNanos(b []byte, cv *conv) (int64, bool) {
+	switch {
+	case cv.phys == format.Int64 && len(b) == 8:
+		return cv.toNanos(int64(binary.LittleEndian.Uint64(b))), true
+	case cv.phys == format.Int32 && cv.date && len(b) == 4:
+		return dateNanos(int32(binary.LittleEndian.Uint32(b))), true
+	}
+	return 0, false
+}
+
+// forEachFooter opens every file's footer, up to par at a time, and calls
+// fn for each in file order; fn owns the file it is given. It stops at the
+// first error. Files are opened with ctx itself (not a derived context)
+// because a remote reader may keep using it after fn returns.
+func (d *Dataset) forEachFooter(ctx context.Context, files []storage.Object, spec *ScanSpec, par int, fn func(i int, p *pfile) error) error {
+	type result struct {
+		p        *pfile
+		err      error
+		launched bool
+	}
+	res := make([]chan result, len(files))
+	for i := range res {
+		res[i] = make(chan result, 1)
+	}
+	stop := make(chan struct{})
+	var stopOnce sync.Once
+	halt := func() { stopOnce.Do(func() { close(stop) }) }
+	defer halt()
+	sem := make(chan struct{}, par)
+	go func() {
+		for i := range files {
+			select {
+			case sem <- struct{}{}:
+			case <-stop:
+				for j := i; j < len(files); j++ {
+					res[j] <- result{err: errStopped}
+				}
+				return
+			}
+			go func() {
+				p, err := d.openParquet(ctx, files[i], spec)
+				res[i] <- result{p, err, true}
+			}()
+		}
+	}()
+	var first error
+	for i := range files {
+		r := <-res[i]
+		if first == nil && r.err == nil {
+			r.err = fn(i, r.p)
+			r.p = nil // fn owns it now
+		}
+		if r.p != nil {
+			r.p.close()
+		}
+		if first == nil && r.err != nil {
+			first = r.err
+			halt()
+		}
+		if r.launched {
+			<-sem
+		}
+	}
+	return first
+}
+
+var errStopped = errors.New("stopped")
+
+// Check opens every file's footer (only) and verifies each required column
+// exists with a type that converts to its ColumnSpec.Kind, and that
+// TimeColumn (when set) is a timestamp. Errors name the file, the column,
+// what was expected and what the file has. It reads no rows, so a bad
+// configuration fails before anything is written.
+func (d *Dataset) Check(ctx context.Context, files []storage.Object, spec ScanSpec) error {
+	par := max(16, workers(&spec)) // footer reads are latency-bound on S3
+	var bad []error
+	err := d.forEachFooter(ctx, files, &spec, par, func(i int, p *pfile) error {
+		defer p.close()
+		if err := p.resolve(&spec); err != nil {
+			bad = append(bad, err)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return d.wrap(err)
+	}
+	switch len(bad) {
+	case 0:
+		return nil
+	case 1:
+		return d.wrap(bad[0])
+	}
+	return d.wrap(fmt.Errorf("%w (and %d more files with errors)", bad[0], len(bad)-1))
+}
+
+func (d *Dataset) wrap(err error) error {
+	if d.Name == "" {
+		return err
+	}
+	return fmt.Errorf("dataset %s: %w", d.Name, err)
+}
+
+func workers(spec *ScanSpec) int {
+	if spec.Workers > 0 {
+		return spec.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// unit is one row group of one file, the unit of parallel work.
+type unit struct {
+	p      *pfile
+	fi     int // index into files / Manifest.Files
+	rg     int
+	offset int64
+}
+
+// Scan decodes the projected columns of every row group of files that
+// survives statistics pruning (and belongs to this shard) and calls fn
+// once per row group. fn runs on up to Workers goroutines; worker is in
+// [0, Workers) and one worker's batches come one after another, so callers
+// can keep per-worker state without locks. A Batch is not reused after fn
+// returns. The first error (from decoding or from fn) stops the scan and is
+// returned naming the file, row group and column.
+//
+// Scan returns the manifest: one FileInfo per file, in the order of files.
+// RowGroupsRead and RowsRead count what this scan (this shard) decoded.
+//
+// Memory is bounded by Workers decoded row groups (projected columns only)
+// plus a few open footers, whatever the dataset size.
+func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpec, fn func(worker int, b *Batch) error) (Manifest, error) {
+	man := Manifest{Files: make([]FileInfo, len(files))}
+	for i, o := range files {
+		man.Files[i] = FileInfo{Location: location(d.Store, o.Key), Key: o.Key, Size: o.Size, ETag: o.ETag, ModTime: o.ModTime}
+	}
+	if spec.ShardCount < 0 || (spec.ShardCount > 1 && (spec.ShardIndex < 0 || spec.ShardIndex >= spec.ShardCount)) {
+		return man, d.wrap(fmt.Errorf("shard %d of %d: want 0 <= ShardIndex < ShardCount", spec.ShardIndex, spec.ShardCount))
+	}
+	for _, c := range spec.Columns {
+		if c.Kind < KindString || c.Kind > KindTimestamp {
+			return man, d.wrap(fmt.Errorf("column %q: invalid kind %v", c.Name, c.Kind))
+		}
+	}
+	nw := workers(&spec)
+	shards := max(spec.ShardCount, 1)
+
+	// Units are numbered in key order whatever order files came in, so
+	// every shard agrees on the numbering.
+	order := make([]int, len(files))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(files[a].Key, files[b].Key) })
+	sorted := make([]storage.Object, len(files))
+	for i, j := range order {
+		sorted[i] = files[j]
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	units := make(chan unit, nw)
+	opened := make([]*pfile, len(files))
+
+	// Producer: opens footers ahead (bounded), prunes, shards, hands out units.
+	var prodErr error
+	go func() {
+		defer close(units)
+		next := 0
+		prodErr = d.forEachFooter(ctx, sorted, &spec, max(2, nw), func(si int, p *pfile) error {
+			fi := order[si]
+			opened[fi] = p
+			if err := p.resolve(&spec); err != nil {
+				p.close()
+				return err
+			}
+			m := &man.Files[fi]
+			m.Size, m.ETag, m.ModTime = p.obj.Size, p.obj.ETag, p.obj.ModTime
+			rgs := p.f.RowGroups()
+			m.RowGroups = len(rgs)
+			m.Rows = p.f.NumRows()
+			var mine []unit
+			var off int64
+			for rg, g := range rgs {
+				rows := g.NumRows()
+				if rows > 0 && p.keepRowGroup(rg, &spec) {
+					if next%shards == spec.ShardIndex%shards {
+						mine = append(mine, unit{p: p, fi: fi, rg: rg, offset: off})
+					}
+					next++
+				}
+				off += rows
+			}
+			m.RowGroupsRead = len(mine)
+			if len(mine) == 0 {
+				p.close()
+				return nil
+			}
+			p.refs.Store(int64(len(mine)))
+			for i, u := range mine {
+				select {
+				case units <- u:
+				case <-ctx.Done():
+					for range mine[i:] {
+						p.release()
+					}
+					return context.Cause(ctx)
+				}
+			}
+			return nil
+		})
+		if prodErr != nil {
+			cancel(prodErr)
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for w := range nw {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range units {
+				if ctx.Err() == nil {
+					if err := d.runUnit(w, u, &spec, fn); err != nil {
+						cancel(err)
+					}
+				}
+				u.p.release()
+			}
+		}()
+	}
+	wg.Wait()
+
+	for fi, p := range opened {
+		if p != nil {
+			man.Files[fi].RowsRead = p.rowsRead.Load()
+			man.Files[fi].BytesRead = p.count.n.Load()
+		}
+	}
+	if err := context.Cause(ctx); err != nil {
+		if errors.Is(err, context.Canceled) && prodErr != nil {
+			err = prodErr
+		}
+		return man, d.wrap(err)
+	}
+	return man, nil
+}
+
+// runUnit decodes one row group and hands it to fn.
+func (d *Dataset) runUnit(w int, u unit, spec *ScanSpec, fn func(int, *Batch) error) (err error) {
+	p := u.p
+	g := p.f.RowGroups()[u.rg]
+	rows := int(g.NumRows())
+	b := &Batch{File: p.obj.Key, RowGroup: u.rg, Offset: u.offset, Rows: rows, Cols: make([]*Column, len(spec.Columns))}
+	chunks := g.ColumnChunks()
+	for i, cp := range p.cols {
+		if cp.leaf == nil {
+			continue
+		}
+		name := spec.Columns[i].Name
+		col, err := decodeSafely(chunks[cp.leaf.index], cp.leaf, cp.conv, name, rows)
+		if err != nil {
+			return fmt.Errorf("%s: row group %d: column %q: %w", p.obj.Key, u.rg, name, err)
+		}
+		b.Cols[i] = col
+	}
+	p.rowsRead.Add(int64(rows))
+	if err := fn(w, b); err != nil {
+		return fmt.Errorf("%s: row group %d: %w", p.obj.Key, u.rg, err)
+	}
+	return nil
+}
+
+// decodeSafely is decodeChunk with parquet-go's panics on malformed pages
+// (it trusts lengths in page headers in places) turned into errors.
+func decodeSafely(cc parquet.ColumnChunk, l *leaf, cv conv, name string, rows int) (col *Column, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			col, err = nil, fmt.Errorf("%w (decoder panicked: %v)", errCorrupt, p)
+		}
+	}()
+	return decodeChunk(cc, l, cv, name, rows)
+}
+
+// location is the full URI of key in store, for the manifest.
+func location(s storage.Store, key string) string {
+	return strings.TrimSuffix(s.URI(), "/") + "/" + key
+}
