@@ -1,0 +1,262 @@
+package stats
+
+import (
+	"math"
+	"sort"
+	"strconv"
+)
+
+// Weighted is a sample given as values X with integer repeat counts W, as
+// produced by the engine's log-bucket histograms (value = bucket
+// representative, count = observations). W == nil means every count is 1.
+// Equal values are ties. Every function here treats a Weighted sample
+// exactly as the expanded sample with X[i] repeated W[i] times.
+type Weighted struct {
+	X []float64
+	W []float64
+}
+
+// Unweighted wraps raw observations.
+func Unweighted(x []float64) Weighted { return Weighted{X: x} }
+
+// wsample is a cleaned sample: distinct finite values in ascending order
+// with positive integer counts.
+type wsample struct {
+	x []float64
+	w []int64
+	n int64
+}
+
+// prepare sorts, merges equal values and drops what cannot be used,
+// reporting each problem as a warning rather than failing.
+func (s Weighted) prepare() (wsample, []string) {
+	var warns []string
+	if s.W != nil && len(s.W) != len(s.X) {
+		warns = append(warns, "len(W) != len(X): weights ignored")
+		s.W = nil
+	}
+	type pt struct {
+		x float64
+		w int64
+	}
+	pts := make([]pt, 0, len(s.X))
+	var dropped, rounded int
+	for i, x := range s.X {
+		w := 1.0
+		if s.W != nil {
+			w = s.W[i]
+		}
+		if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(w) || w < 0 {
+			dropped++
+			continue
+		}
+		if w != math.Trunc(w) {
+			rounded++
+			w = math.Round(w)
+		}
+		if w == 0 {
+			continue
+		}
+		pts = append(pts, pt{x, int64(w)})
+	}
+	if dropped > 0 {
+		warns = append(warns, strconv.Itoa(dropped)+" entries dropped (non-finite value or invalid weight)")
+	}
+	if rounded > 0 {
+		warns = append(warns, strconv.Itoa(rounded)+" non-integer weights rounded to counts")
+	}
+	sort.Slice(pts, func(i, j int) bool { return pts[i].x < pts[j].x })
+	var out wsample
+	for _, p := range pts {
+		if k := len(out.x); k > 0 && out.x[k-1] == p.x {
+			out.w[k-1] += p.w
+		} else {
+			out.x = append(out.x, p.x)
+			out.w = append(out.w, p.w)
+		}
+		out.n += p.w
+	}
+	return out, warns
+}
+
+// at returns the value of 0-based rank r in the expanded sample.
+func (s wsample) at(r int64) float64 {
+	var cum int64
+	for i, w := range s.w {
+		cum += w
+		if r < cum {
+			return s.x[i]
+		}
+	}
+	return s.x[len(s.x)-1]
+}
+
+// hasTies reports whether any value occurs more than once.
+func (s wsample) hasTies() bool {
+	for _, w := range s.w {
+		if w > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// pairSpace is the multiset of pairwise values f(x_i, y_j) of two weighted
+// samples — Walsh averages (x_i + x_j)/2 over i <= j for one sample, or
+// differences y_j − x_i for two — without materializing it. For fixed i,
+// f is non-decreasing in j (floating-point rounding is monotone), so the
+// weighted count of values <= t is one binary search per row.
+type pairSpace struct {
+	x, y   []float64
+	wx, wy []int64
+	cumY   []int64 // cumY[j] = Σ_{l<j} wy[l]
+	walsh  bool
+	total  int64
+}
+
+func newWalsh(s wsample) *pairSpace {
+	p := &pairSpace{x: s.x, y: s.x, wx: s.w, wy: s.w, walsh: true}
+	p.init()
+	// n(n+1)/2 Walsh averages for n expanded observations.
+	p.total = s.n * (s.n + 1) / 2
+	return p
+}
+
+func newDiffs(a, b wsample) *pairSpace {
+	p := &pairSpace{x: a.x, y: b.x, wx: a.w, wy: b.w}
+	p.init()
+	p.total = a.n * b.n
+	return p
+}
+
+func (p *pairSpace) init() {
+	p.cumY = make([]int64, len(p.y)+1)
+	for j, w := range p.wy {
+		p.cumY[j+1] = p.cumY[j] + w
+	}
+}
+
+func (p *pairSpace) f(i, j int) float64 {
+	if p.walsh {
+		return (p.x[i] + p.y[j]) / 2
+	}
+	return p.y[j] - p.x[i]
+}
+
+func (p *pairSpace) jmin(i int) int {
+	if p.walsh {
+		return i
+	}
+	return 0
+}
+
+// end returns the first j >= jmin(i) with f(i, j) > t.
+func (p *pairSpace) end(i int, t float64) int {
+	j0 := p.jmin(i)
+	return j0 + sort.Search(len(p.y)-j0, func(k int) bool { return p.f(i, j0+k) > t })
+}
+
+// rowWeight is the expanded count of pairs (i, j) for j in [jmin(i), e).
+func (p *pairSpace) rowWeight(i, e int) int64 {
+	if !p.walsh {
+		return p.wx[i] * p.cumY[e]
+	}
+	if e <= i {
+		return 0
+	}
+	w := p.wx[i]
+	// Within one distinct value, w copies give w(w+1)/2 Walsh pairs (i <= j).
+	return w*(w+1)/2 + w*(p.cumY[e]-p.cumY[i+1])
+}
+
+// count returns the expanded and distinct numbers of pair values <= t.
+func (p *pairSpace) count(t float64) (weighted int64, distinct int64) {
+	for i := range p.x {
+		e := p.end(i, t)
+		weighted += p.rowWeight(i, e)
+		distinct += int64(e - p.jmin(i))
+	}
+	return weighted, distinct
+}
+
+func (p *pairSpace) bounds() (lo, hi float64) {
+	if p.walsh {
+		return p.f(0, 0), p.f(len(p.x)-1, len(p.x)-1)
+	}
+	return p.f(len(p.x)-1, 0), p.f(0, len(p.y)-1)
+}
+
+// kth returns the k-th smallest (1-based) pair value.
+//
+// Method: bisection on the value axis with the counting function above,
+// then exact selection among the few pairs left in the bracket — a simple
+// variant of Monahan's algorithm for the Hodges–Lehmann estimator
+// (Monahan 1984, ACM TOMS 10:265, Algorithm 616) that needs O(m log m)
+// per step and O(m) memory for m distinct values, however large the
+// counts. When the bracket cannot be split in float64 every value left in
+// it equals its upper end.
+func (p *pairSpace) kth(k int64) float64 {
+	minV, maxV := p.bounds()
+	lo, hi := math.Nextafter(minV, math.Inf(-1)), maxV
+	loW, loD := int64(0), int64(0)
+	_, hiD := p.count(hi)
+	limit := int64(4*len(p.x) + 4096)
+	for {
+		if hiD-loD <= limit {
+			return p.selectIn(lo, hi, k-loW)
+		}
+		mid := lo/2 + hi/2
+		if mid <= lo || mid >= hi {
+			return hi
+		}
+		w, d := p.count(mid)
+		if w >= k {
+			hi, hiD = mid, d
+		} else {
+			lo, loW, loD = mid, w, d
+		}
+	}
+}
+
+// selectIn enumerates the pairs with lo < f <= hi and returns the value at
+// which their cumulative expanded count reaches k.
+func (p *pairSpace) selectIn(lo, hi float64, k int64) float64 {
+	type vw struct {
+		v float64
+		w int64
+	}
+	var items []vw
+	for i := range p.x {
+		a, b := p.end(i, lo), p.end(i, hi)
+		for j := a; j < b; j++ {
+			var w int64
+			switch {
+			case !p.walsh:
+				w = p.wx[i] * p.wy[j]
+			case j == i:
+				w = p.wx[i] * (p.wx[i] + 1) / 2
+			default:
+				w = p.wx[i] * p.wy[j]
+			}
+			items = append(items, vw{p.f(i, j), w})
+		}
+	}
+	sort.Slice(items, func(a, b int) bool { return items[a].v < items[b].v })
+	var cum int64
+	for _, it := range items {
+		cum += it.w
+		if cum >= k {
+			return it.v
+		}
+	}
+	return hi
+}
+
+// median of the pair values: the middle one, or the mean of the two middle
+// ones when the count is even (numpy.median convention).
+func (p *pairSpace) median() float64 {
+	if p.total%2 == 1 {
+		return p.kth((p.total + 1) / 2)
+	}
+	return (p.kth(p.total/2) + p.kth(p.total/2+1)) / 2
+}
