@@ -69,16 +69,16 @@ type golden struct {
 		Level, Lo, Hi jf
 	} `json:"clopper_pearson"`
 	RateBelow []struct {
-		K, N                                      int64
+		K, N                                    int64
 		Bound, Alpha, Power, Planned, P, Lo, Hi jf
-		NNeededTotal                              int64 `json:"nneeded_total"`
+		NNeededTotal                            int64 `json:"nneeded_total"`
 	} `json:"rate_below"`
 	RateAbove []struct {
-		K, N                     int64
+		K, N                    int64
 		Bound, Alpha, P, Lo, Hi jf
 	} `json:"rate_above"`
 	QuantileBelow []struct {
-		Exceed, N            int64
+		Exceed, N           int64
 		Q, Alpha, P, Lo, Hi jf
 	} `json:"quantile_below"`
 	McNemar []struct {
@@ -94,9 +94,9 @@ type golden struct {
 		Level, Lo, Hi jf
 	} `json:"tango"`
 	NonInf []struct {
-		Table                             [4]int64
+		Table                              [4]int64
 		Margin, Alpha, Power, Z, P, Lo, Hi jf
-		NNeededTotal                      int64 `json:"nneeded_total"`
+		NNeededTotal                       int64 `json:"nneeded_total"`
 	} `json:"noninf"`
 	NonInfN []struct {
 		Margin, Psi, Alpha, Power jf
@@ -115,7 +115,7 @@ type golden struct {
 		Q, Value jf
 	} `json:"quantile"`
 	QuantileCI []struct {
-		Name              string
+		Name             string
 		Q, Level, Lo, Hi jf
 	} `json:"quantile_ci"`
 	MannWhitney []struct {
