@@ -1,0 +1,803 @@
+// Package config loads and validates parity's YAML configuration. Every
+// check runs before any data is read, and every error names the file, the
+// line and the key, so an operator can fix a bad deploy from the log line
+// alone.
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parity-eval/parity/scorers/jsonpath"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Version of the config format; 1.
+	Version int `yaml:"version"`
+	// Source locations (local path or s3://bucket/prefix).
+	Source Source `yaml:"source"`
+	// Output location (local path or s3://bucket/prefix).
+	Output string `yaml:"output"`
+	// S3 settings for every s3:// location.
+	S3 S3 `yaml:"s3"`
+	// Window is the evaluation window length, e.g. 24h or 6h. Windows are
+	// aligned to multiples of the length since the Unix epoch (UTC), so a
+	// 24h window runs from midnight UTC to midnight UTC.
+	Window Duration `yaml:"window"`
+	// Columns remaps the data contract's default column names.
+	Columns Columns `yaml:"columns"`
+	// Stats sets the statistical defaults for every feature.
+	Stats Stats `yaml:"stats"`
+	// Baseline is the reference period for drift tests.
+	Baseline Baseline `yaml:"baseline"`
+	// Features to evaluate.
+	Features []Feature `yaml:"features"`
+	// Jobs for `parity run --job` and `parity schedule`.
+	Jobs []Job `yaml:"jobs"`
+	// Reconcile jobs' dataset settings, by name.
+	Reconcile []Reconcile `yaml:"reconcile"`
+
+	// Path is the file the config was loaded from.
+	Path string `yaml:"-"`
+	// Hash is the SHA-256 of the file's bytes, recorded in every output.
+	Hash string `yaml:"-"`
+	// Raw holds the file's bytes, copied into reports for reproduction.
+	Raw []byte `yaml:"-"`
+}
+
+// Source names the input datasets.
+type Source struct {
+	Logs   string `yaml:"logs"`
+	Labels string `yaml:"labels"`
+	// LabelsKey is the join column in the labels dataset; default request_id.
+	LabelsKey string `yaml:"labels_key"`
+}
+
+// S3 holds settings for s3:// locations. Empty values fall back to the
+// standard AWS chain (AWS_REGION, AWS_ENDPOINT_URL_S3, profile, IRSA, IMDS).
+type S3 struct {
+	Endpoint  string `yaml:"endpoint"`
+	Region    string `yaml:"region"`
+	PathStyle bool   `yaml:"path_style"`
+}
+
+// Columns maps the data contract's logical names to the dataset's columns.
+type Columns struct {
+	RequestID       string `yaml:"request_id"`
+	TS              string `yaml:"ts"`
+	Feature         string `yaml:"feature"`
+	InputClass      string `yaml:"input_class"`
+	AIConfidence    string `yaml:"ai_confidence"`
+	AIModelVersion  string `yaml:"ai_model_version"`
+	InputHash       string `yaml:"input_hash"`
+	LegacyLatencyMS string `yaml:"legacy_latency_ms"`
+	AILatencyMS     string `yaml:"ai_latency_ms"`
+	LegacyError     string `yaml:"legacy_error"`
+	AIError         string `yaml:"ai_error"`
+	LegacyCost      string `yaml:"legacy_cost"`
+	AICost          string `yaml:"ai_cost"`
+	ServedBy        string `yaml:"served_by"`
+}
+
+// Stats are the statistical settings.
+type Stats struct {
+	// Alpha is the significance level of every test (default 0.05).
+	Alpha float64 `yaml:"alpha"`
+	// Power is the power at which a class is judged to have enough data
+	// (default 0.8).
+	Power float64 `yaml:"power"`
+	// Adjust is the multiple-comparison method across classes and
+	// criteria of a feature in a window: holm (default) or bh.
+	Adjust string `yaml:"adjust"`
+	// Graduation is the rule the graduation decision uses: consecutive
+	// (N consecutive passing windows, default) or anytime (additionally
+	// requires the anytime-valid confidence sequence over all windows in
+	// the streak to show non-inferiority).
+	Graduation string `yaml:"graduation"`
+}
+
+// Baseline selects the drift reference.
+type Baseline struct {
+	// Windows: the first N evaluated windows form the baseline (default 7).
+	Windows int `yaml:"windows"`
+	// From/To: a named period instead of the first windows.
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// Feature is one AI feature under evaluation.
+type Feature struct {
+	Name string `yaml:"name"`
+	// ClassColumn overrides columns.input_class for this feature.
+	ClassColumn string `yaml:"class_column"`
+	// ExpectedClasses, when set, are classes that must appear in every
+	// window; a missing one is insufficient_data.
+	ExpectedClasses []string    `yaml:"expected_classes"`
+	Fields          []Field     `yaml:"fields"`
+	Scorers         []ScorerDef `yaml:"scorers"`
+	Criteria        Criteria    `yaml:"criteria"`
+	Policy          Policy      `yaml:"policy"`
+	// DriftColumns are input columns tested for drift against the baseline.
+	DriftColumns []string `yaml:"drift_columns"`
+
+	line int
+}
+
+// Field is one decision field, produced by both systems.
+type Field struct {
+	Name string `yaml:"name"`
+	// Legacy and AI name one column per system, or
+	Legacy string `yaml:"legacy"`
+	AI     string `yaml:"ai"`
+	// LegacyJSON and AIJSON name a JSON string column per system and Path
+	// the JSON path of this field inside it ($.amount, $.items[0].sku).
+	LegacyJSON string `yaml:"legacy_json"`
+	AIJSON     string `yaml:"ai_json"`
+	Path       string `yaml:"path"`
+	// Label is the ground-truth column (in the logs or the labels
+	// dataset); default label_<name>. "-" disables labels for the field.
+	Label string `yaml:"label"`
+	// Comparator: exact (default), case_insensitive, numeric, set.
+	Comparator   string  `yaml:"comparator"`
+	AbsTolerance float64 `yaml:"abs_tolerance"`
+	RelTolerance float64 `yaml:"rel_tolerance"`
+	// Separator splits set-valued fields (default ",").
+	Separator string `yaml:"separator"`
+	// Critical fields take part in the agreement criterion.
+	Critical bool `yaml:"critical"`
+}
+
+// ScorerDef configures a declarative or external scorer.
+type ScorerDef struct {
+	Name string `yaml:"name"`
+	// Type: a registered scorer type (token_f1, edit_similarity, regex,
+	// json_equal, numeric_range, jaccard, normalized_equal, ...) or
+	// "external".
+	Type      string            `yaml:"type"`
+	Legacy    string            `yaml:"legacy"`
+	AI        string            `yaml:"ai"`
+	Label     string            `yaml:"label"`
+	Threshold float64           `yaml:"threshold"`
+	Params    map[string]string `yaml:"params"`
+	// Command runs an external scorer (argv).
+	Command []string `yaml:"command"`
+	Timeout Duration `yaml:"timeout"`
+	// MinPassRate is the pass-rate criterion on the scorer's per-row
+	// pass/fail (AI side); 0 = reported only.
+	MinPassRate float64 `yaml:"min_pass_rate"`
+}
+
+// Criteria are the per-class rules a window must meet to pass.
+type Criteria struct {
+	// MinAgreement on all critical fields together (default 0.95): the
+	// class fails when divergence exceeds 1-MinAgreement.
+	MinAgreement float64 `yaml:"min_agreement"`
+	// QualityMargin: AI accuracy must be no worse than legacy accuracy
+	// minus this margin (default 0.02), judged on labelled requests.
+	QualityMargin float64 `yaml:"quality_margin"`
+	// RequireLabels makes quality a criterion even when no labels arrived
+	// (then the class is insufficient_data). Default true when a label
+	// column exists for a critical field.
+	RequireLabels *bool `yaml:"require_labels"`
+	// MaxP95LatencyMS bounds the AI's P95 latency; 0 disables.
+	MaxP95LatencyMS float64 `yaml:"max_p95_latency_ms"`
+	// MaxErrorRate bounds the AI's error rate; 0 disables.
+	MaxErrorRate float64 `yaml:"max_error_rate"`
+	// CostBudgetPerWindow bounds the AI's total cost per window (warning);
+	// 0 disables. CostRollbackFactor: rollback trigger when cost exceeds
+	// budget × factor (0 disables).
+	CostBudgetPerWindow float64 `yaml:"cost_budget_per_window"`
+	CostRollbackFactor  float64 `yaml:"cost_rollback_factor"`
+	// CriticalAgreement: agreement below this is a critical alert and an
+	// immediate rollback trigger (default 0.80).
+	CriticalAgreement float64 `yaml:"critical_agreement"`
+}
+
+// Policy turns window history into verdicts.
+type Policy struct {
+	// GraduateAfter consecutive passing windows (default 14).
+	GraduateAfter int `yaml:"graduate_after"`
+	// RollbackAfter consecutive failing windows (default 2).
+	RollbackAfter int `yaml:"rollback_after"`
+	// Freshness: a verdict is valid until window end + freshness
+	// (default 24h).
+	Freshness Duration `yaml:"freshness"`
+	// Steps of AI traffic share in percent (default 0,1,5,25,50,100).
+	Steps []float64 `yaml:"steps"`
+	// ForceLegacy (kill switch) and Freeze override computed verdicts.
+	ForceLegacy bool   `yaml:"force_legacy"`
+	Freeze      bool   `yaml:"freeze"`
+	OverrideBy  string `yaml:"override_by"`
+	OverrideWhy string `yaml:"override_reason"`
+	OverrideAt  string `yaml:"override_at"`
+}
+
+// Job is a scheduled or one-shot unit of work.
+type Job struct {
+	Name string `yaml:"name"`
+	// Kind: evaluate (default), backfill, report, reconcile.
+	Kind string `yaml:"kind"`
+	// Schedule is a cron expression, optionally prefixed "TZ=Zone ".
+	Schedule string `yaml:"schedule"`
+	// Features limits the job to these features (default all).
+	Features []string `yaml:"features"`
+	// CatchUp is how many missed windows the daemon evaluates after
+	// downtime, oldest first (default 3).
+	CatchUp int `yaml:"catch_up"`
+	// Jitter delays each run by up to this much.
+	Jitter Duration `yaml:"jitter"`
+	// Reconcile names a reconcile section (kind reconcile).
+	Reconcile string `yaml:"reconcile"`
+	// Report writes an HTML report per run when true.
+	Report bool `yaml:"report"`
+}
+
+// Reconcile configures a dual-write reconciliation.
+type Reconcile struct {
+	Name           string   `yaml:"name"`
+	Legacy         string   `yaml:"legacy"`
+	New            string   `yaml:"new"`
+	Key            string   `yaml:"key"`
+	TypeColumn     string   `yaml:"type_column"`
+	CriticalFields []Field  `yaml:"critical_fields"`
+	Tolerance      float64  `yaml:"tolerance"`
+	MemoryLimitMB  int      `yaml:"memory_limit_mb"`
+	SampleKeys     int      `yaml:"sample_keys"`
+	RunPartition   string   `yaml:"run_partition"`
+	Types          []string `yaml:"types"`
+}
+
+// Duration is a time.Duration written as "6h", "30m" or "7d".
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML accepts Go durations plus a "d" (day) suffix.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return &lineError{line: n.Line, msg: err.Error()}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseDuration parses "90m", "6h", "1d", "7d".
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasSuffix(s, "d") {
+		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+		if err != nil {
+			return 0, fmt.Errorf("duration %q: want a whole number of days like 7d, or 6h, 30m", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want e.g. 6h, 24h, 30m or 7d", s)
+	}
+	return v, nil
+}
+
+type lineError struct {
+	line int
+	msg  string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
+
+// Error is a validation error pointing at a line and key of the file.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.File, e.Key, e.Msg)
+}
+
+// Errors is every validation error found, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Load reads, parses, defaults and validates a config file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// Parse parses and validates config bytes; path is used in errors.
+func Parse(path string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlErr(path, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &Error{File: path, Line: 1, Key: "(file)", Msg: "empty config (want at least source, output and features)"}
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, yamlErr(path, err)
+	}
+	c.Path = path
+	c.Hash = HashBytes(data)
+	c.Raw = append([]byte(nil), data...)
+	lines := map[string]int{}
+	indexLines(root.Content[0], "", lines)
+	c.applyDefaults()
+	if errs := c.validate(path, lines); len(errs) > 0 {
+		return nil, errs
+	}
+	return &c, nil
+}
+
+func yamlErr(path string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var errs Errors
+		for _, m := range te.Errors {
+			errs = append(errs, lineMsg(path, m))
+		}
+		return errs
+	}
+	var le *lineError
+	if errors.As(err, &le) {
+		return &Error{File: path, Line: le.line, Key: "(value)", Msg: le.msg}
+	}
+	return lineMsg(path, err.Error())
+}
+
+func lineMsg(path, m string) *Error {
+	m = strings.TrimPrefix(m, "yaml: ")
+	if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
+		n, _ := strconv.Atoi(sm[1])
+		msg := sm[2]
+		key := "(yaml)"
+		if i := strings.Index(msg, "field "); i >= 0 && strings.Contains(msg, "not found") {
+			f := strings.Fields(msg[i+6:])
+			if len(f) > 0 {
+				key = f[0]
+				msg = "unknown key (check spelling; see README's config reference)"
+			}
+		}
+		if nested := yamlLineRE.FindStringSubmatch(msg); nested != nil {
+			msg = nested[2]
+		}
+		return &Error{File: path, Line: n, Key: key, Msg: msg}
+	}
+	return &Error{File: path, Key: "(yaml)", Msg: m}
+}
+
+// indexLines records the line of every key path ("features[0].criteria.min_agreement").
+func indexLines(n *yaml.Node, prefix string, out map[string]int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			p := k.Value
+			if prefix != "" {
+				p = prefix + "." + k.Value
+			}
+			out[p] = k.Line
+			indexLines(n.Content[i+1], p, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", prefix, i)
+			out[p] = c.Line
+			indexLines(c, p, out)
+		}
+	}
+}
+
+// Defaults of the data contract.
+func (c *Config) applyDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	col := &c.Columns
+	def(&col.RequestID, "request_id")
+	def(&col.TS, "ts")
+	def(&col.Feature, "feature")
+	def(&col.InputClass, "input_class")
+	def(&col.AIConfidence, "ai_confidence")
+	def(&col.AIModelVersion, "ai_model_version")
+	def(&col.InputHash, "input_hash")
+	def(&col.LegacyLatencyMS, "legacy_latency_ms")
+	def(&col.AILatencyMS, "ai_latency_ms")
+	def(&col.LegacyError, "legacy_error")
+	def(&col.AIError, "ai_error")
+	def(&col.LegacyCost, "legacy_cost")
+	def(&col.AICost, "ai_cost")
+	def(&col.ServedBy, "served_by")
+	def(&c.Source.LabelsKey, "request_id")
+	if c.Version == 0 {
+		c.Version = 1
+	}
+	if c.Window == 0 {
+		c.Window = Duration(24 * time.Hour)
+	}
+	if c.Stats.Alpha == 0 {
+		c.Stats.Alpha = 0.05
+	}
+	if c.Stats.Power == 0 {
+		c.Stats.Power = 0.8
+	}
+	def(&c.Stats.Adjust, "holm")
+	def(&c.Stats.Graduation, "consecutive")
+	if c.Baseline.Windows == 0 && c.Baseline.From == "" {
+		c.Baseline.Windows = 7
+	}
+	for i := range c.Features {
+		f := &c.Features[i]
+		def(&f.ClassColumn, c.Columns.InputClass)
+		for j := range f.Fields {
+			fd := &f.Fields[j]
+			def(&fd.Comparator, "exact")
+			def(&fd.Label, "label_"+fd.Name)
+			def(&fd.Separator, ",")
+		}
+		cr := &f.Criteria
+		if cr.MinAgreement == 0 {
+			cr.MinAgreement = 0.95
+		}
+		if cr.QualityMargin == 0 {
+			cr.QualityMargin = 0.02
+		}
+		if cr.CriticalAgreement == 0 {
+			cr.CriticalAgreement = 0.80
+		}
+		p := &f.Policy
+		if p.GraduateAfter == 0 {
+			p.GraduateAfter = 14
+		}
+		if p.RollbackAfter == 0 {
+			p.RollbackAfter = 2
+		}
+		if p.Freshness == 0 {
+			p.Freshness = Duration(24 * time.Hour)
+		}
+		if len(p.Steps) == 0 {
+			p.Steps = []float64{0, 1, 5, 25, 50, 100}
+		}
+		for j := range f.Scorers {
+			if f.Scorers[j].Timeout == 0 {
+				f.Scorers[j].Timeout = Duration(5 * time.Minute)
+			}
+		}
+	}
+	for i := range c.Jobs {
+		j := &c.Jobs[i]
+		def(&j.Kind, "evaluate")
+		if j.CatchUp == 0 {
+			j.CatchUp = 3
+		}
+	}
+	for i := range c.Reconcile {
+		r := &c.Reconcile[i]
+		def(&r.Key, "entity_id")
+		def(&r.TypeColumn, "entity_type")
+		if r.Tolerance == 0 {
+			r.Tolerance = 0.001
+		}
+		if r.SampleKeys == 0 {
+			r.SampleKeys = 20
+		}
+		if r.MemoryLimitMB == 0 {
+			r.MemoryLimitMB = 256
+		}
+		for j := range r.CriticalFields {
+			def(&r.CriticalFields[j].Comparator, "exact")
+		}
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// Comparators known to the built-in field scorer.
+var Comparators = []string{"exact", "case_insensitive", "numeric", "set"}
+
+// ScorerTypes is filled by the scorers package with the declarative and
+// external scorer types it knows, so validation can name them.
+var ScorerTypes = map[string]bool{}
+
+func (c *Config) validate(path string, lines map[string]int) Errors {
+	var errs Errors
+	add := func(key, format string, a ...any) {
+		line := lines[key]
+		for k := key; line == 0 && k != ""; {
+			// fall back to the nearest enclosing key that has a line
+			if i := strings.LastIndexAny(k, ".["); i >= 0 {
+				k = k[:i]
+			} else {
+				k = ""
+			}
+			line = lines[k]
+		}
+		errs = append(errs, &Error{File: path, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
+	}
+	if c.Version != 1 {
+		add("version", "unsupported version %d (want 1)", c.Version)
+	}
+	if c.Source.Logs == "" {
+		add("source.logs", "required: the location of the shadow logs (a folder or s3://bucket/prefix)")
+	}
+	if c.Output == "" {
+		add("output", "required: where scores and verdicts are written (a folder or s3://bucket/prefix)")
+	}
+	if w := c.Window.D(); w < time.Minute || (24*time.Hour)%w != 0 && w%(24*time.Hour) != 0 {
+		add("window", "window %s must be at least 1m and divide a day (e.g. 1h, 6h, 24h) or be whole days", w)
+	}
+	if c.Stats.Alpha <= 0 || c.Stats.Alpha >= 0.5 {
+		add("stats.alpha", "alpha %g out of range (want 0 < alpha < 0.5, e.g. 0.05)", c.Stats.Alpha)
+	}
+	if c.Stats.Power <= 0 || c.Stats.Power >= 1 {
+		add("stats.power", "power %g out of range (want 0 < power < 1, e.g. 0.8)", c.Stats.Power)
+	}
+	if c.Stats.Adjust != "holm" && c.Stats.Adjust != "bh" && c.Stats.Adjust != "none" {
+		add("stats.adjust", "unknown method %q (want holm, bh or none)", c.Stats.Adjust)
+	}
+	if c.Stats.Graduation != "consecutive" && c.Stats.Graduation != "anytime" {
+		add("stats.graduation", "unknown rule %q (want consecutive or anytime)", c.Stats.Graduation)
+	}
+	if c.Baseline.Windows < 0 {
+		add("baseline.windows", "must be >= 0")
+	}
+	for _, k := range []string{c.Baseline.From, c.Baseline.To} {
+		if k != "" {
+			if _, err := time.Parse(time.RFC3339, k); err != nil {
+				if _, err2 := time.Parse("2006-01-02", k); err2 != nil {
+					add("baseline", "time %q: want RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)", k)
+				}
+			}
+		}
+	}
+	if len(c.Features) == 0 {
+		add("features", "required: at least one feature to evaluate")
+	}
+	seen := map[string]bool{}
+	for i := range c.Features {
+		f := &c.Features[i]
+		p := fmt.Sprintf("features[%d]", i)
+		if f.Name == "" {
+			add(p+".name", "required")
+		} else if !nameRE.MatchString(f.Name) {
+			add(p+".name", "%q: use letters, digits, _ . - only (it is used in output keys and flag names)", f.Name)
+		} else if seen[f.Name] {
+			add(p+".name", "duplicate feature %q", f.Name)
+		}
+		seen[f.Name] = true
+		if len(f.Fields) == 0 && len(f.Scorers) == 0 {
+			add(p+".fields", "feature %q needs at least one decision field or scorer", f.Name)
+		}
+		fseen := map[string]bool{}
+		crit := 0
+		for j := range f.Fields {
+			fd := &f.Fields[j]
+			fp := fmt.Sprintf("%s.fields[%d]", p, j)
+			if fd.Name == "" || !nameRE.MatchString(fd.Name) {
+				add(fp+".name", "required: letters, digits, _ . - only")
+			}
+			if fseen[fd.Name] {
+				add(fp+".name", "duplicate field %q", fd.Name)
+			}
+			fseen[fd.Name] = true
+			cols := fd.Legacy != "" || fd.AI != ""
+			js := fd.LegacyJSON != "" || fd.AIJSON != "" || fd.Path != ""
+			switch {
+			case cols && js:
+				add(fp, "give either legacy/ai columns or legacy_json/ai_json/path, not both")
+			case cols && (fd.Legacy == "" || fd.AI == ""):
+				add(fp, "both legacy and ai columns are required")
+			case js && (fd.LegacyJSON == "" || fd.AIJSON == "" || fd.Path == ""):
+				add(fp, "legacy_json, ai_json and path are all required for a JSON field")
+			case !cols && !js:
+				fd.Legacy, fd.AI = "legacy_"+fd.Name, "ai_"+fd.Name
+			}
+			if js && fd.Path != "" {
+				if _, err := ParseJSONPath(fd.Path); err != nil {
+					add(fp+".path", "%v", err)
+				}
+			}
+			if !contains(Comparators, fd.Comparator) {
+				add(fp+".comparator", "unknown comparator %q (want one of %s)", fd.Comparator, strings.Join(Comparators, ", "))
+			}
+			if fd.AbsTolerance < 0 || fd.RelTolerance < 0 {
+				add(fp, "tolerances must be >= 0")
+			}
+			if fd.Critical {
+				crit++
+			}
+		}
+		if len(f.Fields) > 0 && crit == 0 {
+			add(p+".fields", "feature %q has no critical field (mark the decision fields that matter with critical: true)", f.Name)
+		}
+		for j := range f.Scorers {
+			s := &f.Scorers[j]
+			sp := fmt.Sprintf("%s.scorers[%d]", p, j)
+			if s.Name == "" || !nameRE.MatchString(s.Name) {
+				add(sp+".name", "required: letters, digits, _ . - only")
+			}
+			if s.Type == "" {
+				add(sp+".type", "required")
+			} else if len(ScorerTypes) > 0 && !ScorerTypes[s.Type] {
+				add(sp+".type", "unknown scorer type %q (want one of %s)", s.Type, strings.Join(sortedKeys(ScorerTypes), ", "))
+			}
+			if s.Type == "external" && len(s.Command) == 0 {
+				add(sp+".command", "required for an external scorer: the program and its arguments")
+			}
+			if s.MinPassRate < 0 || s.MinPassRate > 1 {
+				add(sp+".min_pass_rate", "want 0..1")
+			}
+		}
+		cr := f.Criteria
+		cp := p + ".criteria"
+		if cr.MinAgreement <= 0 || cr.MinAgreement >= 1 {
+			add(cp+".min_agreement", "%g out of range (want 0 < x < 1, e.g. 0.95)", cr.MinAgreement)
+		}
+		if cr.QualityMargin <= 0 || cr.QualityMargin >= 1 {
+			add(cp+".quality_margin", "%g out of range (want 0 < x < 1, e.g. 0.02)", cr.QualityMargin)
+		}
+		if cr.MaxErrorRate < 0 || cr.MaxErrorRate >= 1 {
+			add(cp+".max_error_rate", "%g out of range (want 0 <= x < 1)", cr.MaxErrorRate)
+		}
+		if cr.MaxP95LatencyMS < 0 {
+			add(cp+".max_p95_latency_ms", "must be >= 0")
+		}
+		if cr.CriticalAgreement <= 0 || cr.CriticalAgreement > cr.MinAgreement {
+			add(cp+".critical_agreement", "%g must be in (0, min_agreement]", cr.CriticalAgreement)
+		}
+		pol := f.Policy
+		pp := p + ".policy"
+		if pol.GraduateAfter < 1 {
+			add(pp+".graduate_after", "must be >= 1")
+		}
+		if pol.RollbackAfter < 1 {
+			add(pp+".rollback_after", "must be >= 1")
+		}
+		for k, s := range pol.Steps {
+			if s < 0 || s > 100 || (k > 0 && s <= pol.Steps[k-1]) {
+				add(pp+".steps", "steps must rise strictly within 0..100 (got %v)", pol.Steps)
+				break
+			}
+		}
+		if pol.Steps[0] != 0 {
+			add(pp+".steps", "the first step must be 0 (legacy only)")
+		}
+		if (pol.ForceLegacy || pol.Freeze) && (pol.OverrideBy == "" || pol.OverrideWhy == "") {
+			add(pp, "force_legacy/freeze need override_by and override_reason (recorded in the audit log)")
+		}
+	}
+	jseen := map[string]bool{}
+	for i := range c.Jobs {
+		j := &c.Jobs[i]
+		p := fmt.Sprintf("jobs[%d]", i)
+		if j.Name == "" || !nameRE.MatchString(j.Name) {
+			add(p+".name", "required: letters, digits, _ . - only")
+		}
+		if jseen[j.Name] {
+			add(p+".name", "duplicate job %q", j.Name)
+		}
+		jseen[j.Name] = true
+		switch j.Kind {
+		case "evaluate", "backfill", "report", "reconcile":
+		default:
+			add(p+".kind", "unknown kind %q (want evaluate, backfill, report or reconcile)", j.Kind)
+		}
+		for _, fn := range j.Features {
+			if !seen[fn] {
+				add(p+".features", "unknown feature %q", fn)
+			}
+		}
+		if j.Kind == "reconcile" {
+			found := false
+			for _, r := range c.Reconcile {
+				found = found || r.Name == j.Reconcile
+			}
+			if !found {
+				add(p+".reconcile", "no reconcile section named %q", j.Reconcile)
+			}
+		}
+		if j.CatchUp < 0 || j.CatchUp > 1000 {
+			add(p+".catch_up", "want 0..1000")
+		}
+	}
+	for i := range c.Reconcile {
+		r := &c.Reconcile[i]
+		p := fmt.Sprintf("reconcile[%d]", i)
+		if r.Name == "" {
+			add(p+".name", "required")
+		}
+		if r.Legacy == "" || r.New == "" {
+			add(p, "legacy and new locations are required")
+		}
+		if r.Tolerance < 0 || r.Tolerance >= 1 {
+			add(p+".tolerance", "want 0 <= x < 1")
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	return errs
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Feature returns the named feature or nil.
+func (c *Config) Feature(name string) *Feature {
+	for i := range c.Features {
+		if c.Features[i].Name == name {
+			return &c.Features[i]
+		}
+	}
+	return nil
+}
+
+// Job returns the named job or nil.
+func (c *Config) Job(name string) *Job {
+	for i := range c.Jobs {
+		if c.Jobs[i].Name == name {
+			return &c.Jobs[i]
+		}
+	}
+	return nil
+}
+
+// ParseJSONPath validates a decision field's JSON path.
+func ParseJSONPath(s string) (jsonpath.Path, error) { return jsonpath.Parse(s) }
+
+// HashBytes is the hex SHA-256 of data, as recorded in manifests.
+func HashBytes(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}

@@ -1,0 +1,518 @@
+// Package eval turns scored rows into evidence: it aggregates per-row
+// scores into mergeable per feature × input class × window aggregates,
+// runs the statistical tests that fit each kind of score, judges each
+// class against its criteria, and replays the window history through the
+// graduation / rollback policy to produce verdicts.
+package eval
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/datasets"
+	"github.com/parity-eval/parity/scorers"
+	"github.com/parity-eval/parity/scorers/jsonpath"
+)
+
+// GroupKey identifies one feature × input class × window.
+type GroupKey struct {
+	Feature string `json:"feature"`
+	Class   string `json:"input_class"`
+	Window  int64  `json:"window"` // window start, Unix seconds
+}
+
+// Group is the aggregates of one group.
+type Group struct {
+	Rows    int64           `json:"rows"`
+	Metrics map[string]*Acc `json:"metrics"`
+}
+
+func (g *Group) acc(name string) *Acc {
+	a := g.Metrics[name]
+	if a == nil {
+		a = &Acc{}
+		g.Metrics[name] = a
+	}
+	return a
+}
+
+// Aggregates is everything a scan produced: mergeable across shards.
+type Aggregates struct {
+	Groups map[GroupKey]*Group `json:"-"`
+	// Counters of rows not used, by reason, for the run summary.
+	Dropped map[string]int64 `json:"dropped"`
+	// LabelsUnmatched counts labels whose request was not in the window's
+	// logs (labels for unknown or out-of-window requests).
+	LabelsUnmatched int64 `json:"labels_unmatched"`
+}
+
+// NewAggregates returns empty aggregates.
+func NewAggregates() *Aggregates {
+	return &Aggregates{Groups: map[GroupKey]*Group{}, Dropped: map[string]int64{}}
+}
+
+// Merge adds o into a.
+func (a *Aggregates) Merge(o *Aggregates) {
+	for k, g := range o.Groups {
+		t := a.Groups[k]
+		if t == nil {
+			t = &Group{Metrics: map[string]*Acc{}}
+			a.Groups[k] = t
+		}
+		t.Rows += g.Rows
+		for m, acc := range g.Metrics {
+			t.acc(m).Merge(acc)
+		}
+	}
+	for k, v := range o.Dropped {
+		a.Dropped[k] += v
+	}
+	a.LabelsUnmatched += o.LabelsUnmatched
+}
+
+// Keys returns the group keys sorted by feature, window, class.
+func (a *Aggregates) Keys() []GroupKey {
+	out := make([]GroupKey, 0, len(a.Groups))
+	for k := range a.Groups {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		if x.Feature != y.Feature {
+			return x.Feature < y.Feature
+		}
+		if x.Window != y.Window {
+			return x.Window < y.Window
+		}
+		return x.Class < y.Class
+	})
+	return out
+}
+
+// featurePlan is what the engine does for one feature.
+type featurePlan struct {
+	cfg      *config.Feature
+	scorers  []scorers.Scorer
+	jsonCols []jsonCol
+	classCol string
+}
+
+type jsonCol struct {
+	src  string
+	path jsonpath.Path
+}
+
+// Engine scores batches of one dataset for a set of windows.
+type Engine struct {
+	cfg      *config.Config
+	plans    map[string]*featurePlan
+	windows  []Window
+	winStart int64 // ns of first window start
+	winLen   int64 // ns
+	inWin    map[int64]bool
+	labels   *Labels
+}
+
+// NewEngine plans the evaluation of the given features over windows.
+// extra supplies additional scorers per feature (declarative and
+// external ones built by the caller).
+func NewEngine(cfg *config.Config, features []string, windows []Window, extra map[string][]scorers.Scorer, labels *Labels) (*Engine, error) {
+	if len(windows) == 0 {
+		return nil, fmt.Errorf("eval: no windows to evaluate")
+	}
+	e := &Engine{cfg: cfg, plans: map[string]*featurePlan{}, windows: windows, labels: labels, inWin: map[int64]bool{}}
+	e.winLen = int64(cfg.Window.D())
+	e.winStart = windows[0].Start.UnixNano()
+	for _, w := range windows {
+		e.inWin[w.Start.UnixNano()] = true
+	}
+	want := map[string]bool{}
+	for _, f := range features {
+		want[f] = true
+	}
+	for i := range cfg.Features {
+		f := &cfg.Features[i]
+		if len(features) > 0 && !want[f.Name] {
+			continue
+		}
+		p := &featurePlan{cfg: f, classCol: f.ClassColumn}
+		p.scorers = scorers.Builtins(f, &cfg.Columns)
+		if b := f.Criteria.MaxP95LatencyMS; b > 0 {
+			p.scorers = append(p.scorers, &scorers.OverBound{Metric: "latency_ms.ai.over_bound", Column: cfg.Columns.AILatencyMS, Bound: b})
+		}
+		p.scorers = append(p.scorers, extra[f.Name]...)
+		for _, s := range p.scorers {
+			if err := scorers.Validate(s); err != nil {
+				return nil, fmt.Errorf("feature %q: %w", f.Name, err)
+			}
+		}
+		for j := range f.Fields {
+			fd := &f.Fields[j]
+			if fd.Path != "" {
+				jp, err := jsonpath.Parse(fd.Path)
+				if err != nil {
+					return nil, fmt.Errorf("feature %q field %q: %w", f.Name, fd.Name, err)
+				}
+				p.jsonCols = append(p.jsonCols, jsonCol{fd.LegacyJSON, jp}, jsonCol{fd.AIJSON, jp})
+			}
+		}
+		e.plans[f.Name] = p
+	}
+	if len(e.plans) == 0 {
+		return nil, fmt.Errorf("eval: none of the features %v is configured", features)
+	}
+	return e, nil
+}
+
+// Projection is the set of log columns the evaluation needs.
+func (e *Engine) Projection() []datasets.ColumnSpec {
+	c := &e.cfg.Columns
+	seen := map[string]int{}
+	var out []datasets.ColumnSpec
+	add := func(n datasets.ColumnSpec) {
+		if i, ok := seen[n.Name]; ok {
+			if !n.Optional {
+				out[i].Optional = false
+			}
+			return
+		}
+		seen[n.Name] = len(out)
+		out = append(out, n)
+	}
+	add(datasets.ColumnSpec{Name: c.RequestID, Kind: datasets.KindString})
+	add(datasets.ColumnSpec{Name: c.TS, Kind: datasets.KindTimestamp})
+	add(datasets.ColumnSpec{Name: c.Feature, Kind: datasets.KindString})
+	derived := map[string]bool{}
+	for _, name := range sortedPlanNames(e.plans) {
+		p := e.plans[name]
+		add(datasets.ColumnSpec{Name: p.classCol, Kind: datasets.KindString})
+		for _, j := range p.jsonCols {
+			add(datasets.ColumnSpec{Name: j.src, Kind: datasets.KindString})
+			derived[j.src+"#"+j.path.String()] = true
+		}
+		for _, s := range p.scorers {
+			for _, n := range s.Needs() {
+				if derived[n.Column] {
+					continue
+				}
+				// Label columns may come from the labels dataset instead.
+				opt := n.Optional || (e.labels != nil && e.labels.Has(n.Column))
+				add(datasets.ColumnSpec{Name: n.Column, Kind: n.Kind, Optional: opt})
+			}
+		}
+	}
+	return out
+}
+
+func sortedPlanNames(m map[string]*featurePlan) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// worker is one scan goroutine's private state.
+type worker struct {
+	agg  *Aggregates
+	out  *scorers.Out
+	rows map[string][]int32
+}
+
+// Workers creates per-worker state for n workers.
+type Workers struct {
+	e     *Engine
+	ws    []*worker
+	used  []atomic.Int64 // rows used per file index
+	mu    sync.Mutex
+	files map[string]int
+}
+
+// NewWorkers prepares state for a scan with n workers over files.
+func (e *Engine) NewWorkers(n int, files []string) *Workers {
+	w := &Workers{e: e, ws: make([]*worker, n), used: make([]atomic.Int64, len(files)), files: map[string]int{}}
+	for i := range w.ws {
+		w.ws[i] = &worker{agg: NewAggregates(), out: &scorers.Out{}, rows: map[string][]int32{}}
+	}
+	for i, f := range files {
+		w.files[f] = i
+	}
+	return w
+}
+
+// RowsUsed is the number of rows of file that contributed to scores.
+func (w *Workers) RowsUsed(file string) int64 {
+	if i, ok := w.files[file]; ok {
+		return w.used[i].Load()
+	}
+	return 0
+}
+
+// Result merges every worker's aggregates.
+func (w *Workers) Result() *Aggregates {
+	out := NewAggregates()
+	for _, x := range w.ws {
+		out.Merge(x.agg)
+	}
+	if w.e.labels != nil {
+		out.LabelsUnmatched = w.e.labels.Unmatched()
+	}
+	return out
+}
+
+// Batch scores one batch on worker wi. Safe to call concurrently for
+// distinct wi.
+func (w *Workers) Batch(wi int, b *datasets.Batch) error {
+	e := w.e
+	st := w.ws[wi]
+	c := &e.cfg.Columns
+	ts, feat, rid := b.Col(c.TS), b.Col(c.Feature), b.Col(c.RequestID)
+	if ts == nil || feat == nil || rid == nil {
+		return fmt.Errorf("%s: row group %d: missing one of the required columns %q, %q, %q", b.File, b.RowGroup, c.TS, c.Feature, c.RequestID)
+	}
+	// Map the feature dictionary to plans once per batch.
+	planOf := make([]*featurePlan, len(feat.Dict))
+	for i, name := range feat.Dict {
+		planOf[i] = e.plans[name]
+	}
+	for k := range st.rows {
+		st.rows[k] = st.rows[k][:0]
+	}
+	var used int64
+	for i := 0; i < b.Rows; i++ {
+		if ts.IsNull(i) {
+			st.agg.Dropped["null_timestamp"]++
+			continue
+		}
+		if feat.IsNull(i) {
+			st.agg.Dropped["null_feature"]++
+			continue
+		}
+		p := planOf[feat.Codes[i]]
+		if p == nil {
+			st.agg.Dropped["other_feature"]++
+			continue
+		}
+		t := ts.Int[i]
+		ws := t - floorMod(t, e.winLen)
+		if !e.inWin[ws] {
+			st.agg.Dropped["outside_window"]++
+			continue
+		}
+		if rid.IsNull(i) || rid.Dict[rid.Codes[i]] == "" {
+			st.agg.Dropped["null_request_id"]++
+			continue
+		}
+		st.rows[p.cfg.Name] = append(st.rows[p.cfg.Name], int32(i))
+		used++
+	}
+	if i, ok := w.files[b.File]; ok {
+		w.used[i].Add(used)
+	}
+	for _, name := range sortedPlanNames(e.plans) {
+		idx := st.rows[name]
+		if len(idx) == 0 {
+			continue
+		}
+		if err := e.scoreFeature(st, e.plans[name], b, idx); err != nil {
+			return fmt.Errorf("%s: row group %d: feature %q: %w", b.File, b.RowGroup, name, err)
+		}
+	}
+	return nil
+}
+
+func floorMod(a, m int64) int64 {
+	r := a % m
+	if r < 0 {
+		r += m
+	}
+	return r
+}
+
+func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx []int32) error {
+	sub := &datasets.Batch{File: b.File, RowGroup: b.RowGroup, Rows: len(idx)}
+	for _, col := range b.Cols {
+		if col != nil {
+			sub.Cols = append(sub.Cols, Gather(col, idx))
+		}
+	}
+	for _, j := range p.jsonCols {
+		if src := sub.Col(j.src); src != nil && sub.Col(j.src+"#"+j.path.String()) == nil {
+			sub.Cols = append(sub.Cols, scorers.ExtractJSON(src, j.path))
+		}
+	}
+	in := &scorers.Input{Rows: len(idx), Batch: sub}
+	if e.labels != nil {
+		in.Labels = e.labels.Join(sub.Col(e.cfg.Columns.RequestID))
+	}
+	// Group id per row.
+	cls := sub.Col(p.classCol)
+	ts := sub.Col(e.cfg.Columns.TS)
+	groups := make([]*Group, len(idx))
+	cache := map[GroupKey]*Group{}
+	for i := range idx {
+		class := ""
+		if cls != nil && !cls.IsNull(i) {
+			class = cls.Dict[cls.Codes[i]]
+		}
+		if class == "" {
+			class = "(none)"
+		}
+		t := ts.Int[i]
+		k := GroupKey{Feature: p.cfg.Name, Class: class, Window: (t - floorMod(t, e.winLen)) / 1e9}
+		g := cache[k]
+		if g == nil {
+			g = st.agg.Groups[k]
+			if g == nil {
+				g = &Group{Metrics: map[string]*Acc{}}
+				st.agg.Groups[k] = g
+			}
+			cache[k] = g
+		}
+		g.Rows++
+		groups[i] = g
+	}
+	for _, s := range p.scorers {
+		st.out.Reset(len(idx))
+		if err := s.Score(in, st.out); err != nil {
+			return fmt.Errorf("scorer %q: %w", s.Name(), err)
+		}
+		accumulate(s, st.out, groups)
+	}
+	return nil
+}
+
+// accumulate folds one scorer's per-row output into the groups.
+func accumulate(s scorers.Scorer, o *scorers.Out, groups []*Group) {
+	name := s.Name()
+	thr, hasThr := 0.0, false
+	if t, ok := s.(scorers.Thresholded); ok {
+		thr, _ = t.Threshold()
+		hasThr = true
+	}
+	for i, g := range groups {
+		switch s.Kind() {
+		case scorers.Agreement, scorers.Rate:
+			v := o.Value[i]
+			if math.IsNaN(v) {
+				continue
+			}
+			a := g.acc(name)
+			a.N++
+			if v != 0 {
+				a.K++
+			}
+		case scorers.PairedCorrect:
+			l, x := o.Legacy[i], o.AI[i]
+			if math.IsNaN(l) || math.IsNaN(x) {
+				continue
+			}
+			a := g.acc(name)
+			switch {
+			case l != 0 && x != 0:
+				a.BothRight++
+			case l != 0:
+				a.LegacyOnly++
+			case x != 0:
+				a.AIOnly++
+			default:
+				a.BothWrong++
+			}
+		case scorers.Score:
+			v := o.Value[i]
+			if math.IsNaN(v) {
+				continue
+			}
+			a := g.acc(name)
+			if a.Value == nil {
+				a.Value = NewSketch()
+			}
+			a.Value.Add(v)
+			if hasThr {
+				a.N++
+				if v >= thr {
+					a.K++
+				}
+			}
+		case scorers.PairedScore:
+			l, x := o.Legacy[i], o.AI[i]
+			if math.IsNaN(l) || math.IsNaN(x) {
+				continue
+			}
+			a := g.acc(name)
+			if a.Legacy == nil {
+				a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
+			}
+			a.Legacy.Add(l)
+			a.AI.Add(x)
+			a.Diff.Add(x - l)
+		case scorers.PerSystem:
+			l, x := o.Legacy[i], o.AI[i]
+			if math.IsNaN(l) && math.IsNaN(x) {
+				continue
+			}
+			a := g.acc(name)
+			if !math.IsNaN(l) {
+				if a.Legacy == nil {
+					a.Legacy = NewSketch()
+				}
+				a.Legacy.Add(l)
+			}
+			if !math.IsNaN(x) {
+				if a.AI == nil {
+					a.AI = NewSketch()
+				}
+				a.AI.Add(x)
+			}
+		case scorers.Category:
+			c := o.Cat[i]
+			if c == "" {
+				continue
+			}
+			a := g.acc(name)
+			if a.Cats == nil {
+				a.Cats = map[string]int64{}
+			}
+			a.Cats[c]++
+		}
+	}
+}
+
+// Gather copies the rows idx of a column.
+func Gather(c *datasets.Column, idx []int32) *datasets.Column {
+	out := &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict}
+	if c.Null != nil {
+		out.Null = make([]bool, len(idx))
+		for i, j := range idx {
+			out.Null[i] = c.Null[j]
+		}
+	}
+	switch c.Kind {
+	case datasets.KindString:
+		out.Codes = make([]int32, len(idx))
+		for i, j := range idx {
+			out.Codes[i] = c.Codes[j]
+		}
+	case datasets.KindFloat64:
+		out.Float = make([]float64, len(idx))
+		for i, j := range idx {
+			out.Float[i] = c.Float[j]
+		}
+	case datasets.KindInt64, datasets.KindTimestamp:
+		out.Int = make([]int64, len(idx))
+		for i, j := range idx {
+			out.Int[i] = c.Int[j]
+		}
+	case datasets.KindBool:
+		out.Bool = make([]bool, len(idx))
+		for i, j := range idx {
+			out.Bool[i] = c.Bool[j]
+		}
+	}
+	return out
+}

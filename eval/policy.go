@@ -1,0 +1,321 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/eval/stats"
+)
+
+// Verdicts a router acts on.
+const (
+	VerdictGraduate = "graduate"
+	VerdictHold     = "hold"
+	VerdictRollback = "rollback"
+)
+
+// WindowRecord is what the policy remembers of one feature in one
+// window: the class statuses and triggers, stored with the window's
+// outputs. Streaks are always replayed from these records, never kept in
+// process memory, so a fresh process, a rerun or a backfill agree.
+type WindowRecord struct {
+	Window        Window            `json:"window"`
+	Status        string            `json:"status"`
+	Classes       map[string]string `json:"classes"`
+	ClassNNeeded  map[string]int64  `json:"class_n_needed,omitempty"`
+	Triggers      []string          `json:"triggers,omitempty"`
+	AIShare       float64           `json:"ai_share"`
+	AIShareN      int64             `json:"ai_share_n"`
+	AuditComplete float64           `json:"audit_complete"`
+	// Evidence for the anytime-valid graduation rule: the window's paired
+	// correctness counts on critical fields, summed over classes.
+	Paired stats.Paired2x2 `json:"paired"`
+}
+
+// Record summarises a feature window for the history.
+func Record(fw *FeatureWindow, g map[string]*Group) WindowRecord {
+	r := WindowRecord{Window: fw.Window, Status: fw.Status, Classes: map[string]string{}, ClassNNeeded: map[string]int64{}, Triggers: fw.Triggers, AIShare: fw.AIShare, AIShareN: fw.AIShareN, AuditComplete: math.NaN()}
+	for _, c := range fw.Classes {
+		r.Classes[c.Class] = c.Status
+		if c.NNeeded > 0 {
+			r.ClassNNeeded[c.Class] = c.NNeeded
+		}
+	}
+	var audit Acc
+	for _, grp := range g {
+		for name, a := range grp.Metrics {
+			if len(name) > 9 && name[:9] == "accuracy." {
+				r.Paired.BothRight += a.BothRight
+				r.Paired.LegacyOnly += a.LegacyOnly
+				r.Paired.AIOnly += a.AIOnly
+				r.Paired.BothWrong += a.BothWrong
+			}
+		}
+		if a := grp.Metrics["audit.complete"]; a != nil {
+			audit.K += a.K
+			audit.N += a.N
+		}
+	}
+	if audit.N > 0 {
+		r.AuditComplete = float64(audit.K) / float64(audit.N)
+	}
+	return r
+}
+
+// Override is a recorded human decision that beats any computed verdict.
+type Override struct {
+	ForceLegacy bool   `json:"force_legacy"`
+	Freeze      bool   `json:"freeze"`
+	By          string `json:"by"`
+	Reason      string `json:"reason"`
+	At          string `json:"at"`
+	Source      string `json:"source"` // config or override file
+}
+
+// Streak is the feature's current run of windows.
+type Streak struct {
+	Passing            int `json:"passing"`
+	Failing            int `json:"failing"`
+	RequiredToGraduate int `json:"required_to_graduate"`
+	RequiredToRollback int `json:"required_to_rollback"`
+}
+
+// Traffic is the AI share the verdict allows.
+type Traffic struct {
+	Percent float64   `json:"percent"`
+	Step    int       `json:"step"`
+	Steps   []float64 `json:"steps"`
+}
+
+// Event is a milestone in a feature's history.
+type Event struct {
+	Window  Window  `json:"window"`
+	Kind    string  `json:"kind"` // graduate, rollback, override
+	Percent float64 `json:"percent"`
+	Reason  string  `json:"reason"`
+}
+
+// Check is one decommission-readiness item.
+type Check struct {
+	Item     string `json:"item"`
+	Met      bool   `json:"met"`
+	Evidence string `json:"evidence"`
+}
+
+// FeatureVerdict is the decision for one feature as of one window.
+type FeatureVerdict struct {
+	Verdict           string    `json:"verdict"`
+	Reasons           []string  `json:"reasons"`
+	ValidUntil        time.Time `json:"valid_until"`
+	Window            Window    `json:"window"`
+	Traffic           Traffic   `json:"traffic"`
+	Streak            Streak    `json:"streak"`
+	AIAllowedClasses  []string  `json:"ai_allowed_classes"`
+	LegacyOnlyClasses []string  `json:"legacy_only_classes"`
+	Override          *Override `json:"override,omitempty"`
+	Alerts            []Alert   `json:"alerts"`
+	Events            []Event   `json:"events"`
+	Decommission      []Check   `json:"decommission"`
+	DecommissionReady bool      `json:"decommission_ready"`
+}
+
+// Decide replays a feature's window records (sorted by window, ending
+// with the window being decided) through the policy.
+func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Override, reconCleanRuns int, reconSeen bool) FeatureVerdict {
+	pol := f.Policy
+	v := FeatureVerdict{Verdict: VerdictHold, Events: []Event{}, Alerts: []Alert{}, AIAllowedClasses: []string{}, LegacyOnlyClasses: []string{}}
+	v.Streak.RequiredToGraduate, v.Streak.RequiredToRollback = pol.GraduateAfter, pol.RollbackAfter
+	v.Traffic.Steps = pol.Steps
+	step := initialStep(pol)
+	pass, fail := 0, 0
+	classPass := map[string]int{}
+	parityRun := 0 // consecutive windows in which every class passed
+	sawRollback, recovered := false, false
+	var prev *WindowRecord
+	for i := range recs {
+		r := &recs[i]
+		// A missing window between two records is a window with no
+		// evaluation: it breaks every streak.
+		if prev != nil && r.Window.Start.After(prev.Window.End) {
+			pass, fail, parityRun = 0, 0, 0
+			classPass = map[string]int{}
+		}
+		prev = r
+		expected := pol.Steps[step] / 100
+		if r.AIShareN > 0 && i == len(recs)-1 {
+			if off := shareOff(r.AIShare, r.AIShareN, expected); off != "" {
+				v.Alerts = append(v.Alerts, Alert{Severity: "warning", Message: off})
+			}
+		}
+		for c, s := range r.Classes {
+			if s == StatusPass {
+				classPass[c]++
+			} else {
+				classPass[c] = 0
+			}
+		}
+		verdict := VerdictHold
+		var reasons []string
+		switch {
+		case r.Status == StatusPass && len(r.Triggers) == 0:
+			pass++
+			fail = 0
+			parityRun++
+			if sawRollback {
+				recovered = true
+			}
+		case r.Status == StatusFail || len(r.Triggers) > 0:
+			fail++
+			pass, parityRun = 0, 0
+		default: // insufficient data or error: neither evidence of parity nor of failure
+			pass, fail, parityRun = 0, 0, 0
+		}
+		switch {
+		case len(r.Triggers) > 0:
+			verdict = VerdictRollback
+			reasons = append(reasons, "immediate rollback trigger: "+r.Triggers[0])
+		case fail >= pol.RollbackAfter:
+			verdict = VerdictRollback
+			reasons = append(reasons, fmt.Sprintf("%d consecutive failing windows (rollback after %d)", fail, pol.RollbackAfter))
+		case pass >= pol.GraduateAfter:
+			verdict = VerdictGraduate
+			reasons = append(reasons, fmt.Sprintf("%d consecutive windows in which every input class passed (graduate after %d)", pass, pol.GraduateAfter))
+		default:
+			switch r.Status {
+			case StatusPass:
+				reasons = append(reasons, fmt.Sprintf("passing: %d of %d consecutive windows needed to graduate", pass, pol.GraduateAfter))
+			case StatusFail:
+				reasons = append(reasons, fmt.Sprintf("failing: %d of %d consecutive failing windows before rollback", fail, pol.RollbackAfter))
+			case StatusInsufficient:
+				reasons = append(reasons, "some input classes have insufficient data: no graduation on incomplete evidence")
+			default:
+				reasons = append(reasons, "some input classes could not be evaluated (error): no graduation on incomplete evidence")
+			}
+		}
+		// Overrides win over computed verdicts, in the last window only
+		// (they are the current human decision).
+		if ov != nil && i == len(recs)-1 {
+			switch {
+			case ov.ForceLegacy:
+				verdict = VerdictRollback
+				reasons = append([]string{fmt.Sprintf("override: force_legacy by %s (%s)", ov.By, ov.Reason)}, reasons...)
+			case ov.Freeze:
+				verdict = VerdictHold
+				reasons = append([]string{fmt.Sprintf("override: frozen by %s (%s)", ov.By, ov.Reason)}, reasons...)
+			}
+		}
+		frozen := ov != nil && ov.Freeze && i == len(recs)-1
+		switch verdict {
+		case VerdictGraduate:
+			if !frozen && step < len(pol.Steps)-1 {
+				step++
+				v.Events = append(v.Events, Event{Window: r.Window, Kind: "graduate", Percent: pol.Steps[step], Reason: reasons[0]})
+				v.Alerts = append(v.Alerts, Alert{Severity: "info", Message: fmt.Sprintf("milestone: graduated to %g%% AI traffic", pol.Steps[step])})
+			}
+			pass = 0 // the next step needs a streak of its own
+		case VerdictRollback:
+			if !frozen && step != 0 || (i == len(recs)-1 && len(v.Events) == 0) {
+				v.Events = append(v.Events, Event{Window: r.Window, Kind: "rollback", Percent: 0, Reason: reasons[0]})
+			}
+			if !frozen {
+				step = 0
+			}
+			sawRollback, recovered = true, false
+		}
+		if i == len(recs)-1 {
+			v.Verdict, v.Reasons = verdict, reasons
+			v.Window = r.Window
+			v.Streak.Passing, v.Streak.Failing = pass, fail
+			if verdict == VerdictGraduate {
+				v.Streak.Passing = pol.GraduateAfter
+			}
+		}
+	}
+	v.Traffic.Step = step
+	v.Traffic.Percent = pol.Steps[step]
+	if ov != nil && ov.ForceLegacy {
+		v.Traffic.Step, v.Traffic.Percent = 0, 0
+	}
+	v.Override = ov
+	if len(recs) > 0 {
+		last := recs[len(recs)-1]
+		v.ValidUntil = last.Window.End.Add(pol.Freshness.D())
+		names := make([]string, 0, len(last.Classes))
+		for c := range last.Classes {
+			names = append(names, c)
+		}
+		sort.Strings(names)
+		for _, c := range names {
+			if last.Classes[c] == StatusPass && classPass[c] >= pol.GraduateAfter && v.Traffic.Percent > 0 {
+				v.AIAllowedClasses = append(v.AIAllowedClasses, c)
+			} else {
+				v.LegacyOnlyClasses = append(v.LegacyOnlyClasses, c)
+			}
+		}
+		v.Decommission = decommission(window, parityRun, last, sawRollback, recovered, reconCleanRuns, reconSeen)
+		v.DecommissionReady = true
+		for _, c := range v.Decommission {
+			v.DecommissionReady = v.DecommissionReady && c.Met
+		}
+	}
+	return v
+}
+
+func initialStep(pol config.Policy) int { return 0 }
+
+// shareOff compares the observed AI share with the step's expected share
+// and describes a significant difference (Wilson interval excludes it).
+func shareOff(share float64, n int64, expected float64) string {
+	k := int64(math.Round(share * float64(n)))
+	ci := stats.Wilson(k, n, 0.999)
+	if expected < ci.Lo || expected > ci.Hi {
+		return fmt.Sprintf("routing share off: AI served %.1f%% of %d requests, the traffic step allows %.1f%%", 100*share, n, 100*expected)
+	}
+	return ""
+}
+
+// decommission lists the readiness items for retiring the legacy system.
+func decommission(window time.Duration, parityRun int, last WindowRecord, sawRollback, recovered bool, reconClean int, reconSeen bool) []Check {
+	days := float64(parityRun) * window.Hours() / 24
+	var out []Check
+	out = append(out, Check{Item: "parity in every input class for at least 30 consecutive days", Met: days >= 30, Evidence: fmt.Sprintf("%.1f consecutive days of parity", days)})
+	enough := len(last.Classes) > 0
+	var short []string
+	for c, s := range last.Classes {
+		if s == StatusInsufficient {
+			enough = false
+			short = append(short, c)
+		}
+	}
+	sort.Strings(short)
+	ev := "every input class had enough data in the latest window"
+	if !enough {
+		ev = fmt.Sprintf("input classes without enough data: %v", short)
+	}
+	out = append(out, Check{Item: "every input class seen with enough data", Met: enough, Evidence: ev})
+	ac := last.AuditComplete
+	out = append(out, Check{Item: "audit trail complete (request id, input hash, model version, confidence, timestamp on every record)", Met: ac == 1, Evidence: auditEvidence(ac)})
+	rb := "no rollback recorded in history"
+	if sawRollback && recovered {
+		rb = "a rollback followed by recovery is recorded"
+	} else if sawRollback {
+		rb = "a rollback is recorded, not yet followed by a passing window"
+	}
+	out = append(out, Check{Item: "a rollback followed by recovery recorded (the rollback path was exercised)", Met: sawRollback && recovered, Evidence: rb})
+	re := "no reconciliation runs recorded"
+	if reconSeen {
+		re = fmt.Sprintf("%d consecutive clean reconciliation runs", reconClean)
+	}
+	out = append(out, Check{Item: "reconciliation clean for 30 consecutive runs", Met: reconClean >= 30, Evidence: re})
+	return out
+}
+
+func auditEvidence(ac float64) string {
+	if math.IsNaN(ac) {
+		return "audit columns not logged"
+	}
+	return fmt.Sprintf("%.3f%% of records complete", 100*ac)
+}

@@ -1,0 +1,458 @@
+package scorers
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/datasets"
+	"github.com/parity-eval/parity/scorers/jsonpath"
+)
+
+// FieldColumns returns the columns holding a field's legacy and AI values
+// as scorers see them: the configured columns, or for a JSON field the
+// derived columns eval materialises with ExtractJSON.
+func FieldColumns(fd *config.Field) (legacy, ai string) {
+	if fd.Path != "" {
+		return fd.LegacyJSON + "#" + fd.Path, fd.AIJSON + "#" + fd.Path
+	}
+	return fd.Legacy, fd.AI
+}
+
+// FieldKind is the column kind a field is read as.
+func FieldKind(fd *config.Field) datasets.Kind {
+	if fd.Comparator == "numeric" && fd.Path == "" {
+		return datasets.KindFloat64
+	}
+	return datasets.KindString
+}
+
+// ExtractJSON derives the column of one JSON path from a JSON string
+// column. It works on the dictionary, so each distinct document is parsed
+// once per batch; rows whose document lacks the path are null.
+func ExtractJSON(src *datasets.Column, path jsonpath.Path) *datasets.Column {
+	out := &datasets.Column{Name: src.Name + "#" + path.String(), Kind: datasets.KindString}
+	dict := make([]string, 0, len(src.Dict))
+	remap := make([]int32, len(src.Dict))
+	index := map[string]int32{}
+	for i, doc := range src.Dict {
+		v, ok := path.Lookup(doc)
+		if !ok {
+			remap[i] = -1
+			continue
+		}
+		code, seen := index[v]
+		if !seen {
+			code = int32(len(dict))
+			dict = append(dict, v)
+			index[v] = code
+		}
+		remap[i] = code
+	}
+	out.Dict = dict
+	out.Codes = make([]int32, len(src.Codes))
+	for i, c := range src.Codes {
+		if src.IsNull(i) || remap[c] < 0 {
+			if out.Null == nil {
+				out.Null = make([]bool, len(src.Codes))
+			}
+			out.Null[i] = true
+			continue
+		}
+		out.Codes[i] = remap[c]
+	}
+	return out
+}
+
+// Comparator decides whether two values of a field are the same answer.
+type Comparator struct {
+	Kind     string
+	Abs, Rel float64
+	Sep      string
+}
+
+// NewComparator builds the comparator of a field.
+func NewComparator(fd *config.Field) Comparator {
+	return Comparator{Kind: fd.Comparator, Abs: fd.AbsTolerance, Rel: fd.RelTolerance, Sep: fd.Separator}
+}
+
+// EqualStrings compares two string values.
+func (c Comparator) EqualStrings(a, b string) bool {
+	switch c.Kind {
+	case "case_insensitive":
+		return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+	case "numeric":
+		x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+		y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		return c.EqualFloats(x, y)
+	case "set":
+		return equalSets(a, b, c.Sep)
+	default:
+		return a == b
+	}
+}
+
+// EqualFloats compares numbers with the absolute and relative tolerance.
+// NaN never equals anything: a NaN answer is a wrong answer.
+func (c Comparator) EqualFloats(x, y float64) bool {
+	if math.IsNaN(x) || math.IsNaN(y) {
+		return false
+	}
+	if x == y {
+		return true
+	}
+	d := math.Abs(x - y)
+	return d <= c.Abs || d <= c.Rel*math.Max(math.Abs(x), math.Abs(y))
+}
+
+func equalSets(a, b, sep string) bool {
+	split := func(s string) []string {
+		var out []string
+		for _, p := range strings.Split(s, sep) {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		sort.Strings(out)
+		// dedupe: a set
+		w := 0
+		for i, p := range out {
+			if i == 0 || p != out[w-1] {
+				out[w] = p
+				w++
+			}
+		}
+		return out[:w]
+	}
+	x, y := split(a), split(b)
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// valueEq compares row i of two columns of a field. ok is false when
+// both are null (nothing to compare); one null side is a divergence.
+func (c Comparator) valueEq(a, b *datasets.Column, i int) (eq, ok bool) {
+	an, bn := a.IsNull(i), b.IsNull(i)
+	if an && bn {
+		return false, false
+	}
+	if an || bn {
+		return false, true
+	}
+	if a.Kind == datasets.KindFloat64 && b.Kind == datasets.KindFloat64 {
+		return c.EqualFloats(a.Float[i], b.Float[i]), true
+	}
+	return c.EqualStrings(cellString(a, i), cellString(b, i)), true
+}
+
+func cellString(c *datasets.Column, i int) string {
+	switch c.Kind {
+	case datasets.KindString:
+		return c.Dict[c.Codes[i]]
+	case datasets.KindFloat64:
+		return strconv.FormatFloat(c.Float[i], 'g', -1, 64)
+	case datasets.KindInt64:
+		return strconv.FormatInt(c.Int[i], 10)
+	case datasets.KindBool:
+		return strconv.FormatBool(c.Bool[i])
+	}
+	return ""
+}
+
+// FieldAgreement scores whether AI and legacy agree on one field.
+type FieldAgreement struct {
+	Field      string
+	LegacyCol  string
+	AICol      string
+	Comparator Comparator
+	ColKind    datasets.Kind
+}
+
+// NewFieldAgreement builds the agreement scorer of a field.
+func NewFieldAgreement(fd *config.Field) *FieldAgreement {
+	l, a := FieldColumns(fd)
+	return &FieldAgreement{Field: fd.Name, LegacyCol: l, AICol: a, Comparator: NewComparator(fd), ColKind: FieldKind(fd)}
+}
+
+func (s *FieldAgreement) Name() string { return "agreement." + s.Field }
+func (s *FieldAgreement) Kind() Kind   { return Agreement }
+func (s *FieldAgreement) Needs() []Need {
+	return []Need{{Column: s.LegacyCol, Kind: s.ColKind}, {Column: s.AICol, Kind: s.ColKind}}
+}
+func (s *FieldAgreement) Score(in *Input, out *Out) error {
+	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
+	for i := 0; i < in.Rows; i++ {
+		if eq, ok := s.Comparator.valueEq(l, a, i); ok {
+			out.Value[i] = b2f(eq)
+		}
+	}
+	return nil
+}
+
+// CriticalAgreement scores agreement on all critical fields together: a
+// row agrees only when every critical field agrees.
+type CriticalAgreement struct{ Fields []*FieldAgreement }
+
+func (s *CriticalAgreement) Name() string { return "agreement.critical" }
+func (s *CriticalAgreement) Kind() Kind   { return Agreement }
+func (s *CriticalAgreement) Needs() []Need {
+	var n []Need
+	for _, f := range s.Fields {
+		n = append(n, f.Needs()...)
+	}
+	return n
+}
+func (s *CriticalAgreement) Score(in *Input, out *Out) error {
+	for i := 0; i < in.Rows; i++ {
+		any := false
+		all := true
+		for _, f := range s.Fields {
+			eq, ok := f.Comparator.valueEq(in.Col(f.LegacyCol), in.Col(f.AICol), i)
+			if ok {
+				any = true
+				all = all && eq
+			}
+		}
+		if any {
+			out.Value[i] = b2f(all)
+		}
+	}
+	return nil
+}
+
+// FieldAccuracy judges both systems against the label of a field, on the
+// same rows: the paired data McNemar and the non-inferiority test need.
+type FieldAccuracy struct {
+	*FieldAgreement
+	LabelCol string
+}
+
+func (s *FieldAccuracy) Name() string { return "accuracy." + s.Field }
+func (s *FieldAccuracy) Kind() Kind   { return PairedCorrect }
+func (s *FieldAccuracy) Needs() []Need {
+	// The label may live in the labels dataset; eval resolves it there
+	// first, so the log column is optional.
+	return append(s.FieldAgreement.Needs(), Need{Column: s.LabelCol, Kind: datasets.KindString, Optional: true})
+}
+func (s *FieldAccuracy) Score(in *Input, out *Out) error {
+	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
+	for i := 0; i < in.Rows; i++ {
+		lab, ok := in.Label(s.LabelCol, i)
+		if !ok {
+			continue
+		}
+		out.Legacy[i] = b2f(!l.IsNull(i) && s.Comparator.EqualStrings(cellString(l, i), lab))
+		out.AI[i] = b2f(!a.IsNull(i) && s.Comparator.EqualStrings(cellString(a, i), lab))
+	}
+	return nil
+}
+
+// BoolRate is the rate of true values of a boolean column (errors).
+type BoolRate struct{ Metric, Column string }
+
+func (s *BoolRate) Name() string  { return s.Metric }
+func (s *BoolRate) Kind() Kind    { return Rate }
+func (s *BoolRate) Needs() []Need { return []Need{{Column: s.Column, Kind: datasets.KindBool, Optional: true}} }
+func (s *BoolRate) Score(in *Input, out *Out) error {
+	c := in.Col(s.Column)
+	if c == nil {
+		return nil
+	}
+	for i := 0; i < in.Rows; i++ {
+		if !c.IsNull(i) {
+			out.Value[i] = b2f(c.Bool[i])
+		}
+	}
+	return nil
+}
+
+// ValueRate is the rate of rows whose string column equals Value
+// (served_by = "ai" gives the AI traffic share).
+type ValueRate struct{ Metric, Column, Value string }
+
+func (s *ValueRate) Name() string { return s.Metric }
+func (s *ValueRate) Kind() Kind   { return Rate }
+func (s *ValueRate) Needs() []Need {
+	return []Need{{Column: s.Column, Kind: datasets.KindString, Optional: true}}
+}
+func (s *ValueRate) Score(in *Input, out *Out) error {
+	c := in.Col(s.Column)
+	if c == nil {
+		return nil
+	}
+	for i := 0; i < in.Rows; i++ {
+		if !c.IsNull(i) {
+			out.Value[i] = b2f(strings.EqualFold(c.Str(i), s.Value))
+		}
+	}
+	return nil
+}
+
+// PerSystemValue reads a numeric measurement per system (latency, cost).
+// NaN and ±Inf are not measurements: they are skipped and counted by eval
+// as invalid values.
+type PerSystemValue struct{ Metric, LegacyCol, AICol string }
+
+func (s *PerSystemValue) Name() string { return s.Metric }
+func (s *PerSystemValue) Kind() Kind   { return PerSystem }
+func (s *PerSystemValue) Needs() []Need {
+	return []Need{{Column: s.LegacyCol, Kind: datasets.KindFloat64, Optional: true}, {Column: s.AICol, Kind: datasets.KindFloat64, Optional: true}}
+}
+func (s *PerSystemValue) Score(in *Input, out *Out) error {
+	fill := func(name string, dst []float64) {
+		c := in.Col(name)
+		if c == nil {
+			return
+		}
+		for i := 0; i < in.Rows; i++ {
+			if !c.IsNull(i) && !math.IsInf(c.Float[i], 0) {
+				dst[i] = c.Float[i] // NaN stays NaN: skipped
+			}
+		}
+	}
+	fill(s.LegacyCol, out.Legacy)
+	fill(s.AICol, out.AI)
+	return nil
+}
+
+// NumericValue is a single numeric column as a Score (AI confidence, a
+// numeric input column for drift).
+type NumericValue struct {
+	Metric, Column string
+	Optional       bool
+}
+
+func (s *NumericValue) Name() string { return s.Metric }
+func (s *NumericValue) Kind() Kind   { return Score }
+func (s *NumericValue) Needs() []Need {
+	return []Need{{Column: s.Column, Kind: datasets.KindFloat64, Optional: s.Optional}}
+}
+func (s *NumericValue) Score(in *Input, out *Out) error {
+	c := in.Col(s.Column)
+	if c == nil {
+		return nil
+	}
+	for i := 0; i < in.Rows; i++ {
+		if !c.IsNull(i) && !math.IsInf(c.Float[i], 0) {
+			out.Value[i] = c.Float[i]
+		}
+	}
+	return nil
+}
+
+// CategoryValue is a string column as categories (model version, AI
+// output for drift).
+type CategoryValue struct {
+	Metric, Column string
+	Optional       bool
+}
+
+func (s *CategoryValue) Name() string { return s.Metric }
+func (s *CategoryValue) Kind() Kind   { return Category }
+func (s *CategoryValue) Needs() []Need {
+	return []Need{{Column: s.Column, Kind: datasets.KindString, Optional: s.Optional}}
+}
+func (s *CategoryValue) Score(in *Input, out *Out) error {
+	c := in.Col(s.Column)
+	if c == nil {
+		return nil
+	}
+	for i := 0; i < in.Rows; i++ {
+		if !c.IsNull(i) {
+			out.Cat[i] = c.Dict[c.Codes[i]]
+		}
+	}
+	return nil
+}
+
+// Builtins returns the built-in scorers of a feature, in output order.
+func Builtins(f *config.Feature, cols *config.Columns) []Scorer {
+	var out []Scorer
+	var crit []*FieldAgreement
+	for i := range f.Fields {
+		fd := &f.Fields[i]
+		ag := NewFieldAgreement(fd)
+		out = append(out, ag)
+		if fd.Critical {
+			crit = append(crit, ag)
+		}
+	}
+	if len(crit) > 0 {
+		out = append([]Scorer{&CriticalAgreement{Fields: crit}}, out...)
+	}
+	for i := range f.Fields {
+		fd := &f.Fields[i]
+		if fd.Label != "-" {
+			out = append(out, &FieldAccuracy{FieldAgreement: NewFieldAgreement(fd), LabelCol: fd.Label})
+		}
+	}
+	for i := range f.Fields {
+		fd := &f.Fields[i]
+		if fd.Comparator == "exact" || fd.Comparator == "case_insensitive" {
+			_, ai := FieldColumns(fd)
+			if FieldKind(fd) == datasets.KindString {
+				out = append(out, &CategoryValue{Metric: "output." + fd.Name, Column: ai})
+			}
+		}
+	}
+	out = append(out,
+		&BoolRate{Metric: "error_rate.legacy", Column: cols.LegacyError},
+		&BoolRate{Metric: "error_rate.ai", Column: cols.AIError},
+		&PerSystemValue{Metric: "latency_ms", LegacyCol: cols.LegacyLatencyMS, AICol: cols.AILatencyMS},
+		&PerSystemValue{Metric: "cost", LegacyCol: cols.LegacyCost, AICol: cols.AICost},
+		&ValueRate{Metric: "ai_share", Column: cols.ServedBy, Value: "ai"},
+		&NumericValue{Metric: "confidence", Column: cols.AIConfidence, Optional: true},
+		&CategoryValue{Metric: "model_version", Column: cols.AIModelVersion, Optional: true},
+	)
+	return out
+}
+
+// Validate checks a scorer's metadata once, so eval can trust it.
+func Validate(s Scorer) error {
+	if s.Name() == "" {
+		return fmt.Errorf("scorer with empty name")
+	}
+	if s.Kind() < Agreement || s.Kind() > Category {
+		return fmt.Errorf("scorer %q: unknown kind %d", s.Name(), s.Kind())
+	}
+	return nil
+}
+
+// OverBound is the rate of rows whose numeric column exceeds a bound: an
+// exact count for "P95 <= bound" (P95 <= B exactly when at most 5% of
+// values exceed B), so the test needs no quantile approximation.
+type OverBound struct {
+	Metric, Column string
+	Bound          float64
+}
+
+func (s *OverBound) Name() string { return s.Metric }
+func (s *OverBound) Kind() Kind   { return Rate }
+func (s *OverBound) Needs() []Need {
+	return []Need{{Column: s.Column, Kind: datasets.KindFloat64, Optional: true}}
+}
+func (s *OverBound) Score(in *Input, out *Out) error {
+	c := in.Col(s.Column)
+	if c == nil {
+		return nil
+	}
+	for i := 0; i < in.Rows; i++ {
+		if !c.IsNull(i) && !math.IsNaN(c.Float[i]) {
+			out.Value[i] = b2f(c.Float[i] > s.Bound)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+// Package scorers turns rows of a shadow log into per-row scores: does the
+// AI agree with legacy on a field, is each system right against the label,
+// how slow, how costly, how similar two generated texts are. A Scorer says
+// which columns it needs and what kind of score it emits; the eval package
+// aggregates each kind with the statistics that fit it (paired tests when
+// both systems are scored on the same rows). Built-in, declarative
+// (config-only) and external (Arrow IPC subprocess) scorers all implement
+// the same interface.
+package scorers
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/datasets"
+)
+
+// Kind says what a scorer's per-row output means, and so how eval
+// aggregates it and which tests apply.
+type Kind int
+
+const (
+	// Agreement: Out.Value[i] is 1 when AI and legacy agree on row i, 0
+	// when they diverge, NaN when not applicable. Aggregated as a
+	// proportion; tested against a divergence tolerance.
+	Agreement Kind = iota + 1
+	// PairedCorrect: Out.Legacy[i] and Out.AI[i] are 1/0 (right/wrong
+	// against ground truth) on the same rows, NaN where unlabelled.
+	// Aggregated as a paired 2×2 table; McNemar and non-inferiority.
+	PairedCorrect
+	// Rate: Out.Value[i] is 1/0 for an event (an error, AI served);
+	// aggregated as a proportion.
+	Rate
+	// Score: Out.Value[i] is a continuous per-row score (e.g. text
+	// similarity of AI to legacy). Aggregated as a distribution; when the
+	// scorer has a pass threshold, rows with Value >= threshold pass and
+	// the pass rate is tested too.
+	Score
+	// PairedScore: Out.Legacy[i] and Out.AI[i] are continuous scores of
+	// both systems on the same rows (e.g. an upstream quality score).
+	// Wilcoxon signed-rank on the differences, Hodges–Lehmann shift.
+	PairedScore
+	// PerSystem: Out.Legacy[i] and Out.AI[i] are continuous measurements
+	// taken independently per system (latency, cost); either may be NaN.
+	// Distributions per system, quantiles, Mann–Whitney.
+	PerSystem
+	// Category: Out.Cat[i] is a category (model version, AI output class),
+	// "" when not applicable. Aggregated as counts; chi-square/PSI drift.
+	Category
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Agreement:
+		return "agreement"
+	case PairedCorrect:
+		return "paired_correct"
+	case Rate:
+		return "rate"
+	case Score:
+		return "score"
+	case PairedScore:
+		return "paired_score"
+	case PerSystem:
+		return "per_system"
+	case Category:
+		return "category"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Need is a column a scorer reads.
+type Need struct {
+	Column   string
+	Kind     datasets.Kind
+	Optional bool // the scorer copes with its absence (emits NaN)
+}
+
+// Input is the rows of one feature in one batch. Columns are looked up by
+// the names the scorer asked for in Needs.
+type Input struct {
+	Rows  int
+	Batch *datasets.Batch
+	// Labels holds ground truth joined from the labels dataset, by label
+	// column name; nil entries mean no label for that row.
+	Labels map[string][]*string
+}
+
+// Col returns a needed column (nil when optional and absent).
+func (in *Input) Col(name string) *datasets.Column { return in.Batch.Col(name) }
+
+// Label returns the label of row i in column name, from the labels
+// dataset when joined, else from the log column of that name.
+func (in *Input) Label(name string, i int) (string, bool) {
+	if l, ok := in.Labels[name]; ok && l[i] != nil {
+		return *l[i], true
+	}
+	if c := in.Batch.Col(name); c != nil && !c.IsNull(i) {
+		return c.Str(i), true
+	}
+	return "", false
+}
+
+// Out receives per-row scores; slices are pre-sized to Input.Rows and
+// filled with NaN ("" for Cat) before Score is called.
+type Out struct {
+	Value, Legacy, AI []float64
+	Cat               []string
+}
+
+// Scorer scores rows. Implementations must be safe for concurrent use by
+// several goroutines (eval scores batches in parallel).
+type Scorer interface {
+	// Name is the metric name in scores and verdicts ("agreement.category").
+	Name() string
+	Kind() Kind
+	Needs() []Need
+	Score(in *Input, out *Out) error
+}
+
+// Thresholded is implemented by Score-kind scorers with a pass threshold.
+type Thresholded interface {
+	// Threshold is the per-row pass threshold; MinPassRate the criterion
+	// on the share of passing rows (0 = report only).
+	Threshold() (threshold, minPassRate float64)
+}
+
+// Factory builds a declarative scorer from its config.
+type Factory func(def config.ScorerDef, f *config.Feature) (Scorer, error)
+
+var (
+	regMu    sync.Mutex
+	registry = map[string]Factory{}
+)
+
+// Register adds a scorer type usable as `type:` in config. Call from init.
+func Register(typ string, f Factory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[typ]; dup {
+		panic("scorers: duplicate type " + typ)
+	}
+	registry[typ] = f
+	config.ScorerTypes[typ] = true
+}
+
+// Types lists registered scorer types.
+func Types() []string {
+	regMu.Lock()
+	defer regMu.Unlock()
+	out := make([]string, 0, len(registry))
+	for k := range registry {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New builds a configured scorer.
+func New(def config.ScorerDef, f *config.Feature) (Scorer, error) {
+	regMu.Lock()
+	fac, ok := registry[def.Type]
+	regMu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("scorer %q: unknown type %q (want one of %v)", def.Name, def.Type, Types())
+	}
+	return fac(def, f)
+}
+
+// NewOut allocates an Out for n rows, filled with NaN / "".
+func NewOut(n int) *Out {
+	o := &Out{Value: make([]float64, n), Legacy: make([]float64, n), AI: make([]float64, n), Cat: make([]string, n)}
+	o.Reset(n)
+	return o
+}
+
+// Reset refills o for n rows, reusing its slices.
+func (o *Out) Reset(n int) {
+	grow := func(s []float64) []float64 {
+		if cap(s) < n {
+			s = make([]float64, n)
+		}
+		s = s[:n]
+		for i := range s {
+			s[i] = math.NaN()
+		}
+		return s
+	}
+	o.Value, o.Legacy, o.AI = grow(o.Value), grow(o.Legacy), grow(o.AI)
+	if cap(o.Cat) < n {
+		o.Cat = make([]string, n)
+	}
+	o.Cat = o.Cat[:n]
+	clear(o.Cat)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
