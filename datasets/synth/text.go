@@ -57,9 +57,35 @@ var synonyms = map[string]string{
 	"resolved": "fixed", "checking": "following", "working": "running", "Hi": "Hello", "Hello": "Hi", "right": "straight",
 }
 
+// fill substitutes the {x} slots of a template. It scans by hand because
+// a strings.Replacer per reply dominated the generator's profile.
 func fill(tpl string, slots *replySlots) string {
-	repl := strings.NewReplacer("{n}", slots.name, "{o}", slots.order, "{d}", slots.days, "{p}", slots.product, "{a}", slots.amount, "{t}", slots.ticket)
-	return repl.Replace(tpl)
+	var b strings.Builder
+	b.Grow(len(tpl) + 32)
+	for i := 0; i < len(tpl); i++ {
+		if tpl[i] == '{' && i+2 < len(tpl) && tpl[i+2] == '}' {
+			v := ""
+			switch tpl[i+1] {
+			case 'n':
+				v = slots.name
+			case 'o':
+				v = slots.order
+			case 'd':
+				v = slots.days
+			case 'p':
+				v = slots.product
+			case 'a':
+				v = slots.amount
+			case 't':
+				v = slots.ticket
+			}
+			b.WriteString(v)
+			i += 2
+			continue
+		}
+		b.WriteByte(tpl[i])
+	}
+	return b.String()
 }
 
 type replySlots struct{ name, order, days, product, amount, ticket string }

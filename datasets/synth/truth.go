@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -84,6 +85,22 @@ func (p *plan) phaseTruth(f *featureSpec, c *classSpec, from, to int) PhaseTruth
 // fixed stream, independent of the seed: it is a property of the
 // templates, not of one draw.
 func expectedOverlap(c *classSpec) float64 {
+	overlapMu.Lock()
+	defer overlapMu.Unlock()
+	if v, ok := overlapCache[c.name]; ok {
+		return v
+	}
+	v := sampleOverlap(c)
+	overlapCache[c.name] = v
+	return v
+}
+
+var (
+	overlapMu    sync.Mutex
+	overlapCache = map[string]float64{}
+)
+
+func sampleOverlap(c *classSpec) float64 {
 	r := stream(0, "overlap|"+c.name)
 	const n = 4000
 	var s float64
