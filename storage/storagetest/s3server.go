@@ -173,13 +173,16 @@ func startVersitygw(t testing.TB, bin string) (S3Server, error) {
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return S3Server{}, err
 	}
-	var key [8]byte
-	_, _ = rand.Read(key[:])
+	// Random keys, so a test that looks for credentials in error text
+	// cannot match them by accident.
+	var ak, sk [10]byte
+	_, _ = rand.Read(ak[:])
+	_, _ = rand.Read(sk[:])
 	srv := S3Server{
 		Endpoint:  fmt.Sprintf("http://127.0.0.1:%d", port),
 		Region:    "us-east-1",
-		AccessKey: "parity-test",
-		SecretKey: "parity-secret-" + hex.EncodeToString(key[:]),
+		AccessKey: "AKPT" + strings.ToUpper(hex.EncodeToString(ak[:])),
+		SecretKey: hex.EncodeToString(sk[:]),
 	}
 	cmd := exec.Command(bin, "--port", fmt.Sprintf("127.0.0.1:%d", port), "--quiet", "posix", data)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+srv.AccessKey, "ROOT_SECRET_KEY="+srv.SecretKey)
