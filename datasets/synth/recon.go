@@ -73,9 +73,7 @@ func unit(seed int64, i, salt uint64) float64 {
 func generateRecon(dir string, o Options) (ReconTruth, int, error) {
 	var rt ReconTruth
 	files := 0
-	n := func(run int) int {
-		return int(math.Round(reconEntities * o.Scale * (0.92 + 0.02*float64(run))))
-	}
+	n := func(run int) int { return reconCount(o, run) }
 	expInvoices := float64(n(reconDriftRun)) * reconTypeShares[2]
 	// at small Scale, still a handful of differences to find
 	pMismatch := math.Max(reconMismatch, 5/expInvoices)
@@ -133,7 +131,7 @@ func reconEntity(o Options, i uint64, run int, snap time.Time) ReconRow {
 	// first run the entity exists in
 	created := 1
 	for r := 1; r <= reconRuns; r++ {
-		if int(i) < int(math.Round(reconEntities*o.Scale*(0.92+0.02*float64(r)))) {
+		if int(i) < reconCount(o, r) {
 			created = r
 			break
 		}
@@ -184,4 +182,10 @@ func unitNorm(seed int64, i, salt uint64) float64 {
 	u1 := math.Max(unit(seed, i, salt), 1e-12)
 	u2 := unit(seed, i, salt^0x5555)
 	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+}
+
+// reconCount is the number of entities in a run's snapshot: ~20k at Scale
+// 1, growing 2% a run, and never so few that ~1% drift means nothing.
+func reconCount(o Options, run int) int {
+	return max(400, int(math.Round(reconEntities*o.Scale*(0.92+0.02*float64(run)))))
 }

@@ -761,3 +761,45 @@ func BenchmarkGenerate(b *testing.B) {
 		b.ReportMetric(float64(s.LogRows), "rows/op")
 	}
 }
+
+// Nulls must be real Parquet nulls, not zero values: read the optional
+// columns into pointer fields, which parquet-go leaves nil for nulls.
+func TestNulls(t *testing.T) {
+	dir, _, _ := shared(t)
+	type nullRow struct {
+		Feature        string   `parquet:"feature"`
+		LegacyCategory *string  `parquet:"legacy_category,optional"`
+		AIOutput       *string  `parquet:"ai_output,optional"`
+		AIReply        *string  `parquet:"ai_reply,optional"`
+		AIConfidence   *float64 `parquet:"ai_confidence,optional"`
+		AIError        bool     `parquet:"ai_error"`
+		LabelCategory  *string  `parquet:"label_category,optional"`
+	}
+	rows, _, err := readAll[nullRow](filepath.Join(dir, "logs", "dt=2026-10-10", "part-00000.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.Feature] = true
+		if (r.AIConfidence == nil) != r.AIError {
+			t.Fatalf("ai_confidence null=%v with ai_error=%v", r.AIConfidence == nil, r.AIError)
+		}
+		isCls := r.Feature == FeatureTicketRouting || r.Feature == FeatureRefundApproval
+		if !isCls && (r.LegacyCategory != nil || r.LabelCategory != nil) {
+			t.Fatalf("%s row with a category", r.Feature)
+		}
+		if r.Feature != FeatureInvoiceExtraction && r.AIOutput != nil {
+			t.Fatalf("%s row with ai_output", r.Feature)
+		}
+		if r.Feature != FeatureReplyDraft && r.AIReply != nil {
+			t.Fatalf("%s row with ai_reply", r.Feature)
+		}
+		if r.Feature == FeatureReplyDraft && !r.AIError && (r.AIReply == nil || *r.AIReply == "") {
+			t.Fatal("reply_draft row without ai_reply")
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("features %v", seen)
+	}
+}
