@@ -14,8 +14,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/.tools/bin"
 mkdir -p "$bin"
 
-# install NAME MODULE@VERSION
-install() {
+# install_tool NAME MODULE@VERSION
+install_tool() {
 	local name="$1" mod="$2"
 	local stamp="$bin/.$name.version"
 	if [[ -x "$bin/$name" && -f "$stamp" && "$(cat "$stamp")" == "$mod" ]]; then
@@ -27,4 +27,4 @@ install() {
 	echo "$mod" >"$stamp"
 }
 
-install versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0
+install_tool versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0
