@@ -803,3 +803,13 @@ func TestNulls(t *testing.T) {
 		t.Errorf("features %v", seen)
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	_, s, _ := shared(t)
+	d := s.Describe()
+	for _, want := range []string{"spanish", "-> fail", "insufficient_data", "model_version", "recon run=03"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("Describe lacks %q:\n%s", want, d)
+		}
+	}
+}
