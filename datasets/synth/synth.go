@@ -1,15 +1,3 @@
-// Package synth generates parity's deterministic synthetic shadow logs: a
-// Hive-partitioned Parquet dataset of paired legacy/AI outputs for four
-// features, a late-arriving labels dataset, and a dual-write
-// reconciliation scenario. The data carries known defects (a worse input
-// class, a tiny class, a rare category the AI misses, a bad model rollout,
-// input and confidence drift, a cost spike, a wrong canary split), and
-// Generate returns the generator's true rates for every class so tests and
-// demos can check that an evaluation recovers them.
-//
-// Everything is drawn from per-(feature, class, day) random streams derived
-// from Options.Seed, so the same Options always produce byte-identical files
-// whatever the scheduling of the parallel day workers.
 package synth
 
 import (
