@@ -1,7 +1,10 @@
 package stats
 
 import (
+	"cmp"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -150,10 +153,29 @@ func (p *pairSpace) jmin(i int) int {
 	return 0
 }
 
-// end returns the first j >= jmin(i) with f(i, j) > t.
-func (p *pairSpace) end(i int, t float64) int {
-	j0 := p.jmin(i)
-	return j0 + sort.Search(len(p.y)-j0, func(k int) bool { return p.f(i, j0+k) > t })
+// ends fills e[i] with the first j >= jmin(i) having f(i, j) > t, for every
+// row, by a two-pointer sweep: for Walsh averages the end is non-increasing
+// in i (clamped at i), for differences y_j − x_i it is non-decreasing, so
+// one pass costs O(m).
+func (p *pairSpace) ends(t float64, e []int) {
+	ny := len(p.y)
+	if p.walsh {
+		k := ny
+		for i := range p.x {
+			for k > i && p.f(i, k-1) > t {
+				k--
+			}
+			e[i] = max(k, i)
+		}
+		return
+	}
+	k := 0
+	for i := range p.x {
+		for k < ny && p.f(i, k) <= t {
+			k++
+		}
+		e[i] = k
+	}
 }
 
 // rowWeight is the expanded count of pairs (i, j) for j in [jmin(i), e).
@@ -169,12 +191,13 @@ func (p *pairSpace) rowWeight(i, e int) int64 {
 	return w*(w+1)/2 + w*(p.cumY[e]-p.cumY[i+1])
 }
 
-// count returns the expanded and distinct numbers of pair values <= t.
-func (p *pairSpace) count(t float64) (weighted int64, distinct int64) {
+// count returns the expanded and distinct numbers of pair values <= t and
+// leaves the per-row ends in e.
+func (p *pairSpace) count(t float64, e []int) (weighted int64, distinct int64) {
+	p.ends(t, e)
 	for i := range p.x {
-		e := p.end(i, t)
-		weighted += p.rowWeight(i, e)
-		distinct += int64(e - p.jmin(i))
+		weighted += p.rowWeight(i, e[i])
+		distinct += int64(e[i] - p.jmin(i))
 	}
 	return weighted, distinct
 }
@@ -188,47 +211,75 @@ func (p *pairSpace) bounds() (lo, hi float64) {
 
 // kth returns the k-th smallest (1-based) pair value.
 //
-// Method: bisection on the value axis with the counting function above,
-// then exact selection among the few pairs left in the bracket — a simple
-// variant of Monahan's algorithm for the Hodges–Lehmann estimator
-// (Monahan 1984, ACM TOMS 10:265, Algorithm 616) that needs O(m log m)
-// per step and O(m) memory for m distinct values, however large the
-// counts. When the bracket cannot be split in float64 every value left in
-// it equals its upper end.
+// Method: randomized selection in the implicit sorted matrix, after
+// Monahan (1984, ACM TOMS 10:265, Algorithm 616, "Fast computation of the
+// Hodges–Lehmann location estimator"): keep a bracket of pairs known to
+// contain the answer, as each row's index range [eLo, eHi); pick a pivot
+// uniformly among the distinct pairs in the bracket, count the pairs <=
+// pivot in O(m), and keep the side holding rank k. Once few distinct
+// pairs remain they are enumerated and sorted. Expected O(m log m) time
+// and O(m) memory for m distinct values, however large the counts, so
+// histogram input is never expanded. The pivot stream has a fixed seed,
+// so results are deterministic.
 func (p *pairSpace) kth(k int64) float64 {
-	minV, maxV := p.bounds()
-	lo, hi := math.Nextafter(minV, math.Inf(-1)), maxV
+	m := len(p.x)
+	_, hi := p.bounds()
+	eLo, eHi, eMid := make([]int, m), make([]int, m), make([]int, m)
+	for i := range eLo {
+		eLo[i] = p.jmin(i)
+	}
 	loW, loD := int64(0), int64(0)
-	_, hiD := p.count(hi)
-	limit := int64(4*len(p.x) + 4096)
+	_, hiD := p.count(hi, eHi)
+	limit := int64(m + 1024)
+	rng := rand.New(rand.NewPCG(0x9e3779b97f4a7c15, uint64(k)))
 	for {
 		if hiD-loD <= limit {
-			return p.selectIn(lo, hi, k-loW)
+			return p.selectIn(eLo, eHi, k-loW)
 		}
-		mid := lo/2 + hi/2
-		if mid <= lo || mid >= hi {
-			return hi
+		// Pivot: the r-th distinct pair in the bracket, row by row.
+		r := rng.Int64N(hiD - loD)
+		var v float64
+		for i := range m {
+			if n := int64(eHi[i] - eLo[i]); r < n {
+				v = p.f(i, eLo[i]+int(r))
+				break
+			} else {
+				r -= n
+			}
 		}
-		w, d := p.count(mid)
+		if v >= hi {
+			// Pivot ties with the top of the bracket: either the answer is
+			// hi, or every pair equal to hi can be dropped.
+			below := math.Nextafter(hi, math.Inf(-1))
+			w, d := p.count(below, eMid)
+			if w < k {
+				return hi
+			}
+			hi, hiD = below, d
+			eHi, eMid = eMid, eHi
+			continue
+		}
+		w, d := p.count(v, eMid)
 		if w >= k {
-			hi, hiD = mid, d
+			hi, hiD = v, d
+			eHi, eMid = eMid, eHi
 		} else {
-			lo, loW, loD = mid, w, d
+			loW, loD = w, d
+			eLo, eMid = eMid, eLo
 		}
 	}
 }
 
-// selectIn enumerates the pairs with lo < f <= hi and returns the value at
-// which their cumulative expanded count reaches k.
-func (p *pairSpace) selectIn(lo, hi float64, k int64) float64 {
+// selectIn enumerates the pairs between the row ends eLo and eHi and
+// returns the value at which their cumulative expanded count reaches k.
+func (p *pairSpace) selectIn(eLo, eHi []int, k int64) float64 {
 	type vw struct {
 		v float64
 		w int64
 	}
 	var items []vw
 	for i := range p.x {
-		a, b := p.end(i, lo), p.end(i, hi)
-		for j := a; j < b; j++ {
+		for j := eLo[i]; j < eHi[i]; j++ {
 			var w int64
 			switch {
 			case !p.walsh:
@@ -241,7 +292,7 @@ func (p *pairSpace) selectIn(lo, hi float64, k int64) float64 {
 			items = append(items, vw{p.f(i, j), w})
 		}
 	}
-	sort.Slice(items, func(a, b int) bool { return items[a].v < items[b].v })
+	slices.SortFunc(items, func(a, b vw) int { return cmp.Compare(a.v, b.v) })
 	var cum int64
 	for _, it := range items {
 		cum += it.w
@@ -249,7 +300,7 @@ func (p *pairSpace) selectIn(lo, hi float64, k int64) float64 {
 			return it.v
 		}
 	}
-	return hi
+	return math.NaN() // unreachable when 1 <= k <= total
 }
 
 // median of the pair values: the middle one, or the mean of the two middle
