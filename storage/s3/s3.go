@@ -94,7 +94,8 @@ type Config struct {
 	// Credentials replaces the standard chain (env, shared profile, IRSA
 	// web identity, ECS/EKS container, EC2 IMDS). Tests use static ones.
 	Credentials aws.CredentialsProvider
-	// MaxAttempts per request, first try included (default DefaultMaxAttempts).
+	// MaxAttempts per request, first try included. Zero: AWS_MAX_ATTEMPTS
+	// or the profile's max_attempts, else DefaultMaxAttempts.
 	MaxAttempts int
 	// MaxBackoff caps the delay between attempts (default DefaultMaxBackoff).
 	MaxBackoff time.Duration
@@ -149,9 +150,6 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	if c.Bucket == "" {
 		return nil, errors.New("s3 store: empty bucket name")
 	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
-	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff
 	}
@@ -169,6 +167,15 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3 store s3://%s: load AWS configuration: %w", c.Bucket, err)
 	}
+	if c.MaxAttempts == 0 && cfg.RetryMaxAttempts > 0 {
+		c.MaxAttempts = cfg.RetryMaxAttempts // AWS_MAX_ATTEMPTS / profile max_attempts
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	// The retryer below carries MaxAttempts; a second limit from the
+	// environment would silently wrap it.
+	cfg.RetryMaxAttempts = 0
 	endpoint := c.Endpoint
 	if endpoint == "" && cfg.BaseEndpoint != nil {
 		endpoint = *cfg.BaseEndpoint // AWS_ENDPOINT_URL / profile endpoint_url
