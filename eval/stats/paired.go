@@ -137,7 +137,7 @@ func tangoZ(n12, n21, n int64, delta float64) float64 {
 func Tango(t Paired2x2, level float64) Interval {
 	iv := Interval{Lo: math.NaN(), Hi: math.NaN(), Level: level, Method: "tango"}
 	n := t.N()
-	if n <= 0 || t.LegacyOnly < 0 || t.AIOnly < 0 {
+	if n <= 0 || t.LegacyOnly < 0 || t.AIOnly < 0 || !(level > 0 && level < 1) {
 		return iv
 	}
 	z := zQuantile(1 - (1-level)/2)

@@ -13,8 +13,8 @@ import (
 // statsmodels proportion_confint(method="wilson"). n == 0 gives [0, 1].
 func Wilson(k, n int64, level float64) Interval {
 	iv := Interval{Lo: 0, Hi: 1, Level: level, Method: "wilson"}
-	if n <= 0 || k < 0 || k > n {
-		if k < 0 || k > n {
+	if n <= 0 || k < 0 || k > n || !(level > 0 && level < 1) {
+		if k < 0 || k > n || !(level > 0 && level < 1) {
 			iv.Lo, iv.Hi = math.NaN(), math.NaN()
 		}
 		return iv
@@ -37,8 +37,8 @@ func Wilson(k, n int64, level float64) Interval {
 // statsmodels proportion_confint(method="beta").
 func ClopperPearson(k, n int64, level float64) Interval {
 	iv := Interval{Lo: 0, Hi: 1, Level: level, Method: "clopper-pearson"}
-	if n <= 0 || k < 0 || k > n {
-		if k < 0 || k > n {
+	if n <= 0 || k < 0 || k > n || !(level > 0 && level < 1) {
+		if k < 0 || k > n || !(level > 0 && level < 1) {
 			iv.Lo, iv.Hi = math.NaN(), math.NaN()
 		}
 		return iv
@@ -81,7 +81,9 @@ func RateBelow(k, n int64, bound, alpha, power, planned float64) Result {
 		r.warn("invalid bound %g or alpha %g", bound, alpha)
 		return r
 	}
-	if need := RateBelowN(bound, planned, alpha, power); need > n {
+	if !(planned >= 0 && planned < bound) || !(power > 0 && power < 1) {
+		r.warn("no power calculation: need 0 <= planned (%g) < bound and 0 < power (%g) < 1", planned, power)
+	} else if need := RateBelowN(bound, planned, alpha, power); need > n {
 		r.NNeeded = need
 		r.warn("too few samples: n=%d, the exact test needs n >= %d for power %g when p = %g", n, need, power, planned)
 	}

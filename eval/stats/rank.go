@@ -216,7 +216,7 @@ func HodgesLehmannPaired(d Weighted, level float64) (est float64, ci Interval) {
 
 func hodgesLehmannPaired(s wsample, level float64, r *Result) (float64, Interval) {
 	ci := Interval{Lo: math.NaN(), Hi: math.NaN(), Level: level, Method: "hodges-lehmann"}
-	if s.n == 0 {
+	if s.n == 0 || !(level > 0 && level < 1) {
 		return math.NaN(), ci
 	}
 	if s.n > 4_000_000_000 {
@@ -254,7 +254,7 @@ func HodgesLehmannShift(a, b Weighted, level float64) (est float64, ci Interval)
 
 func hodgesLehmannShift(a, b wsample, level float64, r *Result) (float64, Interval) {
 	ci := Interval{Lo: math.NaN(), Hi: math.NaN(), Level: level, Method: "hodges-lehmann"}
-	if a.n == 0 || b.n == 0 {
+	if a.n == 0 || b.n == 0 || !(level > 0 && level < 1) {
 		return math.NaN(), ci
 	}
 	if float64(a.n)*float64(b.n) > 9e18 {

@@ -6,6 +6,22 @@
 // small expected counts, zero discordant pairs, too few samples) so the eval
 // engine can show them next to a verdict instead of aborting a run.
 //
+// Which function for which data:
+//
+//	k of n events vs a bound            RateBelow (graduate) / RateAbove (rollback)
+//	paired right/wrong, both systems    NonInferiority (Tango score), McNemar, McNemarMidP
+//	paired continuous differences       WilcoxonSignedRank, HodgesLehmannPaired
+//	two independent continuous samples  MannWhitney, HodgesLehmannShift, KS2 (drift)
+//	latency-style quantile vs a bound   QuantileBelow (counts above bound), Quantile, QuantileCI
+//	category mix drift                  ChiSquareHomogeneity, PSI
+//	many cells tested at once           Adjust (Holm or BH)
+//	looking every day                   ConfidenceSequence (anytime-valid)
+//	planning                            RateBelowN, NonInferiorityN; Result.NNeeded
+//
+// Continuous inputs are Weighted samples (value, integer count), so
+// mergeable histogram buckets feed the rank tests and quantiles directly;
+// equal values are ties and nothing is expanded in memory.
+//
 // Distributions come from gonum (stat, stat/distuv, mathext). What gonum
 // lacks is written here, each with a comment naming the method and its
 // reference. testdata/reference.py recomputes every function with
