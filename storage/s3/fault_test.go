@@ -190,3 +190,38 @@ func TestLostResponseLockStillAcquired(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStalledReadIsAbandoned: a ranged GET that gets no answer within
+// AttemptTimeout is abandoned and retried, so one hung connection cannot
+// hang a run.
+func TestStalledReadIsAbandoned(t *testing.T) {
+	ctx := context.Background()
+	srv := storagetest.StartS3(t)
+	p := storagetest.NewFaultProxy(t, srv.Endpoint)
+	s, err := s3store.New(ctx, s3store.Config{
+		Bucket: srv.NewBucket(t), Endpoint: p.URL(), Region: srv.Region, Credentials: srv.Credentials(),
+		MaxBackoff: 20 * time.Millisecond, AttemptTimeout: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "obj", []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Open(ctx, "obj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Inject(storagetest.Match{Method: "GET", Ranged: true}, storagetest.Slow(time.Minute))
+	start := time.Now()
+	buf := make([]byte, 4)
+	if n, err := r.ReadAt(buf, 3); err != nil || string(buf[:n]) != "3456" {
+		t.Fatalf("ReadAt after a stalled attempt = %q, %v", buf[:n], err)
+	}
+	if el := time.Since(start); el < 300*time.Millisecond || el > 10*time.Second {
+		t.Fatalf("ReadAt took %v; want just over the 300ms attempt timeout", el)
+	}
+	if n := p.Count(storagetest.Match{Method: "GET", Ranged: true}); n != 2 {
+		t.Fatalf("ranged GETs = %d, want 2 (stalled + retry)", n)
+	}
+}

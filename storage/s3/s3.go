@@ -69,6 +69,9 @@ func init() {
 const (
 	DefaultMaxAttempts = 8
 	DefaultMaxBackoff  = 10 * time.Second
+	// DefaultAttemptTimeout is generous: a Parquet column chunk of tens of
+	// MiB over a slow link still fits.
+	DefaultAttemptTimeout = 2 * time.Minute
 )
 
 // Config selects a bucket and prefix and, optionally, overrides the
@@ -99,6 +102,10 @@ type Config struct {
 	MaxAttempts int
 	// MaxBackoff caps the delay between attempts (default DefaultMaxBackoff).
 	MaxBackoff time.Duration
+	// AttemptTimeout bounds one GET attempt including its body (default
+	// DefaultAttemptTimeout); a stalled connection is abandoned and the
+	// request retried.
+	AttemptTimeout time.Duration
 	// HTTPClient replaces the SDK's default HTTP client.
 	HTTPClient *http.Client
 }
@@ -137,6 +144,7 @@ type Store struct {
 	bucket      string
 	prefix      string // "" or ends in "/"
 	maxAttempts int
+	attemptTO   time.Duration
 	backoff     retry.BackoffDelayer
 	secrets     *secrets
 	stats       counters
@@ -152,6 +160,9 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
 	}
 	var loadOpts []func(*config.LoadOptions) error
 	if c.Region != "" {
@@ -234,6 +245,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		bucket:      c.Bucket,
 		prefix:      prefix,
 		maxAttempts: c.MaxAttempts,
+		attemptTO:   c.AttemptTimeout,
 		backoff:     backoff,
 		secrets:     sec,
 	}, nil
@@ -264,6 +276,9 @@ func hostNeedsPathStyle(endpoint string) bool {
 
 // URI implements storage.Store.
 func (s *Store) URI() string {
+	if s.prefix == "" {
+		return "s3://" + s.bucket
+	}
 	return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/")
 }
 
@@ -369,44 +384,76 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, storage.Object, er
 	if err != nil {
 		return nil, storage.Object{}, err
 	}
+	var data []byte
+	var obj storage.Object
+	err = s.getWithRetries(ctx, &awss3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(full)},
+		func(out *awss3.GetObjectOutput) error {
+			s.stats.gets.Add(1)
+			want := int64(-1) // unknown length (chunked): read to EOF
+			if out.ContentLength != nil {
+				want = *out.ContentLength
+			}
+			b, err := readBody(out.Body, want)
+			if err != nil {
+				return err
+			}
+			data = b
+			obj = storage.Object{Key: key, Size: int64(len(b)), ETag: aws.ToString(out.ETag), ModTime: aws.ToTime(out.LastModified).UTC()}
+			return nil
+		})
+	if err != nil {
+		return nil, storage.Object{}, s.wrap("get", s.loc(full), err)
+	}
+	return data, obj, nil
+}
+
+// getWithRetries makes one GetObject and hands the response to read, again
+// until read succeeds. The SDK retries failures up to the response
+// headers; this loop covers the body: a connection reset or closed
+// mid-body, a short body, or a body that stalls past AttemptTimeout.
+// Errors from GetObject itself (404, 412, exhausted SDK retries) return at
+// once.
+func (s *Store) getWithRetries(ctx context.Context, in *awss3.GetObjectInput, read func(*awss3.GetObjectOutput) error) error {
 	var lastErr error
 	for attempt := 1; attempt <= s.maxAttempts; attempt++ {
 		if attempt > 1 {
 			s.stats.bodyRetries.Add(1)
 			if err := s.sleep(ctx, attempt-1, lastErr); err != nil {
-				return nil, storage.Object{}, s.wrap("get", s.loc(full), err)
+				return fmt.Errorf("%w (while retrying after: %v)", err, lastErr)
 			}
 		}
-		s.stats.gets.Add(1)
-		out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{
-			Bucket: aws.String(s.bucket),
-			Key:    aws.String(full),
-		})
+		actx, cancel := context.WithTimeout(ctx, s.attemptTO)
+		out, err := s.client.GetObject(actx, in)
 		if err != nil {
-			return nil, storage.Object{}, s.wrap("get", s.loc(full), err)
+			cancel()
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				lastErr = fmt.Errorf("no response within %v", s.attemptTO)
+				continue
+			}
+			return err
 		}
-		want := aws.ToInt64(out.ContentLength)
-		data, err := readBody(out.Body, want)
-		if err != nil {
-			lastErr = err
-			continue
+		err = read(out)
+		out.Body.Close()
+		cancel()
+		if err == nil {
+			return nil
 		}
-		return data, storage.Object{
-			Key:     key,
-			Size:    int64(len(data)),
-			ETag:    aws.ToString(out.ETag),
-			ModTime: aws.ToTime(out.LastModified).UTC(),
-		}, nil
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (reading body: %v)", ctx.Err(), err)
+		}
+		if actx.Err() != nil {
+			err = fmt.Errorf("body stalled past %v: %w", s.attemptTO, err)
+		}
+		lastErr = err
 	}
-	return nil, storage.Object{}, s.wrap("get", s.loc(full), fmt.Errorf("body failed after %d attempts: %w", s.maxAttempts, lastErr))
+	return fmt.Errorf("body failed after %d attempts: %w", s.maxAttempts, lastErr)
 }
 
 // readBody reads and closes body, requiring exactly want bytes when want
 // >= 0 (Go's HTTP client reports io.ErrUnexpectedEOF when a connection
 // closes before Content-Length bytes; the length check also catches a
 // server that lies about it).
-func readBody(body io.ReadCloser, want int64) ([]byte, error) {
-	defer body.Close()
+func readBody(body io.Reader, want int64) ([]byte, error) {
 	if want < 0 {
 		return io.ReadAll(body)
 	}
@@ -537,6 +584,8 @@ func (s *Store) Open(ctx context.Context, key string) (storage.Reader, error) {
 }
 
 // OpenReader is Open returning the concrete *Reader (for its Stats).
+// ReadAt has no context parameter, so the Reader's requests use ctx:
+// cancelling it aborts reads in flight and fails later ones.
 func (s *Store) OpenReader(ctx context.Context, key string) (*Reader, error) {
 	full, err := s.fullKey(key)
 	if err != nil {
@@ -548,7 +597,7 @@ func (s *Store) OpenReader(ctx context.Context, key string) (*Reader, error) {
 	}
 	r := &Reader{
 		s:    s,
-		ctx:  context.WithoutCancel(ctx),
+		ctx:  ctx,
 		full: full,
 		obj: storage.Object{
 			Key:     key,
@@ -565,7 +614,7 @@ func (s *Store) OpenReader(ctx context.Context, key string) (*Reader, error) {
 // concurrent use (parquet-go reads column chunks in parallel).
 type Reader struct {
 	s    *Store
-	ctx  context.Context // requests outlive Open's deadline but keep its values
+	ctx  context.Context // Open's: cancelling it aborts reads, as for an http.Request
 	full string
 	obj  storage.Object
 	sr   *io.SectionReader // Read/Seek for readers that want io.ReadSeeker (arrow-go)
@@ -614,46 +663,34 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 		eof = io.EOF
 	}
 	rng := fmt.Sprintf("bytes=%d-%d", off, off+n-1)
-	var lastErr error
-	for attempt := 1; attempt <= r.s.maxAttempts; attempt++ {
-		if attempt > 1 {
-			r.s.stats.bodyRetries.Add(1)
-			if err := r.s.sleep(r.ctx, attempt-1, lastErr); err != nil {
-				return 0, r.s.wrap("read "+rng+" of", r.s.loc(r.full), err)
-			}
+	var got int
+	err := r.s.getWithRetries(r.ctx, &awss3.GetObjectInput{
+		Bucket:  aws.String(r.s.bucket),
+		Key:     aws.String(r.full),
+		Range:   aws.String(rng),
+		IfMatch: aws.String(r.obj.ETag),
+	}, func(out *awss3.GetObjectOutput) (err error) {
+		got, err = readRange(out, off, p[:n])
+		return err
+	})
+	if err != nil {
+		err = r.s.wrap("read "+rng+" of", r.s.loc(r.full), err)
+		if errors.Is(err, storage.ErrPrecondition) {
+			err = fmt.Errorf("%w (object replaced since it was opened with etag %s)", err, r.obj.ETag)
 		}
-		out, err := r.s.client.GetObject(r.ctx, &awss3.GetObjectInput{
-			Bucket:  aws.String(r.s.bucket),
-			Key:     aws.String(r.full),
-			Range:   aws.String(rng),
-			IfMatch: aws.String(r.obj.ETag),
-		})
-		if err != nil {
-			err = r.s.wrap("read "+rng+" of", r.s.loc(r.full), err)
-			if errors.Is(err, storage.ErrPrecondition) {
-				err = fmt.Errorf("%w (object replaced since it was opened with etag %s)", err, r.obj.ETag)
-			}
-			return 0, err
-		}
-		got, err := readRange(out, off, p[:n])
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		r.gets.Add(1)
-		r.bytes.Add(int64(got))
-		r.s.stats.rangeGETs.Add(1)
-		r.s.stats.bytesFetched.Add(int64(got))
-		return got, eof
+		return 0, err
 	}
-	return 0, r.s.wrap("read "+rng+" of", r.s.loc(r.full), fmt.Errorf("body failed after %d attempts: %w", r.s.maxAttempts, lastErr))
+	r.gets.Add(1)
+	r.bytes.Add(int64(got))
+	r.s.stats.rangeGETs.Add(1)
+	r.s.stats.bytesFetched.Add(int64(got))
+	return got, eof
 }
 
 // readRange fills p from a ranged GET response, checking that the server
 // honoured the range (a server that ignores Range sends the whole object
 // with 200) and that the body was not cut short.
 func readRange(out *awss3.GetObjectOutput, off int64, p []byte) (int, error) {
-	defer out.Body.Close()
 	if cr := aws.ToString(out.ContentRange); cr != "" {
 		start, ok := contentRangeStart(cr)
 		if !ok || start != off {
