@@ -134,6 +134,10 @@ func tangoZ(n12, n21, n int64, delta float64) float64 {
 // (Tango 1998, Stat Med 17:891). Z is decreasing
 // in Δ, so each end is found by bisection to full float64 precision.
 // It stays inside [−1, 1] and is well defined with zero discordant pairs.
+// The statistic and restricted MLE are those of Fagerland, Lydersen &
+// Laake (2017, Statistical Analysis of Contingency Tables, ch. 8; R
+// package contingencytables, Tango_asymptotic_score_CI_paired_2x2, with
+// their n12 = AIOnly, n21 = LegacyOnly).
 func Tango(t Paired2x2, level float64) Interval {
 	iv := Interval{Lo: math.NaN(), Hi: math.NaN(), Level: level, Method: "tango"}
 	n := t.N()
