@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -215,6 +216,9 @@ type Policy struct {
 	Freshness Duration `yaml:"freshness"`
 	// Steps of AI traffic share in percent (default 0,1,5,25,50,100).
 	Steps []float64 `yaml:"steps"`
+	// InitialPercent is the AI share in effect before parity's first
+	// verdict (a canary already running); must be one of Steps. Default 0.
+	InitialPercent float64 `yaml:"initial_percent"`
 	// ForceLegacy (kill switch) and Freeze override computed verdicts.
 	ForceLegacy bool   `yaml:"force_legacy"`
 	Freeze      bool   `yaml:"freeze"`
@@ -333,7 +337,30 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, data)
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.resolve(filepath.Dir(path))
+	return c, nil
+}
+
+// resolve makes relative local locations relative to the config file's
+// folder, so a config and its data can move together.
+func (c *Config) resolve(dir string) {
+	fix := func(s *string) {
+		if *s == "" || strings.Contains(*s, "://") || filepath.IsAbs(*s) {
+			return
+		}
+		*s = filepath.Join(dir, *s)
+	}
+	fix(&c.Source.Logs)
+	fix(&c.Source.Labels)
+	fix(&c.Output)
+	for i := range c.Reconcile {
+		fix(&c.Reconcile[i].Legacy)
+		fix(&c.Reconcile[i].New)
+	}
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
@@ -697,6 +724,9 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 				break
 			}
 		}
+		if !containsFloat(pol.Steps, pol.InitialPercent) {
+			add(pp+".initial_percent", "%g is not one of the steps %v", pol.InitialPercent, pol.Steps)
+		}
 		if pol.Steps[0] != 0 {
 			add(pp+".steps", "the first step must be 0 (legacy only)")
 		}
@@ -753,6 +783,15 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
+}
+
+func containsFloat(xs []float64, x float64) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(xs []string, s string) bool {

@@ -51,7 +51,7 @@ func (a *Acc) Merge(o *Acc) {
 }
 
 func mergeSketch(a, b *Sketch) *Sketch {
-	if b == nil {
+	if b == nil || b.Count == 0 {
 		return a
 	}
 	if a == nil {

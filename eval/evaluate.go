@@ -63,12 +63,12 @@ type Metric struct {
 
 // ClassResult is one input class in one window.
 type ClassResult struct {
-	Class   string    `json:"-"`
+	Class   string    `json:"input_class"`
 	Status  string    `json:"status"`
 	N       int64     `json:"n"`
 	NNeeded int64     `json:"n_needed,omitempty"`
 	Reasons []string  `json:"reasons"`
-	Metrics []*Metric `json:"-"`
+	Metrics []*Metric `json:"metrics"`
 	// Triggers are immediate-rollback conditions met in this window.
 	Triggers []string `json:"triggers,omitempty"`
 }
@@ -83,10 +83,10 @@ type FeatureWindow struct {
 	// Rows evaluated in the window.
 	Rows int64 `json:"rows"`
 	// AIShare observed from served_by (NaN when not logged).
-	AIShare  float64 `json:"ai_share"`
-	AIShareN int64   `json:"ai_share_n"`
+	AIShare  Float `json:"ai_share"`
+	AIShareN int64 `json:"ai_share_n"`
 	// AICost total in the window (NaN when not logged).
-	AICost float64 `json:"ai_cost"`
+	AICost Float `json:"ai_cost"`
 	// ModelVersions seen, with counts.
 	ModelVersions map[string]int64 `json:"model_versions,omitempty"`
 	// Triggers are immediate rollback triggers met (any class).
@@ -120,7 +120,7 @@ func Evaluate(cfg *config.Config, features []string, w Window, aggs *Aggregates,
 		if len(features) > 0 && !containsStr(features, f.Name) {
 			continue
 		}
-		fw := &FeatureWindow{Feature: f.Name, Window: w, AIShare: math.NaN(), AICost: math.NaN()}
+		fw := &FeatureWindow{Feature: f.Name, Window: w, AIShare: Float(math.NaN()), AICost: Float(math.NaN())}
 		classes := map[string]*Group{}
 		for k, g := range aggs.Groups {
 			if k.Feature == f.Name && k.Window == w.Start.Unix() {
@@ -167,11 +167,11 @@ func Evaluate(cfg *config.Config, features []string, w Window, aggs *Aggregates,
 			}
 		}
 		if share.N > 0 {
-			fw.AIShare = float64(share.K) / float64(share.N)
+			fw.AIShare = Float(float64(share.K) / float64(share.N))
 			fw.AIShareN = share.N
 		}
 		if costSeen {
-			fw.AICost = cost
+			fw.AICost = Float(cost)
 		}
 		adjust(cfg.Stats.Adjust, cfg.Stats.Alpha, fw)
 		judgeFeature(cfg, f, fw)
@@ -288,7 +288,11 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 		}
 		// Significantly worse than the margin: the whole interval lies below -margin.
 		ni.viol = n > 0 && r.CI.Hi < -cri.QualityMargin
-		ni.Reason = fmt.Sprintf("AI accuracy %s legacy by %+.1f points on %d labelled requests (margin %.1f)", "minus", 100*t.Diff(), n, 100*cri.QualityMargin)
+		if n == 0 {
+			ni.Reason = "no labelled requests yet (labels arrive later: re-run this window when they have)"
+		} else {
+			ni.Reason = fmt.Sprintf("AI accuracy %+.1f points against legacy on %d labelled requests (margin -%.1f)", 100*t.Diff(), n, 100*cri.QualityMargin)
+		}
 		add(ni)
 	}
 	// 3. Error rate of the AI against a bound.
@@ -608,7 +612,9 @@ func judgeClass(cr *ClassResult) {
 			m.Status = StatusFail
 		case m.NNeeded > 0 || m.N == 0:
 			m.Status = StatusInsufficient
-			m.Reason += fmt.Sprintf("; needs at least %d requests, has %d", m.NNeeded, m.N)
+			if m.NNeeded > 0 {
+				m.Reason += fmt.Sprintf("; needs at least %d requests to judge, has %d", m.NNeeded, m.N)
+			}
 		case p < m.alpha:
 			m.Status = StatusPass
 		case beyond(m, est):
@@ -707,9 +713,9 @@ func judgeFeature(cfg *config.Config, f *config.Feature, fw *FeatureWindow) {
 			fw.Alerts = append(fw.Alerts, Alert{Severity: "warning", Class: c.Class, Message: strings.Join(c.Reasons, "; ")})
 		}
 	}
-	if b := f.Criteria.CostBudgetPerWindow; b > 0 && !math.IsNaN(fw.AICost) && fw.AICost > b {
+	if b := f.Criteria.CostBudgetPerWindow; b > 0 && !math.IsNaN(float64(fw.AICost)) && float64(fw.AICost) > b {
 		fw.Alerts = append(fw.Alerts, Alert{Severity: "warning", Message: fmt.Sprintf("AI cost %.2f over the window budget %.2f", fw.AICost, b)})
-		if k := f.Criteria.CostRollbackFactor; k > 0 && fw.AICost > b*k {
+		if k := f.Criteria.CostRollbackFactor; k > 0 && float64(fw.AICost) > b*k {
 			fw.Triggers = append(fw.Triggers, fmt.Sprintf("AI cost %.2f exceeds budget %.2f × %g", fw.AICost, b, k))
 		}
 	}

@@ -27,9 +27,9 @@ type WindowRecord struct {
 	Classes       map[string]string `json:"classes"`
 	ClassNNeeded  map[string]int64  `json:"class_n_needed,omitempty"`
 	Triggers      []string          `json:"triggers,omitempty"`
-	AIShare       float64           `json:"ai_share"`
+	AIShare       Float             `json:"ai_share"`
 	AIShareN      int64             `json:"ai_share_n"`
-	AuditComplete float64           `json:"audit_complete"`
+	AuditComplete Float             `json:"audit_complete"`
 	// Evidence for the anytime-valid graduation rule: the window's paired
 	// correctness counts on critical fields, summed over classes.
 	Paired stats.Paired2x2 `json:"paired"`
@@ -37,7 +37,7 @@ type WindowRecord struct {
 
 // Record summarises a feature window for the history.
 func Record(fw *FeatureWindow, g map[string]*Group) WindowRecord {
-	r := WindowRecord{Window: fw.Window, Status: fw.Status, Classes: map[string]string{}, ClassNNeeded: map[string]int64{}, Triggers: fw.Triggers, AIShare: fw.AIShare, AIShareN: fw.AIShareN, AuditComplete: math.NaN()}
+	r := WindowRecord{Window: fw.Window, Status: fw.Status, Classes: map[string]string{}, ClassNNeeded: map[string]int64{}, Triggers: fw.Triggers, AIShare: fw.AIShare, AIShareN: fw.AIShareN, AuditComplete: Float(math.NaN())}
 	for _, c := range fw.Classes {
 		r.Classes[c.Class] = c.Status
 		if c.NNeeded > 0 {
@@ -60,7 +60,7 @@ func Record(fw *FeatureWindow, g map[string]*Group) WindowRecord {
 		}
 	}
 	if audit.N > 0 {
-		r.AuditComplete = float64(audit.K) / float64(audit.N)
+		r.AuditComplete = Float(float64(audit.K) / float64(audit.N))
 	}
 	return r
 }
@@ -146,7 +146,7 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 		prev = r
 		expected := pol.Steps[step] / 100
 		if r.AIShareN > 0 && i == len(recs)-1 {
-			if off := shareOff(r.AIShare, r.AIShareN, expected); off != "" {
+			if off := shareOff(float64(r.AIShare), r.AIShareN, expected); off != "" {
 				v.Alerts = append(v.Alerts, Alert{Severity: "warning", Message: off})
 			}
 		}
@@ -264,7 +264,14 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 	return v
 }
 
-func initialStep(pol config.Policy) int { return 0 }
+func initialStep(pol config.Policy) int {
+	for i, s := range pol.Steps {
+		if s == pol.InitialPercent {
+			return i
+		}
+	}
+	return 0
+}
 
 // shareOff compares the observed AI share with the step's expected share
 // and describes a significant difference (Wilson interval excludes it).
@@ -296,7 +303,7 @@ func decommission(window time.Duration, parityRun int, last WindowRecord, sawRol
 		ev = fmt.Sprintf("input classes without enough data: %v", short)
 	}
 	out = append(out, Check{Item: "every input class seen with enough data", Met: enough, Evidence: ev})
-	ac := last.AuditComplete
+	ac := float64(last.AuditComplete)
 	out = append(out, Check{Item: "audit trail complete (request id, input hash, model version, confidence, timestamp on every record)", Met: ac == 1, Evidence: auditEvidence(ac)})
 	rb := "no rollback recorded in history"
 	if sawRollback && recovered {

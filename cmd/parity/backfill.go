@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/parity-eval/parity/eval"
+)
+
+func init() {
+	register(&command{name: "backfill", summary: "evaluate every window in a range, in order, and replay the verdicts after it", run: cmdBackfill})
+}
+
+func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f := newRunFlags("backfill", "parity backfill --config FILE --from TIME --to TIME [--features a,b]", stderr)
+	var from, to string
+	f.fs.StringVar(&from, "from", "", "first window start (RFC 3339 or date)")
+	f.fs.StringVar(&to, "to", "", "end of the last window (exclusive)")
+	if err := f.fs.Parse(args); err != nil {
+		return helpOrUsage(err)
+	}
+	cfg, code := loadConfig(f.config, stderr)
+	if cfg == nil {
+		return code
+	}
+	o, err := f.options(stderr)
+	if err == nil {
+		err = f.checkFeatures(cfg, o)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "parity backfill: %v\n", err)
+		return ExitUsage
+	}
+	a, err1 := eval.ParseTime(from)
+	b, err2 := eval.ParseTime(to)
+	if from == "" || to == "" || err1 != nil || err2 != nil || !a.Before(b) {
+		fmt.Fprintln(stderr, "parity backfill: --from and --to are required, as RFC 3339 times or dates, with from < to")
+		return ExitUsage
+	}
+	windows := eval.WindowsBetween(a, b, cfg.Window.D())
+	if len(windows) == 0 {
+		fmt.Fprintf(stderr, "parity backfill: no whole %s window between %s and %s\n", cfg.Window.D(), from, to)
+		return ExitUsage
+	}
+	return evaluate(ctx, cfg, windows, o, f.exitOn, stdout, stderr)
+}

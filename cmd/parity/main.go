@@ -1,0 +1,143 @@
+// Command parity evaluates an AI system against the legacy system it runs
+// beside, from shadow logs in Parquet, and writes scores, verdicts and
+// reports. One file per subcommand; this file holds the dispatcher, the
+// exit codes and the shared flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/parity-eval/parity/config"
+
+	_ "github.com/parity-eval/parity/storage/file" // local folders
+	_ "github.com/parity-eval/parity/storage/s3"   // s3:// locations
+)
+
+// Exit codes, documented in --help and README.
+const (
+	ExitOK       = 0 // success
+	ExitFailure  = 1 // runtime failure (I/O, bad data, lock held); nothing was written
+	ExitUsage    = 2 // usage or configuration error; nothing was read or written
+	ExitRollback = 3 // with --exit-code-on rollback: completed, and a feature's verdict is rollback
+	ExitStale    = 4 // `parity verdicts --check`: a verdict is past valid_until
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+const exitHelp = `Exit codes:
+  0  success
+  1  runtime failure (unreadable or bad data, storage error, lock held by another run);
+     nothing partial is written
+  2  usage or configuration error (named with file:line: key); nothing is read or written
+  3  only with --exit-code-on rollback: the run completed and a feature's verdict is rollback
+  4  parity verdicts --check: a verdict is past its valid_until (stale: treat as legacy only)
+`
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "parity: evaluate an AI system against the legacy system it shadows.\n\nUsage: parity <command> [flags]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'parity <command> --help' for a command's flags.\n\n%s", exitHelp)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Main runs the CLI; tests call it in-process as well as building the binary.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	if args[0] == "--version" || args[0] == "version" {
+		fmt.Fprintln(stdout, "parity", version())
+		return ExitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "parity: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return ExitUsage
+	}
+	return c.run(ctx, args[1:], stdout, stderr)
+}
+
+// newLogger returns a slog logger: JSON when stderr is not a terminal
+// (cron, Kubernetes), text on a terminal.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	lv := slog.LevelInfo
+	switch strings.ToLower(level) {
+	case "debug":
+		lv = slog.LevelDebug
+	case "warn":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// loadConfig loads and validates the config, printing errors in the
+// file:line: key: message form.
+func loadConfig(path string, stderr io.Writer) (*config.Config, int) {
+	if path == "" {
+		fmt.Fprintln(stderr, "parity: --config is required")
+		return nil, ExitUsage
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		var es config.Errors
+		if errors.As(err, &es) {
+			for _, e := range es {
+				fmt.Fprintln(stderr, e.Error())
+			}
+		} else {
+			fmt.Fprintln(stderr, err)
+		}
+		return nil, ExitUsage
+	}
+	return cfg, ExitOK
+}
+
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "parity: %v\n", err)
+	return ExitFailure
+}

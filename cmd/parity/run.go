@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/jobs"
+	"github.com/parity-eval/parity/reports"
+)
+
+func init() {
+	register(&command{name: "run", summary: "evaluate one window (default: the last complete one) and write scores and verdicts", run: cmdRun})
+}
+
+// runFlags are shared by run and backfill.
+type runFlags struct {
+	config, features, exitOn, logLevel, now, shard string
+	fs                                             *flag.FlagSet
+}
+
+func newRunFlags(name, usageLine string, stderr io.Writer) *runFlags {
+	f := &runFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.fs.SetOutput(stderr)
+	f.fs.StringVar(&f.config, "config", "", "config file (YAML)")
+	f.fs.StringVar(&f.features, "features", "", "comma-separated features to evaluate (default: all)")
+	f.fs.StringVar(&f.exitOn, "exit-code-on", "", `"rollback": exit 3 when the run completed with a rollback verdict`)
+	f.fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.fs.StringVar(&f.now, "now", "", "evaluate as if the time were this (RFC 3339); for tests and replays")
+	f.fs.StringVar(&f.shard, "shard", "", "I/N: evaluate a deterministic 1/N of the input and write partial aggregates for `parity merge`")
+	f.fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s\n\nFlags:\n", usageLine)
+		f.fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\n%s", exitHelp)
+	}
+	return f
+}
+
+func (f *runFlags) options(stderr io.Writer) (jobs.Options, error) {
+	o := jobs.Options{Log: newLogger(stderr, f.logLevel)}
+	if f.features != "" {
+		o.Features = strings.Split(f.features, ",")
+	}
+	if f.now != "" {
+		t, err := eval.ParseTime(f.now)
+		if err != nil {
+			return o, fmt.Errorf("--now: %w", err)
+		}
+		o.Now = func() time.Time { return t }
+	}
+	if f.shard != "" {
+		var i, n int
+		if _, err := fmt.Sscanf(f.shard, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n {
+			return o, fmt.Errorf("--shard %q: want I/N with 0 <= I < N, e.g. 0/4", f.shard)
+		}
+		o.ShardIndex, o.ShardCount = i, n
+	}
+	if f.exitOn != "" && f.exitOn != "rollback" {
+		return o, fmt.Errorf(`--exit-code-on %q: the only value is "rollback"`, f.exitOn)
+	}
+	return o, nil
+}
+
+func (f *runFlags) checkFeatures(cfg *config.Config, o jobs.Options) error {
+	for _, n := range o.Features {
+		if cfg.Feature(n) == nil {
+			return fmt.Errorf("--features: unknown feature %q", n)
+		}
+	}
+	return nil
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f := newRunFlags("run", "parity run --config FILE [--window START/END | --at TIME | --job NAME] [--features a,b] [--shard I/N] [--exit-code-on rollback]", stderr)
+	var window, at, job string
+	f.fs.StringVar(&window, "window", "", "the window START/END to evaluate (aligned, e.g. 2026-11-21T00:00:00Z/2026-11-22T00:00:00Z)")
+	f.fs.StringVar(&at, "at", "", "evaluate the window containing this time")
+	f.fs.StringVar(&job, "job", "", "run this configured job once (its features, kind and windows)")
+	if err := f.fs.Parse(args); err != nil {
+		return helpOrUsage(err)
+	}
+	if f.fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "parity run: unexpected argument %q\n", f.fs.Arg(0))
+		return ExitUsage
+	}
+	cfg, code := loadConfig(f.config, stderr)
+	if cfg == nil {
+		return code
+	}
+	o, err := f.options(stderr)
+	if err == nil {
+		err = f.checkFeatures(cfg, o)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "parity run: %v\n", err)
+		return ExitUsage
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	length := cfg.Window.D()
+	var windows []eval.Window
+	switch {
+	case window != "" && at != "":
+		fmt.Fprintln(stderr, "parity run: give --window or --at, not both")
+		return ExitUsage
+	case window != "":
+		w, err := eval.ParseWindow(window, length)
+		if err != nil {
+			fmt.Fprintf(stderr, "parity run: --window: %v\n", err)
+			return ExitUsage
+		}
+		windows = []eval.Window{w}
+	case at != "":
+		t, err := eval.ParseTime(at)
+		if err != nil {
+			fmt.Fprintf(stderr, "parity run: --at: %v\n", err)
+			return ExitUsage
+		}
+		windows = []eval.Window{eval.WindowAt(t, length)}
+	default:
+		windows = []eval.Window{eval.LastComplete(now(), length)}
+	}
+	if job != "" {
+		j := cfg.Job(job)
+		if j == nil {
+			fmt.Fprintf(stderr, "parity run: --job: no job named %q in %s\n", job, cfg.Path)
+			return ExitUsage
+		}
+		if len(o.Features) == 0 {
+			o.Features = j.Features
+		}
+	}
+	if w := windows[0]; w.End.After(now()) {
+		fmt.Fprintf(stderr, "parity run: window %s has not ended yet at %s: evaluating an incomplete window could graduate on partial data\n", w, now().UTC().Format(time.RFC3339))
+		return ExitUsage
+	}
+	return evaluate(ctx, cfg, windows, o, f.exitOn, stdout, stderr)
+}
+
+// evaluate runs windows and prints the summary; shared by run, backfill and demo.
+func evaluate(ctx context.Context, cfg *config.Config, windows []eval.Window, o jobs.Options, exitOn string, stdout, stderr io.Writer) int {
+	r, err := jobs.Open(ctx, cfg)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	res, err := r.Evaluate(ctx, windows, o)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if o.ShardCount > 1 {
+		fmt.Fprintf(stdout, "shard %d/%d: partial aggregates for %d window(s) written to %s\n", o.ShardIndex, o.ShardCount, len(windows), r.Out.URI())
+		return ExitOK
+	}
+	now := time.Now()
+	if o.Now != nil {
+		now = o.Now()
+	}
+	fmt.Fprintf(stdout, "evaluated %d window(s), %d rows used; outputs in %s\n", len(windows), res.Rows, r.Out.URI())
+	if res.Verdicts != nil {
+		reports.WriteSummary(stdout, res.Verdicts, now)
+		if exitOn == "rollback" {
+			for _, f := range res.Verdicts.Features {
+				if f.Verdict == eval.VerdictRollback {
+					return ExitRollback
+				}
+			}
+		}
+	}
+	return ExitOK
+}
+
+func helpOrUsage(err error) int {
+	if err == flag.ErrHelp {
+		return ExitOK
+	}
+	return ExitUsage
+}

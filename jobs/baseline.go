@@ -1,0 +1,141 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/parity-eval/parity/eval"
+)
+
+// storedWindows lists the windows with stored aggregates, in order.
+func (r *Runner) storedWindows(ctx context.Context) ([]eval.Window, error) {
+	objs, err := r.Out.List(ctx, "aggregates/")
+	if err != nil {
+		return nil, err
+	}
+	var out []eval.Window
+	for _, o := range objs {
+		if !strings.HasSuffix(o.Key, "/aggregates.json") {
+			continue
+		}
+		w, ok := windowFromKey(o.Key, r.Cfg.Window.D())
+		if ok {
+			out = append(out, w)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out, nil
+}
+
+// windowFromKey parses ".../window=2026-11-21T00-00-00Z/...".
+func windowFromKey(key string, length time.Duration) (eval.Window, bool) {
+	i := strings.Index(key, "window=")
+	if i < 0 {
+		return eval.Window{}, false
+	}
+	rest := key[i+len("window="):]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		rest = rest[:j]
+	}
+	// The key form replaces ':' with '-' in the time part.
+	if len(rest) != len("2006-01-02T15-04-05Z") {
+		return eval.Window{}, false
+	}
+	t, err := time.Parse("2006-01-02T15-04-05Z", rest)
+	if err != nil {
+		return eval.Window{}, false
+	}
+	return eval.Window{Start: t, End: t.Add(length)}, true
+}
+
+// loadAggregates reads one window's stored aggregates.
+func (r *Runner) loadAggregates(ctx context.Context, w eval.Window) (*eval.Aggregates, error) {
+	key := fmt.Sprintf(keyAggregates, w.Key())
+	data, _, err := r.Out.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var f eval.AggregatesFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%s/%s: corrupt aggregates: %w", r.Out.URI(), key, err)
+	}
+	return f.Aggregates(), nil
+}
+
+// baseline merges the aggregates of the baseline period per feature ×
+// class (the window dimension dropped). A window inside its own baseline
+// period gets none: it cannot drift from itself.
+func (r *Runner) baseline(ctx context.Context, w eval.Window, features []string) (map[eval.GroupKey]*eval.Group, error) {
+	stored, err := r.storedWindows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var pick []eval.Window
+	b := r.Cfg.Baseline
+	if b.From != "" {
+		from, err := eval.ParseTime(b.From)
+		if err != nil {
+			return nil, err
+		}
+		to := w.Start
+		if b.To != "" {
+			if to, err = eval.ParseTime(b.To); err != nil {
+				return nil, err
+			}
+		}
+		for _, s := range stored {
+			if !s.Start.Before(from) && !s.End.After(to) && s.Start.Before(w.Start) {
+				pick = append(pick, s)
+			}
+		}
+	} else {
+		for _, s := range stored {
+			if len(pick) < b.Windows {
+				pick = append(pick, s)
+			}
+		}
+		if len(pick) < b.Windows {
+			return nil, nil // the baseline period is not complete yet
+		}
+		for _, s := range pick {
+			if s.Start.Equal(w.Start) {
+				return nil, nil
+			}
+		}
+		if pick[len(pick)-1].Start.After(w.Start) {
+			return nil, nil
+		}
+	}
+	if len(pick) == 0 {
+		return nil, nil
+	}
+	out := map[eval.GroupKey]*eval.Group{}
+	for _, s := range pick {
+		a, err := r.loadAggregates(ctx, s)
+		if err != nil {
+			return nil, fmt.Errorf("baseline window %s: %w", s, err)
+		}
+		for k, g := range a.Groups {
+			bk := eval.GroupKey{Feature: k.Feature, Class: k.Class}
+			t := out[bk]
+			if t == nil {
+				t = &eval.Group{Metrics: map[string]*eval.Acc{}}
+				out[bk] = t
+			}
+			t.Rows += g.Rows
+			for m, acc := range g.Metrics {
+				x := t.Metrics[m]
+				if x == nil {
+					x = &eval.Acc{}
+					t.Metrics[m] = x
+				}
+				x.Merge(acc)
+			}
+		}
+	}
+	return out, nil
+}

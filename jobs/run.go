@@ -1,0 +1,461 @@
+// Package jobs drives parity: it runs evaluations (one window, a
+// backfill, a shard and its merge), holds the run lock, writes every
+// output in crash-safe order, and schedules jobs. It is the only package
+// that knows the order of the steps; datasets, scorers, eval and reports
+// each do one of them.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/datasets"
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/reports"
+	"github.com/parity-eval/parity/scorers"
+	"github.com/parity-eval/parity/storage"
+)
+
+// Version is parity's version, set by the linker (-X).
+var Version = "dev"
+
+// Options tune one run.
+type Options struct {
+	// Features limits the run (default: all configured).
+	Features []string
+	// Now is the clock (default time.Now); tests and the demo fix it.
+	Now func() time.Time
+	// ShardIndex/ShardCount: evaluate a deterministic 1/N of the input
+	// and write only mergeable partial aggregates (see Merge).
+	ShardIndex, ShardCount int
+	// Workers for the scan (default GOMAXPROCS).
+	Workers int
+	// LockTTL is the run lock's lease (default 10m; renewed while running).
+	LockTTL time.Duration
+	// Extra scorers per feature (Go plug-ins registered by the binary's builder).
+	Extra map[string][]scorers.Scorer
+	Log   *slog.Logger
+	// Progress receives progress updates (may be nil).
+	Progress func(Progress)
+}
+
+// Progress of a scan.
+type Progress struct {
+	FilesDone, FilesTotal int
+	RowsDone              int64
+	Elapsed               time.Duration
+}
+
+// Result summarises a run.
+type Result struct {
+	RunID    string
+	Windows  []eval.Window
+	Verdicts *reports.Verdicts // the latest window's document
+	Manifest datasets.Manifest
+	Rows     int64
+	Outputs  []string // keys written
+}
+
+// Runner evaluates windows of one configuration.
+type Runner struct {
+	Cfg    *config.Config
+	Logs   *datasets.Dataset
+	Labels *datasets.Dataset
+	Out    storage.Store
+}
+
+// Open opens the stores a configuration names.
+func Open(ctx context.Context, cfg *config.Config) (*Runner, error) {
+	opts := storage.Options{S3Endpoint: cfg.S3.Endpoint, S3Region: cfg.S3.Region, S3PathStyle: cfg.S3.PathStyle}
+	logs, err := storage.Open(ctx, cfg.Source.Logs, opts)
+	if err != nil {
+		return nil, fmt.Errorf("source.logs: %w", err)
+	}
+	out, err := storage.Open(ctx, cfg.Output, opts)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	r := &Runner{Cfg: cfg, Logs: &datasets.Dataset{Store: logs, Name: "logs"}, Out: out}
+	if cfg.Source.Labels != "" {
+		ls, err := storage.Open(ctx, cfg.Source.Labels, opts)
+		if err != nil {
+			return nil, fmt.Errorf("source.labels: %w", err)
+		}
+		r.Labels = &datasets.Dataset{Store: ls, Name: "labels"}
+	}
+	return r, nil
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Workers == 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.LockTTL == 0 {
+		o.LockTTL = 10 * time.Minute
+	}
+}
+
+// Output keys. Everything a run writes lives under these prefixes of the
+// output location.
+const (
+	keyScores     = "scores/window=%s/scores.parquet"
+	keyAggregates = "aggregates/window=%s/aggregates.json"
+	keyShard      = "aggregates/window=%s/shard-%03d-of-%03d.json"
+	keyRecords    = "history/window=%s/records.json"
+	keyManifest   = "manifests/window=%s/manifest.json"
+	keyVerdicts   = "verdicts/window=%s/verdicts.json"
+	KeyLatest     = "verdicts/latest.json"
+	keyLock       = "locks/evaluate.lock"
+)
+
+// Evaluate scans the logs once for the given windows and writes every
+// output. The sequence is crash-safe: each object is put atomically, the
+// per-window outputs come first, the verdicts replay follows, and
+// verdicts/latest.json is written last, so a killed run leaves the
+// previous complete state visible and the rerun rewrites the same keys.
+func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options) (*Result, error) {
+	o.defaults()
+	if len(windows) == 0 {
+		return nil, errors.New("no windows to evaluate")
+	}
+	sort.Slice(windows, func(i, j int) bool { return windows[i].Start.Before(windows[j].Start) })
+	runID := fmt.Sprintf("%s-%d", o.Now().UTC().Format("20060102T150405Z"), os.Getpid())
+	log := o.Log.With("run_id", runID)
+
+	aggs, manifest, err := r.scan(ctx, windows, o, log)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{RunID: runID, Windows: windows, Manifest: manifest}
+	for _, f := range manifest.Files {
+		res.Rows += f.RowsUsed
+	}
+	shard := o.ShardCount > 1
+	lock, err := storage.AcquireLock(ctx, r.Out, keyLock, runID, o.LockTTL, o.Now)
+	if err != nil {
+		return nil, fmt.Errorf("run lock %s/%s: %w", r.Out.URI(), keyLock, err)
+	}
+	defer func() {
+		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("releasing run lock", "err", err)
+		}
+	}()
+	mdata, err := json.MarshalIndent(manifest, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range windows {
+		part := splitWindow(aggs, w)
+		if shard {
+			key := fmt.Sprintf(keyShard, w.Key(), o.ShardIndex, o.ShardCount)
+			if err := r.putJSON(ctx, key, part.File()); err != nil {
+				return nil, err
+			}
+			res.Outputs = append(res.Outputs, key)
+			continue
+		}
+		if err := r.putJSON(ctx, fmt.Sprintf(keyAggregates, w.Key()), part.File()); err != nil {
+			return nil, err
+		}
+		if _, err := r.Out.Put(ctx, fmt.Sprintf(keyManifest, w.Key()), mdata); err != nil {
+			return nil, fmt.Errorf("write manifest: %w", err)
+		}
+	}
+	if shard {
+		log.Info("shard written", "shard", fmt.Sprintf("%d/%d", o.ShardIndex, o.ShardCount), "windows", len(windows))
+		return res, nil
+	}
+	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ManifestHash: config.HashBytes(mdata), ParityVersion: Version}
+	if err := r.finish(ctx, windows, aggs, run, o, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// splitWindow returns the aggregates of one window.
+func splitWindow(a *eval.Aggregates, w eval.Window) *eval.Aggregates {
+	out := eval.NewAggregates()
+	for k, g := range a.Groups {
+		if k.Window == w.Start.Unix() {
+			out.Groups[k] = g
+		}
+	}
+	return out
+}
+
+// scan reads the logs for the windows and aggregates them.
+func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log *slog.Logger) (*eval.Aggregates, datasets.Manifest, error) {
+	from, to := windows[0].Start, windows[len(windows)-1].End
+	var labels *eval.Labels
+	if r.Labels != nil {
+		var want []string
+		for _, f := range r.Cfg.Features {
+			for _, fd := range f.Fields {
+				if fd.Label != "-" {
+					want = append(want, fd.Label)
+				}
+			}
+		}
+		var err error
+		labels, err = eval.LoadLabels(ctx, r.Labels, r.Cfg.Source.LabelsKey, want)
+		if err != nil {
+			return nil, datasets.Manifest{}, err
+		}
+		log.Info("labels loaded", "requests", labels.Len(), "duplicates", labels.Duplicates)
+	}
+	eng, err := eval.NewEngine(r.Cfg, o.Features, windows, o.Extra, labels)
+	if err != nil {
+		return nil, datasets.Manifest{}, err
+	}
+	files, err := r.Logs.Files(ctx, from, to)
+	if err != nil {
+		return nil, datasets.Manifest{}, err
+	}
+	spec := datasets.ScanSpec{Columns: eng.Projection(), TimeColumn: r.Cfg.Columns.TS, From: from, To: to, Workers: o.Workers, ShardIndex: o.ShardIndex, ShardCount: o.ShardCount}
+	// Check every footer before reading a row: a config naming a column
+	// the data lacks fails here, with nothing written.
+	if err := r.Logs.Check(ctx, files, spec); err != nil {
+		return nil, datasets.Manifest{}, err
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Key
+	}
+	ws := eng.NewWorkers(o.Workers, names)
+	log.Info("scanning", "files", len(files), "from", from, "to", to, "columns", len(spec.Columns))
+	start := time.Now()
+	manifest, err := r.Logs.Scan(ctx, files, spec, ws.Batch)
+	if err != nil {
+		return nil, datasets.Manifest{}, err
+	}
+	for i := range manifest.Files {
+		manifest.Files[i].RowsUsed = ws.RowsUsed(manifest.Files[i].Key)
+	}
+	if labels != nil {
+		manifest.Files = append(manifest.Files, labels.Manifest.Files...)
+	}
+	aggs := ws.Result()
+	var rows int64
+	for _, f := range manifest.Files {
+		rows += f.RowsRead
+	}
+	log.Info("scanned", "files", len(files), "rows_read", rows, "seconds", time.Since(start).Seconds(), "dropped", aggs.Dropped)
+	return aggs, manifest, nil
+}
+
+func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	if _, err := r.Out.Put(ctx, key, data); err != nil {
+		return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
+	}
+	return nil
+}
+
+// finish evaluates windows from their aggregates and writes scores,
+// history records and verdicts. Used by Evaluate and Merge.
+func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options, res *Result) error {
+	for _, w := range windows {
+		base, err := r.baseline(ctx, w, o.Features)
+		if err != nil {
+			return err
+		}
+		fws := eval.Evaluate(r.Cfg, o.Features, w, splitWindow(aggs, w), base)
+		rows := reports.ScoreRows(fws, run.ID, run.ConfigHash)
+		data, err := reports.EncodeScores(rows)
+		if err != nil {
+			return err
+		}
+		key := fmt.Sprintf(keyScores, w.Key())
+		if _, err := r.Out.Put(ctx, key, data); err != nil {
+			return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
+		}
+		res.Outputs = append(res.Outputs, key)
+		recs := map[string]eval.WindowRecord{}
+		for _, fw := range fws {
+			groups := map[string]*eval.Group{}
+			for k, g := range aggs.Groups {
+				if k.Feature == fw.Feature && k.Window == w.Start.Unix() {
+					groups[k.Class] = g
+				}
+			}
+			recs[fw.Feature] = eval.Record(fw, groups)
+		}
+		if err := r.mergeRecords(ctx, w, recs); err != nil {
+			return err
+		}
+		if err := r.putJSON(ctx, fmt.Sprintf("evaluations/window=%s/evaluation.json", w.Key()), evaluationDoc(w, fws, run)); err != nil {
+			return err
+		}
+	}
+	// Replay the policy from the earliest evaluated window to the newest
+	// stored one: re-evaluating a past window changes the streaks after it.
+	return r.replay(ctx, windows[0], run, o, res)
+}
+
+// mergeRecords stores the window's records, keeping records of features
+// not evaluated in this run.
+func (r *Runner) mergeRecords(ctx context.Context, w eval.Window, recs map[string]eval.WindowRecord) error {
+	key := fmt.Sprintf(keyRecords, w.Key())
+	old := map[string]eval.WindowRecord{}
+	if data, _, err := r.Out.Get(ctx, key); err == nil {
+		if err := json.Unmarshal(data, &old); err != nil {
+			return fmt.Errorf("%s/%s: corrupt history record: %w", r.Out.URI(), key, err)
+		}
+	} else if !errors.Is(err, storage.ErrNotExist) {
+		return err
+	}
+	for k, v := range recs {
+		old[k] = v
+	}
+	return r.putJSON(ctx, key, old)
+}
+
+// History loads every stored window record, by feature, sorted by window.
+func (r *Runner) History(ctx context.Context) (map[string][]eval.WindowRecord, error) {
+	objs, err := r.Out.List(ctx, "history/")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]eval.WindowRecord{}
+	for _, o := range objs {
+		if !strings.HasSuffix(o.Key, "/records.json") {
+			continue
+		}
+		data, _, err := r.Out.Get(ctx, o.Key)
+		if err != nil {
+			return nil, err
+		}
+		var recs map[string]eval.WindowRecord
+		if err := json.Unmarshal(data, &recs); err != nil {
+			return nil, fmt.Errorf("%s/%s: corrupt history record: %w", r.Out.URI(), o.Key, err)
+		}
+		for f, rec := range recs {
+			out[f] = append(out[f], rec)
+		}
+	}
+	for f := range out {
+		sort.Slice(out[f], func(i, j int) bool { return out[f][i].Window.Start.Before(out[f][j].Window.Start) })
+	}
+	return out, nil
+}
+
+// replay recomputes verdict documents for every stored window from `from`
+// on, then writes latest.json last.
+func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunInfo, o Options, res *Result) error {
+	hist, err := r.History(ctx)
+	if err != nil {
+		return err
+	}
+	// Windows to (re)write: every stored window at or after from.
+	wins := map[int64]eval.Window{}
+	for _, recs := range hist {
+		for _, rec := range recs {
+			if !rec.Window.Start.Before(from.Start) {
+				wins[rec.Window.Start.Unix()] = rec.Window
+			}
+		}
+	}
+	order := make([]eval.Window, 0, len(wins))
+	for _, w := range wins {
+		order = append(order, w)
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i].Start.Before(order[j].Start) })
+	var last *reports.Verdicts
+	for _, w := range order {
+		ev, err := r.loadEvaluation(ctx, w)
+		if err != nil {
+			return err
+		}
+		decided := map[string]eval.FeatureVerdict{}
+		for _, fw := range ev.Features {
+			f := r.Cfg.Feature(fw.Feature)
+			if f == nil {
+				continue
+			}
+			var recs []eval.WindowRecord
+			for _, rec := range hist[fw.Feature] {
+				if !rec.Window.Start.After(w.Start) {
+					recs = append(recs, rec)
+				}
+			}
+			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, overrideOf(f), 0, false)
+		}
+		doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, o.Now())
+		doc.Run = run
+		data, err := doc.Encode()
+		if err != nil {
+			return err
+		}
+		key := fmt.Sprintf(keyVerdicts, w.Key())
+		if _, err := r.Out.Put(ctx, key, data); err != nil {
+			return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
+		}
+		res.Outputs = append(res.Outputs, key)
+		last = doc
+	}
+	if last == nil {
+		return nil
+	}
+	// latest.json points at the newest window ever evaluated, written last.
+	data, err := last.Encode()
+	if err != nil {
+		return err
+	}
+	if _, err := r.Out.Put(ctx, KeyLatest, data); err != nil {
+		return fmt.Errorf("write %s/%s: %w", r.Out.URI(), KeyLatest, err)
+	}
+	res.Outputs = append(res.Outputs, KeyLatest)
+	res.Verdicts = last
+	return nil
+}
+
+func overrideOf(f *config.Feature) *eval.Override {
+	p := f.Policy
+	if !p.ForceLegacy && !p.Freeze {
+		return nil
+	}
+	return &eval.Override{ForceLegacy: p.ForceLegacy, Freeze: p.Freeze, By: p.OverrideBy, Reason: p.OverrideWhy, At: p.OverrideAt, Source: "config"}
+}
+
+// Evaluation is the stored evaluation of one window (class results and
+// metrics), from which verdict documents are rebuilt during replay.
+type Evaluation struct {
+	Window   eval.Window           `json:"window"`
+	Run      reports.RunInfo       `json:"run"`
+	Features []*eval.FeatureWindow `json:"features"`
+}
+
+func evaluationDoc(w eval.Window, fws []*eval.FeatureWindow, run reports.RunInfo) *Evaluation {
+	return &Evaluation{Window: w, Run: run, Features: fws}
+}
+
+func (r *Runner) loadEvaluation(ctx context.Context, w eval.Window) (*Evaluation, error) {
+	key := fmt.Sprintf("evaluations/window=%s/evaluation.json", w.Key())
+	data, _, err := r.Out.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var ev Evaluation
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, fmt.Errorf("%s/%s: corrupt evaluation: %w", r.Out.URI(), key, err)
+	}
+	return &ev, nil
+}
