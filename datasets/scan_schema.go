@@ -219,10 +219,7 @@ func plan(l *leaf, want Kind) (conv, error) {
 		switch want {
 		case KindTimestamp:
 			if !isTS && !c.date {
-				if c.phys == format.Int64 && lt == nil && ct < 0 {
-					return c, fmt.Errorf("has type INT64 without a TIMESTAMP annotation, want timestamp (the unit of a bare integer is unknown)")
-				}
-				return bad()
+				return c, fmt.Errorf("has type %s, want timestamp (an integer without a TIMESTAMP or DATE annotation has no known unit)", c.typeName)
 			}
 		case KindInt64:
 			if isTS || c.date || c.scale != 1 {

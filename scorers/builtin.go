@@ -263,9 +263,11 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 // BoolRate is the rate of true values of a boolean column (errors).
 type BoolRate struct{ Metric, Column string }
 
-func (s *BoolRate) Name() string  { return s.Metric }
-func (s *BoolRate) Kind() Kind    { return Rate }
-func (s *BoolRate) Needs() []Need { return []Need{{Column: s.Column, Kind: datasets.KindBool, Optional: true}} }
+func (s *BoolRate) Name() string { return s.Metric }
+func (s *BoolRate) Kind() Kind   { return Rate }
+func (s *BoolRate) Needs() []Need {
+	return []Need{{Column: s.Column, Kind: datasets.KindBool, Optional: true}}
+}
 func (s *BoolRate) Score(in *Input, out *Out) error {
 	c := in.Col(s.Column)
 	if c == nil {

@@ -112,8 +112,9 @@ type Config struct {
 
 // Stats are cumulative request counters, for the run manifest and
 // benchmarks. RangeGETs and BytesFetched count successful ranged reads
-// (Reader.ReadAt); Retries counts body-level retries made by this package
-// (the SDK's own header-level retries are not visible here).
+// (Reader.ReadAt); Gets counts whole-object GET attempts; BodyRetries
+// counts body-level retries made by this package (the SDK's own retries,
+// before response headers, are not counted).
 type Stats struct {
 	RangeGETs    int64 `json:"range_gets"`
 	BytesFetched int64 `json:"bytes_fetched"`
@@ -235,10 +236,11 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	})
 	prefix := strings.Trim(c.Prefix, "/")
 	if prefix != "" {
-		if _, err := storage.CleanKey(prefix); err != nil {
+		p, err := storage.CleanKey(prefix)
+		if err != nil {
 			return nil, fmt.Errorf("s3 store s3://%s: prefix: %w", c.Bucket, err)
 		}
-		prefix += "/"
+		prefix = p + "/"
 	}
 	return &Store{
 		client:      client,
