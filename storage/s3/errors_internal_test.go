@@ -38,7 +38,7 @@ func TestErrorScrubsCredentials(t *testing.T) {
 }
 
 func TestURIAndKeys(t *testing.T) {
-	for _, c := range []struct{ prefix, uri string }{{"", "s3://b"}, {"logs", "s3://b/logs"}, {"/logs/2026/", "s3://b/logs/2026"}} {
+	for _, c := range []struct{ prefix, uri string }{{"", "s3://b"}, {"logs", "s3://b/logs"}, {"/logs/2026/", "s3://b/logs/2026"}, {"a/./b", "s3://b/a/b"}, {".", "s3://b"}} {
 		s, err := New(context.Background(), Config{Bucket: "b", Prefix: c.prefix, Endpoint: "http://127.0.0.1:1"})
 		if err != nil {
 			t.Fatal(err)

@@ -240,7 +240,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("s3 store s3://%s: prefix: %w", c.Bucket, err)
 		}
-		prefix = p + "/"
+		prefix = strings.TrimPrefix(p+"/", "./") // "." is the bucket root
 	}
 	return &Store{
 		client:      client,
