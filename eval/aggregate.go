@@ -27,6 +27,10 @@ type Acc struct {
 	Cats map[string]int64 `json:"cats,omitempty"`
 	// Invalid counts NaN/Inf values skipped.
 	Invalid int64 `json:"invalid,omitempty"`
+	// Errors counts batches the scorer failed on, with the first error:
+	// the metric is then "error" for the window, never "pass".
+	Errors int64  `json:"errors,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Merge adds o into a.
@@ -38,6 +42,10 @@ func (a *Acc) Merge(o *Acc) {
 	a.AIOnly += o.AIOnly
 	a.BothWrong += o.BothWrong
 	a.Invalid += o.Invalid
+	if o.Errors > 0 && a.Error == "" {
+		a.Error = o.Error
+	}
+	a.Errors += o.Errors
 	a.Legacy = mergeSketch(a.Legacy, o.Legacy)
 	a.AI = mergeSketch(a.AI, o.AI)
 	a.Value = mergeSketch(a.Value, o.Value)

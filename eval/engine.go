@@ -144,6 +144,13 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 		if b := f.Criteria.MaxP95LatencyMS; b > 0 {
 			p.scorers = append(p.scorers, &scorers.OverBound{Metric: "latency_ms.ai.over_bound", Column: cfg.Columns.AILatencyMS, Bound: b})
 		}
+		for _, def := range f.Scorers {
+			sc, err := scorers.New(def, f)
+			if err != nil {
+				return nil, fmt.Errorf("feature %q: %w", f.Name, err)
+			}
+			p.scorers = append(p.scorers, sc)
+		}
 		p.scorers = append(p.scorers, extra[f.Name]...)
 		for _, s := range p.scorers {
 			if err := scorers.Validate(s); err != nil {
@@ -380,11 +387,43 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	for _, s := range p.scorers {
 		st.out.Reset(len(idx))
 		if err := s.Score(in, st.out); err != nil {
-			return fmt.Errorf("scorer %q: %w", s.Name(), err)
+			if !isolated(s) {
+				return fmt.Errorf("scorer %q: %w", s.Name(), err)
+			}
+			// A plug-in scorer's failure is that scorer's "error" for the
+			// groups of this batch; other scorers and features go on.
+			for _, g := range uniqueGroups(groups) {
+				a := g.acc(s.Name())
+				a.Errors++
+				if a.Error == "" {
+					a.Error = err.Error()
+				}
+			}
+			continue
 		}
 		accumulate(s, st.out, groups)
 	}
 	return nil
+}
+
+// isolated reports whether a scorer's errors are contained to its own
+// metric (configured and external scorers) rather than failing the run
+// (built-ins, whose failure means the data or parity is broken).
+func isolated(s scorers.Scorer) bool {
+	_, ok := s.(scorers.Isolated)
+	return ok
+}
+
+func uniqueGroups(gs []*Group) []*Group {
+	seen := map[*Group]bool{}
+	var out []*Group
+	for _, g := range gs {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // accumulate folds one scorer's per-row output into the groups.

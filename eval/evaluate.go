@@ -490,6 +490,13 @@ func evalCustom(cfg *config.Config, f *config.Feature, class string, w Window, n
 			def = &f.Scorers[i]
 		}
 	}
+	if a.Errors > 0 {
+		m := newMetric(f.Name, class, w, name)
+		m.Status, m.Criterion = StatusError, true
+		m.Reason = fmt.Sprintf("scorer %q failed on %d batch(es): %s", name, a.Errors, a.Error)
+		add(m)
+		return
+	}
 	switch {
 	case a.Value != nil: // Score
 		m := newMetric(f.Name, class, w, name+".mean")

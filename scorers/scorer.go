@@ -128,6 +128,14 @@ type Thresholded interface {
 	Threshold() (threshold, minPassRate float64)
 }
 
+// Isolated is implemented by scorers whose failure must not fail the
+// run: configured and external scorers. When Score returns an error, eval
+// marks that scorer's metric "error" for the affected groups (never
+// "pass") and carries on with the other scorers and features.
+type Isolated interface {
+	Isolated()
+}
+
 // Factory builds a declarative scorer from its config.
 type Factory func(def config.ScorerDef, f *config.Feature) (Scorer, error)
 

@@ -1,0 +1,43 @@
+# parity: the two commands that matter are `make demo` and `make test`.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/parity-eval/parity/jobs.Version=$(VERSION)
+TOOLS    := $(CURDIR)/.tools
+export PATH := $(TOOLS)/bin:$(PATH)
+
+.PHONY: all build test test-short demo demo-s3 bench bench-duckdb lint tools fuzz soak clean
+
+all: build
+
+## build: compile bin/parity (static, cgo-free)
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/parity ./cmd/parity
+
+## tools: install the Go-built test tools (versitygw S3 server, flagd's evaluation engine) into .tools/
+tools:
+	./scripts/install-tools.sh
+
+## test: every test, against real components (S3 server, subprocesses, browser when installed)
+test: tools build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 14m ./...
+
+## test-short: unit tests only, no external tools
+test-short:
+	$(GO) test -short ./...
+
+## demo: generate the synthetic shadow log, evaluate every window, print verdicts
+demo: build
+	./bin/parity demo --dir demo-data
+
+## bench: Go benchmarks for the scan, scorers and statistics
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin demo-data demo-out .s3data
