@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"sort"
 	"strings"
 	"sync"
 
@@ -130,7 +128,3 @@ func (p *recordingProvider) Retrieve(ctx context.Context) (aws.Credentials, erro
 	}
 	return c, err
 }
-
-var lookupEnv = os.LookupEnv
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -34,6 +34,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -255,7 +257,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 
 func envHasS3Endpoint() bool {
 	for _, k := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
-		if v, ok := lookupEnv(k); ok && v != "" {
+		if v, ok := os.LookupEnv(k); ok && v != "" {
 			return true
 		}
 	}
@@ -376,7 +378,7 @@ func (s *Store) ListDirs(ctx context.Context, dir string) ([]string, error) {
 			}
 		}
 	}
-	sortStrings(out)
+	slices.Sort(out)
 	return out, nil
 }
 
