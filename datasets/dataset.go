@@ -38,10 +38,11 @@ func (d *Dataset) dir() string {
 // dt folder) are pruned without being listed: the walk goes folder by
 // folder with Store.ListDirs and only lists the objects of partitions it
 // keeps. Other partition keys (model=, region=) are walked, never pruned;
-// unparsable values are kept. When pruning, only leaf folders are listed,
-// so a file sitting beside partition folders is not seen (Hive and Spark
-// writers put data only in leaf partitions); with zero from and to the
-// whole prefix is listed.
+// unparsable values are kept. When pruning, only folders without visible
+// sub-folders are listed, so a file sitting beside partition folders is
+// not seen (Hive and Spark writers put data only in leaf partitions; the
+// Store has no listing of one folder's files alone). With zero from and to
+// the whole prefix is listed in one call.
 //
 // Names starting with "." or "_" (_SUCCESS, .crc, _temporary/) are
 // skipped, files and folders alike. Every other file must be Parquet: one
@@ -88,11 +89,19 @@ func hidden(rel string) bool {
 // cannot overlap [from, to). day is the dt= partition of an ancestor, so
 // an hour= folder below it has a known hour.
 func (d *Dataset) walk(ctx context.Context, dir string, day time.Time, from, to time.Time, out *[]storage.Object) error {
-	subs, err := d.Store.ListDirs(ctx, dir)
+	all, err := d.Store.ListDirs(ctx, dir)
 	if err != nil {
 		return err
 	}
+	var subs []string
+	for _, sub := range all {
+		if !hidden(path.Base(strings.TrimSuffix(sub, "/"))) {
+			subs = append(subs, sub)
+		}
+	}
 	if len(subs) == 0 {
+		// A leaf partition (perhaps with a _temporary folder beside its
+		// files, which Files filters out).
 		objs, err := d.Store.List(ctx, dir)
 		if err != nil {
 			return err
@@ -102,9 +111,6 @@ func (d *Dataset) walk(ctx context.Context, dir string, day time.Time, from, to 
 	}
 	for _, sub := range subs {
 		name := path.Base(strings.TrimSuffix(sub, "/"))
-		if hidden(name) {
-			continue
-		}
 		childDay := day
 		if lo, hi, ok := partitionRange(name, day); ok {
 			if (!to.IsZero() && !lo.Before(to)) || (!from.IsZero() && !hi.After(from)) {
