@@ -371,7 +371,10 @@ func checkFixture(t *testing.T, tab *table, n int, withInt96 bool) {
 }
 
 func store(t testing.TB) (*file.Store, string) {
-	dir := t.TempDir()
+	return storeAt(t, t.TempDir())
+}
+
+func storeAt(t testing.TB, dir string) (*file.Store, string) {
 	s, err := file.New(dir)
 	if err != nil {
 		t.Fatal(err)
