@@ -245,6 +245,14 @@ type Job struct {
 	Reconcile string `yaml:"reconcile"`
 	// Report writes an HTML report per run when true.
 	Report bool `yaml:"report"`
+	// Windows: for kind backfill, each run re-evaluates the last N
+	// complete windows (e.g. to pick up late labels); ignored when From
+	// is set.
+	Windows int `yaml:"windows"`
+	// From and To bound a backfill job's windows (RFC 3339 or dates; To
+	// defaults to the end of the last complete window).
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
 }
 
 // Reconcile configures a dual-write reconciliation.
@@ -260,6 +268,12 @@ type Reconcile struct {
 	SampleKeys     int      `yaml:"sample_keys"`
 	RunPartition   string   `yaml:"run_partition"`
 	Types          []string `yaml:"types"`
+	// SampleValues adds both sides' critical-field values to mismatch
+	// samples; off by default because entity stores hold personal data.
+	SampleValues bool `yaml:"sample_values"`
+	// AlertAfter consecutive failing runs of an entity type raise an
+	// alert (default 2).
+	AlertAfter int `yaml:"alert_after"`
 }
 
 // Duration is a time.Duration written as "6h", "30m" or "7d".
@@ -549,8 +563,12 @@ func (c *Config) applyDefaults() {
 		if r.MemoryLimitMB == 0 {
 			r.MemoryLimitMB = 256
 		}
+		if r.AlertAfter == 0 {
+			r.AlertAfter = 2
+		}
 		for j := range r.CriticalFields {
 			def(&r.CriticalFields[j].Comparator, "exact")
+			def(&r.CriticalFields[j].Separator, ",")
 		}
 	}
 }
@@ -767,6 +785,7 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		if j.CatchUp < 0 || j.CatchUp > 1000 {
 			add(p+".catch_up", "want 0..1000")
 		}
+		c.validateJobSchedule(j, p, add)
 	}
 	for i := range c.Reconcile {
 		r := &c.Reconcile[i]
@@ -780,9 +799,52 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		if r.Tolerance < 0 || r.Tolerance >= 1 {
 			add(p+".tolerance", "want 0 <= x < 1")
 		}
+		c.validateReconcile(r, p, i, add)
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
+}
+
+// validateReconcile checks the reconcile settings the job relies on
+// before any data is read.
+func (c *Config) validateReconcile(r *Reconcile, p string, i int, add func(key, format string, a ...any)) {
+	if r.Name != "" && !nameRE.MatchString(r.Name) {
+		add(p+".name", "%q: use letters, digits, _ . - only (it is used in output keys)", r.Name)
+	}
+	for k := 0; k < i; k++ {
+		if c.Reconcile[k].Name == r.Name && r.Name != "" {
+			add(p+".name", "duplicate reconcile section %q", r.Name)
+		}
+	}
+	if r.MemoryLimitMB < 1 {
+		add(p+".memory_limit_mb", "want >= 1")
+	}
+	if r.SampleKeys < 0 {
+		add(p+".sample_keys", "want >= 0")
+	}
+	if r.AlertAfter < 1 {
+		add(p+".alert_after", "want >= 1")
+	}
+	if len(r.CriticalFields) == 0 {
+		add(p+".critical_fields", "required: the columns compared between the two stores")
+	}
+	fseen := map[string]bool{r.Key: true, r.TypeColumn: true}
+	for j := range r.CriticalFields {
+		fd := &r.CriticalFields[j]
+		fp := fmt.Sprintf("%s.critical_fields[%d]", p, j)
+		if fd.Name == "" {
+			add(fp+".name", "required: the column, named the same in both stores")
+		} else if fseen[fd.Name] {
+			add(fp+".name", "%q is the key, the type column or listed twice", fd.Name)
+		}
+		fseen[fd.Name] = true
+		if !contains(Comparators, fd.Comparator) {
+			add(fp+".comparator", "unknown comparator %q (want one of %s)", fd.Comparator, strings.Join(Comparators, ", "))
+		}
+		if fd.AbsTolerance < 0 || fd.RelTolerance < 0 {
+			add(fp, "tolerances must be >= 0")
+		}
+	}
 }
 
 func containsFloat(xs []float64, x float64) bool {
