@@ -1,0 +1,138 @@
+package eval
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parity-eval/parity/config"
+)
+
+func feature(grad, roll int) *config.Feature {
+	return &config.Feature{Name: "f", Policy: config.Policy{GraduateAfter: grad, RollbackAfter: roll, Freshness: config.Duration(24 * time.Hour), Steps: []float64{0, 1, 5, 25}}}
+}
+
+var day0 = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+
+// history builds daily records from a string: p pass, f fail, i insufficient, t fail with trigger, _ missing window.
+func history(s string) []WindowRecord {
+	var out []WindowRecord
+	for i, c := range s {
+		w := Window{Start: day0.AddDate(0, 0, i), End: day0.AddDate(0, 0, i+1)}
+		r := WindowRecord{Window: w, Classes: map[string]string{"a": StatusPass, "b": StatusPass}}
+		switch c {
+		case 'p':
+			r.Status = StatusPass
+		case 'f':
+			r.Status = StatusFail
+			r.Classes["b"] = StatusFail
+		case 'i':
+			r.Status = StatusInsufficient
+			r.Classes["b"] = StatusInsufficient
+		case 't':
+			r.Status = StatusFail
+			r.Triggers = []string{"b: error rate significantly above bound"}
+		case '_':
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestDecide(t *testing.T) {
+	for _, tc := range []struct {
+		hist        string
+		grad, roll  int
+		verdict     string
+		percent     float64
+		pass, fail  int
+		reasonMatch string
+	}{
+		{"ppp", 3, 2, VerdictGraduate, 1, 3, 0, "3 consecutive"},
+		{"pp", 3, 2, VerdictHold, 0, 2, 0, "2 of 3"},
+		{"pppppp", 3, 2, VerdictGraduate, 5, 3, 0, ""},      // two graduations: 0 -> 1 -> 5
+		{"ppppp", 3, 2, VerdictHold, 1, 2, 0, ""},           // the second step needs a streak of its own
+		{"pp_p", 3, 2, VerdictHold, 0, 1, 0, ""},            // a missing window breaks the streak
+		{"ppip", 3, 2, VerdictHold, 0, 1, 0, ""},            // insufficient data breaks it too
+		{"ppi", 3, 2, VerdictHold, 0, 0, 0, "insufficient"}, // never graduate on incomplete evidence
+		{"pppff", 3, 2, VerdictRollback, 0, 0, 2, "2 consecutive failing"},
+		{"pppf", 3, 2, VerdictHold, 1, 0, 1, "1 of 2"},
+		{"ppppt", 3, 2, VerdictRollback, 0, 0, 1, "immediate"},
+		{"fif", 3, 2, VerdictHold, 0, 0, 1, ""}, // failures must be consecutive
+	} {
+		v := Decide(feature(tc.grad, tc.roll), 24*time.Hour, history(tc.hist), nil, 0, false)
+		name := fmt.Sprintf("%s/N=%d/M=%d", tc.hist, tc.grad, tc.roll)
+		if v.Verdict != tc.verdict || v.Traffic.Percent != tc.percent || v.Streak.Failing != tc.fail {
+			t.Errorf("%s: verdict %s %g%% fail-streak %d, want %s %g%% %d (reasons %v)", name, v.Verdict, v.Traffic.Percent, v.Streak.Failing, tc.verdict, tc.percent, tc.fail, v.Reasons)
+		}
+		if v.Verdict != VerdictGraduate && v.Streak.Passing != tc.pass {
+			t.Errorf("%s: pass streak %d, want %d", name, v.Streak.Passing, tc.pass)
+		}
+		if tc.reasonMatch != "" && !strings.Contains(strings.Join(v.Reasons, " "), tc.reasonMatch) {
+			t.Errorf("%s: reasons %v lack %q", name, v.Reasons, tc.reasonMatch)
+		}
+		want := history(tc.hist)
+		if last := want[len(want)-1]; !v.ValidUntil.Equal(last.Window.End.Add(24 * time.Hour)) {
+			t.Errorf("%s: valid_until %s, want window end + 24h", name, v.ValidUntil)
+		}
+	}
+}
+
+func TestOverrideWins(t *testing.T) {
+	f := feature(3, 2)
+	v := Decide(f, 24*time.Hour, history("ppp"), &Override{ForceLegacy: true, By: "oncall", Reason: "incident 42"}, 0, false)
+	if v.Verdict != VerdictRollback || v.Traffic.Percent != 0 || v.Override == nil {
+		t.Fatalf("force_legacy: got %s %g%%", v.Verdict, v.Traffic.Percent)
+	}
+	if !strings.Contains(v.Reasons[0], "oncall") || !strings.Contains(v.Reasons[0], "incident 42") {
+		t.Errorf("override reason not recorded: %v", v.Reasons)
+	}
+	fr := Decide(f, 24*time.Hour, history("pppp"), nil, 0, false)
+	frz := Decide(f, 24*time.Hour, history("pppff"), &Override{Freeze: true, By: "a", Reason: "b"}, 0, false)
+	if frz.Verdict != VerdictHold || frz.Traffic.Percent != 1 {
+		t.Errorf("freeze after a graduation: got %s %g%%, want hold at 1%% (unfrozen: %s %g%%)", frz.Verdict, frz.Traffic.Percent, fr.Verdict, fr.Traffic.Percent)
+	}
+}
+
+func TestPerClassRouting(t *testing.T) {
+	recs := history("pppp")
+	recs[1].Classes["b"] = StatusInsufficient
+	recs[1].Status = StatusInsufficient
+	f := feature(2, 2)
+	v := Decide(f, 24*time.Hour, recs, nil, 0, false)
+	// a passed 4 in a row; b only the last 2. With N=2 both may take AI traffic.
+	if strings.Join(v.AIAllowedClasses, ",") != "a,b" {
+		t.Errorf("allowed %v", v.AIAllowedClasses)
+	}
+	f3 := feature(3, 2)
+	v = Decide(f3, 24*time.Hour, history("ppppp"), nil, 0, false)
+	recs = history("ppppp")
+	recs[3].Classes["b"] = StatusFail
+	recs[3].Status = StatusFail
+	v = Decide(f3, 24*time.Hour, recs, nil, 0, false)
+	if strings.Join(v.AIAllowedClasses, ",") != "a" || strings.Join(v.LegacyOnlyClasses, ",") != "b" {
+		t.Errorf("after b failed: allowed %v legacy-only %v", v.AIAllowedClasses, v.LegacyOnlyClasses)
+	}
+}
+
+func TestDecommission(t *testing.T) {
+	hist := strings.Repeat("p", 5) + "ff" + strings.Repeat("p", 31)
+	recs := history(hist)
+	for i := range recs {
+		recs[i].AuditComplete = 1
+	}
+	v := Decide(feature(14, 2), 24*time.Hour, recs, nil, 30, true)
+	if !v.DecommissionReady {
+		t.Errorf("want ready after 31 days of parity, a recovered rollback, complete audit and 30 clean reconciliations: %+v", v.Decommission)
+	}
+	v = Decide(feature(14, 2), 24*time.Hour, recs[:20], nil, 30, true)
+	if v.DecommissionReady {
+		t.Error("ready after only 13 days of parity")
+	}
+	v = Decide(feature(14, 2), 24*time.Hour, recs, nil, 3, true)
+	if v.DecommissionReady {
+		t.Error("ready with only 3 clean reconciliation runs")
+	}
+}
