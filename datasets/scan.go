@@ -125,6 +125,14 @@ func (d *Dataset) openParquet(ctx context.Context, obj storage.Object, spec *Sca
 			_ = r.Close()
 		}
 	}()
+	// Record the version actually opened; an object replaced since it was
+	// listed would make the manifest lie about what was read.
+	if cur := r.Object(); cur.ETag != "" {
+		if obj.ETag != "" && cur.ETag != obj.ETag {
+			return nil, fmt.Errorf("%s: changed since it was listed (etag %s, now %s)", key, obj.ETag, cur.ETag)
+		}
+		obj.Size, obj.ETag, obj.ModTime = cur.Size, cur.ETag, cur.ModTime
+	}
 	size := r.Size()
 	cr := &countingReader{r: r}
 	if size < 12 {
@@ -167,9 +175,6 @@ func (d *Dataset) openParquet(ctx context.Context, obj storage.Object, spec *Sca
 	leaves, err := leavesOf(f.Metadata())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	if obj.Size == 0 {
-		obj = r.Object()
 	}
 	return &pfile{obj: obj, r: r, count: cr, f: f, leaves: leaves}, nil
 }

@@ -471,7 +471,7 @@ func sortedMetricNames(m map[string]*Acc) []string {
 // builtinMetric reports whether a metric is handled by evaluateClass itself.
 func builtinMetric(name string, f *config.Feature) bool {
 	switch name {
-	case "agreement.critical", "error_rate.ai", "error_rate.legacy", "latency_ms", "latency_ms.ai.over_bound", "cost", "ai_share", "confidence", "model_version":
+	case "audit.complete", "agreement.critical", "error_rate.ai", "error_rate.legacy", "latency_ms", "latency_ms.ai.over_bound", "cost", "ai_share", "confidence", "model_version":
 		return true
 	}
 	for _, fd := range f.Fields {

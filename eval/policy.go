@@ -134,6 +134,7 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 	classPass := map[string]int{}
 	parityRun := 0 // consecutive windows in which every class passed
 	sawRollback, recovered := false, false
+	prevVerdict := ""
 	var prev *WindowRecord
 	for i := range recs {
 		r := &recs[i]
@@ -208,23 +209,32 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 			}
 		}
 		frozen := ov != nil && ov.Freeze && i == len(recs)-1
+		last := i == len(recs)-1
 		switch verdict {
 		case VerdictGraduate:
 			if !frozen && step < len(pol.Steps)-1 {
 				step++
 				v.Events = append(v.Events, Event{Window: r.Window, Kind: "graduate", Percent: pol.Steps[step], Reason: reasons[0]})
-				v.Alerts = append(v.Alerts, Alert{Severity: "info", Message: fmt.Sprintf("milestone: graduated to %g%% AI traffic", pol.Steps[step])})
+				if last {
+					v.Alerts = append(v.Alerts, Alert{Severity: "info", Message: fmt.Sprintf("milestone: graduated to %g%% AI traffic", pol.Steps[step])})
+				}
 			}
 			pass = 0 // the next step needs a streak of its own
 		case VerdictRollback:
-			if !frozen && step != 0 || (i == len(recs)-1 && len(v.Events) == 0) {
+			// One event per rollback: when traffic actually moves, or when
+			// a failing streak first turns into a rollback.
+			if !frozen && (step != 0 || prevVerdict != VerdictRollback) {
 				v.Events = append(v.Events, Event{Window: r.Window, Kind: "rollback", Percent: 0, Reason: reasons[0]})
+				if last {
+					v.Alerts = append(v.Alerts, Alert{Severity: "critical", Message: "rollback: " + reasons[0]})
+				}
 			}
 			if !frozen {
 				step = 0
 			}
 			sawRollback, recovered = true, false
 		}
+		prevVerdict = verdict
 		if i == len(recs)-1 {
 			v.Verdict, v.Reasons = verdict, reasons
 			v.Window = r.Window

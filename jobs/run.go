@@ -146,6 +146,14 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		res.Rows += f.RowsUsed
 	}
 	shard := o.ShardCount > 1
+	// Cancelled during the scan (SIGTERM past the grace period): abandon
+	// with nothing written. Once writing starts the window's outputs are
+	// finished detached from cancellation, so a stop never leaves a
+	// history record without its evaluation and verdicts.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("abandoned before writing: %w", err)
+	}
+	ctx = context.WithoutCancel(ctx)
 	lock, err := storage.AcquireLock(ctx, r.Out, keyLock, runID, o.LockTTL, o.Now)
 	if err != nil {
 		return nil, fmt.Errorf("run lock %s/%s: %w", r.Out.URI(), keyLock, err)
@@ -239,10 +247,12 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	ws := eng.NewWorkers(o.Workers, names)
 	log.Info("scanning", "files", len(files), "from", from, "to", to, "columns", len(spec.Columns))
 	start := time.Now()
-	manifest, err := r.Logs.Scan(ctx, files, spec, ws.Batch)
+	pt := newProgressTracker(o.Progress, names)
+	manifest, err := r.Logs.Scan(ctx, files, spec, pt.wrap(ws.Batch))
 	if err != nil {
 		return nil, datasets.Manifest{}, err
 	}
+	pt.finish()
 	for i := range manifest.Files {
 		manifest.Files[i].RowsUsed = ws.RowsUsed(manifest.Files[i].Key)
 	}

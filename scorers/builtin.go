@@ -418,8 +418,45 @@ func Builtins(f *config.Feature, cols *config.Columns) []Scorer {
 		&ValueRate{Metric: "ai_share", Column: cols.ServedBy, Value: "ai"},
 		&NumericValue{Metric: "confidence", Column: cols.AIConfidence, Optional: true},
 		&CategoryValue{Metric: "model_version", Column: cols.AIModelVersion, Optional: true},
+		&AuditComplete{Columns: []string{cols.RequestID, cols.InputHash, cols.AIModelVersion, cols.AIConfidence, cols.TS}},
 	)
 	return out
+}
+
+// AuditComplete is the share of records carrying every audit field
+// (request id, input hash, model version, confidence, timestamp): one of
+// the decommission-readiness items. A column absent from the file makes
+// every row incomplete.
+type AuditComplete struct{ Columns []string }
+
+func (s *AuditComplete) Name() string { return "audit.complete" }
+func (s *AuditComplete) Kind() Kind   { return Rate }
+func (s *AuditComplete) Needs() []Need {
+	// Kinds are only a request for the decoder: request the audit fields
+	// with the kinds the data contract gives them.
+	kinds := []datasets.Kind{datasets.KindString, datasets.KindString, datasets.KindString, datasets.KindFloat64, datasets.KindTimestamp}
+	var n []Need
+	for i, c := range s.Columns {
+		n = append(n, Need{Column: c, Kind: kinds[i], Optional: true})
+	}
+	return n
+}
+func (s *AuditComplete) Score(in *Input, out *Out) error {
+	cols := make([]*datasets.Column, len(s.Columns))
+	for i, name := range s.Columns {
+		cols[i] = in.Col(name)
+	}
+	for i := 0; i < in.Rows; i++ {
+		ok := true
+		for _, c := range cols {
+			if c == nil || c.IsNull(i) || (c.Kind == datasets.KindString && c.Dict[c.Codes[i]] == "") {
+				ok = false
+				break
+			}
+		}
+		out.Value[i] = b2f(ok)
+	}
+	return nil
 }
 
 // Validate checks a scorer's metadata once, so eval can trust it.
