@@ -216,6 +216,12 @@ type Policy struct {
 	Freshness Duration `yaml:"freshness"`
 	// Steps of AI traffic share in percent (default 0,1,5,25,50,100).
 	Steps []float64 `yaml:"steps"`
+	// Graduation rule for this feature: consecutive or anytime (default:
+	// stats.graduation). Alpha and Margin are copied from stats.alpha and
+	// criteria.quality_margin for the policy's use.
+	Graduation string  `yaml:"graduation"`
+	Alpha      float64 `yaml:"-"`
+	Margin     float64 `yaml:"-"`
 	// InitialPercent is the AI share in effect before parity's first
 	// verdict (a canary already running); must be one of Steps. Default 0.
 	InitialPercent float64 `yaml:"initial_percent"`
@@ -525,6 +531,8 @@ func (c *Config) applyDefaults() {
 			cr.CriticalAgreement = 0.80
 		}
 		p := &f.Policy
+		def(&p.Graduation, c.Stats.Graduation)
+		p.Alpha, p.Margin = c.Stats.Alpha, cr.QualityMargin
 		if p.GraduateAfter == 0 {
 			p.GraduateAfter = 14
 		}
@@ -741,6 +749,9 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 				add(pp+".steps", "steps must rise strictly within 0..100 (got %v)", pol.Steps)
 				break
 			}
+		}
+		if pol.Graduation != "consecutive" && pol.Graduation != "anytime" {
+			add(pp+".graduation", "unknown rule %q (want consecutive or anytime)", pol.Graduation)
 		}
 		if !containsFloat(pol.Steps, pol.InitialPercent) {
 			add(pp+".initial_percent", "%g is not one of the steps %v", pol.InitialPercent, pol.Steps)

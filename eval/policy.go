@@ -181,6 +181,8 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 		case fail >= pol.RollbackAfter:
 			verdict = VerdictRollback
 			reasons = append(reasons, fmt.Sprintf("%d consecutive failing windows (rollback after %d)", fail, pol.RollbackAfter))
+		case pass >= pol.GraduateAfter && pol.Graduation == "anytime" && !anytimeOK(pol, recs[i-pass+1:i+1]):
+			reasons = append(reasons, fmt.Sprintf("%d consecutive passing windows, but the anytime-valid confidence sequence over them does not yet exclude AI accuracy worse than legacy by %g", pass, pol.Margin))
 		case pass >= pol.GraduateAfter:
 			verdict = VerdictGraduate
 			reasons = append(reasons, fmt.Sprintf("%d consecutive windows in which every input class passed (graduate after %d)", pass, pol.GraduateAfter))
@@ -281,6 +283,31 @@ func initialStep(pol config.Policy) int {
 		}
 	}
 	return 0
+}
+
+// anytimeOK is the repeated-look-safe graduation check: the asymptotic
+// confidence sequence (Waudby-Smith et al. 2021) for the mean paired
+// difference in correctness (AI right − legacy right) over the streak's
+// labelled requests must lie above −margin. Unlike a fixed-n test applied
+// every window, its coverage holds at every look, so judging daily for
+// weeks does not inflate false graduations (see eval/stats SimulateGraduation).
+func anytimeOK(pol config.Policy, streak []WindowRecord) bool {
+	var t stats.Paired2x2
+	for _, r := range streak {
+		t.BothRight += r.Paired.BothRight
+		t.LegacyOnly += r.Paired.LegacyOnly
+		t.AIOnly += r.Paired.AIOnly
+		t.BothWrong += r.Paired.BothWrong
+	}
+	n := t.N()
+	if n == 0 {
+		return false
+	}
+	b, c := float64(t.LegacyOnly)/float64(n), float64(t.AIOnly)/float64(n)
+	mean := c - b
+	variance := b + c - mean*mean
+	ci := stats.ConfidenceSequence(n, mean, variance, pol.Alpha, n)
+	return ci.Lo > -pol.Margin
 }
 
 // shareOff compares the observed AI share with the step's expected share

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/eval/stats"
 )
 
 func feature(grad, roll int) *config.Feature {
@@ -134,5 +135,31 @@ func TestDecommission(t *testing.T) {
 	v = Decide(feature(14, 2), 24*time.Hour, recs, nil, 3, true)
 	if v.DecommissionReady {
 		t.Error("ready with only 3 clean reconciliation runs")
+	}
+}
+
+func TestAnytimeGraduation(t *testing.T) {
+	f := feature(3, 2)
+	f.Policy.Graduation, f.Policy.Alpha, f.Policy.Margin = "anytime", 0.05, 0.02
+	recs := history("ppp")
+	// Little labelled evidence: three passing windows are not enough.
+	for i := range recs {
+		recs[i].Paired = stats.Paired2x2{BothRight: 40, LegacyOnly: 3, AIOnly: 2, BothWrong: 5}
+	}
+	if v := Decide(f, 24*time.Hour, recs, nil, 0, false); v.Verdict != VerdictHold || !strings.Contains(v.Reasons[0], "anytime-valid") {
+		t.Errorf("thin evidence: %s %v", v.Verdict, v.Reasons)
+	}
+	for i := range recs {
+		recs[i].Paired = stats.Paired2x2{BothRight: 40000, LegacyOnly: 300, AIOnly: 310, BothWrong: 500}
+	}
+	if v := Decide(f, 24*time.Hour, recs, nil, 0, false); v.Verdict != VerdictGraduate {
+		t.Errorf("ample evidence at parity: %s %v", v.Verdict, v.Reasons)
+	}
+	f.Policy.Graduation = "consecutive"
+	for i := range recs {
+		recs[i].Paired = stats.Paired2x2{BothRight: 40, LegacyOnly: 3, AIOnly: 2, BothWrong: 5}
+	}
+	if v := Decide(f, 24*time.Hour, recs, nil, 0, false); v.Verdict != VerdictGraduate {
+		t.Errorf("consecutive rule ignores the sequence: %s", v.Verdict)
 	}
 }
