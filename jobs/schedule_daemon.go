@@ -1,0 +1,270 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/google/uuid"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/storage"
+)
+
+// ScheduleOptions configure the daemon.
+type ScheduleOptions struct {
+	// Options for every evaluation (clock, log, progress, workers).
+	Options
+	// Jobs to schedule, by name (default: every job with a schedule).
+	Jobs []string
+	// LockStore holds the per-job leases (default: the output store, so
+	// replicas writing the same outputs share the lock).
+	LockStore storage.Store
+	// LockTTL is the job lease (default 2m; renewed every TTL/3).
+	LockTTL time.Duration
+	// Owner names this replica in lease objects (default host/pid).
+	Owner string
+	// Grace bounds a stop: the current window may finish within it; at
+	// Grace minus a margin the run is cancelled and abandoned cleanly
+	// (nothing written for an unfinished window). Default 30s.
+	Grace time.Duration
+	// Metrics receive per-job series (may be nil).
+	Metrics *Metrics
+	// OnRun is called after every run (tests, progress displays).
+	OnRun func(run *JobRun, err error)
+}
+
+// Scheduler runs configured jobs on their cron schedules with gocron:
+// singleton per job, one job at a time per process, a lease per job
+// shared by all replicas, catch-up of missed windows, jitter, and a
+// graceful stop.
+type Scheduler struct {
+	r    *Runner
+	o    ScheduleOptions
+	log  *slog.Logger
+	s    gocron.Scheduler
+	jobs []*config.Job
+
+	ready    atomic.Bool
+	draining atomic.Bool
+	stopCh   chan struct{} // closed when draining starts
+	runCtx   context.Context
+	abandon  context.CancelFunc
+
+	mu      sync.Mutex
+	cancels map[string]context.CancelFunc // running job -> its cancel (lease lost)
+	ids     map[string]uuid.UUID
+}
+
+// NewScheduler checks the jobs and builds their schedules; Run starts them.
+func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
+	so.Options.defaults()
+	if so.Grace <= 0 {
+		so.Grace = 30 * time.Second
+	}
+	if so.LockStore == nil {
+		so.LockStore = r.Out
+	}
+	if so.Owner == "" {
+		so.Owner = DefaultOwner()
+	}
+	sch := &Scheduler{r: r, o: so, log: so.Log, stopCh: make(chan struct{}), cancels: map[string]context.CancelFunc{}, ids: map[string]uuid.UUID{}}
+	sch.runCtx, sch.abandon = context.WithCancel(context.Background())
+	if len(so.Jobs) > 0 {
+		for _, n := range so.Jobs {
+			j := r.Cfg.Job(n)
+			if j == nil {
+				return nil, fmt.Errorf("no job named %q in %s", n, r.Cfg.Path)
+			}
+			if j.Schedule == "" {
+				return nil, fmt.Errorf("job %q has no schedule", n)
+			}
+			sch.jobs = append(sch.jobs, j)
+		}
+	} else {
+		for i := range r.Cfg.Jobs {
+			if r.Cfg.Jobs[i].Schedule != "" {
+				sch.jobs = append(sch.jobs, &r.Cfg.Jobs[i])
+			}
+		}
+	}
+	if len(sch.jobs) == 0 {
+		return nil, fmt.Errorf("%s: no job has a schedule (jobs[].schedule)", r.Cfg.Path)
+	}
+	for _, j := range sch.jobs {
+		if !KindAvailable(j.Kind) {
+			return nil, fmt.Errorf("job %q: kind %q: %w", j.Name, j.Kind, ErrKindNotAvailable)
+		}
+	}
+	locker := &StoreLocker{Store: so.LockStore, Owner: so.Owner, TTL: so.LockTTL, Log: so.Log, OnLost: sch.leaseLost}
+	s, err := gocron.NewScheduler(
+		gocron.WithLocation(time.UTC),
+		gocron.WithDistributedLocker(locker),
+		// One job at a time per process: jobs share the runner's output
+		// lock, and two scans at once only compete for the same cores.
+		gocron.WithLimitConcurrentJobs(1, gocron.LimitModeWait),
+		gocron.WithStopTimeout(so.Grace),
+		gocron.WithLogger(gocronLogger{so.Log}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	sch.s = s
+	for _, j := range sch.jobs {
+		spec, secs := j.CronSpec()
+		job := j
+		gj, err := s.NewJob(gocron.CronJob(spec, secs), gocron.NewTask(func() error { return sch.runOnce(job) }),
+			gocron.WithName(j.Name),
+			gocron.WithSingletonMode(gocron.LimitModeReschedule),
+			gocron.WithEventListeners(gocron.AfterLockError(func(_ uuid.UUID, name string, err error) {
+				if so.Metrics != nil {
+					so.Metrics.LockSkips.WithLabelValues(name).Inc()
+				}
+				if errors.Is(err, storage.ErrLocked) {
+					sch.log.Info("tick skipped: another replica runs this job", "job", name, "holder", err.Error())
+				} else {
+					sch.log.Warn("tick skipped: taking the job lease failed", "job", name, "err", err)
+				}
+			})),
+		)
+		if err != nil {
+			_ = s.Shutdown()
+			return nil, fmt.Errorf("job %q: schedule %q: %w", j.Name, j.Schedule, err)
+		}
+		sch.ids[j.Name] = gj.ID()
+		so.Metrics.init(j.Name)
+	}
+	return sch, nil
+}
+
+// Run starts the schedules and blocks until ctx is cancelled (SIGTERM),
+// then drains: no new run or window starts, the current window finishes
+// if it can within Grace, otherwise it is abandoned with nothing written
+// for it. Run returns when every job has stopped or Grace has passed.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.s.Start()
+	s.ready.Store(true)
+	for _, j := range s.jobs {
+		next := ""
+		if jobs := s.s.Jobs(); len(jobs) > 0 {
+			for _, gj := range jobs {
+				if gj.ID() == s.ids[j.Name] {
+					if t, err := gj.NextRun(); err == nil {
+						next = t.UTC().Format(time.RFC3339)
+					}
+				}
+			}
+		}
+		s.log.Info("job scheduled", "job", j.Name, "kind", j.Kind, "schedule", j.Schedule, "catch_up", j.CatchUp, "next_run", next)
+	}
+	<-ctx.Done()
+	start := time.Now()
+	s.ready.Store(false)
+	s.draining.Store(true)
+	close(s.stopCh)
+	s.log.Info("stopping: no new work; finishing the current window", "grace", s.o.Grace.String())
+	// Leave a margin for the abandoned run to unwind and release its
+	// lease before the grace period is over.
+	margin := min(s.o.Grace/4, 5*time.Second)
+	t := time.AfterFunc(s.o.Grace-margin, func() {
+		s.log.Warn("grace period nearly over: abandoning the current window (nothing is written for it)")
+		s.abandon()
+	})
+	defer t.Stop()
+	err := s.s.Shutdown()
+	s.abandon()
+	if err != nil {
+		return fmt.Errorf("stopping the scheduler: %w", err)
+	}
+	s.log.Info("stopped", "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// Ready is true from Run's start until draining begins.
+func (s *Scheduler) Ready() bool { return s.ready.Load() }
+
+// Draining is true once a stop was requested.
+func (s *Scheduler) Draining() bool { return s.draining.Load() }
+
+func (s *Scheduler) leaseLost(job string) {
+	s.mu.Lock()
+	c := s.cancels[job]
+	s.mu.Unlock()
+	if c != nil {
+		c()
+	}
+}
+
+// runOnce is one tick of a job, run by gocron under the job's lease.
+func (s *Scheduler) runOnce(job *config.Job) error {
+	if s.draining.Load() {
+		return nil
+	}
+	log := s.log.With("job", job.Name)
+	if d := job.Jitter.D(); d > 0 {
+		wait := rand.N(d)
+		log.Debug("jitter", "wait", wait.String())
+		select {
+		case <-time.After(wait):
+		case <-s.stopCh:
+			return nil
+		}
+	}
+	ctx, cancel := context.WithCancel(s.runCtx)
+	defer cancel()
+	s.mu.Lock()
+	s.cancels[job.Name] = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.cancels, job.Name)
+		s.mu.Unlock()
+	}()
+	if s.o.Metrics != nil {
+		s.o.Metrics.Running.WithLabelValues(job.Name).Set(1)
+		defer s.o.Metrics.Running.WithLabelValues(job.Name).Set(0)
+	}
+	jo := JobOptions{Options: s.o.Options, OnlyMissing: true, Stopping: s.draining.Load}
+	jo.Features = nil
+	start := time.Now()
+	run, err := s.r.RunJob(ctx, job, jo)
+	end := time.Now()
+	s.o.Metrics.observe(job.Name, run, err, end.Sub(start), end)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		log.Warn("run abandoned: the unfinished window is left for the next run", "err", err, "done", windowsOf(run))
+	case err != nil:
+		log.Error("run failed: nothing partial was written; the next tick retries", "err", err, "done", windowsOf(run))
+	case len(run.Done) > 0 || run.Stopped:
+		log.Info("run finished", "windows", len(run.Done), "rows_read", run.Rows, "bytes_read", run.Bytes, "seconds", end.Sub(start).Seconds(), "stopped_early", run.Stopped)
+	}
+	if s.o.OnRun != nil {
+		s.o.OnRun(run, err)
+	}
+	return err
+}
+
+func windowsOf(run *JobRun) []string {
+	if run == nil {
+		return nil
+	}
+	out := make([]string, len(run.Done))
+	for i, w := range run.Done {
+		out[i] = w.String()
+	}
+	return out
+}
+
+// gocronLogger adapts slog to gocron's logger (debug-level chatter).
+type gocronLogger struct{ l *slog.Logger }
+
+func (g gocronLogger) Debug(msg string, args ...any) { g.l.Debug("gocron: "+msg, args...) }
+func (g gocronLogger) Info(msg string, args ...any)  { g.l.Debug("gocron: "+msg, args...) }
+func (g gocronLogger) Warn(msg string, args ...any)  { g.l.Warn("gocron: "+msg, args...) }
+func (g gocronLogger) Error(msg string, args ...any) { g.l.Error("gocron: "+msg, args...) }
