@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -866,5 +867,66 @@ func TestInt96AndClamping(t *testing.T) {
 	c := conv{tsMul: 1e6}
 	if got := c.toNanos(253402214400000); got != math.MaxInt64 { // 9999-12-31 in ms
 		t.Errorf("far-future millis = %d, want clamped to MaxInt64", got)
+	}
+}
+
+// TestCorruptionNeverPanics damages a small file in many seeded ways
+// (random bytes overwritten, random truncation) and scans each: a bad file
+// must come back as an error naming it, or decode to something, never
+// crash the process.
+func TestCorruptionNeverPanics(t *testing.T) {
+	s, dir := store(t)
+	goSrc, arrowSrc := filepath.Join(dir, "src-go.parquet"), filepath.Join(dir, "src-arrow.parquet")
+	parquettest.WriteGo(t, goSrc, goRows(400), parquet.Compression(&parquet.Uncompressed), parquet.MaxRowsPerRowGroup(100), parquet.PageBufferSize(512))
+	// arrow-go writes no page CRCs by default, so damage reaches the decoders.
+	parquettest.WriteArrow(t, arrowSrc, arrowCols(400), parquettest.ArrowOptions{RowGroupRows: 100,
+		Props: []aparquet.WriterProperty{aparquet.WithCompression(compress.Codecs.Snappy), aparquet.WithDataPageSize(512), aparquet.WithDictionaryPageSizeLimit(512)}})
+	rnd := rand.New(rand.NewPCG(1, 2))
+	d := &Dataset{Store: s}
+	for _, tc := range []struct {
+		src       string
+		withInt96 bool
+	}{{goSrc, true}, {arrowSrc, false}} {
+		data, err := os.ReadFile(tc.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := fullSpec(tc.withInt96)
+		errs, recovered := 0, 0
+		for i := range 300 {
+			bad := slices.Clone(data)
+			if i%5 == 4 {
+				bad = bad[:rnd.IntN(len(bad))]
+			} else {
+				at := rnd.IntN(len(bad))
+				for j := range 1 + rnd.IntN(16) {
+					if at+j < len(bad) {
+						bad[at+j] = byte(rnd.Uint32())
+					}
+				}
+			}
+			key := fmt.Sprintf("bad-%s-%03d.parquet", filepath.Base(tc.src), i)
+			if err := os.WriteFile(filepath.Join(dir, key), bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			objs, err := s.List(context.Background(), key)
+			if err != nil || len(objs) != 1 {
+				t.Fatalf("list %s: %v %v", key, objs, err)
+			}
+			_, err = d.Scan(context.Background(), objs, spec, func(int, *Batch) error { return nil })
+			if err != nil {
+				errs++
+				if strings.Contains(err.Error(), "panicked") {
+					recovered++
+				}
+				if !strings.Contains(err.Error(), key) {
+					t.Errorf("error does not name the file: %v", err)
+				}
+			}
+		}
+		if errs < 50 {
+			t.Errorf("%s: only %d of 300 damaged files gave errors; the damage is not reaching the decoder", tc.src, errs)
+		}
+		t.Logf("%s: %d of 300 damaged files gave errors (%d recovered decoder panics)", filepath.Base(tc.src), errs, recovered)
 	}
 }
