@@ -137,7 +137,15 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	runID := fmt.Sprintf("%s-%d", o.Now().UTC().Format("20060102T150405Z"), os.Getpid())
 	log := o.Log.With("run_id", runID)
 
-	aggs, manifest, err := r.scan(ctx, windows, o, log)
+	// The run lock is taken before anything is read or written and
+	// renewed while the run lasts (lockrun.go): a second run on the same
+	// output fails here, naming the holder, with nothing written.
+	lock, err := r.acquireRunLock(ctx, runID, o, log)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release(ctx, log)
+	aggs, manifest, err := r.scan(lock.guard(ctx), windows, o, log)
 	if err != nil {
 		return nil, err
 	}
@@ -153,16 +161,7 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("abandoned before writing: %w", err)
 	}
-	ctx = context.WithoutCancel(ctx)
-	lock, err := storage.AcquireLock(ctx, r.Out, keyLock, runID, o.LockTTL, o.Now)
-	if err != nil {
-		return nil, fmt.Errorf("run lock %s/%s: %w", r.Out.URI(), keyLock, err)
-	}
-	defer func() {
-		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
-			log.Warn("releasing run lock", "err", err)
-		}
-	}()
+	ctx = lock.guard(context.WithoutCancel(ctx))
 	mdata, err := json.MarshalIndent(manifest, "", "  ")
 	if err != nil {
 		return nil, err
@@ -260,6 +259,7 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 		manifest.Files = append(manifest.Files, labels.Manifest.Files...)
 	}
 	aggs := ws.Result()
+	manifest.Dropped = aggs.Dropped
 	var rows int64
 	for _, f := range manifest.Files {
 		rows += f.RowsRead

@@ -21,6 +21,7 @@ func init() {
 // runFlags are shared by run and backfill.
 type runFlags struct {
 	config, features, exitOn, logLevel, now, shard string
+	lockTTL                                        time.Duration
 	fs                                             *flag.FlagSet
 }
 
@@ -32,6 +33,7 @@ func newRunFlags(name, usageLine string, stderr io.Writer) *runFlags {
 	f.fs.StringVar(&f.exitOn, "exit-code-on", "", `"rollback": exit 3 when the run completed with a rollback verdict`)
 	f.fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.fs.StringVar(&f.now, "now", "", "evaluate as if the time were this (RFC 3339); for tests and replays")
+	f.fs.DurationVar(&f.lockTTL, "lock-ttl", 10*time.Minute, "run lock lease, renewed every third of it; a killed run's lock is taken over once it expires")
 	f.fs.StringVar(&f.shard, "shard", "", "I/N: evaluate a deterministic 1/N of the input and write partial aggregates for `parity merge`")
 	f.fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s\n\nFlags:\n", usageLine)
@@ -42,7 +44,10 @@ func newRunFlags(name, usageLine string, stderr io.Writer) *runFlags {
 }
 
 func (f *runFlags) options(stderr io.Writer) (jobs.Options, error) {
-	o := jobs.Options{Log: newLogger(stderr, f.logLevel)}
+	o := jobs.Options{Log: newLogger(stderr, f.logLevel), LockTTL: f.lockTTL}
+	if f.lockTTL <= 0 {
+		return o, fmt.Errorf("--lock-ttl %v: must be positive", f.lockTTL)
+	}
 	if f.features != "" {
 		o.Features = strings.Split(f.features, ",")
 	}
