@@ -259,7 +259,6 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 		manifest.Files = append(manifest.Files, labels.Manifest.Files...)
 	}
 	aggs := ws.Result()
-	manifest.Dropped = aggs.Dropped
 	var rows int64
 	for _, f := range manifest.Files {
 		rows += f.RowsRead
