@@ -2,11 +2,13 @@ package datasets
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,5 +171,72 @@ func TestPartitionRange(t *testing.T) {
 		if ok != tc.ok || !lo.Equal(tc.lo) || !hi.Equal(tc.hi) {
 			t.Errorf("partitionRange(%q, %v) = %v, %v, %v; want %v, %v, %v", tc.name, tc.day, lo, hi, ok, tc.lo, tc.hi, tc.ok)
 		}
+	}
+}
+
+// countingStore tracks how many objects are open at once.
+type countingStore struct {
+	storage.Store
+	open, peak atomic.Int64
+}
+
+type countedReader struct {
+	storage.Reader
+	s    *countingStore
+	once sync.Once
+}
+
+func (r *countedReader) Close() error {
+	r.once.Do(func() { r.s.open.Add(-1) })
+	return r.Reader.Close()
+}
+
+func (c *countingStore) Open(ctx context.Context, key string) (storage.Reader, error) {
+	r, err := c.Store.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	n := c.open.Add(1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	return &countedReader{Reader: r, s: c}, nil
+}
+
+// TestScanKeepsFewFilesOpen: open footers (and so memory) stay bounded by
+// the worker count, not by the number of files, and every file is closed.
+func TestScanKeepsFewFilesOpen(t *testing.T) {
+	s, dir := store(t)
+	for i := range 24 {
+		parquettest.WriteGo(t, filepath.Join(dir, fmt.Sprintf("p%02d.parquet", i)), goRows(200), parquet.MaxRowsPerRowGroup(50))
+	}
+	cs := &countingStore{Store: s}
+	d := &Dataset{Store: cs}
+	files := listFiles(t, d)
+	cs.peak.Store(0)
+	for _, w := range []int{1, 2} {
+		spec := ScanSpec{Columns: []ColumnSpec{{Name: "id", Kind: KindInt64}}, Workers: w}
+		rows := atomic.Int64{}
+		if _, err := d.Scan(context.Background(), files, spec, func(_ int, b *Batch) error {
+			time.Sleep(100 * time.Microsecond) // a slow consumer lets the producer run ahead
+			rows.Add(int64(b.Rows))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if rows.Load() != 24*200 {
+			t.Fatalf("read %d rows", rows.Load())
+		}
+		if open := cs.open.Load(); open != 0 {
+			t.Errorf("workers=%d: %d files left open", w, open)
+		}
+		if peak := cs.peak.Load(); peak > int64(3*w+3) {
+			t.Errorf("workers=%d: %d files open at once; want at most %d", w, peak, 3*w+3)
+		}
+		t.Logf("workers=%d: at most %d of 24 files open at once", w, cs.peak.Load())
+		cs.peak.Store(0)
 	}
 }

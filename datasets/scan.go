@@ -350,6 +350,10 @@ func (d *Dataset) wrap(err error) error {
 	return fmt.Errorf("dataset %s: %w", d.Name, err)
 }
 
+// WorkerCount is the number of workers Scan runs for this spec (Workers,
+// or GOMAXPROCS when it is 0): callers size per-worker state with it.
+func (s *ScanSpec) WorkerCount() int { return workers(s) }
+
 func workers(spec *ScanSpec) int {
 	if spec.Workers > 0 {
 		return spec.Workers

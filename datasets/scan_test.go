@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -928,5 +929,14 @@ func TestCorruptionNeverPanics(t *testing.T) {
 			t.Errorf("%s: only %d of 300 damaged files gave errors; the damage is not reaching the decoder", tc.src, errs)
 		}
 		t.Logf("%s: %d of 300 damaged files gave errors (%d recovered decoder panics)", filepath.Base(tc.src), errs, recovered)
+	}
+}
+
+func TestWorkerCount(t *testing.T) {
+	if got := (&ScanSpec{}).WorkerCount(); got != runtime.GOMAXPROCS(0) {
+		t.Errorf("WorkerCount() = %d, want GOMAXPROCS %d", got, runtime.GOMAXPROCS(0))
+	}
+	if got := (&ScanSpec{Workers: 3}).WorkerCount(); got != 3 {
+		t.Errorf("WorkerCount() = %d, want 3", got)
 	}
 }
