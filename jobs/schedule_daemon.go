@@ -36,6 +36,9 @@ type ScheduleOptions struct {
 	Grace time.Duration
 	// Metrics receive per-job series (may be nil).
 	Metrics *Metrics
+	// ProgressFor, when set, gives each job's runs their own Progress
+	// callback (labelled with the job); it overrides Options.Progress.
+	ProgressFor func(job string) func(Progress)
 	// OnRun is called after every run (tests, progress displays).
 	OnRun func(run *JobRun, err error)
 }
@@ -62,6 +65,11 @@ type Scheduler struct {
 	ids     map[string]uuid.UUID
 }
 
+// ErrJobConfig marks NewScheduler errors that are the configuration's
+// fault (unknown job, no schedule, unavailable kind): a usage error, not
+// a runtime one.
+var ErrJobConfig = errors.New("job configuration")
+
 // NewScheduler checks the jobs and builds their schedules; Run starts them.
 func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 	so.Options.defaults()
@@ -80,10 +88,10 @@ func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 		for _, n := range so.Jobs {
 			j := r.Cfg.Job(n)
 			if j == nil {
-				return nil, fmt.Errorf("no job named %q in %s", n, r.Cfg.Path)
+				return nil, fmt.Errorf("%w: no job named %q in %s", ErrJobConfig, n, r.Cfg.Path)
 			}
 			if j.Schedule == "" {
-				return nil, fmt.Errorf("job %q has no schedule", n)
+				return nil, fmt.Errorf("%w: job %q has no schedule", ErrJobConfig, n)
 			}
 			sch.jobs = append(sch.jobs, j)
 		}
@@ -95,11 +103,11 @@ func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 		}
 	}
 	if len(sch.jobs) == 0 {
-		return nil, fmt.Errorf("%s: no job has a schedule (jobs[].schedule)", r.Cfg.Path)
+		return nil, fmt.Errorf("%w: %s: no job has a schedule (jobs[].schedule)", ErrJobConfig, r.Cfg.Path)
 	}
 	for _, j := range sch.jobs {
 		if !KindAvailable(j.Kind) {
-			return nil, fmt.Errorf("job %q: kind %q: %w", j.Name, j.Kind, ErrKindNotAvailable)
+			return nil, fmt.Errorf("%w: job %q: kind %q: %w", ErrJobConfig, j.Name, j.Kind, ErrKindNotAvailable)
 		}
 	}
 	locker := &StoreLocker{Store: so.LockStore, Owner: so.Owner, TTL: so.LockTTL, Log: so.Log, OnLost: sch.leaseLost}
@@ -135,7 +143,7 @@ func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 		)
 		if err != nil {
 			_ = s.Shutdown()
-			return nil, fmt.Errorf("job %q: schedule %q: %w", j.Name, j.Schedule, err)
+			return nil, fmt.Errorf("%w: job %q: schedule %q: %w", ErrJobConfig, j.Name, j.Schedule, err)
 		}
 		sch.ids[j.Name] = gj.ID()
 		so.Metrics.init(j.Name)
@@ -232,6 +240,9 @@ func (s *Scheduler) runOnce(job *config.Job) error {
 	}
 	jo := JobOptions{Options: s.o.Options, OnlyMissing: true, Stopping: s.draining.Load}
 	jo.Features = nil
+	if s.o.ProgressFor != nil {
+		jo.Progress = s.o.ProgressFor(job.Name)
+	}
 	start := time.Now()
 	run, err := s.r.RunJob(ctx, job, jo)
 	end := time.Now()
@@ -268,3 +279,9 @@ func (g gocronLogger) Debug(msg string, args ...any) { g.l.Debug("gocron: "+msg,
 func (g gocronLogger) Info(msg string, args ...any)  { g.l.Debug("gocron: "+msg, args...) }
 func (g gocronLogger) Warn(msg string, args ...any)  { g.l.Warn("gocron: "+msg, args...) }
 func (g gocronLogger) Error(msg string, args ...any) { g.l.Error("gocron: "+msg, args...) }
+
+// Stop releases a scheduler that was built but never Run.
+func (s *Scheduler) Stop() error {
+	s.abandon()
+	return s.s.Shutdown()
+}

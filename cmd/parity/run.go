@@ -45,6 +45,7 @@ func newRunFlags(name, usageLine string, stderr io.Writer) *runFlags {
 
 func (f *runFlags) options(stderr io.Writer) (jobs.Options, error) {
 	o := jobs.Options{Log: newLogger(stderr, f.logLevel), LockTTL: f.lockTTL}
+	o.Progress = newProgress(stderr, o.Log, "") // progress.go
 	if f.lockTTL <= 0 {
 		return o, fmt.Errorf("--lock-ttl %v: must be positive", f.lockTTL)
 	}
@@ -140,6 +141,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if len(o.Features) == 0 {
 			o.Features = j.Features
+		}
+		if window == "" && at == "" {
+			// The job's kind picks the windows (schedule.go).
+			return runJob(ctx, cfg, j, o, f.exitOn, stdout, stderr)
 		}
 	}
 	if w := windows[0]; w.End.After(now()) {

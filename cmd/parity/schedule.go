@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/jobs"
+	"github.com/parity-eval/parity/reports"
+)
+
+func init() {
+	register(&command{name: "schedule", summary: "run the configured jobs on their schedules (daemon): catch-up, leases, /healthz /readyz /metrics", run: cmdSchedule})
+}
+
+const scheduleHelp = `parity schedule runs every job with a schedule (jobs[].schedule, cron with an
+optional "TZ=Zone " prefix; six fields for seconds) until SIGTERM or SIGINT.
+
+Each tick of an evaluate job evaluates the last complete window and up to
+catch_up missed windows before it (windows with no stored history record),
+oldest first, one window at a time; windows already stored are skipped, so
+ticks are idempotent. A backfill job re-evaluates its from/to range or its
+last N windows. A job never overlaps itself (singleton), jobs run one at a
+time per process, and a lease per job under locks/schedule/ in the output
+location (file or S3, conditional writes) keeps replicas from running the
+same job at once: the replica that loses a tick skips it.
+
+On SIGTERM the daemon takes no new work, lets the current window finish
+within --grace, and otherwise abandons it with nothing written for it
+(outputs are written atomically, verdicts/latest.json last); /readyz turns
+503 while draining.
+
+HTTP on --listen: /healthz (200 while the process runs), /readyz (200 while
+scheduling), /metrics (Prometheus: parity_job_runs_total{job,outcome},
+parity_job_failures_total, parity_job_duration_seconds,
+parity_job_last_success_timestamp_seconds, parity_job_rows_read_total,
+parity_job_bytes_read_total, parity_job_windows_evaluated_total,
+parity_job_lock_skips_total, parity_job_running).
+`
+
+func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("schedule", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfgPath, listen, jobList, logLevel, now, owner string
+	var grace, lockTTL time.Duration
+	var rate float64
+	var workers int
+	fs.StringVar(&cfgPath, "config", "", "config file (YAML)")
+	fs.StringVar(&listen, "listen", "127.0.0.1:9090", `address for /healthz, /readyz and /metrics ("" to disable; use 0.0.0.0:9090 in a container)`)
+	fs.StringVar(&jobList, "jobs", "", "comma-separated jobs to schedule (default: every job with a schedule)")
+	fs.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long the current window may take to finish before it is abandoned; the process exits within it")
+	fs.DurationVar(&lockTTL, "lock-ttl", 2*time.Minute, "lease of a job's lock (renewed every third of it); a crashed replica's lease expires after this")
+	fs.StringVar(&owner, "owner", "", "name of this replica in lock objects (default host/pid)")
+	fs.IntVar(&workers, "workers", 0, "scan workers (default: GOMAXPROCS)")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&now, "now", "", "start the evaluation clock at this time (RFC 3339) instead of the real time; for replays, demos and tests (ticks still follow the real clock)")
+	fs.Float64Var(&rate, "clock-rate", 1, "with --now: how many seconds of evaluation clock pass per real second")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: parity schedule --config FILE [--listen ADDR] [--grace 30s] [--jobs a,b]\n\n%s\nFlags:\n", scheduleHelp)
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nExit codes:\n  0  stopped cleanly on SIGTERM/SIGINT\n  1  runtime failure at start (storage, --listen) or the grace period ran out\n  2  usage or configuration error (named with file:line: key)\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return helpOrUsage(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "parity schedule: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	if grace <= 0 || lockTTL <= 0 || rate <= 0 {
+		fmt.Fprintln(stderr, "parity schedule: --grace, --lock-ttl and --clock-rate must be positive")
+		return ExitUsage
+	}
+	cfg, code := loadConfig(cfgPath, stderr)
+	if cfg == nil {
+		return code
+	}
+	log := newLogger(stderr, logLevel)
+	so := jobs.ScheduleOptions{Grace: grace, LockTTL: lockTTL, Owner: owner}
+	so.Log = log
+	so.Workers = workers
+	if jobList != "" {
+		so.Jobs = strings.Split(jobList, ",")
+	}
+	if now != "" {
+		t, err := eval.ParseTime(now)
+		if err != nil {
+			fmt.Fprintf(stderr, "parity schedule: --now: %v\n", err)
+			return ExitUsage
+		}
+		so.Now = scaledClock(t, rate)
+	}
+	so.ProgressFor = func(job string) func(jobs.Progress) { return newProgress(stderr, log, job) }
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	so.Metrics = jobs.NewMetrics(reg)
+
+	r, err := jobs.Open(ctx, cfg)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	s, err := jobs.NewScheduler(r, so)
+	if err != nil {
+		if errors.Is(err, jobs.ErrJobConfig) {
+			fmt.Fprintf(stderr, "parity schedule: %v\n", err)
+			return ExitUsage
+		}
+		return fail(stderr, err)
+	}
+	var srv *http.Server
+	if listen != "" {
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			_ = s.Stop()
+			return fail(stderr, fmt.Errorf("--listen: %w", err))
+		}
+		srv = &http.Server{Handler: healthMux(s, reg), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		log.Info("listening", "addr", ln.Addr().String(), "paths", "/healthz /readyz /metrics")
+	}
+	err = s.Run(ctx)
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = srv.Shutdown(sctx)
+		cancel()
+	}
+	if err != nil {
+		log.Error("stopped uncleanly", "err", err)
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+func healthMux(s *jobs.Scheduler, reg *prometheus.Registry) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.Ready() {
+			// Draining (or not started): take no new traffic; a
+			// Deployment's rollout waits for the new pod instead.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux
+}
+
+// scaledClock starts at t and advances rate times faster than real time.
+func scaledClock(t time.Time, rate float64) func() time.Time {
+	t0 := time.Now()
+	return func() time.Time {
+		return t.Add(time.Duration(float64(time.Since(t0)) * rate))
+	}
+}
+
+// runJob runs a configured job once for `parity run --job` (without
+// --window/--at): evaluate covers the last complete window plus missed
+// windows within catch_up; backfill its range. Exit codes as for run.
+func runJob(ctx context.Context, cfg *config.Config, j *config.Job, o jobs.Options, exitOn string, stdout, stderr io.Writer) int {
+	if !jobs.KindAvailable(j.Kind) {
+		fmt.Fprintf(stderr, "parity run: --job %s: kind %q is not available in this build\n", j.Name, j.Kind)
+		return ExitUsage
+	}
+	r, err := jobs.Open(ctx, cfg)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if o.Progress == nil {
+		o.Progress = newProgress(stderr, o.Log, j.Name)
+	}
+	run, err := r.RunJob(ctx, j, jobs.JobOptions{Options: o})
+	if err != nil {
+		return fail(stderr, err)
+	}
+	fmt.Fprintf(stdout, "job %s (%s): evaluated %d window(s), %d rows read; outputs in %s\n", j.Name, j.Kind, len(run.Done), run.Rows, r.Out.URI())
+	if run.Last == nil || run.Last.Verdicts == nil {
+		return ExitOK
+	}
+	now := time.Now()
+	if o.Now != nil {
+		now = o.Now()
+	}
+	reports.WriteSummary(stdout, run.Last.Verdicts, now)
+	if exitOn == "rollback" {
+		for _, f := range run.Last.Verdicts.Features {
+			if f.Verdict == eval.VerdictRollback {
+				return ExitRollback
+			}
+		}
+	}
+	return ExitOK
+}
