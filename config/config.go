@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,6 +49,9 @@ type Config struct {
 	Jobs []Job `yaml:"jobs"`
 	// Reconcile jobs' dataset settings, by name.
 	Reconcile []Reconcile `yaml:"reconcile"`
+	// Publish configures what routers, flag systems and monitoring read
+	// (flagd file, metrics, overrides); see docs/routers.md.
+	Publish Publish `yaml:"publish"`
 
 	// Path is the file the config was loaded from.
 	Path string `yaml:"-"`
@@ -259,6 +263,39 @@ type Job struct {
 	// defaults to the end of the last complete window).
 	From string `yaml:"from"`
 	To   string `yaml:"to"`
+}
+
+// Publish configures the router-facing outputs every run writes
+// (jobs/publish.go, docs/routers.md).
+type Publish struct {
+	// FlagPrefix is prepended to feature names to form flagd flag keys.
+	FlagPrefix string `yaml:"flag_prefix"`
+	// Textfile, when set, is a local file (e.g. in node_exporter's
+	// textfile directory) written atomically with the metrics, in
+	// addition to metrics/parity.prom in the output location.
+	Textfile string `yaml:"textfile"`
+	// Pushgateway, when set, is a Pushgateway URL the metrics are pushed
+	// to after each run (job PushJob, default "parity").
+	Pushgateway string `yaml:"pushgateway"`
+	PushJob     string `yaml:"push_job"`
+	// Overrides is the overrides file (local path or s3:// URI); default
+	// overrides.yaml in the output location, where a missing file means
+	// no overrides. A file named here must exist.
+	Overrides string `yaml:"overrides"`
+}
+
+func (p *Publish) validate(add func(key, format string, a ...any)) {
+	if p.FlagPrefix != "" && !nameRE.MatchString(p.FlagPrefix) {
+		add("publish.flag_prefix", "%q: use letters, digits, _ . - only (flagd flag keys)", p.FlagPrefix)
+	}
+	if p.Pushgateway != "" {
+		if u, err := url.Parse(p.Pushgateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("publish.pushgateway", "%q: want an http(s) URL such as http://pushgateway:9091", p.Pushgateway)
+		}
+	}
+	if p.PushJob != "" && !nameRE.MatchString(p.PushJob) {
+		add("publish.push_job", "%q: use letters, digits, _ . - only", p.PushJob)
+	}
 }
 
 // Reconcile configures a dual-write reconciliation.
@@ -812,6 +849,7 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		}
 		c.validateReconcile(r, p, i, add)
 	}
+	c.Publish.validate(add)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
 }
