@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	aparquet "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
@@ -476,7 +477,11 @@ func TestScanArrowWriter(t *testing.T) {
 	}
 	for name, codec := range codecs {
 		for _, int96 := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/int96=%v", name, int96), func(t *testing.T) {
+			pageVersion := aparquet.DataPageV2 // with RLE booleans
+			if int96 {
+				pageVersion = aparquet.DataPageV1
+			}
+			t.Run(fmt.Sprintf("%s/int96=%v/v%d", name, int96, pageVersion+1), func(t *testing.T) {
 				s, dir := store(t)
 				p := filepath.Join(dir, "part-0.parquet")
 				parquettest.WriteArrow(t, p, arrowCols(n), parquettest.ArrowOptions{
@@ -486,6 +491,7 @@ func TestScanArrowWriter(t *testing.T) {
 						aparquet.WithCompression(codec),
 						aparquet.WithDictionaryPageSizeLimit(1024), // request and id fall back to PLAIN mid-chunk
 						aparquet.WithDataPageSize(1024),
+						aparquet.WithDataPageVersion(pageVersion),
 					},
 				})
 				for _, col := range []string{"request", "id"} {
@@ -938,5 +944,90 @@ func TestWorkerCount(t *testing.T) {
 	}
 	if got := (&ScanSpec{Workers: 3}).WorkerCount(); got != 3 {
 		t.Errorf("WorkerCount() = %d, want 3", got)
+	}
+}
+
+// encRow covers the other encodings and logical types writers produce:
+// DELTA_BINARY_PACKED, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT, UUID, DATE,
+// DECIMAL, ENUM, JSON, narrow and unsigned INT annotations, local
+// timestamps, a repeated column (refused by name) and a TIME (refused).
+type encRow struct {
+	ID    int64     `parquet:"id,delta"`
+	S     string    `parquet:"s,delta"`
+	F     float64   `parquet:"f,split"`
+	OptF  *float32  `parquet:"of,optional,split"`
+	TS    time.Time `parquet:"ts,delta,timestamp(millisecond:local)"`
+	UUID  [16]byte  `parquet:"u,uuid"`
+	Day   int32     `parquet:"d,date"` // days; parquet-go v0.32 mis-writes time.Time with the date tag
+	Cents int64     `parquet:"price,decimal(2:18)"`
+	Enum  string    `parquet:"e,enum"`
+	JSON  string    `parquet:"j,json"`
+	I8    int32     `parquet:"i8,int(8)"`
+	U64   uint64    `parquet:"u64,uint(64)"`
+	Tags  []string  `parquet:"tags,list"`
+	Dur   int64     `parquet:"dur,time(microsecond)"`
+}
+
+func TestScanOtherEncodingsAndTypes(t *testing.T) {
+	const n = 1000
+	rows := make([]encRow, n)
+	for i := range rows {
+		r := encRow{
+			ID: int64(i * 3), S: fmt.Sprintf("prefix-shared-%05d", i), F: float64(i) / 3,
+			TS: tsMs(i), Day: int32(base.Unix()/86400) + int32(i%40) - 20, Cents: int64(i*100 + 99),
+			Enum: categories[i%5], JSON: fmt.Sprintf(`{"i":%d}`, i), I8: int32(i%256 - 128), U64: uint64(i) << 40,
+			Tags: []string{"a"},
+		}
+		r.UUID[0], r.UUID[15] = byte(i), byte(i>>8)
+		if i%2 == 0 {
+			f := float32(i)
+			r.OptF = &f
+		}
+		rows[i] = r
+	}
+	s, dir := store(t)
+	parquettest.WriteGo(t, filepath.Join(dir, "enc.parquet"), rows, parquet.MaxRowsPerRowGroup(300))
+	d := &Dataset{Store: s}
+	files := listFiles(t, d)
+	spec := ScanSpec{Columns: []ColumnSpec{
+		{Name: "id", Kind: KindInt64}, {Name: "s", Kind: KindString}, {Name: "f", Kind: KindFloat64},
+		{Name: "of", Kind: KindFloat64}, {Name: "ts", Kind: KindTimestamp}, {Name: "u", Kind: KindString},
+		{Name: "d", Kind: KindTimestamp}, {Name: "price", Kind: KindFloat64}, {Name: "e", Kind: KindString},
+		{Name: "j", Kind: KindString}, {Name: "i8", Kind: KindInt64}, {Name: "u64", Kind: KindInt64},
+	}}
+	if err := d.Check(context.Background(), files, spec); err != nil {
+		t.Fatal(err)
+	}
+	tab, _ := scanAll(t, d, files, spec)
+	if tab.rows != n {
+		t.Fatalf("rows %d", tab.rows)
+	}
+	for i, r := range rows {
+		wantUUID := uuid.UUID(r.UUID).String()
+		got := []any{tab.col(t, "id").Int[i], tab.col(t, "s").Dict[i], tab.col(t, "f").Float[i],
+			tab.col(t, "ts").Int[i], tab.col(t, "u").Dict[i], tab.col(t, "d").Int[i], tab.col(t, "price").Float[i],
+			tab.col(t, "e").Dict[i], tab.col(t, "j").Dict[i], tab.col(t, "i8").Int[i], tab.col(t, "u64").Int[i]}
+		want := []any{r.ID, r.S, r.F, r.TS.UnixNano(), wantUUID, int64(r.Day) * 86400e9, float64(r.Cents) / 100,
+			r.Enum, r.JSON, int64(r.I8), int64(r.U64)}
+		if !slices.Equal(got, want) {
+			t.Fatalf("row %d:\n got %v\nwant %v", i, got, want)
+		}
+		of := tab.col(t, "of")
+		if of.Null[i] != (r.OptF == nil) || (r.OptF != nil && of.Float[i] != float64(*r.OptF)) {
+			t.Fatalf("row %d: of = %v (null %v), want %v", i, of.Float[i], of.Null[i], r.OptF)
+		}
+	}
+	for col, want := range map[string]string{
+		"tags.list.element": `column "tags.list.element": is a repeated (list or map) column`,
+		"dur":               `column "dur": has type INT64 (TIME(isAdjustedToUTC=true,unit=MICROS)), want int64`,
+		"tags":              `column "tags": not found (want string); file has columns: id, s, f, of, ts, u, d, price, e, j, i8, u64, tags.list.element, dur`,
+	} {
+		err := d.Check(context.Background(), files, ScanSpec{Columns: []ColumnSpec{{Name: col, Kind: KindString}}})
+		if col == "dur" {
+			err = d.Check(context.Background(), files, ScanSpec{Columns: []ColumnSpec{{Name: col, Kind: KindInt64}}})
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check(%s) = %v, want %q", col, err, want)
+		}
 	}
 }
