@@ -1,0 +1,252 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/reports"
+	"github.com/parity-eval/parity/storage"
+)
+
+// Output keys, relative to the output store.
+const (
+	keyResult = "reconcile/%s/run=%s/result.json"
+	keyScores = "reconcile/%s/run=%s/scores.parquet"
+	keyLatest = "reconcile/%s/latest.json"
+	keyLock   = "locks/reconcile-%s.lock"
+)
+
+// LatestKey is the key of a reconciliation's latest.json.
+func LatestKey(name string) string { return fmt.Sprintf(keyLatest, name) }
+
+// ResultKey is the key of one run's result.json.
+func ResultKey(name, run string) string { return fmt.Sprintf(keyResult, name, run) }
+
+// Run reconciles one snapshot run and writes its outputs: scores.parquet
+// and result.json under reconcile/<name>/run=<run>/, then latest.json
+// last (each Put is atomic), unless a later run is already stored — a
+// rerun of an old run does not move latest.json backwards. Streaks come
+// from the stored results of earlier runs, read under the reconciliation's
+// run lock.
+func (r *Reconciler) Run(ctx context.Context, o Options) (*Result, error) {
+	o.defaults()
+	res, err := r.Compute(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	name := r.Sec.Name
+	owner := fmt.Sprintf("reconcile-%s-run-%s-%d", name, res.Run, os.Getpid())
+	lockKey := fmt.Sprintf(keyLock, name)
+	lock, err := storage.AcquireLock(ctx, r.Out, lockKey, owner, 10*time.Minute, o.Now)
+	if err != nil {
+		return nil, fmt.Errorf("run lock %s/%s: %w", r.Out.URI(), lockKey, err)
+	}
+	defer func() {
+		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
+			o.Log.Warn("releasing reconcile lock", "err", err)
+		}
+	}()
+	hist, err := History(ctx, r.Out, name)
+	if err != nil {
+		return nil, err
+	}
+	Derive(res, hist)
+	rows := ScoreRows(res)
+	data, err := reports.EncodeScores(rows)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.put(ctx, fmt.Sprintf(keyScores, name, res.Run), data); err != nil {
+		return nil, err
+	}
+	doc, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	if err := r.put(ctx, ResultKey(name, res.Run), doc); err != nil {
+		return nil, err
+	}
+	newest := true
+	for _, h := range hist {
+		if runLess(res.Run, h.Run) {
+			newest = false
+		}
+	}
+	if newest {
+		if err := r.put(ctx, LatestKey(name), doc); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (r *Reconciler) put(ctx context.Context, key string, data []byte) error {
+	if _, err := r.Out.Put(ctx, key, data); err != nil {
+		return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
+	}
+	return nil
+}
+
+// History loads every stored result of a reconciliation, in run order.
+func History(ctx context.Context, out storage.Store, name string) ([]*Result, error) {
+	prefix := fmt.Sprintf("reconcile/%s/", name)
+	objs, err := out.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s/%s: %w", out.URI(), prefix, err)
+	}
+	var hist []*Result
+	for _, o := range objs {
+		rest := strings.TrimPrefix(o.Key, prefix)
+		if !strings.HasPrefix(rest, "run=") || !strings.HasSuffix(rest, "/result.json") || strings.Count(rest, "/") != 1 {
+			continue
+		}
+		res, err := load(ctx, out, o.Key)
+		if err != nil {
+			return nil, err
+		}
+		hist = append(hist, res)
+	}
+	sort.Slice(hist, func(i, j int) bool { return runLess(hist[i].Run, hist[j].Run) })
+	return hist, nil
+}
+
+func load(ctx context.Context, out storage.Store, key string) (*Result, error) {
+	data, _, err := out.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read %s/%s: %w", out.URI(), key, err)
+	}
+	var res Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("%s/%s: corrupt reconciliation result: %w", out.URI(), key, err)
+	}
+	return &res, nil
+}
+
+// Derive sets a result's streaks, alerts and readiness from the stored
+// results of the runs before it (hist may hold later runs and this run's
+// earlier result too; both are ignored).
+func Derive(res *Result, hist []*Result) {
+	var prev []*Result
+	for _, h := range hist {
+		if runLess(h.Run, res.Run) {
+			prev = append(prev, h)
+		}
+	}
+	res.Status, res.Clean, res.Alert = eval.StatusPass, res.Legacy.NullKeys == 0 && res.New.NullKeys == 0, false
+	var alerts []eval.Alert
+	for _, t := range res.Types {
+		if t.Critical && t.Divergent > 0 {
+			res.Clean = false
+		}
+		if t.Status != eval.StatusFail {
+			t.ConsecutiveFailing = 0
+			continue
+		}
+		n := 1
+		var runs []string
+		for i := len(prev) - 1; i >= 0; i-- {
+			pt := prev[i].Type(t.Type)
+			if pt == nil || pt.Status != eval.StatusFail {
+				break
+			}
+			n++
+			runs = append([]string{prev[i].Run}, runs...)
+		}
+		runs = append(runs, res.Run)
+		t.ConsecutiveFailing = n
+		if !t.Critical {
+			continue
+		}
+		res.Status = eval.StatusFail
+		if n >= res.Settings.AlertAfter {
+			res.Alert = true
+			alerts = append(alerts, eval.Alert{Severity: "critical", Class: t.Type, Message: fmt.Sprintf("entity type %s: divergence above the tolerance %s for %d consecutive runs (%s); now %s (%d only in legacy, %d only in new, %d mismatched of %d)", t.Type, pct(t.Tolerance), n, strings.Join(runs, ", "), pct(float64(t.DivergenceRate)), t.OnlyInLegacy, t.OnlyInNew, t.Mismatched, t.Entities)})
+		} else {
+			alerts = append(alerts, eval.Alert{Severity: "warning", Class: t.Type, Message: fmt.Sprintf("entity type %s: divergence %s above the tolerance %s (%d of %d consecutive failing runs before an alert)", t.Type, pct(float64(t.DivergenceRate)), pct(t.Tolerance), n, res.Settings.AlertAfter)})
+		}
+	}
+	res.Alerts = append(res.Alerts, alerts...)
+	res.ConsecutiveCleanRuns = 0
+	if res.Clean {
+		res.ConsecutiveCleanRuns = 1
+		for i := len(prev) - 1; i >= 0 && prev[i].Clean; i-- {
+			res.ConsecutiveCleanRuns++
+		}
+	}
+	res.PrimarySwitchReady = res.Clean
+	res.DecommissionReady = res.ConsecutiveCleanRuns >= DecommissionAfter
+}
+
+// CleanRuns reads every configured reconciliation's latest.json for the
+// decommission checklist: the smallest count of consecutive clean runs
+// (every reconciliation must be clean), and whether any run is recorded.
+func CleanRuns(ctx context.Context, out storage.Store, cfg *config.Config) (clean int, seen bool, err error) {
+	missing := false
+	for _, sec := range cfg.Reconcile {
+		res, err := load(ctx, out, LatestKey(sec.Name))
+		if errors.Is(err, storage.ErrNotExist) {
+			missing = true // a reconciliation that never ran is not clean
+			continue
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if !seen || res.ConsecutiveCleanRuns < clean {
+			clean = res.ConsecutiveCleanRuns
+		}
+		seen = true
+	}
+	if missing {
+		clean = 0
+	}
+	return clean, seen, nil
+}
+
+// ScoreRows flattens a result into score rows (reports.ScoreRow, the
+// scores history's schema): feature "reconcile.<name>", the entity type as
+// input class, and the run's start as the window.
+func ScoreRows(res *Result) []reports.ScoreRow {
+	var out []reports.ScoreRow
+	for _, t := range res.Types {
+		base := reports.ScoreRow{Feature: "reconcile." + res.Name, InputClass: t.Type, WindowStart: res.StartedAt, WindowEnd: res.CompletedAt, N: t.Entities, RunID: res.Run, ConfigHash: res.ConfigHash, Status: eval.StatusInfo}
+		row := base
+		row.Metric = "divergence_rate"
+		row.Value, row.CILow, row.CIHigh = reports.Num(float64(t.DivergenceRate)), reports.Num(float64(t.CILow)), reports.Num(float64(t.CIHigh))
+		if t.CILevel > 0 {
+			row.CILevel = reports.Num(t.CILevel)
+		}
+		row.CIMethod, row.Test, row.PValue = t.CIMethod, t.Test, reports.Num(float64(t.PValue))
+		row.Threshold, row.Status, row.Criterion = reports.Num(t.Tolerance), t.Status, t.Critical
+		row.Reason = strings.Join(t.Reasons, "; ")
+		out = append(out, row)
+		count := func(metric string, v int64) {
+			r := base
+			r.Metric = metric
+			r.Value = reports.Num(float64(v))
+			out = append(out, r)
+		}
+		count("only_in_legacy", t.OnlyInLegacy)
+		count("only_in_new", t.OnlyInNew)
+		count("mismatched", t.Mismatched)
+		count("equal", t.Equal)
+		count("duplicate_keys.legacy", t.DuplicateKeys.Legacy)
+		count("duplicate_keys.new", t.DuplicateKeys.New)
+		fields := make([]string, 0, len(t.FieldMismatches))
+		for f := range t.FieldMismatches {
+			fields = append(fields, f)
+		}
+		sort.Strings(fields)
+		for _, f := range fields {
+			count("mismatched."+f, t.FieldMismatches[f])
+		}
+	}
+	return out
+}
