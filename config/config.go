@@ -627,6 +627,12 @@ var Comparators = []string{"exact", "case_insensitive", "numeric", "set"}
 // external scorer types it knows, so validation can name them.
 var ScorerTypes = map[string]bool{}
 
+// ScorerCheck is set by the scorers package to build a configured scorer,
+// so bad scorer parameters (a bad regex, a missing param) are config
+// errors at load, at the line of the key. An error (or each of joined
+// errors) with a ConfigKey() method names that key within the scorer.
+var ScorerCheck func(def ScorerDef, f *Feature) error
+
 func (c *Config) validate(path string, lines map[string]int) Errors {
 	var errs Errors
 	add := func(key, format string, a ...any) {
@@ -751,6 +757,22 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 			}
 			if s.Type == "external" && len(s.Command) == 0 {
 				add(sp+".command", "required for an external scorer: the program and its arguments")
+			}
+			if ScorerCheck != nil && ScorerTypes[s.Type] {
+				if err := ScorerCheck(*s, f); err != nil {
+					list := []error{err}
+					if j, ok := err.(interface{ Unwrap() []error }); ok {
+						list = j.Unwrap()
+					}
+					for _, e := range list {
+						var ke interface{ ConfigKey() string }
+						if errors.As(e, &ke) {
+							add(sp+"."+ke.ConfigKey(), "%s", strings.TrimPrefix(e.Error(), ke.ConfigKey()+": "))
+						} else {
+							add(sp, "%v", e)
+						}
+					}
+				}
 			}
 			if s.MinPassRate < 0 || s.MinPassRate > 1 {
 				add(sp+".min_pass_rate", "want 0..1")

@@ -424,6 +424,13 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 		}
 		evalCustom(cfg, f, class, w, name, g.Metrics[name], add)
 	}
+	// A scorer with a criterion that scored no row of this class still
+	// owes its criterion: insufficient data, not a silent pass.
+	for _, d := range f.Scorers {
+		if d.MinPassRate > 0 && g.Metrics[d.Name] == nil {
+			evalCustom(cfg, f, class, w, d.Name, &Acc{}, add)
+		}
+	}
 	// 8. Drift against the baseline.
 	if base != nil {
 		drift(f, class, w, g, base, alpha, add)
@@ -497,6 +504,24 @@ func evalCustom(cfg *config.Config, f *config.Feature, class string, w Window, n
 		add(m)
 		return
 	}
+	// passRate adds the min_pass_rate criterion on k passing rows of n,
+	// for every kind whose rows pass or fail (the AI side when paired).
+	passRate := func(k, n int64) {
+		if def == nil || def.MinPassRate <= 0 {
+			return
+		}
+		p := newMetric(f.Name, class, w, name+".pass_rate")
+		failBound := 1 - def.MinPassRate
+		fromResult(p, stats.RateBelow(n-k, n, failBound, alpha, power, failBound/2))
+		p.Value = float64(k) / math.Max(1, float64(n))
+		if n == 0 {
+			p.Value = nan()
+		}
+		p.Threshold, p.Criterion = def.MinPassRate, true
+		p.viol = n > 0 && stats.RateAbove(n-k, n, failBound, alpha).P < alpha
+		p.Reason = fmt.Sprintf("%s: %s of %d rows pass (need %s)", name, pct(float64(k)/math.Max(1, float64(n))), n, pct(def.MinPassRate))
+		add(p)
+	}
 	switch {
 	case a.Value != nil: // Score
 		m := newMetric(f.Name, class, w, name+".mean")
@@ -543,6 +568,13 @@ func evalCustom(cfg *config.Config, f *config.Feature, class string, w Window, n
 			mm.Value, mm.N = s.k.Mean(), s.k.Count
 			add(mm)
 		}
+		if a.Legacy != nil && a.AI != nil && a.Legacy.Count > 0 && a.AI.Count > 0 {
+			lx, lw := a.Legacy.Weighted()
+			ax, aw := a.AI.Weighted()
+			m := newMetric(f.Name, class, w, name+".shift")
+			fromResult(m, stats.MannWhitney(stats.Weighted{X: lx, W: lw}, stats.Weighted{X: ax, W: aw}))
+			add(m)
+		}
 	case a.Cats != nil:
 		var tot int64
 		for _, v := range a.Cats {
@@ -558,10 +590,20 @@ func evalCustom(cfg *config.Config, f *config.Feature, class string, w Window, n
 		m := newMetric(f.Name, class, w, name+".noninferiority")
 		fromResult(m, stats.NonInferiority(t, f.Criteria.QualityMargin, alpha, power))
 		add(m)
-	default: // Agreement / Rate
+		for _, sys := range []struct {
+			n string
+			k int64
+		}{{"legacy", t.BothRight + t.LegacyOnly}, {"ai", t.BothRight + t.AIOnly}} {
+			mm := newMetric(f.Name, class, w, name+"."+sys.n)
+			rateMetric(mm, &Acc{K: sys.k, N: t.N()}, alpha)
+			add(mm)
+		}
+		passRate(t.BothRight+t.AIOnly, t.N())
+	default: // Agreement / Rate, or no scored rows at all
 		m := newMetric(f.Name, class, w, name)
 		rateMetric(m, a, alpha)
 		add(m)
+		passRate(a.K, a.N)
 	}
 	if a.Invalid > 0 {
 		m := newMetric(f.Name, class, w, name+".invalid")
