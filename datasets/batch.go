@@ -144,4 +144,8 @@ type FileInfo struct {
 // Manifest lists every object a run read.
 type Manifest struct {
 	Files []FileInfo `json:"files"`
+	// Dropped counts rows read but not used, by reason (outside_window,
+	// duplicate_request_id, null_request_id, other_feature, ...), filled
+	// in by the evaluation.
+	Dropped map[string]int64 `json:"dropped,omitempty"`
 }

@@ -291,6 +291,7 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		st.rows[k] = st.rows[k][:0]
 	}
 	var used int64
+	seen := make([]bool, len(rid.Dict))
 	for i := 0; i < b.Rows; i++ {
 		if ts.IsNull(i) {
 			st.agg.Dropped["null_timestamp"]++
@@ -315,6 +316,11 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			st.agg.Dropped["null_request_id"]++
 			continue
 		}
+		if seen[rid.Codes[i]] {
+			st.agg.Dropped["duplicate_request_id"]++
+			continue
+		}
+		seen[rid.Codes[i]] = true
 		st.rows[p.cfg.Name] = append(st.rows[p.cfg.Name], int32(i))
 		used++
 	}

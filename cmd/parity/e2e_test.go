@@ -195,7 +195,7 @@ func snapshot(t *testing.T, out string) map[string]string {
 				return err
 			}
 			for i := range rows {
-				rows[i].RunID = ""
+				rows[i].RunID, rows[i].ConfigHash = "", ""
 			}
 			b, _ := json.Marshal(rows)
 			m[rel] = string(b)
@@ -222,7 +222,7 @@ func blankRun(t *testing.T, data []byte) string {
 		switch y := x.(type) {
 		case map[string]any:
 			for k := range y {
-				if k == "generated_at" || k == "id" || k == "manifest_hash" || k == "mod_time" || k == "etag" {
+				if k == "generated_at" || k == "id" || k == "manifest_hash" || k == "config_hash" || k == "mod_time" || k == "etag" {
 					y[k] = ""
 				}
 				walk(y[k])

@@ -1,0 +1,117 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/reports"
+)
+
+// shardPart is what one shard wrote for one window.
+type shardPart struct {
+	key         string
+	index, of   int
+	aggregates  *eval.Aggregates
+	rawChecksum string
+}
+
+// Merge combines the partial aggregates that `run --shard I/N` wrote for
+// the given windows into the same scores and verdicts as one unsharded
+// run. Counts, paired tables, histogram buckets and category counts all
+// add exactly, so every count-based test is identical; quantiles and rank
+// tests come from the same merged histograms as an unsharded run's, so
+// they are identical too. It refuses to merge an incomplete set of shards.
+func (r *Runner) Merge(ctx context.Context, windows []eval.Window, o Options) (*Result, error) {
+	o.defaults()
+	if len(windows) == 0 {
+		return nil, fmt.Errorf("merge: no windows")
+	}
+	sort.Slice(windows, func(i, j int) bool { return windows[i].Start.Before(windows[j].Start) })
+	all := eval.NewAggregates()
+	h := sha256.New()
+	for _, w := range windows {
+		parts, err := r.shardParts(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range parts {
+			all.Merge(p.aggregates)
+			fmt.Fprintf(h, "%s %s\n", p.key, p.rawChecksum)
+		}
+		merged := eval.NewAggregates()
+		for _, p := range parts {
+			merged.Merge(p.aggregates)
+		}
+		if err := r.putJSON(ctx, fmt.Sprintf(keyAggregates, w.Key()), merged.File()); err != nil {
+			return nil, err
+		}
+	}
+	runID := fmt.Sprintf("%s-merge", o.Now().UTC().Format("20060102T150405Z"))
+	res := &Result{RunID: runID, Windows: windows}
+	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ManifestHash: hex.EncodeToString(h.Sum(nil)), ParityVersion: Version}
+	if err := r.finish(ctx, windows, all, run, o, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// shardParts loads every shard file of a window and checks the set is
+// complete: shards 0..N-1 of one N, each exactly once.
+func (r *Runner) shardParts(ctx context.Context, w eval.Window) ([]shardPart, error) {
+	prefix := fmt.Sprintf("aggregates/window=%s/", w.Key())
+	objs, err := r.Out.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	var parts []shardPart
+	n := 0
+	for _, obj := range objs {
+		name := strings.TrimPrefix(obj.Key, prefix)
+		var i, of int
+		if _, err := fmt.Sscanf(name, "shard-%03d-of-%03d.json", &i, &of); err != nil {
+			continue
+		}
+		if n == 0 {
+			n = of
+		} else if of != n {
+			return nil, fmt.Errorf("merge: window %s has shards of different counts (%d and %d): rerun the shards with one --shard I/N", w, n, of)
+		}
+		data, _, err := r.Out.Get(ctx, obj.Key)
+		if err != nil {
+			return nil, err
+		}
+		var f eval.AggregatesFile
+		if err := json.Unmarshal(data, &f); err != nil {
+			return nil, fmt.Errorf("merge: %s/%s: corrupt shard: %w", r.Out.URI(), obj.Key, err)
+		}
+		sum := sha256.Sum256(data)
+		parts = append(parts, shardPart{key: obj.Key, index: i, of: of, aggregates: f.Aggregates(), rawChecksum: hex.EncodeToString(sum[:])})
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("merge: no shard outputs for window %s under %s/%s (run `parity run --shard I/N` first)", w, r.Out.URI(), prefix)
+	}
+	seen := make([]bool, n)
+	for _, p := range parts {
+		if p.index < 0 || p.index >= n || seen[p.index] {
+			return nil, fmt.Errorf("merge: window %s: shard %d of %d is out of range or duplicated", w, p.index, n)
+		}
+		seen[p.index] = true
+	}
+	var missing []string
+	for i, ok := range seen {
+		if !ok {
+			missing = append(missing, fmt.Sprint(i))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("merge: window %s: shards %s of %d are missing; nothing merged", w, strings.Join(missing, ", "), n)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].index < parts[j].index })
+	return parts, nil
+}
