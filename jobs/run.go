@@ -388,6 +388,11 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		order = append(order, w)
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].Start.Before(order[j].Start) })
+	// Overrides (config and overrides file) are read once per run, from storage.
+	ovs, err := r.LoadOverrides(ctx, o.Now(), o.Log)
+	if err != nil {
+		return err
+	}
 	var last *reports.Verdicts
 	for _, w := range order {
 		ev, err := r.loadEvaluation(ctx, w)
@@ -406,7 +411,7 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 					recs = append(recs, rec)
 				}
 			}
-			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, overrideOf(f), 0, false)
+			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, ovs.Of(f), 0, false)
 		}
 		doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, o.Now())
 		doc.Run = run
@@ -423,6 +428,10 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 	}
 	if last == nil {
 		return nil
+	}
+	// flagd file, metrics, audit (publish.go), then latest.json.
+	if err := r.publish(ctx, last, o, res); err != nil {
+		return err
 	}
 	// latest.json points at the newest window ever evaluated, written last.
 	data, err := last.Encode()
