@@ -285,3 +285,7 @@ func (s *Scheduler) Stop() error {
 	s.abandon()
 	return s.s.Shutdown()
 }
+
+// Abandoning is closed when the scheduler gives up on the current run
+// (the grace period is nearly over, or the scheduler is released).
+func (s *Scheduler) Abandoning() <-chan struct{} { return s.runCtx.Done() }
