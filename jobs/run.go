@@ -20,6 +20,7 @@ import (
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/reconcile"
 	"github.com/parity-eval/parity/reports"
 	"github.com/parity-eval/parity/scorers"
 	"github.com/parity-eval/parity/storage"
@@ -393,6 +394,12 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 	if err != nil {
 		return err
 	}
+	// The decommission checklist's reconciliation item comes from the
+	// stored reconciliation results (reconcile/<name>/latest.json).
+	reconClean, reconSeen, err := reconcile.CleanRuns(ctx, r.Out, r.Cfg)
+	if err != nil {
+		return err
+	}
 	var last *reports.Verdicts
 	for _, w := range order {
 		ev, err := r.loadEvaluation(ctx, w)
@@ -411,7 +418,7 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 					recs = append(recs, rec)
 				}
 			}
-			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, ovs.Of(f), 0, false)
+			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, ovs.Of(f), reconClean, reconSeen)
 		}
 		doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, o.Now())
 		doc.Run = run

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -186,9 +187,17 @@ func (v value) sample() *string {
 
 // equalValues compares two values of a critical field with its
 // comparator. Unlike a scorer comparing answers, two nulls are equal here
-// (both stores agree there is no value) and one null is a mismatch.
+// (both stores agree there is no value) and one null is a mismatch —
+// except under case_insensitive, which already normalises case and
+// surrounding space and here also treats null as the empty string: one
+// store writing NULL where the other writes ” is the commonest harmless
+// difference between two stores' exports. (The checksum still tells
+// them apart.)
 func equalValues(c scorers.Comparator, a, b value) bool {
 	if a.tag == tagNull || b.tag == tagNull {
+		if a.tag != b.tag && c.Kind == "case_insensitive" {
+			return strings.TrimSpace(a.String()) == "" && strings.TrimSpace(b.String()) == ""
+		}
 		return a.tag == b.tag
 	}
 	if c.Kind == "numeric" {

@@ -62,6 +62,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code != ExitOK {
 		return code
 	}
+	if code := demoReconcile(ctx, cfg, now, stdout, stderr, *logLevel); code != ExitOK {
+		return code
+	}
 	fmt.Fprintf(stdout, "\nconfig:   %s\nverdicts: %s\nscores:   %s\n", cfgPath, filepath.Join(cfg.Output, jobs.KeyLatest), filepath.Join(cfg.Output, "scores/"))
 	return ExitOK
 }

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/reconcile"
+)
+
+func init() {
+	register(&command{name: "reconcile", summary: "reconcile the legacy and new stores of a dual-write migration (one snapshot run, --pending or --all)", run: cmdReconcile})
+}
+
+func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "config file (YAML)")
+	name := fs.String("name", "", "the reconcile section (default: the only one)")
+	job := fs.String("job", "", "run this configured job of kind reconcile (its section; --pending unless --run or --all)")
+	run := fs.String("run", "", "the snapshot run to reconcile: the value of the run partition (e.g. 03 for run=03/)")
+	all := fs.Bool("all", false, "reconcile every run found in both stores, in order (recomputes the stored streaks)")
+	pending := fs.Bool("pending", false, "reconcile every run without a stored result, in order")
+	memMB := fs.Int("memory-limit-mb", 0, "override memory_limit_mb: above it, partitions spill to --temp-dir")
+	tempDir := fs.String("temp-dir", "", "folder for spill files (default: the system temp folder)")
+	exitOn := fs.String("exit-code-on", "", `"alert": exit 3 when the (last) run raised an alert`)
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: parity reconcile --config FILE [--name NAME | --job NAME] (--run RUN | --pending | --all)\n\nCompares the legacy and new stores' snapshots per entity type and writes\nreconcile/NAME/run=RUN/result.json and reconcile/NAME/latest.json to the output.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nExit codes: 0 done, 1 runtime failure, 2 usage or configuration error,\n3 with --exit-code-on alert: an entity type failed for alert_after consecutive runs.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return helpOrUsage(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "parity reconcile: unexpected argument %q\n", fs.Arg(0))
+		return ExitUsage
+	}
+	if *exitOn != "" && *exitOn != "alert" {
+		fmt.Fprintf(stderr, "parity reconcile: --exit-code-on %q: the only value is \"alert\"\n", *exitOn)
+		return ExitUsage
+	}
+	cfg, code := loadConfig(*cfgPath, stderr)
+	if cfg == nil {
+		return code
+	}
+	if *job != "" {
+		j := cfg.Job(*job)
+		if j == nil || j.Kind != "reconcile" {
+			fmt.Fprintf(stderr, "parity reconcile: --job: no job of kind reconcile named %q in %s\n", *job, cfg.Path)
+			return ExitUsage
+		}
+		if *name != "" && *name != j.Reconcile {
+			fmt.Fprintf(stderr, "parity reconcile: --job %s reconciles %q, not --name %q\n", *job, j.Reconcile, *name)
+			return ExitUsage
+		}
+		*name = j.Reconcile
+		if *run == "" && !*all {
+			*pending = true
+		}
+	}
+	modes := 0
+	for _, m := range []bool{*run != "", *all, *pending} {
+		if m {
+			modes++
+		}
+	}
+	if modes != 1 {
+		fmt.Fprintln(stderr, "parity reconcile: give exactly one of --run RUN, --pending or --all")
+		return ExitUsage
+	}
+	if _, err := reconcile.Section(cfg, *name); err != nil {
+		fmt.Fprintf(stderr, "parity reconcile: %v\n", err)
+		return ExitUsage
+	}
+	o := reconcile.Options{Run: *run, TempDir: *tempDir, Version: version(), Log: newLogger(stderr, *logLevel)}
+	if *memMB > 0 {
+		o.MemoryLimitBytes = int64(*memMB) << 20
+	}
+	results, code := reconcileRuns(ctx, cfg, *name, *all, *pending, o, stdout, stderr)
+	if code != ExitOK {
+		return code
+	}
+	if len(results) == 0 {
+		fmt.Fprintln(stdout, "nothing to reconcile: every run has a stored result")
+		return ExitOK
+	}
+	if len(results) == 1 {
+		printReconcileRun(stdout, results[0])
+	} else {
+		printReconcileTable(stdout, results)
+	}
+	if last := results[len(results)-1]; *exitOn == "alert" && last.Alert {
+		return ExitRollback
+	}
+	return ExitOK
+}
+
+// reconcileRuns reconciles one run (o.Run), every pending run or every
+// run, in run order; shared by reconcile and demo.
+func reconcileRuns(ctx context.Context, cfg *config.Config, name string, all, pending bool, o reconcile.Options, stdout, stderr io.Writer) ([]*reconcile.Result, int) {
+	r, err := reconcile.Open(ctx, cfg, name)
+	if err != nil {
+		return nil, fail(stderr, err)
+	}
+	runs := []string{o.Run}
+	if all || pending {
+		if runs, err = r.Runs(ctx); err != nil {
+			return nil, fail(stderr, err)
+		}
+	}
+	if pending {
+		hist, err := reconcile.History(ctx, r.Out, r.Sec.Name)
+		if err != nil {
+			return nil, fail(stderr, err)
+		}
+		done := map[string]bool{}
+		for _, h := range hist {
+			done[h.Run] = true
+		}
+		var todo []string
+		for _, run := range runs {
+			if !done[run] {
+				todo = append(todo, run)
+			}
+		}
+		runs = todo
+	}
+	var out []*reconcile.Result
+	for _, run := range runs {
+		o.Run = run
+		res, err := r.Run(ctx, o)
+		if err != nil {
+			return nil, fail(stderr, err)
+		}
+		out = append(out, res)
+	}
+	if len(out) > 0 {
+		fmt.Fprintf(stdout, "reconciled %s: %d run(s); results in %s/reconcile/%s/\n", r.Sec.Name, len(out), r.Out.URI(), r.Sec.Name)
+	}
+	return out, ExitOK
+}
+
+// cell is a type's status in one run, as the run-by-run table shows it.
+func cell(res *reconcile.Result, t *reconcile.TypeResult) string {
+	switch {
+	case t == nil:
+		return "-"
+	case t.Status == eval.StatusFail && t.Critical && t.ConsecutiveFailing >= res.Settings.AlertAfter:
+		return "ALERT " + pctCell(float64(t.DivergenceRate))
+	case t.Status == eval.StatusFail:
+		return "FAIL " + pctCell(float64(t.DivergenceRate))
+	case t.Divergent == 0 && t.Entities > 0:
+		return "clean"
+	case t.Status == eval.StatusPass:
+		return "pass " + pctCell(float64(t.DivergenceRate))
+	}
+	return t.Status
+}
+
+func pctCell(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }
+
+// printReconcileTable prints one row per entity type and one column per run.
+func printReconcileTable(w io.Writer, results []*reconcile.Result) {
+	last := results[len(results)-1]
+	fmt.Fprintf(w, "\nreconciliation %s (tolerance %s, alert after %d consecutive failing runs):\n", last.Name, pctCell(last.Settings.Tolerance), last.Settings.AlertAfter)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := []string{"  " + last.Settings.TypeColumn}
+	seen := map[string]bool{}
+	var types []string
+	for _, res := range results {
+		header = append(header, res.Settings.RunPartition+"="+res.Run)
+		for _, t := range res.Types {
+			if !seen[t.Type] {
+				seen[t.Type] = true
+				types = append(types, t.Type)
+			}
+		}
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, typ := range types {
+		row := []string{"  " + typ}
+		for _, res := range results {
+			row = append(row, cell(res, res.Type(typ)))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	row := []string{"  clean runs in a row"}
+	for _, res := range results {
+		row = append(row, fmt.Sprint(res.ConsecutiveCleanRuns))
+	}
+	fmt.Fprintln(tw, strings.Join(row, "\t"))
+	tw.Flush()
+	printReconcileFooter(w, last)
+}
+
+// printReconcileRun prints one run's per-type figures.
+func printReconcileRun(w io.Writer, res *reconcile.Result) {
+	fmt.Fprintf(w, "\nreconciliation %s, run %s: %s (tolerance %s)\n", res.Name, res.Run, res.Status, pctCell(res.Settings.Tolerance))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "  %s\tentities\tonly legacy\tonly new\tmismatched\tdivergence\t%s CI\tchecksums\tstatus\t\n", res.Settings.TypeColumn, levelName(res))
+	for _, t := range res.Types {
+		ci := "-"
+		if t.Entities > 0 {
+			ci = fmt.Sprintf("[%s, %s]", pctCell(float64(t.CILow)), pctCell(float64(t.CIHigh)))
+		}
+		sums := "differ"
+		if t.Checksum.Equal {
+			sums = "equal"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", t.Type, t.Entities, t.OnlyInLegacy, t.OnlyInNew, t.Mismatched, pctCell(float64(t.DivergenceRate)), ci, sums, cell(res, t))
+	}
+	tw.Flush()
+	printReconcileFooter(w, res)
+}
+
+func levelName(res *reconcile.Result) string {
+	return fmt.Sprintf("%g%%", 100*(1-res.Settings.Alpha))
+}
+
+func printReconcileFooter(w io.Writer, res *reconcile.Result) {
+	switch {
+	case res.DecommissionReady:
+		fmt.Fprintf(w, "  clean for %d consecutive runs: the legacy store may be decommissioned\n", res.ConsecutiveCleanRuns)
+	case res.PrimarySwitchReady:
+		fmt.Fprintf(w, "  run %s is clean: the new store may become the read primary (%d of %d clean runs before decommissioning)\n", res.Run, res.ConsecutiveCleanRuns, res.Settings.DecommissionAfter)
+	default:
+		fmt.Fprintf(w, "  run %s has critical divergences: keep reading from legacy\n", res.Run)
+	}
+	for _, a := range res.Alerts {
+		fmt.Fprintf(w, "  %s: %s\n", strings.ToUpper(a.Severity), a.Message)
+	}
+}
+
+// demoReconcile reconciles every run of the demo's reconcile sections
+// and prints the run-by-run table; called by `parity demo`.
+func demoReconcile(ctx context.Context, cfg *config.Config, now time.Time, stdout, stderr io.Writer, logLevel string) int {
+	for _, sec := range cfg.Reconcile {
+		fmt.Fprintln(stdout)
+		o := reconcile.Options{Now: func() time.Time { return now }, Version: version(), Log: newLogger(stderr, logLevel)}
+		results, code := reconcileRuns(ctx, cfg, sec.Name, true, false, o, stdout, stderr)
+		if code != ExitOK {
+			return code
+		}
+		if len(results) > 0 {
+			printReconcileTable(stdout, results)
+		}
+	}
+	return ExitOK
+}
