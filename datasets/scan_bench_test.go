@@ -100,6 +100,7 @@ func writeBenchFile(b *testing.B, path string, n int) {
 // file with Scan (1 worker and GOMAXPROCS workers) and with parquet-go's
 // GenericReader into a projected struct, the baseline the page-level
 // scan replaces. Compare the rows/s metrics of the sub-benchmarks.
+// "distinct-plain-strings" reads one PLAIN column of 2M distinct values.
 func BenchmarkScan(b *testing.B) {
 	const n = 2_000_000
 	dir := b.TempDir()
@@ -145,6 +146,26 @@ func BenchmarkScan(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+
+	// A high-cardinality PLAIN string column (request ids, all distinct)
+	// is the slow case: every value is interned into Dict.
+	b.Run("Scan/distinct-plain-strings", func(b *testing.B) {
+		spec := ScanSpec{Columns: []ColumnSpec{{Name: "request_id", Kind: KindString}}, Workers: 1}
+		b.ReportAllocs()
+		for b.Loop() {
+			var dict atomic.Int64
+			if _, err := d.Scan(context.Background(), files, spec, func(_ int, bt *Batch) error {
+				dict.Add(int64(len(bt.Cols[0].Dict)))
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			if dict.Load() != n {
+				b.Fatalf("%d distinct request ids, want %d", dict.Load(), n)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
 
 	b.Run("GenericReader", func(b *testing.B) {
 		b.ReportAllocs()

@@ -1031,3 +1031,40 @@ func TestScanOtherEncodingsAndTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestIntern checks the interning table against a Go map over values with
+// many repeats, empty and long strings, arena block boundaries and growth.
+func TestIntern(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	d := chunkDecoder{col: &Column{Dict: []string{"seed-a", "seed-b", "seed-a"}}} // as after a dictionary page
+	want := map[string]int32{"seed-a": 0, "seed-b": 1}
+	for i := range 300_000 {
+		var v string
+		switch {
+		case i%1000 == 0:
+			v = ""
+		case i%777 == 0:
+			v = strings.Repeat("long", 5000+rnd.IntN(100)) // bigger than an arena share
+		case i%3 == 0:
+			v = "seed-a"
+		default:
+			v = fmt.Sprintf("v-%d", rnd.IntN(60_000))
+		}
+		var code int32
+		if i%2 == 0 {
+			code = d.intern([]byte(v))
+		} else {
+			code = d.internString(v)
+		}
+		if w, ok := want[v]; ok && code != w {
+			t.Fatalf("value %q: code %d, earlier %d", v, code, w)
+		}
+		want[v] = code
+		if d.col.Dict[code] != v {
+			t.Fatalf("Dict[%d] = %q, want %q", code, d.col.Dict[code], v)
+		}
+	}
+	if len(d.col.Dict) != len(want)+1 { // + the dictionary page's own duplicate
+		t.Errorf("Dict has %d entries for %d distinct values (+1 duplicate from the page)", len(d.col.Dict), len(want))
+	}
+}
