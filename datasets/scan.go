@@ -377,8 +377,19 @@ type unit struct {
 // returns. The first error (from decoding or from fn) stops the scan and is
 // returned naming the file, row group and column.
 //
+// Values follow the Kind rules in batch.go. Within one Column, every
+// distinct string has one code (Dict holds no repeats), whether the chunk
+// was dictionary-encoded, PLAIN, or both; the only exception would be a
+// writer whose dictionary page itself repeats a value, which no known
+// writer does. Timestamps annotated isAdjustedToUTC=false (local
+// wall-clock time) are read as if they were UTC. Row groups are pruned on
+// TimeColumn statistics for INT64 timestamps and DATEs; INT96 columns
+// have no defined sort order, so their statistics are ignored.
+//
 // Scan returns the manifest: one FileInfo per file, in the order of files.
-// RowGroupsRead and RowsRead count what this scan (this shard) decoded.
+// RowGroupsRead and RowsRead count what this scan (this shard) decoded;
+// Size, ETag and ModTime are those of the version opened, and a file whose
+// ETag changed since it was listed is an error.
 //
 // Memory is bounded by Workers decoded row groups (projected columns only)
 // plus a few open footers, whatever the dataset size.
