@@ -153,7 +153,7 @@ func partitionRange(name string, day time.Time) (lo, hi time.Time, ok bool) {
 }
 
 // checkMagic verifies that every object starts and ends with PAR1, with a
-// few objects in flight at a time (each check is two small ranged reads).
+// few objects in flight at a time.
 func (d *Dataset) checkMagic(ctx context.Context, objs []storage.Object) error {
 	errs := make([]error, len(objs))
 	sem := make(chan struct{}, 16)
@@ -175,6 +175,9 @@ func (d *Dataset) checkMagic(ctx context.Context, objs []storage.Object) error {
 	return nil
 }
 
+// magic reads the last 4 bytes (one ranged GET on S3) and, only when they
+// are not PAR1, the first 4 to tell a truncated Parquet file from
+// something else.
 func (d *Dataset) magic(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -184,23 +187,32 @@ func (d *Dataset) magic(ctx context.Context, key string) error {
 		return fmt.Errorf("%s: %w", key, err)
 	}
 	defer r.Close()
+	read := func(b []byte, off int64) error {
+		if off < 0 {
+			return nil
+		}
+		if _, err := r.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	}
 	var head, tail [4]byte
 	size := r.Size()
+	if size >= 12 { // header magic + footer length + footer magic
+		if err := read(tail[:], size-4); err != nil {
+			return err
+		}
+		if string(tail[:]) == "PAR1" {
+			return nil
+		}
+	}
 	if size >= 4 {
-		if _, err := r.ReadAt(head[:], 0); err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("%s: %w", key, err)
+		if err := read(head[:], 0); err != nil {
+			return err
 		}
 	}
 	if string(head[:]) != "PAR1" {
 		return fmt.Errorf("%s: not a Parquet file (no PAR1 magic)", key)
 	}
-	if size >= 12 {
-		if _, err := r.ReadAt(tail[:], size-4); err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-	}
-	if string(tail[:]) != "PAR1" {
-		return fmt.Errorf("%s: truncated Parquet file (PAR1 magic at the start but not at the end; was it still being written?)", key)
-	}
-	return nil
+	return fmt.Errorf("%s: truncated Parquet file (PAR1 magic at the start but not at the end; was it still being written?)", key)
 }
