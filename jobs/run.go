@@ -22,6 +22,7 @@ import (
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/reconcile"
 	"github.com/parity-eval/parity/reports"
+	"github.com/parity-eval/parity/reports/html"
 	"github.com/parity-eval/parity/scorers"
 	"github.com/parity-eval/parity/storage"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	Log   *slog.Logger
 	// Progress receives progress updates (may be nil).
 	Progress func(Progress)
+	// Report writes a review report per feature after the run (as a job
+	// with `report: true` does).
+	Report bool
 }
 
 // Progress of a scan.
@@ -191,6 +195,15 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ManifestHash: config.HashBytes(mdata), ParityVersion: Version}
 	if err := r.finish(ctx, windows, aggs, run, o, res); err != nil {
 		return nil, err
+	}
+	// Review reports (a job with `report: true`, or Options.Report):
+	// reports/<feature>/<window>.html, after the verdicts they explain.
+	if fs := html.RunFeatures(r.Cfg, o.Features, o.Report); len(fs) > 0 {
+		keys, err := html.WriteRun(ctx, r.Cfg, r.Out, fs, windows[len(windows)-1], o.Now(), Version)
+		res.Outputs = append(res.Outputs, keys...)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
 	}
 	return res, nil
 }

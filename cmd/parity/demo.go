@@ -66,5 +66,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fmt.Fprintf(stdout, "\nconfig:   %s\nverdicts: %s\nscores:   %s\n", cfgPath, filepath.Join(cfg.Output, jobs.KeyLatest), filepath.Join(cfg.Output, "scores/"))
+	if err := demoReports(ctx, cfg, now, stdout); err != nil { // one review report per feature
+		return fail(stderr, err)
+	}
 	return ExitOK
 }

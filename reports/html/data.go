@@ -363,8 +363,13 @@ func methodology(cfg *config.Config, f *config.Feature, ws []Window) Methodology
 // duration prints 24h rather than 24h0m0s.
 func duration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 func nanF() float64 { return math.NaN() }
