@@ -574,6 +574,16 @@ func TestRowGroupStatisticsPruning(t *testing.T) {
 		Columns:    []ColumnSpec{{Name: "v", Kind: KindInt64}},
 		TimeColumn: "ts", From: base.Add(time.Hour), To: base.Add(3 * time.Hour),
 	}
+
+	// Without statistics nothing can be pruned: every row group is read.
+	parquettest.WriteArrow(t, filepath.Join(dir, "nostats", "arrow.parquet"), []parquettest.Col{
+		{Name: "ts", Values: ts, Unit: arrow.Millisecond}, {Name: "v", Values: vs},
+	}, parquettest.ArrowOptions{RowGroupRows: perHour, Props: []aparquet.WriterProperty{aparquet.WithStats(false)}})
+	ns := &Dataset{Store: s, Prefix: "nostats"}
+	if _, m := scanAll(t, ns, listFiles(t, ns), spec); m.Files[0].RowGroupsRead != 4 {
+		t.Errorf("file without statistics: %d of 4 row groups read, want all", m.Files[0].RowGroupsRead)
+	}
+
 	tab, m := scanAll(t, d, files, spec)
 	for _, fi := range m.Files {
 		if fi.RowGroups != 4 || fi.RowGroupsRead != 2 || fi.RowsRead != 2*perHour {
