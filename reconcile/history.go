@@ -95,6 +95,35 @@ func (r *Reconciler) put(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
+// Pending lists the runs present in both stores without a stored result,
+// in run order: what a scheduled job reconciles. Without a run_partition
+// the datasets are one ever-changing snapshot, so there is always exactly
+// one pending run, labelled by the clock ("").
+func (r *Reconciler) Pending(ctx context.Context) ([]string, error) {
+	if r.Sec.RunPartition == "" {
+		return []string{""}, nil
+	}
+	runs, err := r.Runs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := History(ctx, r.Out, r.Sec.Name)
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]bool{}
+	for _, h := range hist {
+		done[h.Run] = true
+	}
+	var todo []string
+	for _, run := range runs {
+		if !done[run] {
+			todo = append(todo, run)
+		}
+	}
+	return todo, nil
+}
+
 // History loads every stored result of a reconciliation, in run order.
 func History(ctx context.Context, out storage.Store, name string) ([]*Result, error) {
 	prefix := fmt.Sprintf("reconcile/%s/", name)

@@ -11,11 +11,52 @@ import (
 
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/jobs"
 	"github.com/parity-eval/parity/reconcile"
 )
 
 func init() {
 	register(&command{name: "reconcile", summary: "reconcile the legacy and new stores of a dual-write migration (one snapshot run, --pending or --all)", run: cmdReconcile})
+	jobs.RegisterKind("reconcile", runReconcileJob)
+}
+
+// runReconcileJob is the reconcile job kind for `parity run --job` and
+// `parity schedule`: it reconciles every pending snapshot run of the
+// job's section, oldest first. Streaks come from the stored results, so
+// repeated ticks and a second replica agree (a run already stored is not
+// pending; the per-reconciliation lock serialises the writes).
+func runReconcileJob(ctx context.Context, jr *jobs.Runner, job *config.Job, jo jobs.JobOptions) (*jobs.JobRun, error) {
+	out := &jobs.JobRun{Job: job.Name, Kind: job.Kind}
+	r, err := reconcile.Open(ctx, jr.Cfg, job.Reconcile)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := r.Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, run := range runs {
+		if jo.Stopping != nil && jo.Stopping() {
+			out.Stopped = true
+			break
+		}
+		res, err := r.Run(ctx, reconcile.Options{Run: run, Now: jo.Now, Workers: jo.Workers, Version: version(), Log: jo.Log})
+		if err != nil {
+			return out, err
+		}
+		out.Rows += res.Legacy.Rows + res.New.Rows
+		for _, s := range [2]reconcile.SideInfo{res.Legacy, res.New} {
+			for _, f := range s.Files {
+				out.Bytes += f.BytesRead
+			}
+		}
+		for _, a := range res.Alerts {
+			if a.Severity == "critical" {
+				jo.Log.Error("reconciliation alert", "reconcile", r.Sec.Name, "run", res.Run, "entity_type", a.Class, "message", a.Message)
+			}
+		}
+	}
+	return out, nil
 }
 
 func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -111,27 +152,14 @@ func reconcileRuns(ctx context.Context, cfg *config.Config, name string, all, pe
 		return nil, fail(stderr, err)
 	}
 	runs := []string{o.Run}
-	if all || pending {
-		if runs, err = r.Runs(ctx); err != nil {
-			return nil, fail(stderr, err)
-		}
+	switch {
+	case all:
+		runs, err = r.Runs(ctx)
+	case pending:
+		runs, err = r.Pending(ctx)
 	}
-	if pending {
-		hist, err := reconcile.History(ctx, r.Out, r.Sec.Name)
-		if err != nil {
-			return nil, fail(stderr, err)
-		}
-		done := map[string]bool{}
-		for _, h := range hist {
-			done[h.Run] = true
-		}
-		var todo []string
-		for _, run := range runs {
-			if !done[run] {
-				todo = append(todo, run)
-			}
-		}
-		runs = todo
+	if err != nil {
+		return nil, fail(stderr, err)
 	}
 	var out []*reconcile.Result
 	for _, run := range runs {

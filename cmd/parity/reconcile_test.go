@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parity-eval/parity/datasets/synth"
+	"github.com/parity-eval/parity/reconcile"
+)
+
+// reconConfig generates the synthetic snapshot runs (Scale 0.1) and a
+// config with the demo's reconcile section plus a reconcile job.
+func reconConfig(t *testing.T) (cfgPath, outDir string) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := synth.Generate(dir, synth.Options{Scale: 0.1, Days: 2}); err != nil {
+		t.Fatal(err)
+	}
+	// the demo config's reconcile section, as shipped
+	i := bytes.Index(demoConfig, []byte("\nreconcile:\n"))
+	if i < 0 {
+		t.Fatal("demo.yaml has no reconcile section")
+	}
+	y := `version: 1
+source:
+  logs: logs
+output: out
+features:
+  - name: f
+    fields:
+      - name: x
+        critical: true
+jobs:
+  - name: recon-nightly
+    kind: reconcile
+    reconcile: dual_write
+` + string(demoConfig[i:])
+	cfgPath = filepath.Join(dir, "parity.yaml")
+	if err := os.WriteFile(cfgPath, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, filepath.Join(dir, "out")
+}
+
+func runMain(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = Main(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func readResult(t *testing.T, out, key string) *reconcile.Result {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res reconcile.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	return &res
+}
+
+func TestReconcileCommand(t *testing.T) {
+	cfg, out := reconConfig(t)
+
+	code, stdout, stderr := runMain("reconcile", "--config", cfg, "--run", "03")
+	if code != ExitOK || !strings.Contains(stdout, "FAIL") || !strings.Contains(stdout, "invoice") {
+		t.Fatalf("--run 03: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// run 04 fails again: the stored run 03 makes it two in a row
+	code, stdout, stderr = runMain("reconcile", "--config", cfg, "--name", "dual_write", "--run", "04", "--exit-code-on", "alert")
+	if code != ExitRollback || !strings.Contains(stdout, "CRITICAL: entity type invoice") {
+		t.Fatalf("--run 04 --exit-code-on alert: exit %d, want %d\n%s%s", code, ExitRollback, stdout, stderr)
+	}
+	if res := readResult(t, out, "reconcile/dual_write/latest.json"); res.Run != "04" || !res.Alert {
+		t.Errorf("latest.json after run 04: run %s alert %v", res.Run, res.Alert)
+	}
+	// the scheduled job reconciles what is not stored yet: 01, 02, 05
+	code, stdout, stderr = runMain("reconcile", "--config", cfg, "--job", "recon-nightly")
+	if code != ExitOK || !strings.Contains(stdout, "3 run(s)") || !strings.Contains(stdout, "run=05") {
+		t.Fatalf("--job: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runMain("reconcile", "--config", cfg, "--pending")
+	if code != ExitOK || !strings.Contains(stdout, "nothing to reconcile") {
+		t.Fatalf("--pending with everything stored: exit %d\n%s", code, stdout)
+	}
+	code, stdout, stderr = runMain("reconcile", "--config", cfg, "--all", "--memory-limit-mb", "1")
+	if code != ExitOK {
+		t.Fatalf("--all: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"ALERT", "customer", "clean runs in a row"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("--all table lacks %q:\n%s", want, stdout)
+		}
+	}
+	r2 := readResult(t, out, "reconcile/dual_write/run=02/result.json")
+	if !r2.Clean || r2.ConsecutiveCleanRuns != 2 || !r2.PrimarySwitchReady {
+		t.Errorf("run 02: clean %v, %d clean runs, primary switch %v", r2.Clean, r2.ConsecutiveCleanRuns, r2.PrimarySwitchReady)
+	}
+	if _, err := os.Stat(filepath.Join(out, "reconcile/dual_write/run=05/scores.parquet")); err != nil {
+		t.Error(err)
+	}
+
+	for _, args := range [][]string{
+		{"reconcile", "--config", cfg},                                        // no mode
+		{"reconcile", "--config", cfg, "--run", "03", "--all"},                // two modes
+		{"reconcile", "--config", cfg, "--name", "nope", "--all"},             // unknown section
+		{"reconcile", "--config", cfg, "--all", "--exit-code-on", "rollback"}, // wrong exit condition
+		{"reconcile", "--config", cfg, "--job", "missing"},                    // unknown job
+	} {
+		if code, _, stderr := runMain(args...); code != ExitUsage || stderr == "" {
+			t.Errorf("%v: exit %d (%q), want %d with a message", args[3:], code, stderr, ExitUsage)
+		}
+	}
+	// a run that exists in neither store is a runtime failure naming it
+	if code, _, stderr := runMain("reconcile", "--config", cfg, "--run", "09"); code != ExitFailure || !strings.Contains(stderr, "run=09") {
+		t.Errorf("--run 09: exit %d, %q", code, stderr)
+	}
+}
+
+// `parity run --job` runs a reconcile job through the jobs kind registry.
+func TestRunReconcileJob(t *testing.T) {
+	cfg, out := reconConfig(t)
+	code, stdout, stderr := runMain("run", "--config", cfg, "--job", "recon-nightly")
+	if code != ExitOK {
+		t.Fatalf("run --job: exit %d\n%s%s", code, stdout, stderr)
+	}
+	res := readResult(t, out, "reconcile/dual_write/latest.json")
+	if res.Run != "05" || !res.Alert || res.Type("invoice").ConsecutiveFailing != 3 {
+		t.Errorf("latest: run %s alert %v invoice failing %d, want 05 true 3", res.Run, res.Alert, res.Type("invoice").ConsecutiveFailing)
+	}
+}
