@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/jobs"
+	"github.com/parity-eval/parity/reports"
+	"github.com/parity-eval/parity/storage"
+)
+
+// verdictsEnd is the end of the sample window; verdicts are valid 24h
+// after it.
+var verdictsEnd = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+
+func num(v float64) *float64 { return &v }
+
+// writeLatest writes a verdicts document as a run would, into dir.
+func writeLatest(t *testing.T, dir string, refundsVerdict string) *reports.Verdicts {
+	t.Helper()
+	w := eval.Window{Start: verdictsEnd.Add(-24 * time.Hour), End: verdictsEnd}
+	vu := verdictsEnd.Add(24 * time.Hour)
+	mk := func(verdict string, pct float64, divs ...float64) *reports.FeatureDoc {
+		fd := &reports.FeatureDoc{Status: eval.StatusPass, Classes: map[string]*reports.ClassDoc{}}
+		fd.Verdict, fd.ValidUntil, fd.Window = verdict, vu, w
+		fd.Traffic = eval.Traffic{Percent: pct}
+		for i, d := range divs {
+			fd.Classes[string(rune('a'+i))] = &reports.ClassDoc{Status: eval.StatusPass, N: 100, Metrics: map[string]reports.MetricDoc{"divergence.critical": {Value: num(d)}}}
+		}
+		return fd
+	}
+	doc := &reports.Verdicts{SchemaVersion: reports.SchemaVersion, GeneratedAt: verdictsEnd.Add(time.Hour), ValidUntil: vu, Window: w,
+		Run: reports.RunInfo{ID: "run-1"},
+		Features: map[string]*reports.FeatureDoc{
+			"refunds": mk(refundsVerdict, 25, 0.02, 0.04),
+			"tickets": mk(eval.VerdictHold, 5, 0.01),
+		}}
+	data, err := doc.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, jobs.KeyLatest)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func getJSON(t *testing.T, c *http.Client, method, url, token string, v any) (int, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if v != nil && len(body) > 0 {
+		if err := json.Unmarshal(body, v); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %v\n%s", method, url, err, body)
+		}
+	}
+	if method == http.MethodHead && len(body) != 0 {
+		t.Errorf("HEAD %s returned a body", url)
+	}
+	return resp.StatusCode, resp.Header
+}
+
+func newTestServer(t *testing.T, dir string, now time.Time, token string, ttl time.Duration) *httptest.Server {
+	t.Helper()
+	st, err := storage.Open(context.Background(), dir, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := &verdictServer{st: st, token: []byte(token), ttl: ttl, now: func() time.Time { return now }, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := httptest.NewServer(vs.handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestServeEndpoints(t *testing.T) {
+	dir := t.TempDir()
+	fresh := verdictsEnd.Add(2 * time.Hour)
+	srv := newTestServer(t, dir, fresh, "", 0)
+	c := srv.Client()
+
+	var health map[string]any
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/healthz", "", &health); code != 200 || health["verdicts"] != false {
+		t.Fatalf("healthz before any run: %d %v", code, health)
+	}
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/verdicts", "", nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("/verdicts before any run: %d, want 503", code)
+	}
+
+	doc := writeLatest(t, dir, eval.VerdictGraduate)
+	var all struct {
+		Stale         bool                   `json:"stale"`
+		StaleFeatures []string               `json:"stale_features"`
+		Features      map[string]interface{} `json:"features"`
+		ValidUntil    time.Time              `json:"valid_until"`
+	}
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/verdicts", "", &all); code != 200 || all.Stale || len(all.Features) != 2 || !all.ValidUntil.Equal(doc.ValidUntil) {
+		t.Fatalf("/verdicts: %d %+v", code, all)
+	}
+
+	var fr FeatureResponse
+	code, hdr := getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "", &fr)
+	if code != 200 || hdr.Get("Content-Type") != "application/json" {
+		t.Fatalf("/verdicts/refunds: %d %v", code, hdr)
+	}
+	if fr.Feature != "refunds" || fr.Stale || !fr.Pass || fr.Verdict != eval.VerdictGraduate || fr.Traffic.Percent != 25 {
+		t.Errorf("/verdicts/refunds = %+v", fr)
+	}
+	// The lowest class agreement: 1 - the largest divergence.
+	if fr.Agreement == nil || *fr.Agreement != 1-*doc.Features["refunds"].Classes["b"].Metrics["divergence.critical"].Value {
+		t.Errorf("agreement = %v", fr.Agreement)
+	}
+	var tk FeatureResponse
+	if getJSON(t, c, "GET", srv.URL+"/verdicts/tickets", "", &tk); tk.Pass {
+		t.Error("a hold verdict passes")
+	}
+	if code, _ := getJSON(t, c, "HEAD", srv.URL+"/verdicts/refunds", "", nil); code != 200 {
+		t.Errorf("HEAD: %d", code)
+	}
+	var nf map[string]any
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/verdicts/nosuch", "", &nf); code != 404 || !strings.Contains(nf["error"].(string), "nosuch") {
+		t.Errorf("unknown feature: %d %v", code, nf)
+	}
+	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH"} {
+		code, hdr := getJSON(t, c, m, srv.URL+"/verdicts", "", nil)
+		if code != http.StatusMethodNotAllowed || hdr.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s /verdicts: %d Allow=%q, want 405", m, code, hdr.Get("Allow"))
+		}
+	}
+
+	// The same document judged after valid_until: stale, and no pass.
+	late := newTestServer(t, dir, doc.ValidUntil.Add(time.Minute), "", 0)
+	if getJSON(t, late.Client(), "GET", late.URL+"/verdicts/refunds", "", &fr); !fr.Stale || fr.Pass {
+		t.Errorf("after valid_until: stale=%v pass=%v, want stale and not pass", fr.Stale, fr.Pass)
+	}
+	if getJSON(t, late.Client(), "GET", late.URL+"/verdicts", "", &all); !all.Stale || len(all.StaleFeatures) != 2 {
+		t.Errorf("after valid_until: /verdicts stale=%v %v", all.Stale, all.StaleFeatures)
+	}
+}
+
+func TestServeTokenAndCache(t *testing.T) {
+	dir := t.TempDir()
+	writeLatest(t, dir, eval.VerdictGraduate)
+	now := verdictsEnd.Add(time.Hour)
+	srv := newTestServer(t, dir, now, "s3cret", time.Hour)
+	c := srv.Client()
+	if code, hdr := getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "", nil); code != 401 || !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Bearer") {
+		t.Errorf("no token: %d", code)
+	}
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "wrong", nil); code != 401 {
+		t.Errorf("wrong token: %d", code)
+	}
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/healthz", "", nil); code != 200 {
+		t.Errorf("healthz needs no token: %d", code)
+	}
+	var fr FeatureResponse
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "s3cret", &fr); code != 200 || fr.Verdict != eval.VerdictGraduate {
+		t.Fatalf("right token: %d %s", code, fr.Verdict)
+	}
+	// Within the cache TTL a new run's verdict is not read yet ...
+	writeLatest(t, dir, eval.VerdictRollback)
+	if getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "s3cret", &fr); fr.Verdict != eval.VerdictGraduate {
+		t.Errorf("cached verdict = %s, want the cached graduate", fr.Verdict)
+	}
+	// ... and without a cache it is read on every request.
+	nocache := newTestServer(t, dir, now, "", 0)
+	if getJSON(t, nocache.Client(), "GET", nocache.URL+"/verdicts/refunds", "", &fr); fr.Verdict != eval.VerdictRollback || fr.Pass {
+		t.Errorf("uncached verdict = %s pass=%v, want rollback", fr.Verdict, fr.Pass)
+	}
+}
+
+// TestServeBinary runs the built binary as a subprocess on 127.0.0.1 and
+// stops it with SIGINT.
+func TestServeBinary(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	writeLatest(t, dir, eval.VerdictGraduate)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("tok-123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Judged after valid_until: the binary must report the verdict stale.
+	cmd := exec.Command(bin, "serve", "--output", dir, "--addr", "127.0.0.1:0", "--token-file", tokenFile, "--now", verdictsEnd.Add(48*time.Hour).Format(time.RFC3339), "--log-level", "warn")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	waited := false
+	t.Cleanup(func() {
+		if !waited {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	go func() { done <- cmd.Wait() }()
+	var base string
+	select {
+	case l := <-lines:
+		i := strings.Index(l, "http://")
+		if i < 0 {
+			t.Fatalf("unexpected first line %q", l)
+		}
+		base = strings.Fields(l[i:])[0]
+	case <-time.After(20 * time.Second):
+		t.Fatal("parity serve did not report its address within 20s")
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	var fr FeatureResponse
+	if code, _ := getJSON(t, c, "GET", base+"/verdicts/refunds", "tok-123", &fr); code != 200 || !fr.Stale || fr.Pass || fr.Verdict != eval.VerdictGraduate {
+		t.Errorf("binary /verdicts/refunds: %d stale=%v pass=%v verdict=%s", code, fr.Stale, fr.Pass, fr.Verdict)
+	}
+	if code, _ := getJSON(t, c, "GET", base+"/verdicts", "", nil); code != 401 {
+		t.Errorf("binary without token: %d, want 401", code)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		waited = true
+		if err != nil {
+			t.Errorf("parity serve exited with %v after SIGINT, want 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("parity serve did not stop within 15s of SIGINT")
+	}
+}
