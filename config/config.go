@@ -207,6 +207,22 @@ type Criteria struct {
 	// CriticalAgreement: agreement below this is a critical alert and an
 	// immediate rollback trigger (default 0.80).
 	CriticalAgreement float64 `yaml:"critical_agreement"`
+	// Baseline judges metrics against their own baseline period (see
+	// BaselineCriterion).
+	Baseline []BaselineCriterion `yaml:"baseline"`
+}
+
+// BaselineCriterion bounds how far a proportion metric may fall below
+// its value in the baseline period, tested (two independent
+// proportions) rather than compared with a fixed bound. Metric names an
+// agreement / rate aggregate (agreement.critical, agreement.<field>),
+// one system's accuracy (accuracy.<field>.ai) or a scorer's pass rate
+// (<scorer>.pass_rate). Give exactly one of MaxDrop (absolute, 0.02 = 2
+// points) and MaxRelativeDrop (0.1 = 10% of the baseline value).
+type BaselineCriterion struct {
+	Metric          string  `yaml:"metric"`
+	MaxDrop         float64 `yaml:"max_drop"`
+	MaxRelativeDrop float64 `yaml:"max_relative_drop"`
 }
 
 // Policy turns window history into verdicts.
@@ -794,6 +810,20 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		}
 		if cr.CriticalAgreement <= 0 || cr.CriticalAgreement > cr.MinAgreement {
 			add(cp+".critical_agreement", "%g must be in (0, min_agreement]", cr.CriticalAgreement)
+		}
+		for j, bc := range cr.Baseline {
+			bp := fmt.Sprintf("%s.baseline[%d]", cp, j)
+			if bc.Metric == "" {
+				add(bp+".metric", "required: the metric to compare with its baseline (e.g. agreement.critical, accuracy.<field>.ai)")
+			}
+			if (bc.MaxDrop > 0) == (bc.MaxRelativeDrop > 0) || bc.MaxDrop < 0 || bc.MaxDrop >= 1 || bc.MaxRelativeDrop < 0 || bc.MaxRelativeDrop >= 1 {
+				add(bp, "give exactly one of max_drop or max_relative_drop, in (0, 1) (e.g. max_drop: 0.02)")
+			}
+		}
+		for j, d := range f.DriftColumns {
+			if c, _, _ := strings.Cut(d, ":"); c == "" || strings.Count(d, ":") > 1 || strings.Contains(d, ":") && !strings.HasSuffix(d, ":category") && !strings.HasSuffix(d, ":numeric") {
+				add(fmt.Sprintf("%s.drift_columns[%d]", p, j), "%q: want a column name, optionally with :category (string column) or :numeric (the default)", d)
+			}
 		}
 		pol := f.Policy
 		pp := p + ".policy"

@@ -25,6 +25,8 @@ type Acc struct {
 	Diff   *Sketch `json:"diff,omitempty"`
 	// Categories.
 	Cats map[string]int64 `json:"cats,omitempty"`
+	// Classification quality (confusion, per-category pairs, confidence bins).
+	Quality *QualityAcc `json:"quality,omitempty"`
 	// Invalid counts NaN/Inf values skipped.
 	Invalid int64 `json:"invalid,omitempty"`
 	// Errors counts batches the scorer failed on, with the first error:
@@ -56,6 +58,7 @@ func (a *Acc) Merge(o *Acc) {
 	for k, v := range o.Cats {
 		a.Cats[k] += v
 	}
+	a.Quality = mergeQuality(a.Quality, o.Quality)
 }
 
 func mergeSketch(a, b *Sketch) *Sketch {

@@ -524,6 +524,10 @@ func accumulate(s scorers.Scorer, o *scorers.Out, groups []*Group) {
 				a.Cats = map[string]int64{}
 			}
 			a.Cats[c]++
+		case scorers.Classification:
+			if o.Cat[i] != "" {
+				addQuality(g.acc(name), o.Cat[i], o.Legacy[i], o.AI[i], o.Value[i])
+			}
 		}
 	}
 }

@@ -71,6 +71,9 @@ type ClassResult struct {
 	Metrics []*Metric `json:"metrics"`
 	// Triggers are immediate-rollback conditions met in this window.
 	Triggers []string `json:"triggers,omitempty"`
+	// Gate is the class's confidence gate for routers (threshold.go);
+	// nil when the feature has none.
+	Gate *Gate `json:"confidence_gate,omitempty"`
 }
 
 // FeatureWindow is the evaluation of one feature in one window.
@@ -174,6 +177,7 @@ func Evaluate(cfg *config.Config, features []string, w Window, aggs *Aggregates,
 			fw.AICost = Float(cost)
 		}
 		adjust(cfg.Stats.Adjust, cfg.Stats.Alpha, fw)
+		judgeBeyondAccuracy(cfg, f, fw, classes)
 		judgeFeature(cfg, f, fw)
 		out = append(out, fw)
 	}
@@ -435,6 +439,9 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 	if base != nil {
 		drift(f, class, w, g, base, alpha, add)
 	}
+	// 9. Quality beyond accuracy: per category, calibration, confidence
+	// gate, input drift, baseline-relative criteria (quality.go).
+	evalBeyondAccuracy(cfg, f, class, w, g, base, add, cr)
 	return cr // judged by adjust, once p-values are adjusted
 }
 
@@ -480,6 +487,9 @@ func builtinMetric(name string, f *config.Feature) bool {
 	switch name {
 	case "audit.complete", "agreement.critical", "error_rate.ai", "error_rate.legacy", "latency_ms", "latency_ms.ai.over_bound", "cost", "ai_share", "confidence", "model_version":
 		return true
+	}
+	if strings.HasPrefix(name, "quality.") || strings.HasPrefix(name, "input.") {
+		return true // quality.go, inputdrift.go
 	}
 	for _, fd := range f.Fields {
 		if name == "agreement."+fd.Name || name == "accuracy."+fd.Name || name == "output."+fd.Name {
@@ -702,6 +712,8 @@ func beyond(m *Metric, est float64) bool {
 	case strings.HasSuffix(m.Name, ".noninferiority"):
 		return est < m.Threshold
 	case strings.HasSuffix(m.Name, ".pass_rate"):
+		return est < m.Threshold
+	case strings.HasPrefix(m.Name, "baseline."):
 		return est < m.Threshold
 	case m.Name == "latency_ms.ai.p95_bound":
 		return est > 0.05

@@ -55,6 +55,17 @@ type ClassDoc struct {
 	Reasons  []string             `json:"reasons"`
 	Triggers []string             `json:"triggers"`
 	Metrics  map[string]MetricDoc `json:"metrics"`
+	// ConfidenceThreshold is the class's confidence gate for routers
+	// (eval.Gate, chosen by eval.ChooseThreshold): the AI may answer a
+	// request of this class only when its ai_confidence is >= the
+	// threshold; requests below stay on legacy. Absent when the feature
+	// has no gate (no labelled categorical field or no confidence
+	// logged); null when no threshold could be established (too few
+	// labelled requests, or the AI is not non-inferior at any tested
+	// threshold): then the AI is not allowed in the class. Coverage is
+	// the share of labelled requests at or above the threshold.
+	ConfidenceThreshold eval.OptFloat `json:"confidence_threshold,omitzero"`
+	Coverage            eval.OptFloat `json:"coverage,omitzero"`
 }
 
 // MetricDoc is a metric in the verdicts document; null when absent.
@@ -90,6 +101,9 @@ func BuildVerdicts(w eval.Window, fws []*eval.FeatureWindow, decided map[string]
 					continue
 				}
 				cd.Metrics[m.Name] = MetricDoc{Value: Num(m.Value), CILow: Num(m.CILow), CIHigh: Num(m.CIHigh), PValue: Num(m.P), PAdjusted: Num(m.PAdjusted), N: m.N, Threshold: Num(m.Threshold), Status: m.Status, Test: m.Test}
+			}
+			if c.Gate != nil {
+				cd.ConfidenceThreshold, cd.Coverage = eval.Opt(c.Gate.Threshold), eval.Opt(c.Gate.Coverage)
 			}
 			fd.Classes[c.Class] = cd
 		}

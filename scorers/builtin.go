@@ -420,6 +420,7 @@ func Builtins(f *config.Feature, cols *config.Columns) []Scorer {
 		&CategoryValue{Metric: "model_version", Column: cols.AIModelVersion, Optional: true},
 		&AuditComplete{Columns: []string{cols.RequestID, cols.InputHash, cols.AIModelVersion, cols.AIConfidence, cols.TS}},
 	)
+	out = append(out, QualityScorers(f, cols)...)
 	return out
 }
 
@@ -464,7 +465,7 @@ func Validate(s Scorer) error {
 	if s.Name() == "" {
 		return fmt.Errorf("scorer with empty name")
 	}
-	if s.Kind() < Agreement || s.Kind() > Category {
+	if s.Kind() < Agreement || s.Kind() > Classification {
 		return fmt.Errorf("scorer %q: unknown kind %d", s.Name(), s.Kind())
 	}
 	return nil

@@ -50,6 +50,14 @@ const (
 	// Category: Out.Cat[i] is a category (model version, AI output class),
 	// "" when not applicable. Aggregated as counts; chi-square/PSI drift.
 	Category
+	// Classification: one labelled categorical decision per row for
+	// per-category quality, calibration and confidence thresholds.
+	// Out.Cat[i] is ClassificationKey(label, legacy, ai) ("" when
+	// unlabelled), Out.Legacy[i]/Out.AI[i] are 1/0 correctness and
+	// Out.Value[i] the AI's confidence (NaN when not logged). Aggregated
+	// as confusion counts per system, a paired 2×2 per true category and
+	// confidence bins (eval.QualityAcc).
+	Classification
 )
 
 func (k Kind) String() string {
@@ -68,6 +76,8 @@ func (k Kind) String() string {
 		return "per_system"
 	case Category:
 		return "category"
+	case Classification:
+		return "classification"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
