@@ -23,7 +23,7 @@ import (
 
 // loadConfig writes a config whose reconcile section is body (indented
 // YAML under "reconcile:") and loads it.
-func loadConfig(t *testing.T, dir, body string) *config.Config {
+func loadConfig(t testing.TB, dir, body string) *config.Config {
 	t.Helper()
 	y := `version: 1
 source:
@@ -206,7 +206,7 @@ type entity struct {
 	Version   int64     `parquet:"version"`
 }
 
-func writeEntities(t *testing.T, dir string, rows []entity, files int) {
+func writeEntities(t testing.TB, dir string, rows []entity, files int) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
