@@ -226,10 +226,10 @@ func (j *joiner) entity(key []byte, ls, ns []rec) error {
 			a.dupRows[side] += int64(len(rs) - 1)
 			// sorted by row hash: all rows agree iff first and last do
 			conflict = conflict || rs[0].hash != rs[len(rs)-1].hash
-			if a.sDup.wants(kh) {
-				a.sDup.add(kh, string(key), string(key))
-			}
 		}
+	}
+	if (len(ls) > 1 || len(ns) > 1) && a.sDup.wants(kh) {
+		a.sDup.add(kh, string(key), string(key))
 	}
 	switch {
 	case len(ns) == 0:

@@ -288,6 +288,10 @@ func (r *Reconciler) scanSide(ctx context.Context, side int, st storage.Store, o
 		kc, tc, fcs := b.Cols[0], b.Cols[1], b.Cols[2:]
 		// per dictionary code of the type column; the last slot is null
 		sums := make([]Checksum, len(tc.Dict)+1)
+		typs := make([][]byte, len(tc.Dict))
+		for c, s := range tc.Dict {
+			typs[c] = []byte(s)
+		}
 		for i := 0; i < b.Rows; i++ {
 			if kc.IsNull(i) {
 				w.nullKeys++
@@ -298,7 +302,7 @@ func (r *Reconciler) scanSide(ctx context.Context, side int, st storage.Store, o
 			var typ []byte
 			if !tc.IsNull(i) {
 				code = int(tc.Codes[i])
-				typ = []byte(tc.Dict[code])
+				typ = typs[code]
 			}
 			body := w.enc.encode(w.key, typ, fcs, i)
 			sums[code].Rows++
