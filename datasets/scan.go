@@ -38,8 +38,9 @@ type ScanSpec struct {
 	// means everything.
 	ShardIndex, ShardCount int
 	// ReadBufferSize is the size of parquet-go's read buffer per column
-	// chunk, which sets how many bytes each ranged read fetches from a
-	// remote store; default 4 MiB (one GET per column chunk on S3).
+	// chunk; default 4 MiB. On remote stores each projected column chunk
+	// is fetched whole (one ranged GET, all of a row group's in parallel)
+	// and this buffer only reads pages from memory.
 	ReadBufferSize int
 }
 
@@ -60,6 +61,8 @@ type colPlan struct {
 type pfile struct {
 	obj    storage.Object
 	r      storage.Reader
+	ra     io.ReaderAt // r, counted, with the footer cached
+	remote bool        // fetch each row group's column chunks concurrently
 	count  *countingReader
 	f      *parquet.File
 	leaves []leaf
@@ -154,6 +157,7 @@ func (d *Dataset) openParquet(ctx context.Context, obj storage.Object, spec *Sca
 		bufSize = defaultReadBufferSize
 	}
 	var f *parquet.File
+	var ra io.ReaderAt
 	func() {
 		// parquet-go panics on some malformed footers (e.g. a DECIMAL
 		// without a length); a bad file must be an error naming it.
@@ -162,7 +166,8 @@ func (d *Dataset) openParquet(ctx context.Context, obj storage.Object, spec *Sca
 				err = fmt.Errorf("corrupt Parquet footer (decoder panicked: %v)", p)
 			}
 		}()
-		f, err = parquet.OpenFile(&tailReader{r: cr, off: size - n, tail: tail}, size,
+		ra = &tailReader{r: cr, off: size - n, tail: tail}
+		f, err = parquet.OpenFile(ra, size,
 			parquet.ReadBufferSize(bufSize),
 			parquet.SkipPageIndex(true),    // pruning uses row-group statistics only
 			parquet.SkipBloomFilters(true), // never used; saves a read per column
@@ -176,7 +181,9 @@ func (d *Dataset) openParquet(ctx context.Context, obj storage.Object, spec *Sca
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return &pfile{obj: obj, r: r, count: cr, f: f, leaves: leaves}, nil
+	// A store whose URI has a scheme (s3://) is remote; local ones are paths.
+	remote := strings.Contains(d.Store.URI(), "://")
+	return &pfile{obj: obj, r: r, ra: ra, remote: remote, count: cr, f: f, leaves: leaves}, nil
 }
 
 // resolve maps the projection onto the file's leaves.
@@ -517,12 +524,25 @@ func (d *Dataset) runUnit(w int, u unit, spec *ScanSpec, fn func(int, *Batch) er
 	rows := int(g.NumRows())
 	b := &Batch{File: p.obj.Key, RowGroup: u.rg, Offset: u.offset, Rows: rows, Cols: make([]*Column, len(spec.Columns))}
 	chunks := g.ColumnChunks()
+	var bufs []*chunkReader
+	if p.remote {
+		var err error
+		if bufs, err = p.fetch(u.rg); err != nil {
+			return fmt.Errorf("%s: row group %d: %w", p.obj.Key, u.rg, err)
+		}
+	}
 	for i, cp := range p.cols {
 		if cp.leaf == nil {
 			continue
 		}
 		name := spec.Columns[i].Name
-		col, err := decodeSafely(chunks[cp.leaf.index], cp.leaf, cp.conv, name, rows)
+		var pages parquet.Pages
+		if fc, ok := chunks[cp.leaf.index].(*parquet.FileColumnChunk); ok && bufs != nil {
+			pages = fc.PagesFrom(bufs[i])
+		} else {
+			pages = chunks[cp.leaf.index].Pages()
+		}
+		col, err := decodeSafely(pages, cp.leaf, cp.conv, name, rows)
 		if err != nil {
 			return fmt.Errorf("%s: row group %d: column %q: %w", p.obj.Key, u.rg, name, err)
 		}
@@ -535,15 +555,67 @@ func (d *Dataset) runUnit(w int, u unit, spec *ScanSpec, fn func(int, *Batch) er
 	return nil
 }
 
+// fetch reads the projected column chunks of row group rg, all at once,
+// for remote stores: on S3 each is one ranged GET, so a row group costs one
+// round trip of latency rather than one per column. The bytes held are the
+// compressed projected columns of one row group, inside Scan's memory
+// bound. Local files skip it: parquet-go's buffered reads from the page
+// cache are ~10% faster than the extra copy.
+func (p *pfile) fetch(rg int) ([]*chunkReader, error) {
+	out := make([]*chunkReader, len(p.cols))
+	errs := make([]error, len(p.cols))
+	var wg sync.WaitGroup
+	for i, cp := range p.cols {
+		if cp.leaf == nil {
+			continue
+		}
+		md := &p.f.Metadata().RowGroups[rg].Columns[cp.leaf.index].MetaData
+		// The same range parquet-go's page reader reads (FilePages.init).
+		start := md.DataPageOffset
+		if md.DictionaryPageOffset != 0 {
+			start = md.DictionaryPageOffset
+		}
+		n := md.TotalCompressedSize
+		if start < 0 || n < 0 || start+n > p.f.Size() {
+			return nil, fmt.Errorf("column %q: corrupt footer: column chunk at bytes %d..%d outside the file's %d bytes", cp.leaf.path, start, start+n, p.f.Size())
+		}
+		out[i] = &chunkReader{off: start, buf: make([]byte, n), fallback: p.ra}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := p.ra.ReadAt(out[i].buf, start); err != nil && !(errors.Is(err, io.EOF) && start+n == p.f.Size()) {
+				errs[i] = fmt.Errorf("column %q: reading bytes %d..%d: %w", cp.leaf.path, start, start+n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// chunkReader serves one prefetched column chunk to parquet-go's page
+// reader; reads outside it (none are expected) go to the file.
+type chunkReader struct {
+	off      int64
+	buf      []byte
+	fallback io.ReaderAt
+}
+
+func (c *chunkReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= c.off && off+int64(len(p)) <= c.off+int64(len(c.buf)) {
+		return copy(p, c.buf[off-c.off:]), nil
+	}
+	return c.fallback.ReadAt(p, off)
+}
+
 // decodeSafely is decodeChunk with parquet-go's panics on malformed pages
 // (it trusts lengths in page headers in places) turned into errors.
-func decodeSafely(cc parquet.ColumnChunk, l *leaf, cv conv, name string, rows int) (col *Column, err error) {
+func decodeSafely(pages parquet.Pages, l *leaf, cv conv, name string, rows int) (col *Column, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			col, err = nil, fmt.Errorf("%w (decoder panicked: %v)", errCorrupt, p)
 		}
 	}()
-	return decodeChunk(cc, l, cv, name, rows)
+	return decodeChunk(pages, l, cv, name, rows)
 }
 
 // location is the full URI of key in store, for the manifest.

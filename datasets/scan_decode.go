@@ -64,10 +64,10 @@ type chunkDecoder struct {
 // errCorrupt marks decoding failures caused by the file's content.
 var errCorrupt = errors.New("corrupt column chunk")
 
-// decodeChunk reads every page of cc into a new Column of rows values.
-func decodeChunk(cc parquet.ColumnChunk, l *leaf, cv conv, name string, rows int) (*Column, error) {
+// decodeChunk reads every page of one column chunk into a new Column of
+// rows values.
+func decodeChunk(pages parquet.Pages, l *leaf, cv conv, name string, rows int) (*Column, error) {
 	d := chunkDecoder{conv: cv, maxDef: byte(l.maxDef), col: newColumn(name, cv.want, rows), rows: rows}
-	pages := cc.Pages()
 	defer pages.Close()
 	for n := 0; ; n++ {
 		p, err := pages.ReadPage()
