@@ -285,19 +285,30 @@ func splitLocation(loc string) (dir, base string) {
 	return loc[:i], loc[i+1:]
 }
 
+// overlaps: the window's validity [end, end+freshness) meets the entry's
+// [at, expires).
+func (o *Overrides) overlaps(ov FileOverride, w eval.Window, fresh time.Duration) bool {
+	return w.End.Add(fresh).After(ov.at) && (ov.expires.IsZero() || w.End.Before(ov.expires))
+}
+
 func (o *Overrides) active(ov FileOverride) bool {
 	return !o.now.Before(ov.at) && (ov.expires.IsZero() || o.now.Before(ov.expires))
 }
 
-// Of is the override for a feature: the file's entry in force, the
-// config's (policy.force_legacy / policy.freeze), or both merged. A kill
-// switch from either source wins; the override records who, why, when
-// and every source.
-func (o *Overrides) Of(f *config.Feature) *eval.Override {
+// Of is the override for a feature's verdict of window w: the file's
+// entry in force, the config's (policy.force_legacy / policy.freeze), or
+// both merged. A kill switch from either source wins; the override
+// records who, why, when and every source.
+//
+// A file entry applies to the newest window, and to an older window only
+// when that window's verdict was still valid while the entry was in
+// force: a replayed backfill does not stamp today's kill switch on
+// verdicts that expired before it was set.
+func (o *Overrides) Of(f *config.Feature, w eval.Window, newest bool) *eval.Override {
 	cfgOv := overrideOf(f)
 	var fileOv *eval.Override
 	if o != nil {
-		if ov, ok := o.File[f.Name]; ok && o.active(ov) {
+		if ov, ok := o.File[f.Name]; ok && o.active(ov) && (newest || o.overlaps(ov, w, f.Policy.Freshness.D())) {
 			src := "file " + o.Source
 			if ov.Expires != "" {
 				src += " (expires " + ov.Expires + ")"

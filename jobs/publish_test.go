@@ -292,6 +292,14 @@ func TestOverridesFile(t *testing.T) {
 	if !strings.Contains(ra.Override.Source, jobs.KeyOverrides) {
 		t.Errorf("override source %q does not name the file", ra.Override.Source)
 	}
+	// An older window's verdict had expired before the override was set:
+	// the replay leaves it as computed.
+	early := eval.Window{Start: synth.DefaultStart.Add(10 * 24 * time.Hour)}
+	var old reports.Verdicts
+	pubReadJSON(t, filepath.Join(out, "verdicts", "window="+early.Key(), "verdicts.json"), &old)
+	if ov := old.Features["refund_approval"].Override; ov != nil {
+		t.Errorf("override set at %s stamped on the verdict of a window that expired earlier: %+v", ov.At, ov)
+	}
 	if tr := res.Verdicts.Features["ticket_routing"]; tr.Override != nil {
 		t.Errorf("expired freeze applied: %+v", tr.Override)
 	}
@@ -315,8 +323,8 @@ func TestOverridesFile(t *testing.T) {
 			overrides++
 		}
 	}
-	if overrides == 0 {
-		t.Error("no override entry with who/why and config hash in the audit log")
+	if overrides != 1 {
+		t.Errorf("%d override entries with who/why and config hash in the audit log, want 1 (the newest window)", overrides)
 	}
 
 	// A bad file: error with file:line and key; latest.json untouched.

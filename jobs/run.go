@@ -431,7 +431,7 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 					recs = append(recs, rec)
 				}
 			}
-			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, ovs.Of(f), reconClean, reconSeen)
+			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, ovs.Of(f, w, w.Start.Equal(order[len(order)-1].Start)), reconClean, reconSeen)
 		}
 		doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, o.Now())
 		doc.Run = run
