@@ -47,7 +47,7 @@ jobs:
 	return cfgPath, filepath.Join(dir, "out")
 }
 
-func runMain(args ...string) (code int, stdout, stderr string) {
+func reconMain(args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
 	code = Main(context.Background(), args, &o, &e)
 	return code, o.String(), e.String()
@@ -69,12 +69,12 @@ func readResult(t *testing.T, out, key string) *reconcile.Result {
 func TestReconcileCommand(t *testing.T) {
 	cfg, out := reconConfig(t)
 
-	code, stdout, stderr := runMain("reconcile", "--config", cfg, "--run", "03")
+	code, stdout, stderr := reconMain("reconcile", "--config", cfg, "--run", "03")
 	if code != ExitOK || !strings.Contains(stdout, "FAIL") || !strings.Contains(stdout, "invoice") {
 		t.Fatalf("--run 03: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// run 04 fails again: the stored run 03 makes it two in a row
-	code, stdout, stderr = runMain("reconcile", "--config", cfg, "--name", "dual_write", "--run", "04", "--exit-code-on", "alert")
+	code, stdout, stderr = reconMain("reconcile", "--config", cfg, "--name", "dual_write", "--run", "04", "--exit-code-on", "alert")
 	if code != ExitRollback || !strings.Contains(stdout, "CRITICAL: entity type invoice") {
 		t.Fatalf("--run 04 --exit-code-on alert: exit %d, want %d\n%s%s", code, ExitRollback, stdout, stderr)
 	}
@@ -82,15 +82,15 @@ func TestReconcileCommand(t *testing.T) {
 		t.Errorf("latest.json after run 04: run %s alert %v", res.Run, res.Alert)
 	}
 	// the scheduled job reconciles what is not stored yet: 01, 02, 05
-	code, stdout, stderr = runMain("reconcile", "--config", cfg, "--job", "recon-nightly")
+	code, stdout, stderr = reconMain("reconcile", "--config", cfg, "--job", "recon-nightly")
 	if code != ExitOK || !strings.Contains(stdout, "3 run(s)") || !strings.Contains(stdout, "run=05") {
 		t.Fatalf("--job: exit %d\n%s%s", code, stdout, stderr)
 	}
-	code, stdout, _ = runMain("reconcile", "--config", cfg, "--pending")
+	code, stdout, _ = reconMain("reconcile", "--config", cfg, "--pending")
 	if code != ExitOK || !strings.Contains(stdout, "nothing to reconcile") {
 		t.Fatalf("--pending with everything stored: exit %d\n%s", code, stdout)
 	}
-	code, stdout, stderr = runMain("reconcile", "--config", cfg, "--all", "--memory-limit-mb", "1")
+	code, stdout, stderr = reconMain("reconcile", "--config", cfg, "--all", "--memory-limit-mb", "1")
 	if code != ExitOK {
 		t.Fatalf("--all: exit %d\n%s", code, stderr)
 	}
@@ -114,12 +114,12 @@ func TestReconcileCommand(t *testing.T) {
 		{"reconcile", "--config", cfg, "--all", "--exit-code-on", "rollback"}, // wrong exit condition
 		{"reconcile", "--config", cfg, "--job", "missing"},                    // unknown job
 	} {
-		if code, _, stderr := runMain(args...); code != ExitUsage || stderr == "" {
+		if code, _, stderr := reconMain(args...); code != ExitUsage || stderr == "" {
 			t.Errorf("%v: exit %d (%q), want %d with a message", args[3:], code, stderr, ExitUsage)
 		}
 	}
 	// a run that exists in neither store is a runtime failure naming it
-	if code, _, stderr := runMain("reconcile", "--config", cfg, "--run", "09"); code != ExitFailure || !strings.Contains(stderr, "run=09") {
+	if code, _, stderr := reconMain("reconcile", "--config", cfg, "--run", "09"); code != ExitFailure || !strings.Contains(stderr, "run=09") {
 		t.Errorf("--run 09: exit %d, %q", code, stderr)
 	}
 }
@@ -127,7 +127,7 @@ func TestReconcileCommand(t *testing.T) {
 // `parity run --job` runs a reconcile job through the jobs kind registry.
 func TestRunReconcileJob(t *testing.T) {
 	cfg, out := reconConfig(t)
-	code, stdout, stderr := runMain("run", "--config", cfg, "--job", "recon-nightly")
+	code, stdout, stderr := reconMain("run", "--config", cfg, "--job", "recon-nightly")
 	if code != ExitOK {
 		t.Fatalf("run --job: exit %d\n%s%s", code, stdout, stderr)
 	}
