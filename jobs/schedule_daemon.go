@@ -246,6 +246,19 @@ func (s *Scheduler) runOnce(job *config.Job) error {
 	start := time.Now()
 	run, err := s.r.RunJob(ctx, job, jo)
 	end := time.Now()
+	if err != nil && errors.Is(err, storage.ErrLocked) {
+		// Another job or a one-shot run holds the output's run lock:
+		// nothing was written, the next tick tries again. Not a failure
+		// worth an alert.
+		log.Info("run skipped: another run holds the output's run lock", "err", err)
+		if s.o.Metrics != nil {
+			s.o.Metrics.Runs.WithLabelValues(job.Name, "busy").Inc()
+		}
+		if s.o.OnRun != nil {
+			s.o.OnRun(run, err)
+		}
+		return nil
+	}
 	s.o.Metrics.observe(job.Name, run, err, end.Sub(start), end)
 	switch {
 	case err != nil && ctx.Err() != nil:

@@ -23,7 +23,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parity_job_runs_total",
-			Help: "Job runs by outcome: success, failure, or idle (nothing to do: every window already stored)."}, []string{"job", "outcome"}),
+			Help: "Job runs by outcome: success, failure, idle (nothing to do: every window already stored) or busy (another run held the output's run lock; retried next tick)."}, []string{"job", "outcome"}),
 		Failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parity_job_failures_total",
 			Help: "Job runs that failed (nothing partial is written; the next run retries)."}, []string{"job"}),
 		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "parity_job_duration_seconds",
@@ -52,7 +52,7 @@ func (m *Metrics) init(job string) {
 	if m == nil {
 		return
 	}
-	for _, o := range []string{"success", "failure", "idle"} {
+	for _, o := range []string{"success", "failure", "idle", "busy"} {
 		m.Runs.WithLabelValues(job, o)
 	}
 	m.Failures.WithLabelValues(job)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/parity-eval/parity/datasets/synth"
+	"github.com/parity-eval/parity/jobs"
 )
 
 // These tests run the real binary as subprocesses over a small synthetic
@@ -496,5 +498,36 @@ func TestScheduleConfigAndRunJob(t *testing.T) {
 	}
 	if o := run("refill"); !strings.Contains(o, "job refill (backfill): evaluated 5 window(s)") {
 		t.Errorf("run --job refill:\n%s", o)
+	}
+}
+
+// The terminal progress line shows files, rows, rate and ETA.
+func TestProgressLine(t *testing.T) {
+	p := jobs.Progress{FilesDone: 3, FilesTotal: 12, RowsDone: 1_500_000, Elapsed: 3 * time.Second}
+	got := progressLine("daily", p)
+	for _, want := range []string{"daily [======>", "3/12 files", "1.5M rows", "500k rows/s", "ETA 9s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("progress line %q lacks %q", got, want)
+		}
+	}
+	p.FilesDone = 12
+	if got := progressLine("", p); !strings.Contains(got, "[========================]") || strings.Contains(got, "ETA") {
+		t.Errorf("finished progress line %q", got)
+	}
+	// Off a terminal: a structured log line, only once a scan is long.
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	fn := newProgress(&buf, log, "daily")
+	fn(jobs.Progress{FilesDone: 1, FilesTotal: 4, RowsDone: 10, Elapsed: time.Second})
+	if buf.Len() != 0 {
+		t.Errorf("a short scan logged progress: %s", buf.String())
+	}
+	fn(jobs.Progress{FilesDone: 1, FilesTotal: 4, RowsDone: 1000, Elapsed: 20 * time.Second})
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("progress log %q: %v", buf.String(), err)
+	}
+	if rec["msg"] != "progress" || rec["files_done"] != 1.0 || rec["files_total"] != 4.0 || rec["eta_seconds"] != 60.0 || rec["job"] != "daily" {
+		t.Errorf("progress log record %v", rec)
 	}
 }
