@@ -20,6 +20,9 @@ import (
 // ListDirs with a delimiter, footers and column chunks through ranged
 // GETs, and the manifest's byte counts against the store's own counters.
 func TestScanS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no S3 server")
+	}
 	srv := storagetest.StartS3(t)
 	bucket := srv.NewBucket(t)
 	ctx := context.Background()
