@@ -437,6 +437,9 @@ func (s *Store) getWithRetries(ctx context.Context, in *awss3.GetObjectInput, re
 			return err
 		}
 		err = read(out)
+		// Judged before cancel, which would make every failure look
+		// like a stall.
+		stalled := errors.Is(actx.Err(), context.DeadlineExceeded)
 		out.Body.Close()
 		cancel()
 		if err == nil {
@@ -445,7 +448,7 @@ func (s *Store) getWithRetries(ctx context.Context, in *awss3.GetObjectInput, re
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w (reading body: %v)", ctx.Err(), err)
 		}
-		if actx.Err() != nil {
+		if stalled {
 			err = fmt.Errorf("body stalled past %v: %w", s.attemptTO, err)
 		}
 		lastErr = err

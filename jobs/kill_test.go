@@ -1,0 +1,364 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/jobs"
+	"github.com/parity-eval/parity/reports"
+	"github.com/parity-eval/parity/storage"
+)
+
+// Kill-test knobs: PARITY_KILL_ITERATIONS (default 100, 20 with -short)
+// and PARITY_KILL_SEED (default 1) let a soak run go longer or explore
+// other kill points; a failure names the seed and iteration to replay.
+func killKnobs(t *testing.T) (iterations int, seed uint64) {
+	iterations, seed = 100, 1
+	if testing.Short() {
+		iterations = 20
+	}
+	if v := os.Getenv("PARITY_KILL_ITERATIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("PARITY_KILL_ITERATIONS=%q: want a positive integer", v)
+		}
+		iterations = n
+	}
+	if v := os.Getenv("PARITY_KILL_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("PARITY_KILL_SEED=%q: want an unsigned integer", v)
+		}
+		seed = n
+	}
+	return iterations, seed
+}
+
+// TestKillRuns SIGKILLs real `parity run` and `parity backfill` processes
+// (logs and output on S3) at seeded random points, many times, and after
+// every kill checks the consumer-visible state (checkState): every output
+// parses, no temporary object is listed, latest.json names a window whose
+// outputs are all there, and each window's verdicts agree with its scores
+// and with the uninterrupted reference run. The next run recovers on its
+// own: a killed run's lock is taken over once its short lease
+// (--lock-ttl) has expired, and a final run reproduces the reference.
+func TestKillRuns(t *testing.T) {
+	iterations, seed := killKnobs(t)
+	e := newS3Env(t)
+	cfg := e.config(t, e.endpoint)
+	const ttl = 600 * time.Millisecond
+	wins := allWindows()
+	backfillArgs := []string{"backfill", "--config", cfg, "--from", testStart.Format(time.RFC3339),
+		"--to", wins[len(wins)-1].End.Format(time.RFC3339), "--now", testNow.Format(time.RFC3339),
+		"--lock-ttl", ttl.String(), "--log-level", "info"}
+
+	// Reference: one uninterrupted backfill (the "previous state" of the
+	// first kill) and its duration, which bounds the kill points.
+	// timed runs a command to completion and returns its duration.
+	timed := func(args []string) time.Duration {
+		start := time.Now()
+		c, o, er := e.parityCmd(t, args...)
+		if err := c.Run(); err != nil {
+			t.Fatalf("uninterrupted %s: %v\n%s%s", args[0], err, o, er)
+		}
+		return time.Since(start)
+	}
+	// The first run pays for cold caches; the kill points are drawn over
+	// the shorter of two later runs of each command.
+	timed(backfillArgs)
+	full := min(timed(backfillArgs), timed(backfillArgs))
+	oneArgs := append(runArgs(cfg, wins[0], ttl)[:len(runArgs(cfg, wins[0], ttl))-1], "info")
+	one := min(timed(oneArgs), timed(oneArgs))
+	ref := stateSnapshot(t, e.out)
+	checkState(t, ref, true)
+	refDocs := map[string]string{}
+	for _, w := range wins {
+		k := verdictKey(w)
+		refDocs[k] = normVerdicts(t, ref[k])
+	}
+
+	rng := rand.New(rand.NewPCG(seed, 0x9a17))
+	var killed, writing, finished, refused, lostLease, waited int
+	for i := range iterations {
+		what, args, d := "backfill", backfillArgs, full
+		if rng.IntN(2) == 0 {
+			w := wins[rng.IntN(len(wins))]
+			what, d = "run "+w.Key(), one
+			args = append(runArgs(cfg, w, ttl)[:len(runArgs(cfg, w, ttl))-1], "info")
+		}
+		delay := time.Duration(rng.Int64N(int64(d)))
+		// The recovery path: a lease left by the previous kill is waited
+		// out (it is short), then taken over by this run.
+		waited += waitLease(t, e.out)
+		c, _, er := e.parityCmd(t, args...)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- c.Wait() }()
+		var err error
+		select {
+		case err = <-exited:
+		case <-time.After(delay):
+			_ = c.Process.Signal(syscall.SIGKILL)
+			err = <-exited
+		}
+		switch code := exitCode(err); {
+		case code == 0:
+			finished++
+		case code == -int(syscall.SIGKILL):
+			killed++
+			if strings.Contains(er.String(), `"scanned"`) {
+				writing++ // killed after the scan: while writing outputs
+			}
+		case code == 1 && strings.Contains(er.String(), "held by"):
+			refused++
+		case code == 1 && strings.Contains(er.String(), "run lock"):
+			// The short lease could not be renewed in time on a loaded
+			// machine: the run stopped itself, a clean failure.
+			lostLease++
+		default:
+			t.Fatalf("seed %d iteration %d (%s, kill after %v): exit %d\n%s", seed, i, what, delay, code, er)
+		}
+		snap := stateSnapshot(t, e.out)
+		if !t.Run(fmt.Sprintf("state-after-%d", i), func(t *testing.T) {
+			checkState(t, snap, false)
+			for k, want := range refDocs {
+				if got := normVerdicts(t, snap[k]); got != want {
+					t.Errorf("%s differs from the uninterrupted run's:\n%s\nwant\n%s", k, got, want)
+				}
+			}
+		}) {
+			t.Fatalf("seed %d iteration %d (%s, kill after %v): inconsistent state", seed, i, what, delay)
+		}
+	}
+
+	// Recovery: the next run, with no manual cleanup, completes and
+	// leaves the reference state (apart from run ids).
+	waited += waitLease(t, e.out)
+	c, o, er := e.parityCmd(t, backfillArgs...)
+	if err := c.Run(); err != nil {
+		t.Fatalf("recovery backfill after the kills: %v\n%s%s", err, o, er)
+	}
+	snap := stateSnapshot(t, e.out)
+	checkState(t, snap, true)
+	for k, want := range refDocs {
+		if got := normVerdicts(t, snap[k]); got != want {
+			t.Errorf("after recovery %s differs from the reference", k)
+		}
+	}
+	t.Logf("seed %d: %d iterations (uninterrupted backfill %v, run %v): %d killed (%d of them while writing), %d finished before the kill, %d refused by a live lease, %d stopped on a lost lease; waited out %d stale leases",
+		seed, iterations, full.Round(time.Millisecond), one.Round(time.Millisecond), killed, writing, finished, refused, lostLease, waited)
+	if killed == 0 || writing == 0 {
+		t.Errorf("no kill landed while writing (killed %d, writing %d): the test proves nothing", killed, writing)
+	}
+}
+
+// stateOutputs are the prefixes checkState judges; other outputs (audit
+// trails, metrics, flag files) belong to their own tests.
+var stateOutputs = []string{"scores/", "verdicts/", "evaluations/", "history/", "manifests/", "aggregates/", "locks/evaluate.lock"}
+
+// stateSnapshot is s3Snapshot restricted to stateOutputs, except that every
+// listed key is kept (with no content) so checkState can still see a
+// temporary object anywhere.
+func stateSnapshot(t testing.TB, s storage.Store) map[string][]byte {
+	t.Helper()
+	ctx := context.Background()
+	objs, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, o := range objs {
+		out[o.Key] = nil
+		for _, p := range stateOutputs {
+			if strings.HasPrefix(o.Key, p) {
+				data, _, err := s.Get(ctx, o.Key)
+				if err != nil {
+					t.Fatalf("get %s: %v", o.Key, err)
+				}
+				out[o.Key] = data
+			}
+		}
+	}
+	return out
+}
+
+// waitLease sleeps until a lease left in the store has expired, and
+// reports whether there was one. A dead run's lock is taken over by the
+// next run once expired; waiting here keeps every iteration a real run
+// rather than a refusal.
+func waitLease(t *testing.T, s storage.Store) int {
+	t.Helper()
+	data, _, err := s.Get(context.Background(), "locks/evaluate.lock")
+	if err != nil {
+		return 0
+	}
+	var li storage.LockInfo
+	if json.Unmarshal(data, &li) != nil {
+		t.Fatalf("unreadable lock object: %q", data)
+	}
+	time.Sleep(time.Until(li.Expires) + 50*time.Millisecond)
+	return 1
+}
+
+func verdictKey(w eval.Window) string {
+	return fmt.Sprintf("verdicts/window=%s/verdicts.json", w.Key())
+}
+
+// perWindow are the outputs every evaluated window has.
+var perWindow = []string{
+	"scores/window=%s/scores.parquet",
+	"verdicts/window=%s/verdicts.json",
+	"evaluations/window=%s/evaluation.json",
+	"history/window=%s/records.json",
+	"manifests/window=%s/manifest.json",
+	"aggregates/window=%s/aggregates.json",
+}
+
+// checkState asserts the consumer-visible state of an output location is
+// complete and consistent; settled means no run was interrupted since the
+// last complete one (so no lock may be left either).
+//
+// State, as a consumer sees it through Store.List/Get:
+//   - every object parses (JSON documents, scores Parquet), and no
+//     temporary or partial object is listed;
+//   - every window with any output has all of them;
+//   - latest.json names the newest window, whose outputs are all there,
+//     and agrees with that window's verdict document;
+//   - each window's verdict metrics equal its scores (the same
+//     evaluation) and its evaluation document.
+func checkState(t *testing.T, snap map[string][]byte, settled bool) {
+	t.Helper()
+	windows := map[string]bool{}
+	for k, data := range snap {
+		base := k[strings.LastIndex(k, "/")+1:]
+		if strings.Contains(k, "tmp") || strings.HasPrefix(base, ".") {
+			t.Errorf("temporary object visible: %s", k)
+		}
+		if data == nil {
+			continue // not a state output (audit, metrics, flags)
+		}
+		switch {
+		case strings.HasSuffix(k, ".json"):
+			if !json.Valid(data) {
+				t.Errorf("%s is not valid JSON (%d bytes)", k, len(data))
+			}
+		case strings.HasSuffix(k, ".parquet"):
+			if _, err := reports.DecodeScores(data); err != nil {
+				t.Errorf("%s: %v", k, err)
+			}
+		case k == "locks/evaluate.lock":
+			if settled {
+				t.Errorf("lock left behind: %s", data)
+			}
+		}
+		if i := strings.Index(k, "window="); i >= 0 {
+			w := k[i+len("window="):]
+			windows[w[:strings.Index(w, "/")]] = true
+		}
+	}
+	var newest string
+	for w := range windows {
+		newest = max(newest, w)
+		for _, f := range perWindow {
+			if _, ok := snap[fmt.Sprintf(f, w)]; !ok {
+				t.Errorf("window %s has outputs but not %s", w, fmt.Sprintf(f, w))
+			}
+		}
+		checkWindow(t, snap, w)
+	}
+	data, ok := snap[jobs.KeyLatest]
+	if !ok {
+		if len(windows) > 0 {
+			t.Errorf("windows %v but no latest.json", windows)
+		}
+		return
+	}
+	latest, err := reports.DecodeVerdicts(data)
+	if err != nil {
+		t.Errorf("latest.json: %v", err)
+		return
+	}
+	if latest.Window.Key() != newest {
+		t.Errorf("latest.json names window %s, newest window with outputs is %s", latest.Window.Key(), newest)
+	}
+	if doc, ok := snap[verdictKey(latest.Window)]; ok && normVerdicts(t, doc) != normVerdicts(t, data) {
+		t.Errorf("latest.json disagrees with %s", verdictKey(latest.Window))
+	}
+}
+
+// checkWindow compares a window's verdict metrics with its scores rows
+// and its evaluation document.
+func checkWindow(t *testing.T, snap map[string][]byte, w string) {
+	t.Helper()
+	vdata, sdata := snap[fmt.Sprintf("verdicts/window=%s/verdicts.json", w)], snap[fmt.Sprintf("scores/window=%s/scores.parquet", w)]
+	if vdata == nil || sdata == nil {
+		return
+	}
+	v, err := reports.DecodeVerdicts(vdata)
+	if err != nil {
+		t.Errorf("window %s verdicts: %v", w, err)
+		return
+	}
+	rows, err := reports.DecodeScores(sdata)
+	if err != nil {
+		return
+	}
+	scores := map[string]*float64{}
+	for _, r := range rows {
+		scores[r.Feature+"|"+r.InputClass+"|"+r.Metric] = r.Value
+	}
+	n := 0
+	for fname, f := range v.Features {
+		for cname, c := range f.Classes {
+			for mname, m := range c.Metrics {
+				s, ok := scores[fname+"|"+cname+"|"+mname]
+				if !ok {
+					t.Errorf("window %s: verdict metric %s/%s/%s has no score row", w, fname, cname, mname)
+					continue
+				}
+				if !sameNum(s, m.Value) {
+					t.Errorf("window %s: %s/%s/%s verdict says %v, scores say %v", w, fname, cname, mname, deref(m.Value), deref(s))
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 && len(v.Features) > 0 {
+		t.Errorf("window %s: verdicts carry no metrics to check", w)
+	}
+}
+
+func sameNum(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b || (*a != *a && *b != *b)
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// scoresOf decodes a window's scores from a snapshot.
+func scoresOf(t *testing.T, snap map[string][]byte, w eval.Window) []reports.ScoreRow {
+	t.Helper()
+	rows, err := reports.DecodeScores(snap[fmt.Sprintf("scores/window=%s/scores.parquet", w.Key())])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
