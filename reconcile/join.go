@@ -3,6 +3,7 @@ package reconcile
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 
@@ -88,6 +89,7 @@ func (s *sampler[T]) result() []T {
 
 // joiner merge-joins partitions and accumulates counts per entity type.
 type joiner struct {
+	ctx      context.Context // checked between partitions
 	fields   []fieldCmp
 	typeName string // the type column, named in type mismatches
 	k        int
@@ -115,6 +117,9 @@ func (j *joiner) run(p *partitioner) error {
 	j.spilled += p.written
 	j.maxDepth = max(j.maxDepth, p.depth)
 	for i := 0; i < p.fanout; i++ {
+		if err := j.ctx.Err(); err != nil {
+			return err
+		}
 		if p.spilled && p.cost(i) > p.limit && p.canSplit() {
 			c, err := p.split(i)
 			if err != nil {

@@ -201,7 +201,7 @@ func (r *Reconciler) Compute(ctx context.Context, o Options) (*Result, error) {
 		}
 		scans[side] = ss
 	}
-	j := &joiner{typeName: sec.TypeColumn, k: sec.SampleKeys, values: sec.SampleValues, types: map[string]*typeAcc{}}
+	j := &joiner{ctx: ctx, typeName: sec.TypeColumn, k: sec.SampleKeys, values: sec.SampleValues, types: map[string]*typeAcc{}}
 	for _, fd := range sec.CriticalFields {
 		j.fields = append(j.fields, fieldCmp{name: fd.Name, cmp: scorers.NewComparator(&fd)})
 	}
