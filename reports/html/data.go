@@ -26,6 +26,7 @@ import (
 	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/reports"
+	"github.com/parity-eval/parity/reports/audit"
 	"github.com/parity-eval/parity/storage"
 )
 
@@ -48,6 +49,10 @@ type Data struct {
 	Windows     []Window    `json:"windows"`
 	Methodology Methodology `json:"methodology"`
 	Lineage     Lineage     `json:"lineage"`
+	// OverrideLog holds the audit log's override entries for the windows
+	// in range: the recorded human decisions. They carry the run id and
+	// time of recording, so they reproduce only from the same audit log.
+	OverrideLog []audit.Entry `json:"override_log"`
 }
 
 // Window is one evaluated window of the feature.
@@ -196,6 +201,16 @@ func Build(ctx context.Context, cfg *config.Config, out storage.Store, feature s
 		}
 	}
 	d.Methodology = methodology(cfg, f, d.Windows)
+	entries, err := audit.Read(ctx, out, feature)
+	if err != nil {
+		return nil, fmt.Errorf("report: audit log: %w", err)
+	}
+	d.OverrideLog = []audit.Entry{}
+	for _, e := range entries {
+		if e.Kind == audit.KindOverride && !e.Window.Start.Before(d.From) && !e.Window.End.After(d.To) {
+			d.OverrideLog = append(d.OverrideLog, e)
+		}
+	}
 	return d, nil
 }
 
