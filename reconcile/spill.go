@@ -88,10 +88,13 @@ func (p *partitioner) add(side, i int, data []byte, nrec int64) error {
 	p.recs[side][i] += nrec
 	p.bytes[side][i] += int64(len(data))
 	if !p.spilled {
-		cost := int64(len(data)) + nrec*recOverhead
-		if p.used+cost <= p.limit {
-			p.used += cost
+		// Charge what the buffers really take: append grows a buffer's
+		// capacity ahead of its length (one partition's growth past
+		// the limit is at most a 256th of the data).
+		if p.used+int64(len(data))+nrec*recOverhead <= p.limit {
+			old := cap(p.mem[side][i])
 			p.mem[side][i] = append(p.mem[side][i], data...)
+			p.used += int64(cap(p.mem[side][i])-old) + nrec*recOverhead
 			return nil
 		}
 		if err := p.spill(); err != nil {
