@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +48,25 @@ features:
       cost_rollback_factor: 2
 `
 
+var (
+	e2eMu   sync.Mutex
+	e2eRuns = map[int64]*e2eRun{}
+)
+
+// sharedE2E is runE2E at Scale 1 with the 2.0 budget, once per seed per
+// test binary (the data and outputs live in a folder removed at exit).
+func sharedE2E(t *testing.T, seed int64) *e2eRun {
+	t.Helper()
+	e2eMu.Lock()
+	defer e2eMu.Unlock()
+	if r := e2eRuns[seed]; r != nil {
+		return r
+	}
+	r := runE2E(t, seed, 1, "2.0", true)
+	e2eRuns[seed] = r
+	return r
+}
+
 type e2eRun struct {
 	dir   string
 	sum   synth.Summary
@@ -54,9 +74,16 @@ type e2eRun struct {
 }
 
 // runE2E generates synthetic data and evaluates every daily window.
-func runE2E(t *testing.T, seed int64, scale float64, budget string) *e2eRun {
+func runE2E(t *testing.T, seed int64, scale float64, budget string, shared bool) *e2eRun {
 	t.Helper()
 	dir := t.TempDir()
+	if shared {
+		var err error
+		if dir, err = os.MkdirTemp("", "parity-quality-"); err != nil {
+			t.Fatal(err)
+		}
+		sharedDirs = append(sharedDirs, dir)
+	}
 	sum, err := synth.Generate(dir, synth.Options{Seed: seed, Scale: scale})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +142,7 @@ func TestBeyondAccuracyEndToEnd(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	const budget, factor = 2.0, 2.0
-	r := runE2E(t, 1, 1, "2.0")
+	r := sharedE2E(t, 1)
 
 	// 1. Rare category: labelled windows (labels arrive 1-5 days late,
 	// so the last days are partly unlabelled) name fraud, pooled over
