@@ -11,12 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/datasets/synth"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/jobs"
 	"github.com/parity-eval/parity/storage"
 	_ "github.com/parity-eval/parity/storage/file"
+	s3store "github.com/parity-eval/parity/storage/s3"
+	"github.com/parity-eval/parity/storage/storagetest"
 )
 
 // The synthetic shadow log is generated once per test binary (5 days,
@@ -461,11 +465,125 @@ func TestRunJobKinds(t *testing.T) {
 // Two lockers on one store: the lease is exclusive, survives past its
 // TTL while renewed, and is free again after Unlock.
 func TestStoreLockerExclusive(t *testing.T) {
-	ctx := context.Background()
-	st, err := storage.Open(ctx, t.TempDir(), storage.Options{})
+	st, err := storage.Open(context.Background(), t.TempDir(), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	lockerTests(t, st)
+}
+
+func TestStoreLockerExclusiveS3(t *testing.T) {
+	lockerTests(t, s3Store(t))
+}
+
+func s3Store(t *testing.T) storage.Store {
+	t.Helper()
+	srv := storagetest.StartS3(t)
+	st, err := s3store.New(context.Background(), s3store.Config{
+		Bucket: srv.NewBucket(t), Prefix: "parity-out", Endpoint: srv.Endpoint,
+		Region: srv.Region, Credentials: srv.Credentials(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// Two schedulers whose job leases live on S3: each window is evaluated
+// by exactly one of them, however their ticks interleave.
+func TestTwoSchedulersShareS3Lease(t *testing.T) {
+	locks := s3Store(t)
+	cfg := scheduleConfig(t, hourlyJob)
+	clk := &clock{t: at("2026-10-03T05:30:00Z")}
+	var mu sync.Mutex
+	count := map[string]int{}
+	var errs []error
+	var ds []*daemon
+	reg := prometheus.NewRegistry()
+	metrics := jobs.NewMetrics(reg)
+	for _, owner := range []string{"a", "b"} {
+		so := jobs.ScheduleOptions{LockStore: locks, Owner: owner, Metrics: metrics}
+		so.Now = clk.Now
+		ds = append(ds, startDaemon(t, cfg, so))
+	}
+	// Drain both daemons' runs, counting evaluated windows.
+	for _, d := range ds {
+		go func() {
+			for ev := range d.runs {
+				mu.Lock()
+				if ev.err != nil {
+					errs = append(errs, ev.err)
+				}
+				for _, w := range ev.run.Done {
+					count[w.String()]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	want := hours("2026-10-03T01:00:00Z", 4)
+	for i := range 3 {
+		waitForCount := time.Now().Add(45 * time.Second)
+		for {
+			mu.Lock()
+			n := len(count)
+			mu.Unlock()
+			if n >= len(want) {
+				break
+			}
+			if time.Now().After(waitForCount) {
+				t.Fatalf("only %d of %d windows evaluated", n, len(want))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if i < 2 {
+			clk.Set(clk.Now().Add(time.Hour))
+			want = hours("2026-10-03T01:00:00Z", 5+i)
+		}
+	}
+	for _, d := range ds {
+		if err, _ := d.stop(t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(errs) > 0 {
+		t.Errorf("failed runs: %v", errs)
+	}
+	// The lease did the excluding: ticks were skipped on it.
+	if n := counterSum(t, reg, "parity_job_lock_skips_total"); n == 0 {
+		t.Errorf("no tick was skipped on the S3 lease")
+	} else {
+		t.Logf("%v ticks skipped on the S3 lease", n)
+	}
+	for _, w := range want {
+		if count[w] != 1 {
+			t.Errorf("window %s evaluated %d times, want once", w, count[w])
+		}
+	}
+}
+
+// counterSum adds up a counter's series as /metrics would show them.
+func counterSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
+}
+
+func lockerTests(t *testing.T, st storage.Store) {
+	ctx := context.Background()
 	a := &jobs.StoreLocker{Store: st, Owner: "a", TTL: 1500 * time.Millisecond}
 	b := &jobs.StoreLocker{Store: st, Owner: "b", TTL: 1500 * time.Millisecond}
 	la, err := a.Lock(ctx, "daily")
