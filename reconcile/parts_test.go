@@ -1,7 +1,9 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -13,10 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/datasets/synth"
 	"github.com/parity-eval/parity/scorers"
+	"github.com/parity-eval/parity/storage"
 	s3store "github.com/parity-eval/parity/storage/s3"
 	"github.com/parity-eval/parity/storage/storagetest"
 )
@@ -199,9 +204,7 @@ func TestS3(t *testing.T) {
 	if !strings.HasPrefix(got.Legacy.Location, "s3://") {
 		t.Errorf("legacy location %s", got.Legacy.Location)
 	}
-	if _, _, err := r.Out.Get(ctx, LatestKey("dw")); err != nil {
-		t.Errorf("latest.json in S3: %v", err)
-	}
+	checkSchema(t, r.Out, LatestKey("dw"))
 }
 
 // BenchmarkReconcile measures throughput (entities per legacy side per
@@ -269,5 +272,43 @@ func BenchmarkReconcile(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entities/s")
 			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 		})
+	}
+}
+
+// checkSchema validates stored result documents against ResultSchema and
+// checks that the schema rejects a status outside its enum.
+func checkSchema(t *testing.T, st storage.Store, keys ...string) {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(ResultSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource("result.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	c.AssertFormat()
+	sch, err := c.Compile("result.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		data, _, err := st.Get(context.Background(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s does not match the schema: %v", k, err)
+		}
+		var bad map[string]any
+		_ = json.Unmarshal(data, &bad)
+		bad["types"].([]any)[0].(map[string]any)["status"] = "promote"
+		if err := sch.Validate(bad); err == nil {
+			t.Errorf("%s: schema accepted status \"promote\"", k)
+		}
 	}
 }

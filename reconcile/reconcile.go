@@ -363,7 +363,8 @@ func (r *Reconciler) result(o Options, started time.Time, j *joiner, scans [2]*s
 	sec := r.Sec
 	alpha := r.Cfg.Stats.Alpha
 	res := &Result{
-		Name: sec.Name, Run: o.Run, StartedAt: started, CompletedAt: o.Now().UTC(),
+		SchemaVersion: SchemaVersion,
+		Name:          sec.Name, Run: o.Run, StartedAt: started, CompletedAt: o.Now().UTC(),
 		ConfigHash: r.Cfg.Hash, ParityVersion: o.Version,
 		Settings: Settings{Key: sec.Key, TypeColumn: sec.TypeColumn, RunPartition: sec.RunPartition, Tolerance: sec.Tolerance, Alpha: alpha, AlertAfter: sec.AlertAfter, DecommissionAfter: DecommissionAfter, CriticalTypes: sec.Types},
 		Legacy:   scans[0].info, New: scans[1].info,

@@ -181,6 +181,7 @@ func TestSynthTruth(t *testing.T) {
 	if !found {
 		t.Errorf("scores.parquet lacks a failing invoice divergence_rate row: %+v", rows)
 	}
+	checkSchema(t, r.Out, LatestKey("dual_write"), ResultKey("dual_write", "01"), ResultKey("dual_write", "04"))
 	clean, seen, err := CleanRuns(ctx, r.Out, cfg)
 	if err != nil || clean != 0 || !seen {
 		t.Errorf("CleanRuns: %d %v %v, want 0 true", clean, seen, err)

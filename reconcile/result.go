@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	_ "embed"
 	"time"
 
 	"github.com/parity-eval/parity/datasets"
@@ -12,10 +13,19 @@ import (
 // eval.Decide asks for the same 30).
 const DecommissionAfter = 30
 
+// ResultSchema is the JSON Schema of result.json and latest.json.
+//
+//go:embed schema/result.schema.json
+var ResultSchema []byte
+
+// SchemaVersion is the version of the result document.
+const SchemaVersion = 1
+
 // Result is one reconciliation run: result.json and latest.json.
 type Result struct {
-	Name string `json:"name"`
-	Run  string `json:"run"`
+	SchemaVersion int    `json:"schema_version"`
+	Name          string `json:"name"`
+	Run           string `json:"run"`
 	// Status is fail when a critical entity type's divergence exceeds the
 	// tolerance, else pass.
 	Status string `json:"status"`
