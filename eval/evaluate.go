@@ -135,6 +135,22 @@ func Evaluate(cfg *config.Config, features []string, w Window, aggs *Aggregates,
 				classes[c] = &Group{Metrics: map[string]*Acc{}}
 			}
 		}
+		// A plug-in scorer that failed on any batch of the window failed
+		// for the whole window: its figures for other classes come from a
+		// broken run and must not pass. The groups are copied, not changed:
+		// the aggregates are stored as they are.
+		for name, bad := range failedScorers(classes) {
+			for c, g := range classes {
+				if a := g.Metrics[name]; a == nil || a.Errors == 0 {
+					cp := &Group{Rows: g.Rows, Metrics: make(map[string]*Acc, len(g.Metrics)+1)}
+					for k, v := range g.Metrics {
+						cp.Metrics[k] = v
+					}
+					cp.Metrics[name] = &Acc{Errors: bad.Errors, Error: bad.Error}
+					classes[c] = cp
+				}
+			}
+		}
 		names := make([]string, 0, len(classes))
 		for c := range classes {
 			names = append(names, c)
@@ -180,6 +196,20 @@ func Evaluate(cfg *config.Config, features []string, w Window, aggs *Aggregates,
 		judgeBeyondAccuracy(cfg, f, fw, classes)
 		judgeFeature(cfg, f, fw)
 		out = append(out, fw)
+	}
+	return out
+}
+
+// failedScorers returns, per metric, the first failed aggregate of any
+// class (scorer errors are counted per batch, so per class).
+func failedScorers(classes map[string]*Group) map[string]*Acc {
+	out := map[string]*Acc{}
+	for _, g := range classes {
+		for name, a := range g.Metrics {
+			if a.Errors > 0 && out[name] == nil {
+				out[name] = a
+			}
+		}
 	}
 	return out
 }

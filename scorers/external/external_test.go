@@ -125,12 +125,17 @@ func TestIdleProcessExits(t *testing.T) {
 	}
 }
 
-// A crash is that scorer's error for the window, never a pass.
+// A crash is that scorer's error for the window, never a pass: also for
+// class z, whose rows all went in the batch answered before the crash.
 func TestCrash(t *testing.T) {
 	kit := scorertest.Parse(t, def(t, "--crash-after 1", "threshold: 0.1\nmin_pass_rate: 0.1"))
 	kit.BatchRows = 3
-	res := kit.Evaluate(t, rows())
-	for _, class := range []string{"x", "y"} {
+	z := []scorertest.Row{{"l": "a", "a": "a", "input_class": "z"}, {"l": "a", "a": "a", "input_class": "z"}, {"l": "a", "a": "a", "input_class": "z"}}
+	res := kit.Evaluate(t, append(z, rows()...))
+	if a := res.Acc("z", "ext"); a == nil || a.Errors != 0 || a.Value.Count != 3 {
+		t.Fatalf("class z should have been scored before the crash: %+v", a)
+	}
+	for _, class := range []string{"x", "y", "z"} {
 		m := res.Metric(t, class, "ext")
 		if m.Status != eval.StatusError || !m.Criterion {
 			t.Errorf("class %s: %+v", class, m)
