@@ -222,7 +222,7 @@ func blankRun(t *testing.T, data []byte) string {
 		switch y := x.(type) {
 		case map[string]any:
 			for k := range y {
-				if k == "generated_at" || k == "id" || k == "manifest_hash" || k == "config_hash" || k == "mod_time" || k == "etag" {
+				if k == "generated_at" || k == "id" || k == "run_id" || k == "manifest_hash" || k == "config_hash" || k == "mod_time" || k == "etag" {
 					y[k] = ""
 				}
 				walk(y[k])
