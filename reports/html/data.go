@@ -67,6 +67,9 @@ type Window struct {
 	ModelVersions map[string]int64    `json:"model_versions,omitempty"`
 	Alerts        []eval.Alert        `json:"alerts"`
 	Classes       []*eval.ClassResult `json:"classes"`
+	// Omitted counts the window's metrics left out of the report (see
+	// reported); every one is in scores/window=K/scores.parquet.
+	Omitted int `json:"omitted_metrics"`
 	// The verdict as replayed for this window.
 	Verdict        string         `json:"verdict"`
 	Reasons        []string       `json:"reasons"`
@@ -271,13 +274,46 @@ func loadWindow(ctx context.Context, out storage.Store, feature string, w eval.W
 	if alerts == nil {
 		alerts = []eval.Alert{}
 	}
+	omitted := 0
+	for _, c := range fw.Classes {
+		kept := c.Metrics[:0]
+		for _, m := range c.Metrics {
+			if reported(m) {
+				kept = append(kept, m)
+			} else {
+				omitted++
+			}
+		}
+		c.Metrics = kept
+	}
 	wd := Window{
 		Window: w, Status: fw.Status, Rows: fw.Rows, AIShare: fw.AIShare, AuditComplete: audit,
-		ModelVersions: fw.ModelVersions, Alerts: alerts, Classes: fw.Classes,
+		ModelVersions: fw.ModelVersions, Alerts: alerts, Classes: fw.Classes, Omitted: omitted,
 		Verdict: fd.Verdict, Reasons: fd.Reasons, Streak: fd.Streak, TrafficPercent: fd.Traffic.Percent, Override: fd.Override,
 		ConfigHash: ev.Run.ConfigHash, ManifestHash: ev.Run.ManifestHash, ParityVersion: ev.Run.ParityVersion,
 	}
 	return loaded{w: wd, verdict: fd.FeatureVerdict}, true, nil
+}
+
+// reported selects the metrics a report carries: every criterion and
+// every tested figure, plus the headline context. Detail such as
+// confusion matrices, per-category precision/recall and calibration bins
+// stays in the scores Parquet, so the document stays readable (and a
+// few MB at most) however many scorers a feature has.
+func reported(m *eval.Metric) bool {
+	if m.Criterion || m.Test != "" {
+		return true
+	}
+	for _, p := range []string{"agreement.", "accuracy.", "divergence.", "error_rate.", "latency_ms.", "drift.", "cost.", "model_version."} {
+		if strings.HasPrefix(m.Name, p) {
+			return true
+		}
+	}
+	switch m.Name {
+	case "ai_share", "confidence.mean", "calibration.ece", "calibration.brier", "confidence_threshold.coverage":
+		return true
+	}
+	return strings.HasSuffix(m.Name, ".macro_f1")
 }
 
 func getJSON(ctx context.Context, s storage.Store, key string, v any) error {
@@ -415,24 +451,35 @@ var testFamilies = []struct{ prefix, name, assumptions string }{
 		"continuous data (conservative with ties); independent samples; drift is reported, not judged"},
 	{"Pearson chi-square", "Pearson chi-square test of homogeneity of the AI output mix against the baseline (drift), with the population stability index",
 		"independent requests; expected counts of at least 5 per cell (fewer is flagged)"},
+	{"fixed-sequence testing", "Fixed-sequence testing of confidence thresholds (family-wise error at most α without adjustment)",
+		"thresholds tested in a pre-specified order, stopping at the first non-rejection; each step an exact binomial test"},
 }
 
 func testsUsed(ws []Window) []Test {
 	used := map[int]map[string]bool{}
+	other := map[string]map[string]bool{} // tests outside the known families, by name
 	for _, w := range ws {
 		for _, c := range w.Classes {
 			for _, m := range c.Metrics {
 				if m.Test == "" {
 					continue
 				}
+				known := false
 				for i, tf := range testFamilies {
 					if strings.HasPrefix(m.Test, tf.prefix) {
 						if used[i] == nil {
 							used[i] = map[string]bool{}
 						}
 						used[i][m.Name] = true
+						known = true
 						break
 					}
+				}
+				if !known {
+					if other[m.Test] == nil {
+						other[m.Test] = map[string]bool{}
+					}
+					other[m.Test][m.Name] = true
 				}
 			}
 		}
@@ -445,6 +492,19 @@ func testsUsed(ws []Window) []Test {
 		t := Test{Name: tf.name, Assumptions: tf.assumptions}
 		for n := range used[i] {
 			t.Metrics = append(t.Metrics, n)
+		}
+		sort.Strings(t.Metrics)
+		out = append(out, t)
+	}
+	names := make([]string, 0, len(other))
+	for n := range other {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := Test{Name: n, Assumptions: "as documented for this test in parity's eval/stats package"}
+		for m := range other[n] {
+			t.Metrics = append(t.Metrics, m)
 		}
 		sort.Strings(t.Metrics)
 		out = append(out, t)
