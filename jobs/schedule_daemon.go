@@ -130,6 +130,10 @@ func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 		gj, err := s.NewJob(gocron.CronJob(spec, secs), gocron.NewTask(func() error { return sch.runOnce(job) }),
 			gocron.WithName(j.Name),
 			gocron.WithSingletonMode(gocron.LimitModeReschedule),
+			// A tick at start-up catches up windows missed while the
+			// daemon was down, rather than at the next scheduled time
+			// (a no-op when nothing was missed).
+			gocron.WithStartAt(gocron.WithStartImmediately()),
 			gocron.WithEventListeners(gocron.AfterLockError(func(_ uuid.UUID, name string, err error) {
 				if so.Metrics != nil {
 					so.Metrics.LockSkips.WithLabelValues(name).Inc()

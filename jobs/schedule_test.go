@@ -280,6 +280,26 @@ func TestSchedulerCatchesUpAfterDowntime(t *testing.T) {
 	}
 }
 
+// Missed windows are caught up at start-up, not at the next scheduled
+// time (here: next New Year).
+func TestSchedulerCatchesUpAtStartup(t *testing.T) {
+	cfg := scheduleConfig(t, `jobs:
+  - name: yearly
+    schedule: "TZ=Europe/Paris 0 0 1 1 *"
+    catch_up: 2
+`)
+	so := jobs.ScheduleOptions{}
+	so.Now = func() time.Time { return at("2026-10-03T05:30:00Z") }
+	d := startDaemon(t, cfg, so)
+	ev := d.nextWork(t)
+	if ev.err != nil {
+		t.Fatal(ev.err)
+	}
+	if want := hours("2026-10-03T02:00:00Z", 3); !equal(names(ev.run.Done), want) {
+		t.Fatalf("start-up evaluated %v, want %v", names(ev.run.Done), want)
+	}
+}
+
 // A stop during a run lets the current window finish within the grace
 // period and starts no further window.
 func TestSchedulerStopFinishesCurrentWindow(t *testing.T) {
