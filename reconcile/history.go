@@ -169,6 +169,7 @@ func Derive(res *Result, hist []*Result) {
 			prev = append(prev, h)
 		}
 	}
+	sort.SliceStable(prev, func(i, j int) bool { return runLess(prev[i].Run, prev[j].Run) })
 	res.Status, res.Clean, res.Alert = eval.StatusPass, res.Legacy.NullKeys == 0 && res.New.NullKeys == 0, false
 	var alerts []eval.Alert
 	for _, t := range res.Types {

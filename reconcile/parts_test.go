@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -310,5 +311,55 @@ func checkSchema(t *testing.T, st storage.Store, keys ...string) {
 		if err := sch.Validate(bad); err == nil {
 			t.Errorf("%s: schema accepted status \"promote\"", k)
 		}
+	}
+}
+
+// Derive judges a run from the stored results before it only: later runs
+// and an earlier result of the same run are ignored; non-critical types
+// are reported without failing the run.
+func TestDerive(t *testing.T) {
+	mk := func(run string, clean bool, statuses map[string]string) *Result {
+		res := &Result{Run: run, Clean: clean, Settings: Settings{AlertAfter: 2}}
+		for typ, st := range statuses {
+			tr := &TypeResult{Type: typ, Critical: typ != "audit", Status: st}
+			if st == "fail" {
+				tr.Divergent, tr.Entities = 5, 100
+			} else {
+				tr.Entities = 100
+			}
+			res.Types = append(res.Types, tr)
+		}
+		return res
+	}
+	hist := []*Result{
+		mk("8", true, map[string]string{"invoice": "pass"}),
+		mk("9", false, map[string]string{"invoice": "fail"}),
+		mk("10", false, map[string]string{"invoice": "fail"}), // an earlier result of this run
+		mk("11", false, map[string]string{"invoice": "fail"}), // later: ignored
+	}
+	cur := mk("10", false, map[string]string{"invoice": "fail", "order": "pass", "audit": "fail"})
+	Derive(cur, hist)
+	inv, audit := cur.Type("invoice"), cur.Type("audit")
+	if cur.Status != "fail" || !cur.Alert || inv.ConsecutiveFailing != 2 || len(cur.Alerts) != 1 || cur.Alerts[0].Class != "invoice" || !strings.Contains(cur.Alerts[0].Message, "(9, 10)") {
+		t.Errorf("run 10: status %s alert %v failing %d alerts %+v", cur.Status, cur.Alert, inv.ConsecutiveFailing, cur.Alerts)
+	}
+	if audit.ConsecutiveFailing != 1 || cur.Clean || cur.ConsecutiveCleanRuns != 0 {
+		t.Errorf("audit failing %d, clean %v %d", audit.ConsecutiveFailing, cur.Clean, cur.ConsecutiveCleanRuns)
+	}
+	// a non-critical type alone neither fails nor dirties the run
+	only := mk("12", false, map[string]string{"invoice": "pass", "audit": "fail"})
+	Derive(only, []*Result{mk("11", true, nil), mk("10", true, nil), mk("9", false, nil)})
+	if only.Status != "pass" || only.Alert || !only.Clean || only.ConsecutiveCleanRuns != 3 || !only.PrimarySwitchReady || only.DecommissionReady {
+		t.Errorf("run 12: %s alert %v clean %v streak %d", only.Status, only.Alert, only.Clean, only.ConsecutiveCleanRuns)
+	}
+	// 30 clean runs in a row make the legacy store decommissionable
+	var long []*Result
+	for i := 1; i < DecommissionAfter; i++ {
+		long = append(long, mk(strconv.Itoa(i), true, nil))
+	}
+	last := mk(strconv.Itoa(DecommissionAfter), true, map[string]string{"invoice": "pass"})
+	Derive(last, long)
+	if last.ConsecutiveCleanRuns != DecommissionAfter || !last.DecommissionReady {
+		t.Errorf("after %d clean runs: streak %d ready %v", DecommissionAfter, last.ConsecutiveCleanRuns, last.DecommissionReady)
 	}
 }
