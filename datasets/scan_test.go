@@ -1078,3 +1078,51 @@ func TestIntern(t *testing.T) {
 		t.Errorf("Dict has %d entries for %d distinct values (+1 duplicate from the page)", len(d.col.Dict), len(want))
 	}
 }
+
+// FuzzScan feeds arbitrary bytes to Scan as a Parquet file: the only
+// acceptable outcomes are rows or an error naming the file. The seeds are
+// small files from both writers; `go test -fuzz FuzzScan ./datasets`
+// explores from them.
+func FuzzScan(f *testing.F) {
+	dir := f.TempDir()
+	goSrc, arrowSrc := filepath.Join(dir, "go.parquet"), filepath.Join(dir, "arrow.parquet")
+	parquettest.WriteGo(f, goSrc, goRows(60), parquet.MaxRowsPerRowGroup(20), parquet.PageBufferSize(256))
+	parquettest.WriteArrow(f, arrowSrc, arrowCols(60), parquettest.ArrowOptions{RowGroupRows: 20,
+		Props: []aparquet.WriterProperty{aparquet.WithDataPageSize(256), aparquet.WithDictionaryPageSizeLimit(128)}})
+	for _, p := range []string{goSrc, arrowSrc} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	spec := fullSpec(false)
+	for i := range spec.Columns {
+		spec.Columns[i].Optional = true // let mutated schemas through to the decoder
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, dir := store(t)
+		if err := os.WriteFile(filepath.Join(dir, "f.parquet"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		objs, err := s.List(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &Dataset{Store: s}
+		_, err = d.Scan(context.Background(), objs, spec, func(_ int, b *Batch) error {
+			for _, c := range b.Cols {
+				if c != nil && c.Len() != b.Rows {
+					return fmt.Errorf("column %s has %d rows, batch %d", c.Name, c.Len(), b.Rows)
+				}
+			}
+			return nil
+		})
+		if err != nil && !strings.Contains(err.Error(), "f.parquet") {
+			t.Errorf("error does not name the file: %v", err)
+		}
+		if err != nil && strings.Contains(err.Error(), "has") && strings.Contains(err.Error(), "rows, batch") {
+			t.Errorf("inconsistent batch: %v", err)
+		}
+	})
+}
