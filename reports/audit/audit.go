@@ -99,9 +99,10 @@ func Key(window, runID string) string {
 }
 
 // Write stores entries as a new immutable object. When the key is taken
-// (the same run id twice, e.g. a fixed clock in a replay), it takes the
-// next free suffix (-2, -3, ...) rather than overwrite: the log only grows.
-// It returns the key written.
+// by different content (the same run id twice, e.g. a fixed clock), it
+// takes the next free suffix (-2, -3, ...) rather than overwrite: the log
+// only grows. Identical content under the same run id is already recorded
+// and is not written twice. It returns the key holding the entries.
 func Write(ctx context.Context, st storage.Store, window, runID string, entries []Entry) (string, error) {
 	if len(entries) == 0 {
 		return "", nil
@@ -123,6 +124,12 @@ func Write(ctx context.Context, st storage.Store, window, runID string, entries 
 		}
 		if !errors.Is(err, storage.ErrPrecondition) {
 			return "", fmt.Errorf("audit: write %s/%s: %w", st.URI(), key, err)
+		}
+		// The same bytes under the same run id are the same event (a
+		// retried write, or a replay with a fixed clock in one process):
+		// already recorded, nothing to add.
+		if old, _, err := st.Get(ctx, key); err == nil && bytes.Equal(old, b.Bytes()) {
+			return key, nil
 		}
 		id = fmt.Sprintf("%s-%d", runID, i)
 	}

@@ -59,6 +59,11 @@ func runAuditTests(t *testing.T, st storage.Store) {
 	if err != nil || string(after) != string(before) {
 		t.Fatalf("first audit object changed (err %v)", err)
 	}
+	// The identical event again (a retried write) is recorded once.
+	k1again, err := audit.Write(ctx, st, d1.Window.Key(), d1.Run.ID, e1)
+	if err != nil || k1again != k1 {
+		t.Fatalf("identical rewrite: key %s err %v, want the existing %s", k1again, err, k1)
+	}
 	d3 := doc("20261122T010000Z-9", eval.VerdictGraduate, nil)
 	if _, err := audit.Write(ctx, st, d3.Window.Key(), d3.Run.ID, audit.Entries(d3, at.Add(24*time.Hour))); err != nil {
 		t.Fatal(err)
