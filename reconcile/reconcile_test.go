@@ -354,9 +354,9 @@ func TestSpillMatchesInMemory(t *testing.T) {
 		return res
 	}
 	mem := run(1 << 40)
-	oneLevel := run(1 << 20) // memory_limit_mb: 1
+	oneLevel := run(0) // the config's memory_limit_mb: 1
 	deep := run(64 << 10)
-	if mem.Spill.Spilled || !oneLevel.Spill.Spilled || oneLevel.Spill.MaxDepth != 0 || !deep.Spill.Spilled || deep.Spill.MaxDepth < 1 {
+	if mem.Spill.Spilled || !oneLevel.Spill.Spilled || oneLevel.Spill.MemoryLimitBytes != 1<<20 || oneLevel.Spill.MaxDepth != 0 || !deep.Spill.Spilled || deep.Spill.MaxDepth < 1 {
 		t.Fatalf("spill: in-memory %+v, 1 MiB %+v, 16 KiB %+v", mem.Spill, oneLevel.Spill, deep.Spill)
 	}
 	memJSON, _ := json.Marshal(mem.Types)
