@@ -253,7 +253,8 @@ var svgHead = regexp.MustCompile(`^(?s).*?<svg width="[^"]*" height="[^"]*"`)
 // scalable (viewBox only), labelled for screen readers.
 func svgOf(p *plot.Plot, w, h vg.Length, label string) (template.HTML, error) {
 	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
+	// A small inset keeps the outermost labels off the SVG's edge.
+	p.Draw(draw.Crop(draw.New(c), vg.Points(4), -vg.Points(4), vg.Points(2), -vg.Points(2)))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return "", err

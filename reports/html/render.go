@@ -50,7 +50,7 @@ type view struct {
 	Counts   statusCounts
 
 	Classes     []classView
-	Grid        grid
+	Grids       []grid // the class × window status grid, in chunks that fit a printed page
 	Agreement   []template.HTML
 	Quality     []template.HTML
 	Forest      template.HTML
@@ -236,22 +236,32 @@ func (v *view) classNames() []string {
 	return out
 }
 
+// gridChunk is the most windows per status-grid table: 28 columns fit
+// an A4 page in portrait.
+const gridChunk = 28
+
 func (v *view) grid() {
-	for _, w := range v.D.Windows {
-		v.Grid.Windows = append(v.Grid.Windows, w.Window.Start.UTC().Format("01-02"))
-	}
-	for _, c := range v.classNames() {
-		r := gridRow{Class: c}
-		for _, w := range v.D.Windows {
-			s := ""
-			for _, cr := range w.Classes {
-				if cr.Class == c {
-					s = cr.Status
-				}
-			}
-			r.Cells = append(r.Cells, s)
+	classes := v.classNames()
+	for lo := 0; lo < len(v.D.Windows); lo += gridChunk {
+		ws := v.D.Windows[lo:min(lo+gridChunk, len(v.D.Windows))]
+		var g grid
+		for _, w := range ws {
+			g.Windows = append(g.Windows, w.Window.Start.UTC().Format("01-02"))
 		}
-		v.Grid.Rows = append(v.Grid.Rows, r)
+		for _, c := range classes {
+			r := gridRow{Class: c}
+			for _, w := range ws {
+				s := ""
+				for _, cr := range w.Classes {
+					if cr.Class == c {
+						s = cr.Status
+					}
+				}
+				r.Cells = append(r.Cells, s)
+			}
+			g.Rows = append(g.Rows, r)
+		}
+		v.Grids = append(v.Grids, g)
 	}
 }
 
