@@ -97,6 +97,17 @@ func baselineCriteria(f *config.Feature, class string, w Window, g, base *Group,
 			m.Value = pw/pb - 1
 		}
 		m.viol = pFail < alpha
+		// Enough data: the window size at which a true change of 0 is
+		// shown smaller than the bound with the configured power (the
+		// window's variance only; the baseline is usually much larger).
+		dAbs := bound
+		if kind == "relative" {
+			dAbs = bound * pb
+		}
+		za := distuv.UnitNormal.Quantile(1-alpha) + distuv.UnitNormal.Quantile(power)
+		if need := int64(math.Ceil(za * za * math.Max(pb*(1-pb), 0.25/float64(nb+2)) / (dAbs * dAbs))); nw < need {
+			m.NNeeded = need
+		}
 		m.Reason = fmt.Sprintf("%s %s now vs %s in the baseline (%s drop allowed: %s)", bc.Metric, pct(pw), pct(pb), kind, pct(bound))
 		add(m)
 	}

@@ -63,7 +63,7 @@ func accumulateRows(rows [][]any) *Acc {
 func closeTo(t *testing.T, what string, got, want float64) {
 	t.Helper()
 	if math.Abs(got-want) > 1e-9 {
-		t.Errorf("%s = %.15g, want %.15g (scikit-learn/numpy)", what, got, want)
+		t.Errorf("%s = %.15g, want %.15g (reference.py)", what, got, want)
 	}
 }
 

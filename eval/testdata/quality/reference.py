@@ -13,6 +13,8 @@ AI confidence or null). "(none)" is a missing prediction: a miss of the
 row's label and no category's false positive (it is left out of
 `labels`). Per system: precision_recall_fscore_support(labels=cats,
 zero_division=0) per category and with average="macro"/"weighted".
+Baseline-relative criteria: statsmodels' test_proportions_2indep
+(method="agresti-caffo", compare="diff") in both directions.
 Calibration of the AI's confidence against the AI's correctness on rows
 with a confidence: Brier = brier_score_loss; ECE over 10 equal-width bins
 k = min(floor(10*c), 9), i.e. [k/10, (k+1)/10) with 1.0 in the last bin,
@@ -23,6 +25,7 @@ import json
 import sys
 
 import numpy as np
+from statsmodels.stats.proportion import test_proportions_2indep
 from sklearn.metrics import brier_score_loss, precision_recall_fscore_support
 
 NONE = "(none)"
@@ -104,7 +107,15 @@ def main():
     ]
     # A category only ever predicted, never true (precision 0, recall 0/0).
     cases[0]["rows"].append(["approve", "escalate", "approve", 0.95])
-    json.dump({"generator": "eval/testdata/quality/reference.py", "cases": [expected(c) for c in cases]}, sys.stdout, indent=1, sort_keys=True)
+    # Baseline-relative criterion (eval.BaselineTest, absolute drop):
+    # statsmodels' Agresti-Caffo Wald test of p_now - p_base against -d.
+    baseline = []
+    for kw, nw, kb, nb, d in [(90, 100, 950, 1000, 0.02), (370, 400, 2900, 3000, 0.02), (0, 10, 5, 50, 0.1),
+                              (49, 50, 699, 700, 0.01), (1, 3, 2000, 2100, 0.05), (480, 600, 3500, 4200, 0.03)]:
+        hi = test_proportions_2indep(kw, nw, kb, nb, value=-d, method="agresti-caffo", compare="diff", alternative="larger")
+        lo = test_proportions_2indep(kw, nw, kb, nb, value=-d, method="agresti-caffo", compare="diff", alternative="smaller")
+        baseline.append({"kw": kw, "nw": nw, "kb": kb, "nb": nb, "d": d, "z": float(hi.statistic), "p_pass": float(hi.pvalue), "p_fail": float(lo.pvalue)})
+    json.dump({"generator": "eval/testdata/quality/reference.py", "cases": [expected(c) for c in cases], "baseline": baseline}, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
 
 
