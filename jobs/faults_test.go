@@ -101,6 +101,7 @@ func TestS3PersistentFailure(t *testing.T) {
 	if _, err := openRunner(t, e.config(t, e.endpoint)).Evaluate(ctx, allWindows(), quietOptions()); err != nil {
 		t.Fatal(err)
 	}
+	bin(t) // build before timing anything
 	p := storagetest.NewFaultProxy(t, e.srv.Endpoint)
 	cfg := e.config(t, p.URL())
 	// Three attempts per request keep the test short; the default (8,

@@ -444,7 +444,7 @@ var parityBin = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "parity")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/parity-eval/parity/cmd/parity")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/parity-eval/parity/cmd/parity")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
@@ -509,46 +509,60 @@ func runArgs(cfg string, w eval.Window, lockTTL time.Duration) []string {
 // TestS3ConcurrentRuns starts two real `parity run` processes on the same
 // window and output at once (through a proxy that slows every ranged
 // read, so the runs surely overlap): exactly one succeeds, the other
-// exits 1 naming the holder, and every output is the winner's.
+// exits 1 naming the holder, and every output is the winner's. The lease
+// is 1 s and the winner runs for several: a third run, started after the
+// first lease would have expired, is refused too, so the winner renewed.
 func TestS3ConcurrentRuns(t *testing.T) {
 	e := newS3Env(t)
+	bin(t) // build before timing anything
 	p := storagetest.NewFaultProxy(t, e.srv.Endpoint)
-	p.Always(storagetest.Match{Method: "GET", Ranged: true}, storagetest.Slow(150*time.Millisecond))
+	p.Always(storagetest.Match{Method: "GET", Ranged: true}, storagetest.Slow(time.Second))
 	cfg := e.config(t, p.URL())
 	w := allWindows()[1]
+	const ttl = time.Second
 	type result struct {
 		pid          int
 		code         int
 		stdout, errs string
+		ended        time.Time
 	}
 	cmds := make([]*exec.Cmd, 2)
 	outs := make([][2]*bytes.Buffer, 2)
 	for i := range cmds {
-		c, o, er := e.parityCmd(t, runArgs(cfg, w, time.Minute)...)
+		c, o, er := e.parityCmd(t, runArgs(cfg, w, ttl)...)
 		cmds[i], outs[i] = c, [2]*bytes.Buffer{o, er}
 	}
+	start := time.Now()
 	for _, c := range cmds {
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var res []result
+	done := make(chan result, 2)
 	for i, c := range cmds {
-		err := c.Wait()
-		res = append(res, result{pid: c.Process.Pid, code: exitCode(err), stdout: outs[i][0].String(), errs: outs[i][1].String()})
+		go func() {
+			err := c.Wait()
+			done <- result{pid: c.Process.Pid, code: exitCode(err), stdout: outs[i][0].String(), errs: outs[i][1].String(), ended: time.Now()}
+		}()
 	}
-	if res[0].code == res[1].code {
-		t.Fatalf("exit codes %d and %d; want one 0 and one 1\n%+v", res[0].code, res[1].code, res)
-	}
-	win, lose := res[0], res[1]
-	if win.code != 0 {
-		win, lose = lose, win
-	}
+	lose := <-done
+	// A latecomer, after the first lease (1 s) would have run out.
+	time.Sleep(time.Until(start.Add(2 * ttl)))
+	late, _, lateErr := e.parityCmd(t, runArgs(cfg, w, ttl)...)
+	lateCode := exitCode(late.Run())
+	lateEnd := time.Now()
+	win := <-done
 	if win.code != 0 || lose.code != 1 {
-		t.Fatalf("exit codes: winner %d, loser %d; want 0 and 1\n%+v", win.code, lose.code, res)
+		t.Fatalf("exit codes: first to end %d, second %d; want 1 then 0\n%+v\n%+v", lose.code, win.code, lose, win)
 	}
 	if !strings.Contains(lose.errs, "held by") || !strings.Contains(lose.errs, fmt.Sprintf("pid %d", win.pid)) {
 		t.Fatalf("loser's message does not name the holder (pid %d):\n%s", win.pid, lose.errs)
+	}
+	if !win.ended.After(lateEnd) {
+		t.Fatalf("the winner ended %v after start, before the latecomer was refused: slow the reads more", win.ended.Sub(start))
+	}
+	if lateCode != 1 || !strings.Contains(lateErr.String(), fmt.Sprintf("pid %d", win.pid)) {
+		t.Fatalf("latecomer at %v (lease %v): exit %d, want 1 naming pid %d: the lease was not renewed\n%s", lateEnd.Sub(start), ttl, lateCode, win.pid, lateErr)
 	}
 	snap := s3Snapshot(t, e.out)
 	checkState(t, snap, true)
@@ -561,7 +575,7 @@ func TestS3ConcurrentRuns(t *testing.T) {
 			t.Fatalf("scores of %s hold run %s, want only the winner's %s", w.Key(), row.RunID, latest.Run.ID)
 		}
 	}
-	t.Logf("winner pid %d; loser said: %s", win.pid, strings.TrimSpace(lose.errs))
+	t.Logf("winner pid %d ran %v with a %v lease; loser said: %s", win.pid, win.ended.Sub(start).Round(time.Millisecond), ttl, strings.TrimSpace(lose.errs))
 }
 
 // TestS3LockTakeover SIGKILLs a real run while it holds the lock: the
@@ -569,6 +583,7 @@ func TestS3ConcurrentRuns(t *testing.T) {
 // takes the lock over once the lease has expired.
 func TestS3LockTakeover(t *testing.T) {
 	e := newS3Env(t)
+	bin(t)
 	p := storagetest.NewFaultProxy(t, e.srv.Endpoint)
 	// Slow reads keep the victim inside its run until we kill it.
 	p.Always(storagetest.Match{Method: "GET", Ranged: true}, storagetest.Slow(300*time.Millisecond))
