@@ -295,25 +295,24 @@ func loadWindow(ctx context.Context, out storage.Store, feature string, w eval.W
 	return loaded{w: wd, verdict: fd.FeatureVerdict}, true, nil
 }
 
-// reported selects the metrics a report carries: every criterion and
-// every tested figure, plus the headline context. Detail such as
-// confusion matrices, per-category precision/recall and calibration bins
-// stays in the scores Parquet, so the document stays readable (and a
-// few MB at most) however many scorers a feature has.
+// reported selects the metrics a report carries: every criterion, every
+// tested figure and everything else except known detail families —
+// confusion matrices and per-category precision/recall/F1 (quality.*,
+// apart from the macro F1), calibration bins and risk-coverage curves.
+// The detail stays in the scores Parquet, so the document stays
+// readable however many categories a field has; metrics of custom
+// scorers are always carried.
 func reported(m *eval.Metric) bool {
 	if m.Criterion || m.Test != "" {
 		return true
 	}
-	for _, p := range []string{"agreement.", "accuracy.", "divergence.", "error_rate.", "latency_ms.", "drift.", "cost.", "model_version."} {
-		if strings.HasPrefix(m.Name, p) {
-			return true
-		}
+	switch {
+	case strings.HasPrefix(m.Name, "quality."):
+		return strings.HasSuffix(m.Name, ".macro_f1")
+	case strings.HasPrefix(m.Name, "calibration.bin."), strings.HasPrefix(m.Name, "risk_coverage."):
+		return false
 	}
-	switch m.Name {
-	case "ai_share", "confidence.mean", "calibration.ece", "calibration.brier", "confidence_threshold.coverage":
-		return true
-	}
-	return strings.HasSuffix(m.Name, ".macro_f1")
+	return true
 }
 
 func getJSON(ctx context.Context, s storage.Store, key string, v any) error {
