@@ -580,3 +580,28 @@ func TestRunReports(t *testing.T) {
 		t.Errorf("run of refund_approval with a report job for ticket_routing: features %v", got)
 	}
 }
+
+// TestHTMLGolden renders the whole HTML report of testdata/report.json
+// and compares it with testdata/report.html byte for byte (charts
+// included); -update rewrites it after a deliberate change.
+func TestHTMLGolden(t *testing.T) {
+	d := loadGoldenData(t)
+	page := render(t, d)
+	if *update {
+		if err := os.WriteFile("testdata/report.html", page, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile("testdata/report.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(page, want) {
+		i := 0
+		for i < len(page) && i < len(want) && page[i] == want[i] {
+			i++
+		}
+		lo := max(0, i-120)
+		t.Errorf("HTML differs from testdata/report.html at byte %d (run go test -run TestHTMLGolden -update after checking):\n got %q\nwant %q", i, page[lo:min(len(page), i+120)], want[lo:min(len(want), i+120)])
+	}
+}
