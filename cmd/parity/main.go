@@ -20,6 +20,9 @@ import (
 
 	_ "github.com/parity-eval/parity/storage/file" // local folders
 	_ "github.com/parity-eval/parity/storage/s3"   // s3:// locations
+
+	// Scorers added in Go (scorers/contrib) and `type: external`.
+	_ "github.com/parity-eval/parity/scorers/contrib"
 )
 
 // Exit codes, documented in --help and README.
