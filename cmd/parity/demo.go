@@ -58,11 +58,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	now := end.Add(time.Hour)
 	windows := eval.WindowsBetween(sum.Start, end, cfg.Window.D())
 	o := jobs.Options{Log: newLogger(stderr, *logLevel), Now: func() time.Time { return now }}
-	code = evaluate(ctx, cfg, windows, o, "", stdout, stderr)
-	if code != ExitOK {
+	// Reconcile the dual-write stores first, so the evaluation's
+	// decommission checklist sees the reconciliation history.
+	if code := demoReconcile(ctx, cfg, now, stdout, stderr, *logLevel); code != ExitOK {
 		return code
 	}
-	if code := demoReconcile(ctx, cfg, now, stdout, stderr, *logLevel); code != ExitOK {
+	code = evaluate(ctx, cfg, windows, o, "", stdout, stderr)
+	if code != ExitOK {
 		return code
 	}
 	fmt.Fprintf(stdout, "\nconfig:   %s\nverdicts: %s\nscores:   %s\n", cfgPath, filepath.Join(cfg.Output, jobs.KeyLatest), filepath.Join(cfg.Output, "scores/"))
