@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/parity-eval/parity/jobs.Version=$(VERSION)
 TOOLS    := $(CURDIR)/.tools
 export PATH := $(TOOLS)/bin:$(PATH)
 
-.PHONY: all build test test-short demo demo-s3 bench bench-duckdb lint tools fuzz soak clean
+.PHONY: all build test test-short demo demo-s3 bench bench-duckdb bench-reconcile lint tools fuzz soak image golden clean
 
 all: build
 
@@ -38,6 +38,18 @@ bench:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
+
+## bench-reconcile: reconciliation throughput and peak heap, in memory and spilling
+bench-reconcile:
+	$(GO) test -run XXX -bench Reconcile -benchtime 2x ./reconcile
+
+## golden: regenerate the statistical reference values (needs /usr/bin/python3 with scipy, statsmodels)
+golden:
+	$(GO) test ./eval/stats -run TestGolden -update -count=1
+
+## image: build the container image (needs a Docker engine)
+image:
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t parity:$(VERSION) .
 
 clean:
 	rm -rf bin demo-data demo-out .s3data
