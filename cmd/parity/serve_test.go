@@ -28,7 +28,7 @@ var verdictsEnd = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 func num(v float64) *float64 { return &v }
 
 // writeLatest writes a verdicts document as a run would, into dir.
-func writeLatest(t *testing.T, dir string, refundsVerdict string) *reports.Verdicts {
+func writeLatest(t testing.TB, dir string, refundsVerdict string) *reports.Verdicts {
 	t.Helper()
 	w := eval.Window{Start: verdictsEnd.Add(-24 * time.Hour), End: verdictsEnd}
 	vu := verdictsEnd.Add(24 * time.Hour)
@@ -262,5 +262,27 @@ func TestServeBinary(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("parity serve did not stop within 15s of SIGINT")
+	}
+}
+
+// BenchmarkServeFeature: one /verdicts/{feature} answer from the cache
+// (the steady state an Argo analysis or a router sidecar sees).
+func BenchmarkServeFeature(b *testing.B) {
+	dir := b.TempDir()
+	writeLatest(b, dir, eval.VerdictGraduate)
+	st, err := storage.Open(context.Background(), dir, storage.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	vs := &verdictServer{st: st, ttl: time.Hour, now: func() time.Time { return verdictsEnd }, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h := vs.handler()
+	req := httptest.NewRequest("GET", "/verdicts/refunds", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d", w.Code)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package flagd_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,5 +229,22 @@ func TestDeterministic(t *testing.T) {
 	b, _ := flagd.Generate(sampleDoc(), flagd.Options{})
 	if !bytes.Equal(a, b) {
 		t.Fatal("two renderings of the same verdicts differ")
+	}
+}
+
+// BenchmarkGenerate renders the flags for 50 features (a large
+// deployment); it runs once per evaluation, so a few milliseconds are
+// noise next to the scan.
+func BenchmarkGenerate(b *testing.B) {
+	doc := sampleDoc()
+	base := doc.Features["refunds"]
+	for i := 0; i < 50; i++ {
+		doc.Features[fmt.Sprintf("feature_%02d", i)] = base
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := flagd.Generate(doc, flagd.Options{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
