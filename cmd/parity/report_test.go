@@ -75,6 +75,22 @@ func TestReportVerifyDetectsAlteredInput(t *testing.T) {
 		t.Fatalf("verify of an untouched report: exit %d:\n%s", code, msg)
 	}
 
+	// The same config moved elsewhere verifies; a config with other bytes
+	// is named even when no figure moves.
+	moved := filepath.Join(t.TempDir(), "parity.yaml")
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs := strings.NewReplacer("logs: logs", "logs: "+filepath.Join(filepath.Dir(cfgPath), "logs"), "labels: labels", "labels: "+filepath.Join(filepath.Dir(cfgPath), "labels"))
+	if err := os.WriteFile(moved, []byte(abs.Replace(string(raw))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, msg = rptMain(t, "verify", out, "--config", moved)
+	if code != ExitFailure || !strings.Contains(msg, "DIFFERS config "+moved+": report sha256 ") || strings.Count(msg, "DIFFERS") != 1 {
+		t.Errorf("verify with an edited config: exit %d, want 1 naming only the config:\n%s", code, msg)
+	}
+
 	// Flip one ai_category of a ticket_routing row that agreed with legacy.
 	obj := filepath.Join(filepath.Dir(cfgPath), "logs", "dt=2026-10-05", "part-00000.parquet")
 	class := flipOneCategory(t, obj)
