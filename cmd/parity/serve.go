@@ -53,7 +53,6 @@ func (f *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "config file (YAML); its output location is read")
 	fs.StringVar(&f.output, "output", "", "output location (folder or s3://bucket/prefix) instead of --config; S3 settings come from the standard AWS environment")
 	fs.StringVar(&f.now, "now", "", "judge staleness as if the time were this (RFC 3339); for tests and replays")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
 // open returns the output store and the clock.
@@ -99,6 +98,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	var of outputFlags
 	of.register(fs)
+	fs.StringVar(&of.logLevel, "log-level", "info", "debug, info, warn or error")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one, printed on stdout)")
 	tokenFile := fs.String("token-file", "", "file holding a bearer token every request but /healthz must present")
 	cache := fs.Duration("cache", 5*time.Second, "reuse latest.json read from storage for this long (0: read on every request)")
