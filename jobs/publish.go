@@ -66,10 +66,13 @@ func (r *Runner) publish(ctx context.Context, last *reports.Verdicts, o Options,
 		return fmt.Errorf("write %s/%s: %w", r.Out.URI(), KeyMetrics, err)
 	}
 	res.Outputs = append(res.Outputs, KeyMetrics)
-	if pub.Textfile != "" {
+	if tf := pub.Textfile; tf != "" {
+		if !filepath.IsAbs(tf) && r.Cfg.Path != "" {
+			tf = filepath.Join(filepath.Dir(r.Cfg.Path), tf) // like every location in the config
+		}
 		// client_golang writes a temporary file and renames it, so
 		// node_exporter never reads half a file.
-		if err := prometheus.WriteToTextfile(pub.Textfile, reg); err != nil {
+		if err := prometheus.WriteToTextfile(tf, reg); err != nil {
 			return fmt.Errorf("publish.textfile %s: %w", pub.Textfile, err)
 		}
 	}

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,8 +42,6 @@ output: out
 window: 24h
 baseline:
   windows: 5
-publish:
-  flag_prefix: "parity."
 features:
   - name: ticket_routing
     fields:
@@ -70,6 +71,8 @@ features:
       rollback_after: 2
       steps: [0, 10, 25, 50, 100]
       initial_percent: 10
+publish:
+  flag_prefix: "parity."
 `
 
 // pubSetup generates the small synthetic dataset (about 0.6 s) and a
@@ -375,4 +378,43 @@ func TestParseOverridesErrors(t *testing.T) {
 	if m, err := jobs.ParseOverrides("overrides.yaml", nil, cfg); err != nil || len(m) != 0 {
 		t.Errorf("empty file: %v %v, want no overrides", m, err)
 	}
+}
+
+// TestPublishPushAndTextfile: publish.pushgateway and publish.textfile
+// from the config reach a (recording) Pushgateway and a local file.
+func TestPublishPushAndTextfile(t *testing.T) {
+	var mu sync.Mutex
+	var pushes []string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		pushes = append(pushes, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer gw.Close()
+	cfg, out := pubSetup(t, "  textfile: node/parity.prom\n  pushgateway: "+gw.URL+"\n  push_job: parity_test\n")
+	if err := os.MkdirAll(filepath.Join(filepath.Dir(cfg.Path), "node"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pubBackfill(t, cfg, synth.DefaultStart.Add(20*24*time.Hour+time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(pushes) != 1 || !strings.HasPrefix(pushes[0], "PUT /metrics/job/parity_test/instance") {
+		t.Errorf("pushes = %v, want one PUT to job parity_test", pushes)
+	}
+	mu.Unlock()
+	local, err := os.ReadFile(filepath.Join(filepath.Dir(cfg.Path), "node", "parity.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := os.ReadFile(filepath.Join(out, jobs.KeyMetrics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(local, stored) {
+		t.Error("local textfile differs from metrics/parity.prom")
+	}
+	pubCheckMetrics(t, out, res.Verdicts)
 }
