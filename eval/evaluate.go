@@ -193,7 +193,7 @@ func Evaluate(cfg *config.Config, features []string, w Window, aggs *Aggregates,
 			fw.AICost = Float(cost)
 		}
 		adjust(cfg.Stats.Adjust, cfg.Stats.Alpha, fw)
-		judgeBeyondAccuracy(cfg, f, fw, classes)
+		judgeBeyondAccuracy(cfg, f, fw, classes, baseline)
 		judgeFeature(cfg, f, fw)
 		out = append(out, fw)
 	}

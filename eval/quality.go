@@ -423,7 +423,7 @@ func sortedPairs(m map[string]Pair) []string {
 // named as "watch"; the same test pooled over the classes of the window
 // gives a feature alert. Input drift and calibration drift become
 // warnings: they show before the answers get worse.
-func judgeBeyondAccuracy(cfg *config.Config, f *config.Feature, fw *FeatureWindow, classes map[string]*Group) {
+func judgeBeyondAccuracy(cfg *config.Config, f *config.Feature, fw *FeatureWindow, classes map[string]*Group, base map[GroupKey]*Group) {
 	alpha, power := cfg.Stats.Alpha, cfg.Stats.Power
 	margin := f.Criteria.QualityMargin
 	for _, c := range fw.Classes {
@@ -454,41 +454,75 @@ func judgeBeyondAccuracy(cfg *config.Config, f *config.Feature, fw *FeatureWindo
 		}
 	}
 	// Pooled over classes: rare categories have few rows per class.
+	var window, baseline []*Group
+	for _, g := range classes {
+		window = append(window, g)
+	}
+	for k, g := range base {
+		if k.Feature == f.Name {
+			baseline = append(baseline, g)
+		}
+	}
 	for _, fd := range classificationFields(f) {
-		pooled := map[string]Pair{}
-		for _, g := range classes {
-			if a := g.Metrics["quality."+fd.Name]; a != nil && a.Quality != nil {
-				for k, v := range a.Quality.PerLabel {
-					pooled[k] = pooled[k].Plus(v)
-				}
-			}
-		}
-		cats := sortedPairs(pooled)
-		var ps []float64
-		var rs []stats.Result
-		for _, k := range cats {
-			r := recallGapTest(pooled[k], margin, alpha, power)
-			rs = append(rs, r)
-			ps = append(ps, r.P)
-		}
-		adj := stats.Adjust(ps, stats.Holm)
-		for i, k := range cats {
-			t := pooled[k].Table()
-			d := t.Diff()
-			if !(d < -margin) && !(adj[i] < alpha) {
+		for _, gap := range pooledGaps(fd.Name, window, margin, alpha, power) {
+			if !(gap.diff < -margin) && !gap.significant {
 				continue
 			}
-			msg := fmt.Sprintf("%s %q: AI recall %s vs legacy %s (%+.1f points) on %d labelled requests over all classes", fd.Name, k, pct(float64(t.BothRight+t.AIOnly)/float64(t.N())), pct(float64(t.BothRight+t.LegacyOnly)/float64(t.N())), 100*d, t.N())
+			msg := fmt.Sprintf("%s %q: AI recall %s vs legacy %s (%+.1f points) on %d labelled requests over all classes", fd.Name, gap.cat, pct(gap.ai), pct(gap.legacy), 100*gap.diff, gap.n)
 			sev := "info"
-			if adj[i] < alpha {
+			if gap.significant {
 				sev = "warning"
-				msg += fmt.Sprintf(": the AI is significantly worse on this category (Holm p=%.2g)", adj[i])
+				msg += fmt.Sprintf(": the AI is significantly worse on this category (Holm p=%.2g)", gap.p)
 			} else {
-				msg += fmt.Sprintf(": worse than the margin but not yet significant (Holm p=%.2g)", adj[i])
+				msg += fmt.Sprintf(": worse than the margin but not yet significant (Holm p=%.2g)", gap.p)
 			}
 			fw.Alerts = append(fw.Alerts, Alert{Severity: sev, Message: msg})
 		}
+		// The baseline period has the most labelled rows (labels arrive
+		// late, so the latest windows have few or none): a category the
+		// AI was significantly worse on there stays named until a window
+		// holds enough labels to say otherwise.
+		for _, gap := range pooledGaps(fd.Name, baseline, margin, alpha, power) {
+			if gap.significant {
+				fw.Alerts = append(fw.Alerts, Alert{Severity: "warning", Message: fmt.Sprintf("%s %q: in the baseline period the AI's recall was %s vs legacy %s (%+.1f points) on %d labelled requests over all classes: significantly worse on this category (Holm p=%.2g)", fd.Name, gap.cat, pct(gap.ai), pct(gap.legacy), 100*gap.diff, gap.n, gap.p)})
+			}
+		}
 	}
+}
+
+// categoryGap is one category's recall gap pooled over groups.
+type categoryGap struct {
+	cat                 string
+	n                   int64
+	ai, legacy, diff, p float64 // recalls, AI − legacy, Holm-adjusted p
+	significant         bool
+}
+
+// pooledGaps tests every category's recall gap on the field's per-label
+// tables summed over groups, Holm-adjusted over the categories.
+func pooledGaps(field string, groups []*Group, margin, alpha, power float64) []categoryGap {
+	pooled := map[string]Pair{}
+	for _, g := range groups {
+		if a := g.Metrics["quality."+field]; a != nil && a.Quality != nil {
+			for k, v := range a.Quality.PerLabel {
+				pooled[k] = pooled[k].Plus(v)
+			}
+		}
+	}
+	var out []categoryGap
+	var ps []float64
+	for _, k := range sortedPairs(pooled) {
+		t := pooled[k].Table()
+		if t.N() == 0 {
+			continue
+		}
+		out = append(out, categoryGap{cat: k, n: t.N(), ai: float64(t.BothRight+t.AIOnly) / float64(t.N()), legacy: float64(t.BothRight+t.LegacyOnly) / float64(t.N()), diff: t.Diff()})
+		ps = append(ps, recallGapTest(pooled[k], margin, alpha, power).P)
+	}
+	for i, p := range stats.Adjust(ps, stats.Holm) {
+		out[i].p, out[i].significant = p, p < alpha
+	}
+	return out
 }
 
 // psiModerate is the conventional PSI level of a moderate shift; an

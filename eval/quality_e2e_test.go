@@ -167,6 +167,22 @@ func TestBeyondAccuracyEndToEnd(t *testing.T) {
 	if falseWarn > 2 {
 		t.Errorf("%d significant per-category warnings on at-parity categories, want <= 2", falseWarn)
 	}
+	// The latest window has no labels yet: fraud stays named from the
+	// baseline period, and no at-parity category is.
+	for _, day := range []int{31, 35} {
+		named := 0
+		for _, a := range r.feature(day, "ticket_routing").Alerts {
+			if strings.Contains(a.Message, "in the baseline period") {
+				if !strings.Contains(a.Message, `"fraud"`) || a.Severity != "warning" {
+					t.Errorf("day %d: baseline alert on another category: %s", day, a.Message)
+				}
+				named++
+			}
+		}
+		if named != 1 {
+			t.Errorf("day %d: %d baseline-period fraud warnings, want 1", day, named)
+		}
+	}
 
 	// 2. Input drift: chat's input_tokens alert from day 24 on, not
 	// before; no other class alerts in more than 2 windows.
