@@ -19,6 +19,8 @@ import (
 	"github.com/parity-eval/parity/jobs"
 	"github.com/parity-eval/parity/reports"
 	"github.com/parity-eval/parity/storage"
+	s3store "github.com/parity-eval/parity/storage/s3"
+	"github.com/parity-eval/parity/storage/storagetest"
 )
 
 // verdictsEnd is the end of the sample window; verdicts are valid 24h
@@ -284,5 +286,32 @@ func BenchmarkServeFeature(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatalf("status %d", w.Code)
 		}
+	}
+}
+
+// TestServeFromS3: the same endpoints over an S3 output location (the
+// versitygw test server), reading through the s3 backend.
+func TestServeFromS3(t *testing.T) {
+	srv := storagetest.StartS3(t)
+	ctx := context.Background()
+	st, err := s3store.New(ctx, s3store.Config{Bucket: srv.NewBucket(t), Prefix: "out", Endpoint: srv.Endpoint, Region: srv.Region, Credentials: srv.Credentials()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := t.TempDir()
+	writeLatest(t, local, eval.VerdictRollback)
+	data, err := os.ReadFile(filepath.Join(local, jobs.KeyLatest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, jobs.KeyLatest, data); err != nil {
+		t.Fatal(err)
+	}
+	vs := &verdictServer{st: st, now: func() time.Time { return verdictsEnd }, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	hs := httptest.NewServer(vs.handler())
+	defer hs.Close()
+	var fr FeatureResponse
+	if code, _ := getJSON(t, hs.Client(), "GET", hs.URL+"/verdicts/refunds", "", &fr); code != 200 || fr.Verdict != eval.VerdictRollback || fr.Pass || fr.Stale {
+		t.Fatalf("from S3: %d %+v", code, fr)
 	}
 }
