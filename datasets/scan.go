@@ -339,7 +339,11 @@ func (d *Dataset) Check(ctx context.Context, files []storage.Object, spec ScanSp
 		return ctx.Err()
 	})
 	if err != nil {
-		return d.wrap(err)
+		if ctx.Err() != nil {
+			return d.wrap(err)
+		}
+		// A file that cannot be opened comes after every file in bad.
+		bad = append(bad, err)
 	}
 	switch len(bad) {
 	case 0:
