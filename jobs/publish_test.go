@@ -145,6 +145,9 @@ func pubReadJSON(t *testing.T, path string, v any) {
 // clock) decides exactly the same verdicts, flags and metrics values; and
 // the audit log only grows.
 func TestBackfillTwiceIdenticalVerdicts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: backfills 20 synthetic days")
+	}
 	cfg, out := pubSetup(t, "")
 	t1 := synth.DefaultStart.Add(20*24*time.Hour + time.Hour)
 	res1, err := pubBackfill(t, cfg, t1)
@@ -263,6 +266,9 @@ func pubCheckMetrics(t *testing.T, out string, latest *reports.Verdicts) {
 // entry does nothing; a bad file fails the run with file:line and leaves
 // latest.json as it was.
 func TestOverridesFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: backfills 20 synthetic days")
+	}
 	cfg, out := pubSetup(t, "")
 	now := synth.DefaultStart.Add(20*24*time.Hour + time.Hour)
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -383,6 +389,9 @@ func TestParseOverridesErrors(t *testing.T) {
 // TestPublishPushAndTextfile: publish.pushgateway and publish.textfile
 // from the config reach a (recording) Pushgateway and a local file.
 func TestPublishPushAndTextfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: backfills 20 synthetic days")
+	}
 	var mu sync.Mutex
 	var pushes []string
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -200,6 +200,9 @@ func TestServeTokenAndCache(t *testing.T) {
 // TestServeBinary runs the built binary as a subprocess on 127.0.0.1 and
 // stops it with SIGINT.
 func TestServeBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and runs the binary")
+	}
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	writeLatest(t, dir, eval.VerdictGraduate)
@@ -292,6 +295,9 @@ func BenchmarkServeFeature(b *testing.B) {
 // TestServeFromS3: the same endpoints over an S3 output location (the
 // versitygw test server), reading through the s3 backend.
 func TestServeFromS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs the S3 test server")
+	}
 	srv := storagetest.StartS3(t)
 	ctx := context.Background()
 	st, err := s3store.New(ctx, s3store.Config{Bucket: srv.NewBucket(t), Prefix: "out", Endpoint: srv.Endpoint, Region: srv.Region, Credentials: srv.Credentials()})

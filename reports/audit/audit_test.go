@@ -100,6 +100,9 @@ func TestAuditFile(t *testing.T) {
 }
 
 func TestAuditS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: needs the S3 test server")
+	}
 	srv := storagetest.StartS3(t)
 	st, err := s3store.New(context.Background(), s3store.Config{Bucket: srv.NewBucket(t), Prefix: "out", Endpoint: srv.Endpoint, Region: srv.Region, Credentials: srv.Credentials()})
 	if err != nil {

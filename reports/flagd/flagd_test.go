@@ -116,6 +116,9 @@ func sampleDoc() *reports.Verdicts {
 // TestFlagdEngineEvaluatesGeneratedFlags is the contract with routers:
 // flagd's own engine accepts the file and routes as the verdicts say.
 func TestFlagdEngineEvaluatesGeneratedFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs flagd's engine in node")
+	}
 	doc := sampleDoc()
 	data, err := flagd.Generate(doc, flagd.Options{FlagPrefix: "parity."})
 	if err != nil {
@@ -178,6 +181,9 @@ func TestFlagdEngineEvaluatesGeneratedFlags(t *testing.T) {
 // TestFlagdStickyAssignment: the same request id gets the same variant on
 // every evaluation, so a user does not flip between systems.
 func TestFlagdStickyAssignment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs flagd's engine in node")
+	}
 	data, err := flagd.Generate(sampleDoc(), flagd.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -202,6 +208,9 @@ func TestFlagdStickyAssignment(t *testing.T) {
 // TestFlagdEngineRejectsInvalidFile proves the subprocess really validates:
 // a flag without variants is refused by flagd's schema.
 func TestFlagdEngineRejectsInvalidFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs flagd's engine in node")
+	}
 	file := filepath.Join(t.TempDir(), "bad.json")
 	if err := os.WriteFile(file, []byte(`{"flags":{"x":{"state":"ENABLED","defaultVariant":"legacy"}}}`), 0o644); err != nil {
 		t.Fatal(err)
