@@ -55,9 +55,38 @@ func init() {
 	// Build every configured scorer at config load: bad parameters are
 	// reported with the line of the key, before any data is read.
 	config.ScorerCheck = func(def config.ScorerDef, f *config.Feature) error {
+		if err := checkName(def, f); err != nil {
+			return err
+		}
 		_, err := New(def, f)
 		return err
 	}
+}
+
+// reservedRoots are the metric-name roots of parity's own metrics: a
+// scorer named like one would be merged into (or hidden by) a built-in.
+var reservedRoots = []string{"agreement", "accuracy", "output", "quality", "input", "drift", "divergence",
+	"latency_ms", "cost", "error_rate", "audit", "model_version", "confidence", "ai_share"}
+
+// checkName rejects scorer names that collide with a built-in metric or
+// with another scorer of the feature (their rows would be aggregated
+// into one metric).
+func checkName(def config.ScorerDef, f *config.Feature) error {
+	for _, r := range reservedRoots {
+		if def.Name == r || strings.HasPrefix(def.Name, r+".") {
+			return &ParamError{Key: "name", Msg: fmt.Sprintf("%q is reserved for parity's own metrics (%s.*); choose another name", def.Name, r)}
+		}
+	}
+	n := 0
+	for _, d := range f.Scorers {
+		if d.Name == def.Name {
+			n++
+		}
+	}
+	if n > 1 {
+		return &ParamError{Key: "name", Msg: fmt.Sprintf("duplicate scorer %q in feature %q", def.Name, f.Name)}
+	}
+	return nil
 }
 
 // ParamError is a configuration error of one key of a scorer definition

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/scorers"
 	"github.com/parity-eval/parity/scorers/scorertest"
@@ -306,6 +307,8 @@ func TestConfigErrors(t *testing.T) {
 		{"name: x\ntype: numeric_range\nai: a\nparams: {min: '5', max: '1'}", "params.min: min 5 is above max 1"},
 		{"name: x\ntype: normalized_equal\nlegacy: l\nai: a\nthreshold: 0.5", "threshold: type normalized_equal scores each row 1 or 0"},
 		{"name: x\ntype: nope\nai: a", "unknown scorer type \"nope\""},
+		{"name: agreement.reply\ntype: regex\nai: a\nparams: {pattern: a}", "features[0].scorers[0].name: \"agreement.reply\" is reserved"},
+		{"name: cost\ntype: regex\nai: a\nparams: {pattern: a}", "name: \"cost\" is reserved"},
 	} {
 		_, err := scorertest.Load(tc.def)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -316,6 +319,17 @@ func TestConfigErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), "scorertest.yaml:") || strings.Contains(err.Error(), "scorertest.yaml: ") {
 			t.Errorf("%q: error has no line: %v", tc.def, err)
 		}
+	}
+}
+
+// Two scorers of a feature may not share a name: their rows would be
+// aggregated into one metric.
+func TestDuplicateScorerName(t *testing.T) {
+	cfg := scorertest.Config("name: s\ntype: regex\nai: a\nparams: {pattern: a}") +
+		"      - name: s\n        type: token_f1\n        legacy: l\n        ai: a\n"
+	_, err := config.Parse("dup.yaml", []byte(cfg))
+	if err == nil || !strings.Contains(err.Error(), `features[0].scorers[1].name: duplicate scorer "s" in feature "f"`) {
+		t.Fatalf("err = %v", err)
 	}
 }
 
