@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -318,6 +319,18 @@ func TestOverridesFile(t *testing.T) {
 	if fl.Targeting != nil || fl.DefaultVariant != flagd.VariantLegacy || fl.Metadata["override"] != "force_legacy" {
 		t.Errorf("overridden flag still routes to AI: %+v", fl)
 	}
+	// flagd's own engine on the file the pipeline wrote: the overridden
+	// feature is legacy for every request and class.
+	if counts := pubFlagdEval(t, filepath.Join(out, jobs.KeyFlagd), 300, []string{"small_amount", "large_amount", "-"}); counts != nil {
+		for cls, c := range counts["parity.refund_approval"] {
+			if c["ai"] != 0 || c["legacy"] != 300 {
+				t.Errorf("flagd engine, overridden refund_approval/%s: %v, want 300 legacy", cls, c)
+			}
+		}
+		if len(counts) != 2 {
+			t.Errorf("flagd engine loaded %d flags, want 2", len(counts))
+		}
+	}
 	st, err := storage.Open(context.Background(), out, storage.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -426,4 +439,50 @@ func TestPublishPushAndTextfile(t *testing.T) {
 		t.Error("local textfile differs from metrics/parity.prom")
 	}
 	pubCheckMetrics(t, out, res.Verdicts)
+}
+
+// pubFlagdEval evaluates a flags file with flagd's engine
+// (reports/flagd/testdata/evaluate.cjs in node): variant counts by flag
+// and class. Without node and @openfeature/flagd-core it skips that part
+// (returns nil), or fails under CI=true.
+func pubFlagdEval(t *testing.T, file string, n int, classes []string) map[string]map[string]map[string]int {
+	t.Helper()
+	root, _ := filepath.Abs("..")
+	modules := filepath.Join(root, ".tools", "node", "node_modules")
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join(modules, "@openfeature", "flagd-core", "package.json"))
+	}
+	if err != nil {
+		msg := "flagd engine check skipped: install with `npm install --prefix .tools/node @openfeature/flagd-core@4` (needs node)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Log(msg)
+		return nil
+	}
+	cmd := exec.Command(node, filepath.Join(root, "reports", "flagd", "testdata", "evaluate.cjs"), file, fmt.Sprint(n), strings.Join(classes, ","))
+	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	outb, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("flagd engine rejected %s: %v: %s", file, err, stderr.String())
+	}
+	var res struct {
+		Flags map[string]struct {
+			Classes map[string]map[string]any `json:"classes"`
+		} `json:"flags"`
+	}
+	if err := json.Unmarshal(outb, &res); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]map[string]map[string]int{}
+	for flag, f := range res.Flags {
+		counts[flag] = map[string]map[string]int{}
+		for cls, c := range f.Classes {
+			counts[flag][cls] = map[string]int{"ai": int(c["ai"].(float64)), "legacy": int(c["legacy"].(float64))}
+		}
+	}
+	return counts
 }
