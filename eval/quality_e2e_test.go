@@ -53,16 +53,15 @@ var (
 	e2eRuns = map[int64]*e2eRun{}
 )
 
-// sharedE2E is runE2E at Scale 1 with the 2.0 budget, once per seed per
-// test binary (the data and outputs live in a folder removed at exit).
-func sharedE2E(t *testing.T, seed int64) *e2eRun {
+// sharedE2E is runE2E with the 2.0 budget, once per seed per test binary (the data and outputs live in a folder removed at exit).
+func sharedE2E(t *testing.T, seed int64, scale float64) *e2eRun {
 	t.Helper()
 	e2eMu.Lock()
 	defer e2eMu.Unlock()
 	if r := e2eRuns[seed]; r != nil {
 		return r
 	}
-	r := runE2E(t, seed, 1, "2.0", true)
+	r := runE2E(t, seed, scale, "2.0", true)
 	e2eRuns[seed] = r
 	return r
 }
@@ -142,7 +141,7 @@ func TestBeyondAccuracyEndToEnd(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	const budget, factor = 2.0, 2.0
-	r := sharedE2E(t, 1)
+	r := sharedE2E(t, 1, 1)
 
 	// 1. Rare category: labelled windows (labels arrive 1-5 days late,
 	// so the last days are partly unlabelled) name fraud, pooled over

@@ -60,7 +60,7 @@ func freshTables(t *testing.T, r *e2eRun) map[string]map[int]eval.Pair {
 // TestConfidenceThresholdFreshData checks the published per-class
 // confidence thresholds out of sample: thresholds chosen on each daily
 // window of one synthetic run (seed 1) are applied to fresh data from the
-// same generator (seed 2, all windows pooled per class), where the AI's
+// same generator (seed 2 at half the scale, all windows pooled per class), where the AI's
 // accuracy on the requests at or above the threshold must be
 // non-inferior to legacy's on the same requests. Each (window, class)
 // threshold is one repetition of the seeded simulation; the share whose
@@ -72,8 +72,8 @@ func TestConfidenceThresholdFreshData(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	const margin, alpha = 0.03, 0.05
-	train := sharedE2E(t, 1)
-	fresh := freshTables(t, sharedE2E(t, 2))
+	train := sharedE2E(t, 1, 1)
+	fresh := freshTables(t, sharedE2E(t, 2, 0.5))
 	var published, violated, shown, nulls int
 	perClass := map[string][]float64{}
 	for day := 1; day <= 30; day++ {
