@@ -18,6 +18,7 @@
 //	parity_class_agreement_ratio{feature,class}           agreement on critical fields (1 - divergence)
 //	parity_class_requests{feature,class}                  requests evaluated in the window
 //	parity_class_ai_allowed{feature,class}                1 when the class is on the AI allow-list
+//	parity_class_ai_served_ratio{feature,class}           share of requests the AI served (served_by), to compare with the step
 //	parity_window_end_timestamp_seconds                   end of the newest evaluated window
 //	parity_evaluation_last_success_timestamp_seconds      when the run that wrote these finished
 package promtext
@@ -70,6 +71,7 @@ func Registry(doc *reports.Verdicts, finished time.Time) (*prometheus.Registry, 
 	agreement := g("parity_class_agreement_ratio", "Agreement between AI and legacy on critical fields (1 - divergence) in the window.", "feature", "class")
 	requests := g("parity_class_requests", "Requests evaluated in the window.", "feature", "class")
 	allowed := g("parity_class_ai_allowed", "1 when the input class is on the AI routing allow-list.", "feature", "class")
+	served := g("parity_class_ai_served_ratio", "Share of the class's requests the AI served (served_by) in the window; compare with parity_verdict_traffic_percent / 100.", "feature", "class")
 	g("parity_window_end_timestamp_seconds", "End of the newest evaluated window (Unix time).").WithLabelValues().Set(unix(doc.Window.End))
 	g("parity_evaluation_last_success_timestamp_seconds", "When the evaluation that wrote these metrics completed (Unix time).").WithLabelValues().Set(unix(finished))
 
@@ -104,6 +106,9 @@ func Registry(doc *reports.Verdicts, finished time.Time) (*prometheus.Registry, 
 				agreement.WithLabelValues(name, cls).Set(1 - *m.Value)
 			}
 			requests.WithLabelValues(name, cls).Set(float64(cd.N))
+			if m, found := cd.Metrics["ai_share"]; found && m.Value != nil {
+				served.WithLabelValues(name, cls).Set(*m.Value)
+			}
 			allowed.WithLabelValues(name, cls).Set(b2f(ok[cls]))
 		}
 	}

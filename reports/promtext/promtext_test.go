@@ -25,7 +25,7 @@ func f64(v float64) *float64 { return &v }
 func sampleDoc() *reports.Verdicts {
 	end := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	fd := &reports.FeatureDoc{Status: eval.StatusFail, Classes: map[string]*reports.ClassDoc{
-		"small": {Status: eval.StatusPass, N: 1200, Metrics: map[string]reports.MetricDoc{"divergence.critical": {Value: f64(0.03)}}},
+		"small": {Status: eval.StatusPass, N: 1200, Metrics: map[string]reports.MetricDoc{"divergence.critical": {Value: f64(0.03)}, "ai_share": {Value: f64(0.24)}}},
 		"large": {Status: eval.StatusFail, N: 300, Metrics: map[string]reports.MetricDoc{"divergence.critical": {Value: f64(0.25)}}},
 	}}
 	fd.Verdict = eval.VerdictHold
@@ -104,6 +104,7 @@ func TestTextfileParses(t *testing.T) {
 		{"parity_class_agreement_ratio", map[string]string{"feature": "refunds", "class": "large"}, 1 - *fd.Classes["large"].Metrics["divergence.critical"].Value},
 		{"parity_class_requests", map[string]string{"feature": "refunds", "class": "small"}, float64(fd.Classes["small"].N)},
 		{"parity_class_ai_allowed", map[string]string{"feature": "refunds", "class": "small"}, 1},
+		{"parity_class_ai_served_ratio", map[string]string{"feature": "refunds", "class": "small"}, *fd.Classes["small"].Metrics["ai_share"].Value},
 		{"parity_class_ai_allowed", map[string]string{"feature": "refunds", "class": "large"}, 0},
 		{"parity_evaluation_last_success_timestamp_seconds", nil, float64(done.Unix())},
 		{"parity_window_end_timestamp_seconds", nil, float64(doc.Window.End.Unix())},
