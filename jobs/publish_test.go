@@ -486,3 +486,18 @@ func pubFlagdEval(t *testing.T, file string, n int, classes []string) map[string
 	}
 	return counts
 }
+
+// TestPublishConfigErrors: the publish section is validated at load,
+// with the line and key.
+func TestPublishConfigErrors(t *testing.T) {
+	bad := publishConfig + "  pushgateway: ftp://gw\n  push_job: \"a b\"\n"
+	_, err := config.Parse("parity.yaml", []byte(bad))
+	if err == nil {
+		t.Fatal("bad publish section accepted")
+	}
+	for _, want := range []string{"publish.pushgateway", "ftp://gw", "publish.push_job", "parity.yaml:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
