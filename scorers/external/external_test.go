@@ -108,6 +108,32 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// Two-column answers: kind per_system gets per-system means and the
+// Mann–Whitney shift, as built-in latency does.
+func TestPerSystemKind(t *testing.T) {
+	kit := scorertest.Parse(t, def(t, "--lengths", "params: {kind: per_system}"))
+	if kit.Scorer.Kind() != scorers.PerSystem {
+		t.Fatalf("kind %v", kit.Scorer.Kind())
+	}
+	out := kit.Score(t, rows())
+	scorertest.Floats(t, "legacy", out.Legacy, []float64{4, 3, 0, 4, 2, 1, 4}, 0)
+	scorertest.Floats(t, "ai", out.AI, []float64{2, 3, 0, scorertest.NaN, 5, 4, 3}, 0)
+	var many []scorertest.Row
+	for i := 0; i < 40; i++ {
+		many = append(many, scorertest.Row{"l": strings.Repeat("x", 10+i%3), "a": strings.Repeat("x", 20+i%3)})
+	}
+	res := kit.Evaluate(t, many)
+	if m := res.Metric(t, "(none)", "ext.legacy.mean"); m.Value != 10+39.0/40 || m.N != 40 {
+		t.Errorf("legacy mean %+v", m)
+	}
+	if m := res.Metric(t, "(none)", "ext.ai.mean"); m.Value != 20+39.0/40 {
+		t.Errorf("ai mean %+v", m)
+	}
+	if m := res.Metric(t, "(none)", "ext.shift"); !(m.P < 1e-6) || m.Test == "" {
+		t.Errorf("shift %+v", m)
+	}
+}
+
 func TestIdleProcessExits(t *testing.T) {
 	old := external.IdleTimeout
 	external.IdleTimeout = 50 * time.Millisecond

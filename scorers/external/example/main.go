@@ -8,6 +8,9 @@
 //	type: external
 //	command: [./example, --legacy, legacy_reply, --ai, ai_reply]
 //
+// With --lengths it answers kind per_system instead: columns legacy and
+// ai with each system's text length.
+//
 // The flags --crash-after, --sleep, --wrong-schema and --short make it
 // misbehave on purpose, to show (and test) how parity contains a broken
 // scorer.
@@ -34,14 +37,15 @@ func main() {
 	sleep := flag.Duration("sleep", 0, "sleep this long before answering each batch")
 	wrongSchema := flag.Bool("wrong-schema", false, "answer with a column named score instead of value")
 	short := flag.Bool("short", false, "answer one row fewer than asked")
+	lengths := flag.Bool("lengths", false, "answer columns legacy and ai with each text's length (for kind per_system)")
 	flag.Parse()
-	if err := run(os.Stdin, os.Stdout, *legacy, *ai, *crashAfter, *sleep, *wrongSchema, *short); err != nil {
+	if err := run(os.Stdin, os.Stdout, *legacy, *ai, *crashAfter, *sleep, *wrongSchema, *short, *lengths); err != nil {
 		fmt.Fprintln(os.Stderr, "example scorer:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in io.Reader, out io.Writer, legacyCol, aiCol string, crashAfter int, sleep time.Duration, wrongSchema, short bool) error {
+func run(in io.Reader, out io.Writer, legacyCol, aiCol string, crashAfter int, sleep time.Duration, wrongSchema, short, lengths bool) error {
 	r, err := ipc.NewReader(in)
 	if err != nil {
 		return fmt.Errorf("reading the input schema: %w", err)
@@ -56,6 +60,9 @@ func run(in io.Reader, out io.Writer, legacyCol, aiCol string, crashAfter int, s
 		name = "score"
 	}
 	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
+	if lengths {
+		schema = arrow.NewSchema([]arrow.Field{{Name: "legacy", Type: arrow.PrimitiveTypes.Float64, Nullable: true}, {Name: "ai", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
+	}
 	// The answer stream's schema goes out with the first answer; every
 	// Write reaches stdout at once (os.Stdout is unbuffered), so parity
 	// gets each answer before this program blocks reading the next batch.
@@ -74,20 +81,27 @@ func run(in io.Reader, out io.Writer, legacyCol, aiCol string, crashAfter int, s
 		if short {
 			n--
 		}
-		b := array.NewFloat64Builder(memory.DefaultAllocator)
-		for i := 0; i < n; i++ {
-			if l.IsNull(i) || a.IsNull(i) {
-				b.AppendNull()
-				continue
+		var cols []arrow.Array
+		if lengths {
+			cols = []arrow.Array{textLengths(l, n), textLengths(a, n)}
+		} else {
+			b := array.NewFloat64Builder(memory.DefaultAllocator)
+			for i := 0; i < n; i++ {
+				if l.IsNull(i) || a.IsNull(i) {
+					b.AppendNull()
+					continue
+				}
+				b.Append(lengthRatio(l.Value(i), a.Value(i)))
 			}
-			b.Append(lengthRatio(l.Value(i), a.Value(i)))
+			cols = []arrow.Array{b.NewArray()}
+			b.Release()
 		}
-		col := b.NewArray()
-		res := array.NewRecordBatch(schema, []arrow.Array{col}, int64(n))
+		res := array.NewRecordBatch(schema, cols, int64(n))
 		err := w.Write(res)
 		res.Release()
-		col.Release()
-		b.Release()
+		for _, c := range cols {
+			c.Release()
+		}
 		if err != nil {
 			return fmt.Errorf("writing the answer: %w", err)
 		}
@@ -96,6 +110,20 @@ func run(in io.Reader, out io.Writer, legacyCol, aiCol string, crashAfter int, s
 		return fmt.Errorf("reading the input: %w", err)
 	}
 	return w.Close()
+}
+
+// textLengths is each text's length in characters (null stays null).
+func textLengths(c *array.String, n int) arrow.Array {
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	for i := 0; i < n; i++ {
+		if c.IsNull(i) {
+			b.AppendNull()
+		} else {
+			b.Append(float64(utf8.RuneCountInString(c.Value(i))))
+		}
+	}
+	return b.NewArray()
 }
 
 // lengthRatio is shorter / longer length in characters (1 for two empty
