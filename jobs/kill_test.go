@@ -80,7 +80,7 @@ func TestKillRunsChangingInput(t *testing.T) {
 	if err := os.WriteFile(pathB, []byte(cfgB), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runKills(t, e, []string{e.config(t, e.endpoint), pathB}, max(5, iterations/4), seed)
+	runKills(t, e, []string{e.config(t, e.endpoint), pathB}, max(5, iterations*2/5), seed)
 }
 
 // otherSynthDir is a second small dataset (another seed) for the
@@ -147,6 +147,7 @@ func runKills(t *testing.T, e *s3Env, cfgs []string, iterations int, seed uint64
 
 	rng := rand.New(rand.NewPCG(seed, 0x9a17))
 	var killed, writing, finished, refused, lostLease, waited, mixedStates, mixes int
+	prevMixed := map[string]bool{}
 	for i := range iterations {
 		cfg := cfgs[rng.IntN(len(cfgs))]
 		what, args, d := "backfill", backfillArgs(cfg), full
@@ -193,10 +194,23 @@ func runKills(t *testing.T, e *s3Env, cfgs []string, iterations int, seed uint64
 			// A backfill that completed rewrote every window: no mix may
 			// survive it, whatever earlier kills left.
 			tolerate := changing && !(exitCode(err) == 0 && what == "backfill")
-			if n := checkStateMixes(t, snap, false, tolerate); n > 0 {
+			cur := checkStateMixes(t, snap, false, tolerate)
+			if len(cur) > 0 {
 				mixedStates++
-				mixes += n
+				mixes += len(cur)
 			}
+			// Scores go out just before their window's verdicts, so a
+			// kill adds at most the one window it interrupted.
+			var added []string
+			for w := range cur {
+				if !prevMixed[w] && w != "latest" {
+					added = append(added, w)
+				}
+			}
+			if len(added) > 1 {
+				t.Errorf("one kill left %d more windows with verdicts and scores of different runs: %v", len(added), added)
+			}
+			prevMixed = cur
 			if changing {
 				return
 			}
@@ -310,16 +324,17 @@ func checkState(t *testing.T, snap map[string][]byte, settled bool) {
 	checkStateMixes(t, snap, settled, false)
 }
 
-// checkStateMixes is checkState that, with tolerateMix, counts instead of
+// checkStateMixes is checkState that, with tolerateMix, returns instead of
 // failing on windows whose verdicts disagree with their scores, or a
 // latest.json that disagrees with its window's verdicts: the states a
 // reader can see while a run rewrites a window whose input changed (see
 // docs/s3.md). Everything else is still required.
-func checkStateMixes(t *testing.T, snap map[string][]byte, settled, tolerateMix bool) (mixes int) {
+func checkStateMixes(t *testing.T, snap map[string][]byte, settled, tolerateMix bool) (mixed map[string]bool) {
 	t.Helper()
-	mixed := func(format string, args ...any) {
+	mixed = map[string]bool{}
+	mix := func(what, format string, args ...any) {
 		if tolerateMix {
-			mixes++
+			mixed[what] = true
 			return
 		}
 		t.Errorf(format, args...)
@@ -361,7 +376,7 @@ func checkStateMixes(t *testing.T, snap map[string][]byte, settled, tolerateMix 
 			}
 		}
 		for _, p := range checkWindow(t, snap, w) {
-			mixed("%s", p)
+			mix(w, "%s", p)
 		}
 	}
 	data, ok := snap[jobs.KeyLatest]
@@ -369,20 +384,20 @@ func checkStateMixes(t *testing.T, snap map[string][]byte, settled, tolerateMix 
 		if len(windows) > 0 {
 			t.Errorf("windows %v but no latest.json", windows)
 		}
-		return mixes
+		return mixed
 	}
 	latest, err := reports.DecodeVerdicts(data)
 	if err != nil {
 		t.Errorf("latest.json: %v", err)
-		return mixes
+		return mixed
 	}
 	if latest.Window.Key() != newest {
 		t.Errorf("latest.json names window %s, newest window with outputs is %s", latest.Window.Key(), newest)
 	}
 	if doc, ok := snap[verdictKey(latest.Window)]; ok && normVerdicts(t, doc) != normVerdicts(t, data) {
-		mixed("latest.json disagrees with %s", verdictKey(latest.Window))
+		mix("latest", "latest.json disagrees with %s", verdictKey(latest.Window))
 	}
-	return mixes
+	return mixed
 }
 
 // checkWindow compares a window's verdict metrics with its scores rows

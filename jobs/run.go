@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -296,6 +298,11 @@ func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
 // finish evaluates windows from their aggregates and writes scores,
 // history records and verdicts. Used by Evaluate and Merge.
 func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options, res *Result) error {
+	// Scores are written by replay, each window's just before its verdict
+	// document, so a reader (or a kill) can find at most the one window
+	// being written with new scores beside old verdicts, not every
+	// window of the run (docs/s3.md).
+	scores := map[string][]byte{}
 	for _, w := range windows {
 		base, err := r.baseline(ctx, w, o.Features)
 		if err != nil {
@@ -307,11 +314,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 		if err != nil {
 			return err
 		}
-		key := fmt.Sprintf(keyScores, w.Key())
-		if _, err := r.Out.Put(ctx, key, data); err != nil {
-			return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
-		}
-		res.Outputs = append(res.Outputs, key)
+		scores[w.Key()] = data
 		recs := map[string]eval.WindowRecord{}
 		for _, fw := range fws {
 			groups := map[string]*eval.Group{}
@@ -331,7 +334,22 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 	}
 	// Replay the policy from the earliest evaluated window to the newest
 	// stored one: re-evaluating a past window changes the streaks after it.
-	return r.replay(ctx, windows[0], run, o, res)
+	return r.replay(ctx, windows[0], run, o, res, scores)
+}
+
+// putScores writes a window's pending scores (and forgets them).
+func (r *Runner) putScores(ctx context.Context, scores map[string][]byte, w string, res *Result) error {
+	data, ok := scores[w]
+	if !ok {
+		return nil
+	}
+	key := fmt.Sprintf(keyScores, w)
+	if _, err := r.Out.Put(ctx, key, data); err != nil {
+		return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
+	}
+	res.Outputs = append(res.Outputs, key)
+	delete(scores, w)
+	return nil
 }
 
 // mergeRecords stores the window's records, keeping records of features
@@ -383,7 +401,7 @@ func (r *Runner) History(ctx context.Context) (map[string][]eval.WindowRecord, e
 
 // replay recomputes verdict documents for every stored window from `from`
 // on, then writes latest.json last.
-func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunInfo, o Options, res *Result) error {
+func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunInfo, o Options, res *Result, scores map[string][]byte) error {
 	hist, err := r.History(ctx)
 	if err != nil {
 		return err
@@ -439,12 +457,20 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		if err != nil {
 			return err
 		}
+		if err := r.putScores(ctx, scores, w.Key(), res); err != nil {
+			return err
+		}
 		key := fmt.Sprintf(keyVerdicts, w.Key())
 		if _, err := r.Out.Put(ctx, key, data); err != nil {
 			return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
 		}
 		res.Outputs = append(res.Outputs, key)
 		last = doc
+	}
+	for _, w := range slices.Sorted(maps.Keys(scores)) { // windows without a history record
+		if err := r.putScores(ctx, scores, w, res); err != nil {
+			return err
+		}
 	}
 	if last == nil {
 		return nil
