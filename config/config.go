@@ -634,7 +634,9 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+// nameRE is what a name used in output keys may be: no "/", and no
+// leading "." (so never "." or "..", which would leave or alias a folder).
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]*$`)
 
 // Comparators known to the built-in field scorer.
 var Comparators = []string{"exact", "case_insensitive", "numeric", "set"}
@@ -710,7 +712,7 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		if f.Name == "" {
 			add(p+".name", "required")
 		} else if !nameRE.MatchString(f.Name) {
-			add(p+".name", "%q: use letters, digits, _ . - only (it is used in output keys and flag names)", f.Name)
+			add(p+".name", "%q: use letters, digits, _ . - only, not starting with . (it is used in output keys and flag names)", f.Name)
 		} else if seen[f.Name] {
 			add(p+".name", "duplicate feature %q", f.Name)
 		}
@@ -910,7 +912,7 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 // before any data is read.
 func (c *Config) validateReconcile(r *Reconcile, p string, i int, add func(key, format string, a ...any)) {
 	if r.Name != "" && !nameRE.MatchString(r.Name) {
-		add(p+".name", "%q: use letters, digits, _ . - only (it is used in output keys)", r.Name)
+		add(p+".name", "%q: use letters, digits, _ . - only, not starting with . (it is used in output keys)", r.Name)
 	}
 	for k := 0; k < i; k++ {
 		if c.Reconcile[k].Name == r.Name && r.Name != "" {
