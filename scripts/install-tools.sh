@@ -28,3 +28,20 @@ install_tool() {
 }
 
 install_tool versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+# flagd's evaluation engine (npm @openfeature/flagd-core, pinned) for the
+# reports/flagd and jobs tests, which run it in node as a subprocess.
+if command -v npm >/dev/null 2>&1; then
+	flagd_core="@openfeature/flagd-core@4.0.1"
+	stamp="$root/.tools/node/.flagd-core.version"
+	if [[ -f "$root/.tools/node/node_modules/@openfeature/flagd-core/package.json" && -f "$stamp" && "$(cat "$stamp")" == "$flagd_core" ]]; then
+		echo "install-tools: flagd-core already installed ($flagd_core)"
+	else
+		echo "install-tools: npm install $flagd_core"
+		mkdir -p "$root/.tools/node"
+		npm install --prefix "$root/.tools/node" --no-audit --no-fund --silent "$flagd_core"
+		echo "$flagd_core" >"$stamp"
+	fi
+else
+	echo "install-tools: npm not found: flagd engine tests skip (apt-get install nodejs npm)"
+fi
