@@ -496,7 +496,7 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 			defer wg.Done()
 			for u := range units {
 				if ctx.Err() == nil {
-					if err := d.runUnit(w, u, &spec, fn); err != nil {
+					if err := d.runUnit(ctx, w, u, &spec, fn); err != nil {
 						cancel(err)
 					}
 				}
@@ -522,7 +522,7 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 }
 
 // runUnit decodes one row group and hands it to fn.
-func (d *Dataset) runUnit(w int, u unit, spec *ScanSpec, fn func(int, *Batch) error) (err error) {
+func (d *Dataset) runUnit(ctx context.Context, w int, u unit, spec *ScanSpec, fn func(int, *Batch) error) (err error) {
 	p := u.p
 	g := p.f.RowGroups()[u.rg]
 	rows := int(g.NumRows())
@@ -538,6 +538,9 @@ func (d *Dataset) runUnit(w int, u unit, spec *ScanSpec, fn func(int, *Batch) er
 	for i, cp := range p.cols {
 		if cp.leaf == nil {
 			continue
+		}
+		if err := ctx.Err(); err != nil { // a cancelled scan stops between columns
+			return err
 		}
 		name := spec.Columns[i].Name
 		var pages parquet.Pages
