@@ -95,6 +95,7 @@ func (a *Aggregates) Keys() []GroupKey {
 
 // featurePlan is what the engine does for one feature.
 type featurePlan struct {
+	idx      int // position in Engine.order; indexes per-worker row lists
 	cfg      *config.Feature
 	scorers  []scorers.Scorer
 	jsonCols []jsonCol
@@ -110,6 +111,7 @@ type jsonCol struct {
 type Engine struct {
 	cfg      *config.Config
 	plans    map[string]*featurePlan
+	order    []*featurePlan // plans sorted by name: the scoring order of a batch
 	windows  []Window
 	winStart int64 // ns of first window start
 	winLen   int64 // ns
@@ -172,6 +174,10 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 	if len(e.plans) == 0 {
 		return nil, fmt.Errorf("eval: none of the features %v is configured", features)
 	}
+	for i, name := range sortedPlanNames(e.plans) {
+		e.plans[name].idx = i
+		e.order = append(e.order, e.plans[name])
+	}
 	return e, nil
 }
 
@@ -224,11 +230,15 @@ func sortedPlanNames(m map[string]*featurePlan) []string {
 	return out
 }
 
-// worker is one scan goroutine's private state.
+// worker is one scan goroutine's private state. The buffers are reused
+// from batch to batch so the per-batch hot path allocates little.
 type worker struct {
 	agg  *Aggregates
 	out  *scorers.Out
-	rows map[string][]int32
+	rows [][]int32 // row indices per plan (Engine.order)
+	seen []bool    // request-id dictionary codes seen in this batch
+	gi   []int32   // group of each row of the feature being scored
+	accs []*Acc    // per group of the batch: the current scorer's accumulator
 }
 
 // Workers creates per-worker state for n workers.
@@ -244,7 +254,7 @@ type Workers struct {
 func (e *Engine) NewWorkers(n int, files []string) *Workers {
 	w := &Workers{e: e, ws: make([]*worker, n), used: make([]atomic.Int64, len(files)), files: map[string]int{}}
 	for i := range w.ws {
-		w.ws[i] = &worker{agg: NewAggregates(), out: &scorers.Out{}, rows: map[string][]int32{}}
+		w.ws[i] = &worker{agg: NewAggregates(), out: &scorers.Out{}, rows: make([][]int32, len(e.order))}
 	}
 	for i, f := range files {
 		w.files[f] = i
@@ -291,7 +301,11 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		st.rows[k] = st.rows[k][:0]
 	}
 	var used int64
-	seen := make([]bool, len(rid.Dict))
+	if cap(st.seen) < len(rid.Dict) {
+		st.seen = make([]bool, len(rid.Dict))
+	}
+	seen := st.seen[:len(rid.Dict)]
+	clear(seen)
 	for i := 0; i < b.Rows; i++ {
 		if ts.IsNull(i) {
 			st.agg.Dropped["null_timestamp"]++
@@ -316,24 +330,28 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			st.agg.Dropped["null_request_id"]++
 			continue
 		}
+		// Duplicate request ids (a logger's retried write) are detected
+		// within a row group, where retries land: the first row is scored,
+		// later ones are dropped and counted. Detecting them across files
+		// would need memory proportional to the log, which parity refuses.
 		if seen[rid.Codes[i]] {
 			st.agg.Dropped["duplicate_request_id"]++
 			continue
 		}
 		seen[rid.Codes[i]] = true
-		st.rows[p.cfg.Name] = append(st.rows[p.cfg.Name], int32(i))
+		st.rows[p.idx] = append(st.rows[p.idx], int32(i))
 		used++
 	}
 	if i, ok := w.files[b.File]; ok {
 		w.used[i].Add(used)
 	}
-	for _, name := range sortedPlanNames(e.plans) {
-		idx := st.rows[name]
+	for _, p := range e.order {
+		idx := st.rows[p.idx]
 		if len(idx) == 0 {
 			continue
 		}
-		if err := e.scoreFeature(st, e.plans[name], b, idx); err != nil {
-			return fmt.Errorf("%s: row group %d: feature %q: %w", b.File, b.RowGroup, name, err)
+		if err := e.scoreFeature(st, p, b, idx); err != nil {
+			return fmt.Errorf("%s: row group %d: feature %q: %w", b.File, b.RowGroup, p.cfg.Name, err)
 		}
 	}
 	return nil
@@ -349,9 +367,17 @@ func floorMod(a, m int64) int64 {
 
 func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx []int32) error {
 	sub := &datasets.Batch{File: b.File, RowGroup: b.RowGroup, Rows: len(idx)}
+	// idx is increasing, so when it covers every row (a batch of one
+	// feature, nothing dropped) it is the identity and the columns can be
+	// shared instead of copied.
+	whole := len(idx) == b.Rows
 	for _, col := range b.Cols {
 		if col != nil {
-			sub.Cols = append(sub.Cols, Gather(col, idx))
+			if whole {
+				sub.Cols = append(sub.Cols, col)
+			} else {
+				sub.Cols = append(sub.Cols, Gather(col, idx))
+			}
 		}
 	}
 	for _, j := range p.jsonCols {
@@ -363,33 +389,66 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	if e.labels != nil {
 		in.Labels = e.labels.Join(sub.Col(e.cfg.Columns.RequestID))
 	}
-	// Group id per row.
+	// Group of each row, as an index into groups (the batch's distinct
+	// groups), so scorers' outputs are folded in without a map lookup per
+	// row. Rows are resolved by (class code, window start): integers, and
+	// consecutive rows mostly repeat the previous pair (logs are written
+	// in time order).
 	cls := sub.Col(p.classCol)
 	ts := sub.Col(e.cfg.Columns.TS)
-	groups := make([]*Group, len(idx))
-	cache := map[GroupKey]*Group{}
+	if cap(st.gi) < len(idx) {
+		st.gi = make([]int32, len(idx))
+	}
+	gi := st.gi[:len(idx)]
+	var groups []*Group
+	type cell struct{ code, win int64 }
+	cells := map[cell]int32{}
+	pos := map[*Group]int32{}
+	last, lastGI := cell{code: -2}, int32(-1)
 	for i := range idx {
-		class := ""
+		c := cell{code: -1}
 		if cls != nil && !cls.IsNull(i) {
-			class = cls.Dict[cls.Codes[i]]
-		}
-		if class == "" {
-			class = "(none)"
+			c.code = int64(cls.Codes[i])
 		}
 		t := ts.Int[i]
-		k := GroupKey{Feature: p.cfg.Name, Class: class, Window: (t - floorMod(t, e.winLen)) / 1e9}
-		g := cache[k]
-		if g == nil {
-			g = st.agg.Groups[k]
+		c.win = t - floorMod(t, e.winLen)
+		if c == last {
+			gi[i] = lastGI
+			continue
+		}
+		j, ok := cells[c]
+		if !ok {
+			class := ""
+			if c.code >= 0 {
+				class = cls.Dict[c.code]
+			}
+			if class == "" {
+				class = "(none)"
+			}
+			k := GroupKey{Feature: p.cfg.Name, Class: class, Window: c.win / 1e9}
+			g := st.agg.Groups[k]
 			if g == nil {
 				g = &Group{Metrics: map[string]*Acc{}}
 				st.agg.Groups[k] = g
 			}
-			cache[k] = g
+			// Distinct codes can name the same group ("" and null).
+			if j, ok = pos[g]; !ok {
+				j = int32(len(groups))
+				pos[g] = j
+				groups = append(groups, g)
+			}
+			cells[c] = j
 		}
-		g.Rows++
-		groups[i] = g
+		gi[i] = j
+		last, lastGI = c, j
 	}
+	for i := range gi {
+		groups[gi[i]].Rows++
+	}
+	if cap(st.accs) < len(groups) {
+		st.accs = make([]*Acc, len(groups))
+	}
+	accs := st.accs[:len(groups)]
 	for _, s := range p.scorers {
 		st.out.Reset(len(idx))
 		if err := s.Score(in, st.out); err != nil {
@@ -398,7 +457,7 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 			}
 			// A plug-in scorer's failure is that scorer's "error" for the
 			// groups of this batch; other scorers and features go on.
-			for _, g := range uniqueGroups(groups) {
+			for _, g := range groups {
 				a := g.acc(s.Name())
 				a.Errors++
 				if a.Error == "" {
@@ -407,7 +466,8 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 			}
 			continue
 		}
-		accumulate(s, st.out, groups)
+		clear(accs)
+		accumulate(s, st.out, gi, groups, accs)
 	}
 	return nil
 }
@@ -420,34 +480,35 @@ func isolated(s scorers.Scorer) bool {
 	return ok
 }
 
-func uniqueGroups(gs []*Group) []*Group {
-	seen := map[*Group]bool{}
-	var out []*Group
-	for _, g := range gs {
-		if !seen[g] {
-			seen[g] = true
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-// accumulate folds one scorer's per-row output into the groups.
-func accumulate(s scorers.Scorer, o *scorers.Out, groups []*Group) {
+// accumulate folds one scorer's per-row output into the groups: row i
+// belongs to groups[gi[i]]. accs (len(groups), all nil) caches each
+// group's accumulator for this scorer; an accumulator is created only
+// when a row contributes to it, as before the cache existed, so a metric
+// with no valid rows stays absent.
+func accumulate(s scorers.Scorer, o *scorers.Out, gi []int32, groups []*Group, accs []*Acc) {
 	name := s.Name()
 	thr, hasThr := 0.0, false
 	if t, ok := s.(scorers.Thresholded); ok {
 		thr, _ = t.Threshold()
 		hasThr = true
 	}
-	for i, g := range groups {
-		switch s.Kind() {
+	kind := s.Kind()
+	acc := func(i int) *Acc {
+		a := accs[gi[i]]
+		if a == nil {
+			a = groups[gi[i]].acc(name)
+			accs[gi[i]] = a
+		}
+		return a
+	}
+	for i := range gi {
+		switch kind {
 		case scorers.Agreement, scorers.Rate:
 			v := o.Value[i]
 			if math.IsNaN(v) {
 				continue
 			}
-			a := g.acc(name)
+			a := acc(i)
 			a.N++
 			if v != 0 {
 				a.K++
@@ -457,7 +518,7 @@ func accumulate(s scorers.Scorer, o *scorers.Out, groups []*Group) {
 			if math.IsNaN(l) || math.IsNaN(x) {
 				continue
 			}
-			a := g.acc(name)
+			a := acc(i)
 			switch {
 			case l != 0 && x != 0:
 				a.BothRight++
@@ -473,7 +534,7 @@ func accumulate(s scorers.Scorer, o *scorers.Out, groups []*Group) {
 			if math.IsNaN(v) {
 				continue
 			}
-			a := g.acc(name)
+			a := acc(i)
 			if a.Value == nil {
 				a.Value = NewSketch()
 			}
@@ -489,7 +550,7 @@ func accumulate(s scorers.Scorer, o *scorers.Out, groups []*Group) {
 			if math.IsNaN(l) || math.IsNaN(x) {
 				continue
 			}
-			a := g.acc(name)
+			a := acc(i)
 			if a.Legacy == nil {
 				a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
 			}
@@ -501,7 +562,7 @@ func accumulate(s scorers.Scorer, o *scorers.Out, groups []*Group) {
 			if math.IsNaN(l) && math.IsNaN(x) {
 				continue
 			}
-			a := g.acc(name)
+			a := acc(i)
 			if !math.IsNaN(l) {
 				if a.Legacy == nil {
 					a.Legacy = NewSketch()
@@ -519,14 +580,14 @@ func accumulate(s scorers.Scorer, o *scorers.Out, groups []*Group) {
 			if c == "" {
 				continue
 			}
-			a := g.acc(name)
+			a := acc(i)
 			if a.Cats == nil {
 				a.Cats = map[string]int64{}
 			}
 			a.Cats[c]++
 		case scorers.Classification:
 			if o.Cat[i] != "" {
-				addQuality(g.acc(name), o.Cat[i], o.Legacy[i], o.AI[i], o.Value[i])
+				addQuality(acc(i), o.Cat[i], o.Legacy[i], o.AI[i], o.Value[i])
 			}
 		}
 	}

@@ -1,0 +1,222 @@
+// Command parity-bench measures parity's full evaluation against DuckDB's
+// aggregate-only query on the same generated shadow log, and checks that
+// both compute the same per feature × class × window figures.
+//
+//	parity-bench -rows 10000000 -parity ../bin/parity
+//
+// It generates the log (bench/gen) into -dir unless a log of that size is
+// already there, then runs, -repeat times each and in turn:
+//
+//   - the real parity binary: `parity backfill` over every day, i.e. the
+//     full evaluation (every built-in scorer, statistical tests, verdicts,
+//     scores and reports written), as a child process;
+//   - DuckDB (duckdb-go, same number of threads) running bench.Query, as
+//     a child process too (this binary re-executed), so each side's peak
+//     RSS is its own (getrusage of the child: VmHWM at exit).
+//
+// It prints rows/s and peak RSS of each, the ratio of parity's wall time
+// to DuckDB's (best runs, measured in this one invocation) and exits 1
+// if any count differs.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/parity-eval/parity/bench"
+	"github.com/parity-eval/parity/bench/gen"
+	"github.com/parity-eval/parity/datasets/synth"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "duckdb-child" {
+		os.Exit(duckChild(os.Args[2:]))
+	}
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "parity-bench"), "working folder: log under DIR/<rows>/logs, parity's outputs under DIR/<rows>/out")
+	rows := flag.Int64("rows", 10_000_000, "rows in the generated log (50000000 for the large variant)")
+	days := flag.Int("days", 10, "daily partitions (windows) the rows are spread over")
+	rowGroup := flag.Int("row-group", 128<<10, "rows per Parquet row group")
+	parityBin := flag.String("parity", "", "parity binary (default: build ../cmd/parity into DIR)")
+	threads := flag.Int("threads", runtime.NumCPU(), "DuckDB threads (parity uses GOMAXPROCS workers)")
+	repeat := flag.Int("repeat", 3, "runs of each; the best wall time counts, the highest RSS counts")
+	regen := flag.Bool("regen", false, "regenerate the log even if it exists")
+	prof := flag.Bool("profile", false, "instead of comparing, evaluate the existing log in-process with CPU and heap profiles")
+	flag.Parse()
+
+	work := filepath.Join(*dir, strconv.FormatInt(*rows, 10))
+	if *prof {
+		if err := profile(work, *days, synth.DefaultStart); err != nil {
+			fmt.Fprintln(os.Stderr, "parity-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(work, *rows, *days, *rowGroup, *parityBin, *threads, *repeat, *regen); err != nil {
+		fmt.Fprintln(os.Stderr, "parity-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(work string, rows int64, days, rowGroup int, parityBin string, threads, repeat int, regen bool) error {
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	stamp := filepath.Join(work, "logs", "_GENERATED")
+	want := fmt.Sprintf("rows=%d days=%d row_group=%d", rows, days, rowGroup)
+	if b, err := os.ReadFile(stamp); regen || err != nil || string(b) != want {
+		t0 := time.Now()
+		if _, err := gen.Generate(work, gen.Options{Rows: rows, Days: days, RowGroup: rowGroup}); err != nil {
+			return err
+		}
+		if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("generated %d rows in %.1fs (%s)\n", rows, time.Since(t0).Seconds(), want)
+	}
+	size, err := duSize(filepath.Join(work, "logs"))
+	if err != nil {
+		return err
+	}
+	cfg, err := bench.WriteConfig(work)
+	if err != nil {
+		return err
+	}
+	if parityBin == "" {
+		parityBin = filepath.Join(work, "parity")
+		b := exec.Command("go", "build", "-o", parityBin, "./cmd/parity")
+		b.Dir = ".."
+		b.Env = append(os.Environ(), "CGO_ENABLED=0")
+		b.Stdout, b.Stderr = os.Stderr, os.Stderr
+		if err := b.Run(); err != nil {
+			return fmt.Errorf("building parity: %w", err)
+		}
+	}
+	from := synth.DefaultStart
+	to := from.AddDate(0, 0, days)
+
+	var pBest, dBest time.Duration
+	var pRSS, dRSS int64
+	var dGroups []bench.Group
+	for i := 0; i < repeat; i++ {
+		out := filepath.Join(work, "out")
+		if err := os.RemoveAll(out); err != nil {
+			return err
+		}
+		var stderr bytes.Buffer
+		wall, rss, err := child(nil, &stderr, parityBin, "backfill", "--config", cfg, "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339), "--log-level", "warn")
+		if err != nil {
+			return fmt.Errorf("parity backfill: %w\n%s", err, stderr.Bytes())
+		}
+		pBest, pRSS = best(pBest, wall), max(pRSS, rss)
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		var stdout bytes.Buffer
+		stderr.Reset()
+		wall, rss, err = child(&stdout, &stderr, self, "duckdb-child", "-dir", work, "-threads", strconv.Itoa(threads), "-from", strconv.FormatInt(from.Unix(), 10), "-to", strconv.FormatInt(to.Unix(), 10))
+		if err != nil {
+			return fmt.Errorf("duckdb: %w\n%s", err, stderr.Bytes())
+		}
+		dBest, dRSS = best(dBest, wall), max(dRSS, rss)
+		dGroups = nil
+		if err := json.Unmarshal(stdout.Bytes(), &dGroups); err != nil {
+			return fmt.Errorf("duckdb child output: %w", err)
+		}
+	}
+	pGroups, err := bench.ParityGroups(filepath.Join(work, "out"))
+	if err != nil {
+		return err
+	}
+	diffs := bench.Compare(pGroups, dGroups)
+
+	mib := func(kb int64) float64 { return float64(kb) / 1024 }
+	rate := func(d time.Duration) float64 { return float64(rows) / d.Seconds() }
+	fmt.Printf("log: %d rows, %d days, %d rows/row group, %.0f MiB Parquet (snappy), %d CPUs\n", rows, days, rowGroup, float64(size)/(1<<20), runtime.NumCPU())
+	fmt.Printf("%-44s %9s %12s %12s\n", "", "wall s", "rows/s", "peak RSS MiB")
+	fmt.Printf("%-44s %9.2f %12.0f %12.1f\n", "parity backfill (full evaluation, written)", pBest.Seconds(), rate(pBest), mib(pRSS))
+	fmt.Printf("%-44s %9.2f %12.0f %12.1f\n", fmt.Sprintf("DuckDB aggregate query (%d threads)", threads), dBest.Seconds(), rate(dBest), mib(dRSS))
+	fmt.Printf("ratio parity/DuckDB wall time: %.2f (best of %d each, same run)\n", pBest.Seconds()/dBest.Seconds(), repeat)
+	if len(diffs) > 0 {
+		for i, d := range diffs {
+			if i == 20 {
+				fmt.Printf("... and %d more\n", len(diffs)-20)
+				break
+			}
+			fmt.Println("MISMATCH", d)
+		}
+		return fmt.Errorf("%d differences between parity and DuckDB", len(diffs))
+	}
+	fmt.Printf("check: %d groups, every count equal and latency sums within 1e-9 relative\n", len(pGroups))
+	return nil
+}
+
+func best(cur, d time.Duration) time.Duration {
+	if cur == 0 || d < cur {
+		return d
+	}
+	return cur
+}
+
+// child runs a command and returns its wall time and peak RSS in KiB
+// (ru_maxrss of the child, which Linux reports in KiB).
+func child(stdout, stderr *bytes.Buffer, name string, args ...string) (time.Duration, int64, error) {
+	c := exec.Command(name, args...)
+	if stdout != nil {
+		c.Stdout = stdout
+	}
+	c.Stderr = stderr
+	start := time.Now()
+	err := c.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return 0, 0, err
+	}
+	ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return wall, 0, nil
+	}
+	return wall, ru.Maxrss, nil
+}
+
+// duckChild is the DuckDB side, run as a child so its RSS is measured
+// alone: it prints the groups as JSON.
+func duckChild(args []string) int {
+	fs := flag.NewFlagSet("duckdb-child", flag.ExitOnError)
+	dir := fs.String("dir", "", "")
+	threads := fs.Int("threads", 2, "")
+	from := fs.Int64("from", 0, "")
+	to := fs.Int64("to", 0, "")
+	fs.Parse(args)
+	groups, _, err := bench.DuckDB(context.Background(), *dir, *threads, time.Unix(*from, 0), time.Unix(*to, 0), 24*time.Hour)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(groups); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func duSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n += info.Size()
+		}
+		return err
+	})
+	return n, err
+}
