@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -180,6 +181,11 @@ func (d *Dataset) openParquet(ctx context.Context, obj storage.Object, spec *Sca
 	leaves, err := leavesOf(f.Metadata())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	for i, rg := range f.Metadata().RowGroups {
+		if len(rg.Columns) != len(leaves) {
+			return nil, fmt.Errorf("%s: row group %d: corrupt footer: %d column chunks for %d schema leaves", key, i, len(rg.Columns), len(leaves))
+		}
 	}
 	// A store whose URI has a scheme (s3://) is remote; local ones are paths.
 	remote := strings.Contains(d.Store.URI(), "://")
@@ -526,6 +532,18 @@ func (d *Dataset) runUnit(ctx context.Context, w int, u unit, spec *ScanSpec, fn
 	p := u.p
 	g := p.f.RowGroups()[u.rg]
 	rows := int(g.NumRows())
+	// Sizes come from the footer; check them before allocating by them, so
+	// a corrupt footer is an error rather than a giant allocation.
+	meta := &p.f.Metadata().RowGroups[u.rg]
+	if rows <= 0 || rows > math.MaxInt32 {
+		return fmt.Errorf("%s: row group %d: corrupt footer: %d rows", p.obj.Key, u.rg, rows)
+	}
+	for i, cp := range p.cols {
+		if cp.leaf != nil && meta.Columns[cp.leaf.index].MetaData.NumValues != int64(rows) {
+			return fmt.Errorf("%s: row group %d: column %q: corrupt footer: column chunk has %d values, row group %d rows",
+				p.obj.Key, u.rg, spec.Columns[i].Name, meta.Columns[cp.leaf.index].MetaData.NumValues, rows)
+		}
+	}
 	b := &Batch{File: p.obj.Key, RowGroup: u.rg, Offset: u.offset, Rows: rows, Cols: make([]*Column, len(spec.Columns))}
 	chunks := g.ColumnChunks()
 	var bufs []*chunkReader
