@@ -269,14 +269,17 @@ func label(in *Input, name string, i int) (string, bool) {
 // comparison builds a comparison-shaped scorer from an equality on strings.
 // eq reports whether a and b are the same answer; ok false means the
 // pair is not applicable (both JSON documents lack the value).
-func comparison(def config.ScorerDef, p *Params, eq func(a, b string) (same, ok bool)) (Scorer, error) {
+// Values are read from columns of colKind and compared as strings
+// (numbers print exactly: strconv's shortest form parses back to the
+// same float64).
+func comparison(def config.ScorerDef, p *Params, colKind datasets.Kind, eq func(a, b string) (same, ok bool)) (Scorer, error) {
 	cols := requireCols(def, p, true, true)
 	noThreshold(def, p)
 	if err := p.Done(); err != nil {
 		return nil, err
 	}
 	s := &declScorer{name: def.Name, kind: Agreement,
-		needs: []Need{{Column: cols.legacy, Kind: datasets.KindString}, {Column: cols.ai, Kind: datasets.KindString}}}
+		needs: []Need{{Column: cols.legacy, Kind: colKind}, {Column: cols.ai, Kind: colKind}}}
 	if cols.label != "" {
 		s.kind = PairedCorrect
 		s.needs = append(s.needs, Need{Column: cols.label, Kind: datasets.KindString, Optional: true})
@@ -417,10 +420,15 @@ func predicate(def config.ScorerDef, p *Params, kind datasets.Kind, pred func(c 
 }
 
 // numeric_tolerance: the two values are the same number within abs or
-// rel (relative to the larger magnitude). Values are parsed from strings,
-// so integer, decimal and text columns all work.
+// rel (relative to the larger magnitude). params.input says how the
+// columns are stored: number (default: double, float or integer columns)
+// or text (numbers written as strings, parsed per row). A label is text.
 func newNumericTolerance(def config.ScorerDef, _ *config.Feature) (Scorer, error) {
 	p := NewParams(def)
+	colKind := datasets.KindFloat64
+	if p.OneOf("input", "number", "text") == "text" {
+		colKind = datasets.KindString
+	}
 	c := Comparator{Kind: "numeric", Abs: p.Float("abs", 0), Rel: p.Float("rel", 0)}
 	if c.Abs < 0 {
 		p.fail("params.abs", "must be >= 0")
@@ -428,7 +436,7 @@ func newNumericTolerance(def config.ScorerDef, _ *config.Feature) (Scorer, error
 	if c.Rel < 0 {
 		p.fail("params.rel", "must be >= 0")
 	}
-	return comparison(def, p, func(a, b string) (bool, bool) { return c.EqualStrings(a, b), true })
+	return comparison(def, p, colKind, func(a, b string) (bool, bool) { return c.EqualStrings(a, b), true })
 }
 
 // json_equal: the value at params.path of two JSON documents is the same,
@@ -479,7 +487,7 @@ func newJSONEqual(def config.ScorerDef, _ *config.Feature) (Scorer, error) {
 		}
 		return aok && bok && c.EqualStrings(av, bv), true
 	}
-	return comparison(def, p, eq)
+	return comparison(def, p, datasets.KindString, eq)
 }
 
 // Normalizer canonicalises text before comparison: Unicode
@@ -567,7 +575,7 @@ func (n Normalizer) apply(s string) string {
 func newNormalizedEqual(def config.ScorerDef, _ *config.Feature) (Scorer, error) {
 	p := NewParams(def)
 	n := normalizerParams(p)
-	return comparison(def, p, func(a, b string) (bool, bool) { return n.Apply(a) == n.Apply(b), true })
+	return comparison(def, p, datasets.KindString, func(a, b string) (bool, bool) { return n.Apply(a) == n.Apply(b), true })
 }
 
 // TokenF1 is the SQuAD-style token F1 of two token lists: the harmonic

@@ -125,13 +125,35 @@ func TestNormalizedEqual(t *testing.T) {
 }
 
 func TestNumericTolerance(t *testing.T) {
+	sum := func(a, b float64) float64 { return a + b } // float64 arithmetic, not exact constants
+	// Number columns (the default): doubles, and integers read as doubles.
+	num := scorertest.Parse(t, `
+		name: amount
+		type: numeric_tolerance
+		legacy: l
+		ai: a
+		params: {abs: "0.01"}`)
+	out := num.Score(t, pairRows(
+		[2]any{10.0, 10.005},
+		[2]any{10, 10.02},
+		[2]any{sum(0.1, 0.2), 0.3}, // float noise is within any tolerance
+		[2]any{1e300, 1e300},
+		[2]any{nil, 3.0},
+	))
+	scorertest.Floats(t, "number", out.Value, []float64{1, 0, 1, 1, 0}, 0)
+	// Exact (zero tolerance) equality survives the string round trip.
+	exact := scorertest.Parse(t, "name: n\ntype: numeric_tolerance\nlegacy: l\nai: a")
+	out = exact.Score(t, pairRows([2]any{sum(0.1, 0.2), sum(0.1, 0.2)}, [2]any{sum(0.1, 0.2), 0.3}))
+	scorertest.Floats(t, "exact", out.Value, []float64{1, 0}, 0)
+
+	// Text columns holding numbers.
 	kit := scorertest.Parse(t, `
 		name: amount
 		type: numeric_tolerance
 		legacy: l
 		ai: a
-		params: {abs: "0.01", rel: "0.001"}`)
-	out := kit.Score(t, pairRows(
+		params: {abs: "0.01", rel: "0.001", input: text}`)
+	out = kit.Score(t, pairRows(
 		[2]any{"10.00", "10.005"},  // within a cent
 		[2]any{"10", "10.02"},      // two cents off, and more than 0.1%
 		[2]any{"100000", "100050"}, // 0.05% relative
