@@ -276,6 +276,14 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	}
 	aggs := ws.Result()
 	manifest.Dropped = aggs.Dropped
+	if aggs.LabelsUnmatched > 0 {
+		// Labels joined to no request of the evaluated windows (unknown
+		// request ids, or requests of other windows): counted, not used.
+		manifest.Dropped = map[string]int64{}
+		maps.Copy(manifest.Dropped, aggs.Dropped)
+		manifest.Dropped["labels_unmatched"] = aggs.LabelsUnmatched
+		log.Warn("labels without a request in the evaluated windows", "labels_unmatched", aggs.LabelsUnmatched)
+	}
 	var rows int64
 	for _, f := range manifest.Files {
 		rows += f.RowsRead
