@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -22,6 +23,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/parity-eval/parity/datasets/parquettest"
@@ -1125,4 +1127,73 @@ func FuzzScan(f *testing.F) {
 			t.Errorf("inconsistent batch: %v", err)
 		}
 	})
+}
+
+// rewriteFooter returns a copy of a Parquet file with its footer metadata
+// changed by edit, re-encoded with parquet-go's thrift codec.
+func rewriteFooter(t *testing.T, data []byte, edit func(*format.FileMetaData)) []byte {
+	t.Helper()
+	n := len(data)
+	flen := int(binary.LittleEndian.Uint32(data[n-8:]))
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(new(thrift.CompactProtocol), data[n-8-flen:n-8], &md); err != nil {
+		t.Fatal(err)
+	}
+	edit(&md)
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := slices.Clone(data[:n-8-flen])
+	out = append(out, footer...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
+	return append(out, "PAR1"...)
+}
+
+// TestCorruptFooterCounts: row and value counts in the footer are checked
+// before Scan allocates columns by them.
+func TestCorruptFooterCounts(t *testing.T) {
+	s, dir := store(t)
+	src := filepath.Join(dir, "src", "a.parquet")
+	parquettest.WriteGo(t, src, goRows(300), parquet.MaxRowsPerRowGroup(100))
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := func(md *format.FileMetaData) []leaf { l, _ := leavesOf(md); return l }
+	spec := ScanSpec{Columns: []ColumnSpec{{Name: "id", Kind: KindInt64}, {Name: "category", Kind: KindString}}}
+	for _, tc := range []struct {
+		name string
+		edit func(*format.FileMetaData)
+		want string
+	}{
+		{"unchanged", func(*format.FileMetaData) {}, ""},
+		{"values", func(md *format.FileMetaData) {
+			md.RowGroups[1].Columns[findLeaf(leaves(md), "category").index].MetaData.NumValues = 999
+		}, `row group 1: column "category": corrupt footer: column chunk has 999 values, row group 100 rows`},
+		{"huge row count", func(md *format.FileMetaData) {
+			md.RowGroups[2].NumRows = 1 << 40
+			md.NumRows += 1<<40 - 100
+		}, "row group 2: corrupt footer: 1099511627776 rows"},
+		{"missing column chunk", func(md *format.FileMetaData) {
+			md.RowGroups[0].Columns = md.RowGroups[0].Columns[:3]
+		}, "row group at index 0 does not have enough columns"}, // caught by parquet-go itself
+	} {
+		key := "c/" + strings.ReplaceAll(tc.name, " ", "-") + ".parquet"
+		p := filepath.Join(dir, key)
+		_ = os.MkdirAll(filepath.Dir(p), 0o750)
+		if err := os.WriteFile(p, rewriteFooter(t, data, tc.edit), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		objs, _ := s.List(context.Background(), key)
+		d := &Dataset{Store: s}
+		rows := atomic.Int64{}
+		_, err := d.Scan(context.Background(), objs, spec, func(_ int, b *Batch) error { rows.Add(int64(b.Rows)); return nil })
+		switch {
+		case tc.want == "" && (err != nil || rows.Load() != 300):
+			t.Errorf("%s: rewritten footer should read as the original: %v, %d rows", tc.name, err, rows.Load())
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), key+": ") || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
 }
