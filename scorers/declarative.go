@@ -711,7 +711,9 @@ func newRegex(def config.ScorerDef, _ *config.Feature) (Scorer, error) {
 		}
 	}
 	return predicate(def, p, datasets.KindString, func(c *datasets.Column, i int) bool {
-		return re.MatchString(c.Dict[c.Codes[i]])
+		// cellString, not Dict: another scorer may have asked for the
+		// same column as a number, and the scan delivers one kind.
+		return re.MatchString(cellString(c, i))
 	})
 }
 
@@ -729,7 +731,17 @@ func newNumericRange(def config.ScorerDef, _ *config.Feature) (Scorer, error) {
 		p.fail("params.min", "min %g is above max %g", lo, hi)
 	}
 	return predicate(def, p, datasets.KindFloat64, func(c *datasets.Column, i int) bool {
-		v := c.Float[i]
+		v := math.NaN()
+		switch c.Kind {
+		case datasets.KindFloat64:
+			v = c.Float[i]
+		case datasets.KindInt64:
+			v = float64(c.Int[i])
+		default: // the column was projected as text for another scorer
+			if x, err := strconv.ParseFloat(strings.TrimSpace(cellString(c, i)), 64); err == nil {
+				v = x
+			}
+		}
 		return v >= lo && v <= hi
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/scorers"
 	"github.com/parity-eval/parity/scorers/scorertest"
@@ -362,4 +363,30 @@ func TestScorerOnlyFeature(t *testing.T) {
 	if f := kit.Cfg.Feature(scorertest.Feature); len(f.Fields) != 0 || len(f.Scorers) != 1 {
 		t.Fatalf("feature %+v", f)
 	}
+}
+
+// When two scorers need the same column as different kinds the scan
+// delivers one kind; regex and numeric_range cope with either.
+func TestPredicatesOnOtherColumnKinds(t *testing.T) {
+	re := scorertest.Parse(t, "name: r\ntype: regex\nai: a\nparams: {pattern: '1\\d'}")
+	in, err := scorertest.Input([]scorers.Need{{Column: "a", Kind: datasets.KindFloat64}}, []scorertest.Row{{"a": 12.0}, {"a": 3.0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := scorers.NewOut(2)
+	if err := re.Scorer.Score(in, out); err != nil {
+		t.Fatal(err)
+	}
+	scorertest.Floats(t, "regex on numbers", out.Value, []float64{1, 0}, 0)
+
+	rng := scorertest.Parse(t, "name: n\ntype: numeric_range\nai: a\nparams: {max: '10'}")
+	in, err = scorertest.Input([]scorers.Need{{Column: "a", Kind: datasets.KindString}}, []scorertest.Row{{"a": " 9.5"}, {"a": "11"}, {"a": "n/a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = scorers.NewOut(3)
+	if err := rng.Scorer.Score(in, out); err != nil {
+		t.Fatal(err)
+	}
+	scorertest.Floats(t, "range on text", out.Value, []float64{1, 0, 0}, 0)
 }
