@@ -93,6 +93,11 @@ func baselineCriteria(f *config.Feature, class string, w Window, g, base *Group,
 		m.Statistic, m.P = z, pPass
 		if kind == "absolute" {
 			m.Value = pw - pb
+			// Agresti–Caffo interval at 1−2α, matching the one-sided test.
+			aw, ab := float64(kw+1)/float64(nw+2), float64(kb+1)/float64(nb+2)
+			se := math.Sqrt(aw*(1-aw)/float64(nw+2) + ab*(1-ab)/float64(nb+2))
+			zc := distuv.UnitNormal.Quantile(1 - alpha)
+			m.CILow, m.CIHigh, m.CILevel, m.CIMethod = aw-ab-zc*se, aw-ab+zc*se, 1-2*alpha, "agresti-caffo"
 		} else {
 			m.Value = pw/pb - 1
 		}

@@ -70,6 +70,9 @@ func TestBaselineCriteria(t *testing.T) {
 	}
 	// Stable: 97% agreement on 3000 rows, AI accuracy 89% vs 89% base.
 	st := run(baselineGroup(2910, 3000, [4]int64{2550, 90, 120, 240}))
+	if m := st["baseline.agreement.critical"]; !(m.CILow < m.Value && m.Value < m.CIHigh && m.CILow > -0.02) {
+		t.Errorf("stable agreement interval [%g, %g] around %g, want above -0.02", m.CILow, m.CIHigh, m.Value)
+	}
 	if m := st["baseline.agreement.critical"]; m.Status != StatusPass || math.Abs(m.Value) > 0.005 {
 		t.Errorf("stable agreement: %s %+.4f (p=%g), want pass", m.Status, m.Value, m.P)
 	}
