@@ -233,6 +233,12 @@ func (s *Scorer) Score(in *scorers.Input, out *scorers.Out) error {
 	if broken != nil {
 		return s.errorf("disabled for the rest of this run after an earlier timeout (%v)", broken)
 	}
+	for _, n := range s.needs {
+		if c := in.Col(n.Column); c != nil && c.Kind != n.Kind {
+			// The scan delivers a column once, as the first scorer asked.
+			return s.errorf("column %q arrives as %s (another scorer reads it so), this scorer asks for %s: declare it as %s in params.columns", n.Column, c.Kind, n.Kind, c.Kind)
+		}
+	}
 	rec := s.record(in)
 	defer rec.Release()
 	p, err := s.get()
