@@ -36,7 +36,8 @@ type Group struct {
 func (g *Group) Key() string { return fmt.Sprintf("%s|%s|%d", g.Feature, g.Class, g.Window) }
 
 // Query is DuckDB's aggregate-only equivalent of parity's per-group
-// counts: parity's grouping rules (class "" or null is "(none)", windows
+// counts (agreement only for the features of AgreementMetric, the ones
+// whose field is legacy_category/ai_category): parity's grouping rules (class "" or null is "(none)", windows
 // aligned to the epoch) and its null rules (a metric skips rows where
 // it has nothing to compare; NaN and ±Inf latencies are not values).
 const Query = `
@@ -44,8 +45,8 @@ SELECT feature,
        coalesce(nullif(input_class, ''), '(none)') AS class,
        (epoch_us(ts) // %[2]d) * %[3]d AS win,
        count(*) AS n,
-       count(*) FILTER (WHERE legacy_category IS NOT NULL OR ai_category IS NOT NULL),
-       count(*) FILTER (WHERE legacy_category = ai_category),
+       count(*) FILTER (WHERE feature IN ('ticket_routing', 'refund_approval') AND (legacy_category IS NOT NULL OR ai_category IS NOT NULL)),
+       count(*) FILTER (WHERE feature IN ('ticket_routing', 'refund_approval') AND legacy_category = ai_category),
        count(legacy_error), count(*) FILTER (WHERE legacy_error),
        count(ai_error), count(*) FILTER (WHERE ai_error),
        count(*) FILTER (WHERE isfinite(legacy_latency_ms)),

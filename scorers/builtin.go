@@ -346,13 +346,46 @@ func (s *FieldAgreement) Needs() []Need {
 	return []Need{{Column: s.LegacyCol, Kind: s.ColKind}, {Column: s.AICol, Kind: s.ColKind}}
 }
 func (s *FieldAgreement) Score(in *Input, out *Out) error {
-	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
+	eq := s.rowEq(in)
 	for i := 0; i < in.Rows; i++ {
-		if eq, ok := s.Comparator.valueEq(l, a, i); ok {
-			out.Value[i] = b2f(eq)
+		if e, ok := eq(i); ok {
+			out.Value[i] = b2f(e)
 		}
 	}
 	return nil
+}
+
+// rowEq returns valueEq for row i of the field's columns in this batch,
+// with the per-batch work done once: the columns are looked up, and a
+// numeric comparison of two string columns parses each dictionary entry
+// once instead of both values on every row (JSON amounts are strings).
+func (s *FieldAgreement) rowEq(in *Input) func(i int) (eq, ok bool) {
+	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
+	c := s.Comparator
+	if c.Kind == "numeric" && l != nil && a != nil && l.Kind == datasets.KindString && a.Kind == datasets.KindString {
+		lv, lok := parseDict(l.Dict)
+		av, aok := parseDict(a.Dict)
+		return func(i int) (bool, bool) {
+			ln, an := l.IsNull(i), a.IsNull(i)
+			if ln || an {
+				return false, !(ln && an)
+			}
+			x, y := l.Codes[i], a.Codes[i]
+			return lok[x] && aok[y] && c.EqualFloats(lv[x], av[y]), true
+		}
+	}
+	return func(i int) (bool, bool) { return c.valueEq(l, a, i) }
+}
+
+// parseDict parses every entry of a dictionary as EqualStrings' numeric
+// comparison does.
+func parseDict(dict []string) ([]float64, []bool) {
+	v, ok := make([]float64, len(dict)), make([]bool, len(dict))
+	for i, d := range dict {
+		x, err := strconv.ParseFloat(strings.TrimSpace(d), 64)
+		v[i], ok[i] = x, err == nil
+	}
+	return v, ok
 }
 
 // CriticalAgreement scores agreement on all critical fields together: a
@@ -369,11 +402,15 @@ func (s *CriticalAgreement) Needs() []Need {
 	return n
 }
 func (s *CriticalAgreement) Score(in *Input, out *Out) error {
+	eqs := make([]func(int) (bool, bool), len(s.Fields))
+	for j, f := range s.Fields {
+		eqs[j] = f.rowEq(in)
+	}
 	for i := 0; i < in.Rows; i++ {
 		any := false
 		all := true
-		for _, f := range s.Fields {
-			eq, ok := f.Comparator.valueEq(in.Col(f.LegacyCol), in.Col(f.AICol), i)
+		for _, eqf := range eqs {
+			eq, ok := eqf(i)
 			if ok {
 				any = true
 				all = all && eq

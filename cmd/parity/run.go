@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ func newRunFlags(name, usageLine string, stderr io.Writer) *runFlags {
 	f.fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.fs.StringVar(&f.now, "now", "", "evaluate as if the time were this (RFC 3339); for tests and replays")
 	f.fs.DurationVar(&f.lockTTL, "lock-ttl", 10*time.Minute, "run lock lease, renewed every third of it; a killed run's lock is taken over once it expires")
-	f.fs.StringVar(&f.shard, "shard", "", "I/N: evaluate a deterministic 1/N of the input and write partial aggregates for `parity merge`")
+	f.fs.StringVar(&f.shard, "shard", "", "I/N: evaluate a deterministic 1/N of the input and write partial aggregates for `parity merge`; env/N takes I from JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
 	f.fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s\n\nFlags:\n", usageLine)
 		f.fs.PrintDefaults()
@@ -60,8 +61,18 @@ func (f *runFlags) options(stderr io.Writer) (jobs.Options, error) {
 		o.Now = func() time.Time { return t }
 	}
 	if f.shard != "" {
+		shard := f.shard
+		// "env/N": the index is the Kubernetes Indexed Job's completion
+		// index (deploy/indexed-job.yaml), so the manifest needs no shell.
+		if rest, ok := strings.CutPrefix(shard, "env/"); ok {
+			idx, set := os.LookupEnv("JOB_COMPLETION_INDEX")
+			if !set {
+				return o, fmt.Errorf("--shard %q: JOB_COMPLETION_INDEX is not set (it is set in the pods of a Kubernetes Indexed Job)", f.shard)
+			}
+			shard = idx + "/" + rest
+		}
 		var i, n int
-		if _, err := fmt.Sscanf(f.shard, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n {
+		if _, err := fmt.Sscanf(shard, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n {
 			return o, fmt.Errorf("--shard %q: want I/N with 0 <= I < N, e.g. 0/4", f.shard)
 		}
 		o.ShardIndex, o.ShardCount = i, n
