@@ -30,6 +30,14 @@ test-short:
 demo: build
 	./bin/parity demo --dir demo-data
 
+## demo-s3: the demo with logs, labels and outputs on a local S3 server (versitygw)
+demo-s3: tools build
+	./scripts/demo-s3.sh demo-data
+
+## soak: the kill test with 1000 seeded SIGKILLs (PARITY_KILL_SEED=N explores other kill points)
+soak: tools
+	PARITY_KILL_ITERATIONS=1000 $(GO) test -count=1 -timeout 60m -run 'TestKillRuns' -v ./jobs/
+
 ## bench: Go benchmarks for the scan, scorers and statistics
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -52,4 +60,4 @@ image:
 	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) -t parity:$(VERSION) .
 
 clean:
-	rm -rf bin demo-data demo-out .s3data
+	rm -rf bin demo-data demo-out demo-data-s3-out .s3data
