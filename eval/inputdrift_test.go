@@ -123,3 +123,21 @@ func TestOptFloatJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestQualityMetricsCap: a field with more than maxCategoryMetrics
+// categories gets averages and recall gaps but no per-category cells.
+func TestQualityMetricsCap(t *testing.T) {
+	q := &QualityAcc{Legacy: map[string]int64{}, AI: map[string]int64{}, PerLabel: map[string]Pair{}}
+	for i := 0; i < maxCategoryMetrics+1; i++ {
+		c := string(rune('A'+i/26)) + string(rune('a'+i%26))
+		q.Legacy[ConfusionKey(c, c)] = 3
+		q.AI[ConfusionKey(c, c)] = 3
+		q.PerLabel[c] = Pair{3, 0, 0, 0}
+	}
+	f := &config.Feature{Name: "f", Criteria: config.Criteria{QualityMargin: 0.03}}
+	names := map[string]bool{}
+	qualityMetrics(f, "x", "c", Window{}, q, 0.05, 0.8, func(m *Metric) { names[m.Name] = true })
+	if !names["quality.x.ai.macro_f1"] || names["quality.x.ai.recall.Aa"] || names["quality.x.ai.confusion.Aa.Aa"] || !names["quality.x.recall_gap.Aa"] {
+		t.Errorf("metrics: macro %v, per-category %v, confusion %v, gap %v", names["quality.x.ai.macro_f1"], names["quality.x.ai.recall.Aa"], names["quality.x.ai.confusion.Aa.Aa"], names["quality.x.recall_gap.Aa"])
+	}
+}

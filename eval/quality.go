@@ -355,7 +355,15 @@ func qualityMetrics(f *config.Feature, field, class string, w Window, q *Quality
 		conf map[string]int64
 	}{{"legacy", q.Legacy}, {"ai", q.AI}} {
 		r := Report(sys.conf, cats, 1-alpha)
+		if len(cats) > maxCategoryMetrics {
+			// High-cardinality fields: averages only, or the scores
+			// would hold k² confusion cells per class and window.
+			r.Categories = nil
+		}
 		for _, k := range sortedCats(sys.conf) {
+			if len(cats) > maxCategoryMetrics {
+				break
+			}
 			l, p, _ := strings.Cut(k, "\x00")
 			m := newMetric(f.Name, class, w, pre+sys.name+".confusion."+l+"."+p)
 			m.Value, m.N = float64(sys.conf[k]), r.N
@@ -406,6 +414,11 @@ func qualityMetrics(f *config.Feature, field, class string, w Window, q *Quality
 		add(m)
 	}
 }
+
+// maxCategoryMetrics caps the categories of a field for which the
+// confusion cells and per-category precision / recall / F1 are written
+// to the scores; above it only the averages and the recall-gap tests are.
+const maxCategoryMetrics = 50
 
 func sortedPairs(m map[string]Pair) []string {
 	out := make([]string, 0, len(m))
