@@ -233,6 +233,11 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 					want = append(want, fd.Label)
 				}
 			}
+			for _, sc := range f.Scorers {
+				if sc.Label != "" {
+					want = append(want, sc.Label)
+				}
+			}
 		}
 		var err error
 		labels, err = eval.LoadLabels(ctx, r.Labels, r.Cfg.Source.LabelsKey, want)
