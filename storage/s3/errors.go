@@ -66,7 +66,10 @@ func (s *Store) wrap(op, loc string, err error) error {
 	case e.Code == "NoSuchBucket":
 		// A missing bucket is a configuration error, not a missing key:
 		// readers must not take it for "no data yet".
-	case e.Status == 404 || e.Code == "NoSuchKey" || e.Code == "NotFound":
+	case e.Code == "NoSuchKey" || e.Code == "NotFound" || e.Status == 404 && e.Code == "":
+		// Only a missing key: a 404 with another code (versitygw answers
+		// an unknown access key with 404 XAdminUserNotFound) is a failure,
+		// never "no such object" (an absent overrides file means none).
 		e.kind = storage.ErrNotExist
 	}
 	switch {
