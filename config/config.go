@@ -307,6 +307,8 @@ func (p *Publish) validate(add func(key, format string, a ...any)) {
 	if p.Pushgateway != "" {
 		if u, err := url.Parse(p.Pushgateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add("publish.pushgateway", "%q: want an http(s) URL such as http://pushgateway:9091", p.Pushgateway)
+		} else if u.User != nil {
+			add("publish.pushgateway", "%s: credentials in the URL are refused (the config is copied into every report and the URL into logs)", u.Redacted())
 		}
 	}
 	if p.PushJob != "" && !nameRE.MatchString(p.PushJob) {
@@ -671,6 +673,9 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 	}
 	if c.Source.Logs == "" {
 		add("source.logs", "required: the location of the shadow logs (a folder or s3://bucket/prefix)")
+	}
+	if u, err := url.Parse(c.S3.Endpoint); c.S3.Endpoint != "" && err == nil && u.User != nil {
+		add("s3.endpoint", "%s: credentials in the URL are refused (the config is copied into every report); use the standard AWS chain", u.Redacted())
 	}
 	if c.Output == "" {
 		add("output", "required: where scores and verdicts are written (a folder or s3://bucket/prefix)")

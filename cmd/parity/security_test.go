@@ -355,3 +355,29 @@ func TestSecurityNoWriteOutsideOutput(t *testing.T) {
 		t.Errorf("a key escaped the store: %v", err)
 	}
 }
+
+// TestSecurityNoCredentialsInConfig: the config is copied verbatim into
+// every review report (lineage) and URLs reach the logs, so URLs carrying
+// credentials are refused at load, and the refusal does not repeat them.
+func TestSecurityNoCredentialsInConfig(t *testing.T) {
+	const pw = "pw-CONFIGSECRET-77"
+	for _, tc := range []struct{ name, add, key string }{
+		{"pushgateway", "publish:\n  pushgateway: http://parity:" + pw + "@127.0.0.1:9091\n", "publish.pushgateway"},
+		{"s3 endpoint", "s3:\n  endpoint: http://AKIA:" + pw + "@127.0.0.1:7070\n", "s3.endpoint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBad(t)
+			if err := os.WriteFile(b.cfg, []byte(badConfig+tc.add), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			parquettest.WriteGo(t, b.file("part-0.parquet"), goodRows("x", 50))
+			code, out, errs := run(t, "run", "--config", b.cfg, "--window", "2026-10-01/2026-10-02", "--now", "2026-10-03T00:00:00Z")
+			if code != ExitUsage || !strings.Contains(errs, tc.key) || !strings.Contains(errs, "credentials") {
+				t.Errorf("exit %d, want %d naming %s: %s", code, ExitUsage, tc.key, errs)
+			}
+			leakCheck(t, "stdout", out, pw)
+			leakCheck(t, "stderr", errs, pw)
+			b.nothingWritten(t)
+		})
+	}
+}
