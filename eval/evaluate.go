@@ -733,6 +733,18 @@ func judgeClass(cr *ClassResult) {
 	if cr.Status == StatusPass {
 		cr.Reasons = append(cr.Reasons, "every criterion passed")
 	}
+	// The worst reasons first: a reader (and the one-line summaries) sees
+	// why a class failed before why it lacked data.
+	sort.SliceStable(cr.Reasons, func(i, j int) bool { return reasonRank(cr.Reasons[i]) > reasonRank(cr.Reasons[j]) })
+}
+
+func reasonRank(r string) int {
+	for _, s := range []string{StatusError, StatusFail, StatusInsufficient} {
+		if strings.HasPrefix(r, s+":") {
+			return statusRank(s)
+		}
+	}
+	return -1
 }
 
 // beyond reports whether the point estimate is on the wrong side of the
