@@ -8,6 +8,7 @@ package eval
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -100,6 +101,10 @@ type featurePlan struct {
 	scorers  []scorers.Scorer
 	jsonCols []jsonCol
 	classCol string
+	// cols are the batch columns the feature's scoring reads (its
+	// scorers' Needs, JSON sources, class, time, request id, feature):
+	// only these are gathered for its rows.
+	cols map[string]bool
 }
 
 type jsonCol struct {
@@ -169,6 +174,15 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 				p.jsonCols = append(p.jsonCols, jsonCol{fd.LegacyJSON, jp}, jsonCol{fd.AIJSON, jp})
 			}
 		}
+		p.cols = map[string]bool{p.classCol: true, cfg.Columns.TS: true, cfg.Columns.RequestID: true, cfg.Columns.Feature: true}
+		for _, j := range p.jsonCols {
+			p.cols[j.src] = true
+		}
+		for _, s := range p.scorers {
+			for _, n := range s.Needs() {
+				p.cols[n.Column] = true
+			}
+		}
 		e.plans[f.Name] = p
 	}
 	if len(e.plans) == 0 {
@@ -235,10 +249,11 @@ func sortedPlanNames(m map[string]*featurePlan) []string {
 type worker struct {
 	agg  *Aggregates
 	out  *scorers.Out
-	rows [][]int32 // row indices per plan (Engine.order)
-	seen []bool    // request-id dictionary codes seen in this batch
-	gi   []int32   // group of each row of the feature being scored
-	accs []*Acc    // per group of the batch: the current scorer's accumulator
+	rows [][]int32         // row indices per plan (Engine.order)
+	seen []bool            // request-id dictionary codes seen in this batch
+	gi   []int32           // group of each row of the feature being scored
+	accs []*Acc            // per group of the batch: the current scorer's accumulator
+	gath []datasets.Column // gathered columns of the feature being scored
 }
 
 // Workers creates per-worker state for n workers.
@@ -370,14 +385,22 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	// idx is increasing, so when it covers every row (a batch of one
 	// feature, nothing dropped) it is the identity and the columns can be
 	// shared instead of copied.
+	// Otherwise the needed columns are copied into the worker's buffers,
+	// reused from feature to feature and batch to batch: the scorers of
+	// one feature are done with them before the next feature is scored.
 	whole := len(idx) == b.Rows
-	for _, col := range b.Cols {
-		if col != nil {
-			if whole {
-				sub.Cols = append(sub.Cols, col)
-			} else {
-				sub.Cols = append(sub.Cols, Gather(col, idx))
-			}
+	if len(st.gath) < len(b.Cols) {
+		st.gath = make([]datasets.Column, len(b.Cols))
+	}
+	for ci, col := range b.Cols {
+		if col == nil || !p.cols[col.Name] {
+			continue
+		}
+		if whole {
+			sub.Cols = append(sub.Cols, col)
+		} else {
+			gatherInto(&st.gath[ci], col, idx)
+			sub.Cols = append(sub.Cols, &st.gath[ci])
 		}
 	}
 	for _, j := range p.jsonCols {
@@ -591,6 +614,43 @@ func accumulate(s scorers.Scorer, o *scorers.Out, gi []int32, groups []*Group, a
 			}
 		}
 	}
+}
+
+// gatherInto is Gather into dst, reusing dst's slices.
+func gatherInto(dst *datasets.Column, c *datasets.Column, idx []int32) {
+	n := len(idx)
+	*dst = datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict, Null: dst.Null[:0], Codes: dst.Codes[:0], Float: dst.Float[:0], Int: dst.Int[:0], Bool: dst.Bool[:0]}
+	if c.Null != nil {
+		dst.Null = slices.Grow(dst.Null, n)[:n]
+		for i, j := range idx {
+			dst.Null[i] = c.Null[j]
+		}
+	} else {
+		dst.Null = nil // nil means no nulls; keep the buffer for later
+	}
+	switch c.Kind {
+	case datasets.KindString:
+		dst.Codes = slices.Grow(dst.Codes, n)[:n]
+		for i, j := range idx {
+			dst.Codes[i] = c.Codes[j]
+		}
+	case datasets.KindFloat64:
+		dst.Float = slices.Grow(dst.Float, n)[:n]
+		for i, j := range idx {
+			dst.Float[i] = c.Float[j]
+		}
+	case datasets.KindInt64, datasets.KindTimestamp:
+		dst.Int = slices.Grow(dst.Int, n)[:n]
+		for i, j := range idx {
+			dst.Int[i] = c.Int[j]
+		}
+	case datasets.KindBool:
+		dst.Bool = slices.Grow(dst.Bool, n)[:n]
+		for i, j := range idx {
+			dst.Bool[i] = c.Bool[j]
+		}
+	}
+	// Slices of the other kinds stay empty (len 0), as Gather leaves them nil.
 }
 
 // Gather copies the rows idx of a column.
