@@ -731,7 +731,7 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 			fd := &f.Fields[j]
 			fp := fmt.Sprintf("%s.fields[%d]", p, j)
 			if fd.Name == "" || !nameRE.MatchString(fd.Name) {
-				add(fp+".name", "required: letters, digits, _ . - only")
+				add(fp+".name", "required: letters, digits, _ . - only, not starting with . (got %q)", fd.Name)
 			}
 			if fseen[fd.Name] {
 				add(fp+".name", "duplicate field %q", fd.Name)
@@ -771,7 +771,7 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 			s := &f.Scorers[j]
 			sp := fmt.Sprintf("%s.scorers[%d]", p, j)
 			if s.Name == "" || !nameRE.MatchString(s.Name) {
-				add(sp+".name", "required: letters, digits, _ . - only")
+				add(sp+".name", "required: letters, digits, _ . - only, not starting with . (got %q)", s.Name)
 			}
 			if s.Type == "" {
 				add(sp+".type", "required")
@@ -864,7 +864,7 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		j := &c.Jobs[i]
 		p := fmt.Sprintf("jobs[%d]", i)
 		if j.Name == "" || !nameRE.MatchString(j.Name) {
-			add(p+".name", "required: letters, digits, _ . - only")
+			add(p+".name", "required: letters, digits, _ . - only, not starting with . (got %q)", j.Name)
 		}
 		if jseen[j.Name] {
 			add(p+".name", "duplicate job %q", j.Name)
