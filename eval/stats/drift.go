@@ -30,17 +30,8 @@ const KSExactMaxProduct = 10_000_000
 // With ties the exact/asymptotic p-values are conservative (a warning says so).
 func KS2(a, b Weighted) Result {
 	r := newResult("two-sample Kolmogorov-Smirnov, two-sided")
-	sa, wa := a.prepare()
-	sb, wb := b.prepare()
-	for _, w := range wa {
-		r.warn("a: %s", w)
-	}
-	for _, w := range wb {
-		r.warn("b: %s", w)
-	}
-	r.N = sa.n + sb.n
-	if sa.n == 0 || sb.n == 0 {
-		r.warn("empty sample (n_a=%d, n_b=%d): no test", sa.n, sb.n)
+	sa, sb, ok := prepareTwo(a, b, &r)
+	if !ok {
 		return r
 	}
 	fa, fb := make([]float64, len(sa.w)), make([]float64, len(sb.w))

@@ -132,17 +132,8 @@ func sign(x float64) float64 {
 // 95% CI (Method "hodges-lehmann"; see HodgesLehmannShift).
 func MannWhitney(a, b Weighted) Result {
 	r := newResult("Mann-Whitney U, two-sided (normal approximation, tie and continuity corrected)")
-	sa, wa := a.prepare()
-	sb, wb := b.prepare()
-	for _, w := range wa {
-		r.warn("a: %s", w)
-	}
-	for _, w := range wb {
-		r.warn("b: %s", w)
-	}
-	r.N = sa.n + sb.n
-	if sa.n == 0 || sb.n == 0 {
-		r.warn("empty sample (n_a=%d, n_b=%d): no test", sa.n, sb.n)
+	sa, sb, ok := prepareTwo(a, b, &r)
+	if !ok {
 		return r
 	}
 	r.Estimate, r.CI = hodgesLehmannShift(sa, sb, defaultCILevel, &r)

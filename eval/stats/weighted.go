@@ -311,3 +311,23 @@ func (p *pairSpace) median() float64 {
 	}
 	return (p.kth(p.total/2) + p.kth(p.total/2+1)) / 2
 }
+
+// prepareTwo prepares both samples of a two-sample test, carrying their
+// warnings into r and setting r.N; ok is false (with a warning) when
+// either sample is empty and there is no test.
+func prepareTwo(a, b Weighted, r *Result) (sa, sb wsample, ok bool) {
+	sa, wa := a.prepare()
+	sb, wb := b.prepare()
+	for _, w := range wa {
+		r.warn("a: %s", w)
+	}
+	for _, w := range wb {
+		r.warn("b: %s", w)
+	}
+	r.N = sa.n + sb.n
+	if sa.n == 0 || sb.n == 0 {
+		r.warn("empty sample (n_a=%d, n_b=%d): no test", sa.n, sb.n)
+		return sa, sb, false
+	}
+	return sa, sb, true
+}
