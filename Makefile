@@ -47,6 +47,14 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
 
+## fuzz: run each fuzz target briefly from its committed seed corpus (FUZZTIME each)
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./config
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLookup$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./scorers/jsonpath
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckScanMutated$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./datasets
+	$(GO) test -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./datasets
+
 ## bench-reconcile: reconciliation throughput and peak heap, in memory and spilling
 bench-reconcile:
 	$(GO) test -run XXX -bench Reconcile -benchtime 2x ./reconcile
