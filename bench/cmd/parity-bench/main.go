@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +51,7 @@ func main() {
 	threads := flag.Int("threads", runtime.NumCPU(), "DuckDB threads (parity uses GOMAXPROCS workers)")
 	repeat := flag.Int("repeat", 3, "runs of each; the best wall time counts, the highest RSS counts")
 	regen := flag.Bool("regen", false, "regenerate the log even if it exists")
+	memLimit := flag.String("gomemlimit", "", "GOMEMLIMIT for the parity child (e.g. 160MiB; default: unset, Go's default GC pacing)")
 	prof := flag.Bool("profile", false, "instead of comparing, evaluate the existing log in-process with CPU and heap profiles")
 	flag.Parse()
 
@@ -60,6 +62,9 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if *memLimit != "" {
+		parityEnv = append(parityEnv, "GOMEMLIMIT="+*memLimit)
 	}
 	if err := run(work, *rows, *days, *rowGroup, *parityBin, *threads, *repeat, *regen); err != nil {
 		fmt.Fprintln(os.Stderr, "parity-bench:", err)
@@ -113,7 +118,7 @@ func run(work string, rows int64, days, rowGroup int, parityBin string, threads,
 			return err
 		}
 		var stderr bytes.Buffer
-		wall, cpu, rss, err := child(nil, &stderr, parityBin, "backfill", "--config", cfg, "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339), "--log-level", "warn")
+		wall, cpu, rss, err := child(nil, &stderr, parityEnv, parityBin, "backfill", "--config", cfg, "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339), "--log-level", "warn")
 		if err != nil {
 			return fmt.Errorf("parity backfill: %w\n%s", err, stderr.Bytes())
 		}
@@ -124,7 +129,7 @@ func run(work string, rows int64, days, rowGroup int, parityBin string, threads,
 		}
 		var stdout bytes.Buffer
 		stderr.Reset()
-		wall, cpu, rss, err = child(&stdout, &stderr, self, "duckdb-child", "-dir", work, "-threads", strconv.Itoa(threads), "-from", strconv.FormatInt(from.Unix(), 10), "-to", strconv.FormatInt(to.Unix(), 10))
+		wall, cpu, rss, err = child(&stdout, &stderr, nil, self, "duckdb-child", "-dir", work, "-threads", strconv.Itoa(threads), "-from", strconv.FormatInt(from.Unix(), 10), "-to", strconv.FormatInt(to.Unix(), 10))
 		if err != nil {
 			return fmt.Errorf("duckdb: %w\n%s", err, stderr.Bytes())
 		}
@@ -144,7 +149,11 @@ func run(work string, rows int64, days, rowGroup int, parityBin string, threads,
 	rate := func(d time.Duration) float64 { return float64(rows) / d.Seconds() }
 	fmt.Printf("log: %d rows, %d days, %d rows/row group, %.0f MiB Parquet (snappy), %d CPUs\n", rows, days, rowGroup, float64(size)/(1<<20), runtime.NumCPU())
 	fmt.Printf("%-44s %8s %12s %8s %12s\n", "", "wall s", "rows/s", "CPU s", "peak RSS MiB")
-	fmt.Printf("%-44s %8.2f %12.0f %8.2f %12.1f\n", "parity backfill (full evaluation, written)", pBest.Seconds(), rate(pBest), pCPU.Seconds(), mib(pRSS))
+	label := "parity backfill (full evaluation, written)"
+	if len(parityEnv) > 0 {
+		label = "parity backfill, " + strings.Join(parityEnv, " ")
+	}
+	fmt.Printf("%-44s %8.2f %12.0f %8.2f %12.1f\n", label, pBest.Seconds(), rate(pBest), pCPU.Seconds(), mib(pRSS))
 	fmt.Printf("%-44s %8.2f %12.0f %8.2f %12.1f\n", fmt.Sprintf("DuckDB aggregate query (%d threads)", threads), dBest.Seconds(), rate(dBest), dCPU.Seconds(), mib(dRSS))
 	fmt.Printf("ratio parity/DuckDB: wall %.2f, CPU %.2f (best of %d each, this run; CPU time is the steadier figure on a shared machine)\n", pBest.Seconds()/dBest.Seconds(), pCPU.Seconds()/dCPU.Seconds(), repeat)
 	if len(diffs) > 0 {
@@ -161,6 +170,9 @@ func run(work string, rows int64, days, rowGroup int, parityBin string, threads,
 	return nil
 }
 
+// parityEnv is added to the parity child's environment.
+var parityEnv []string
+
 func best(cur, d time.Duration) time.Duration {
 	if cur == 0 || d < cur {
 		return d
@@ -171,8 +183,9 @@ func best(cur, d time.Duration) time.Duration {
 // child runs a command and returns its wall time, CPU time (user +
 // system) and peak RSS in KiB (ru_maxrss of the child, which Linux
 // reports in KiB).
-func child(stdout, stderr *bytes.Buffer, name string, args ...string) (wall, cpu time.Duration, rss int64, err error) {
+func child(stdout, stderr *bytes.Buffer, env []string, name string, args ...string) (wall, cpu time.Duration, rss int64, err error) {
 	c := exec.Command(name, args...)
+	c.Env = append(os.Environ(), env...)
 	if stdout != nil {
 		c.Stdout = stdout
 	}
