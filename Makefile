@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/parity-eval/parity/jobs.Version=$(VERSION)
 TOOLS    := $(CURDIR)/.tools
 export PATH := $(TOOLS)/bin:$(PATH)
 
-.PHONY: all build test test-short demo demo-s3 bench bench-duckdb bench-reconcile lint tools fuzz fuzz-ci soak image golden clean
+.PHONY: all build test test-short demo demo-s3 bench bench-duckdb bench-reconcile lint tools fuzz fuzz-ci test-duckdb soak image golden clean
 
 all: build
 
@@ -17,9 +17,12 @@ build:
 tools:
 	./scripts/install-tools.sh
 
-## test: every test, against real components (S3 server, subprocesses, browser when installed)
+## test: every test, against real components (S3 server, subprocesses, flagd's engine, browser),
+## brief fuzzing, and the DuckDB module (Parquet written by DuckDB, parity vs DuckDB counts)
 test: tools build
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory fuzz-ci FUZZTIME=5s
+	$(MAKE) --no-print-directory test-duckdb
 	$(GO) test -count=1 -timeout 14m ./...
 
 ## test-short: unit tests only, no external tools
@@ -38,9 +41,18 @@ demo-s3: tools build
 soak: tools
 	PARITY_KILL_ITERATIONS=1000 $(GO) test -count=1 -timeout 60m -run 'TestKillRuns' -v ./jobs/
 
-## bench: Go benchmarks for the scan, scorers and statistics
+## bench: Go benchmarks for the scan, scorers, eval's batch path and statistics
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-duckdb: full parity evaluation vs DuckDB on a generated 10M-row log (BENCH_ROWS=50000000 for the large one); fails unless every count agrees
+BENCH_ROWS ?= 10000000
+bench-duckdb: build
+	cd bench && $(GO) run ./cmd/parity-bench -rows $(BENCH_ROWS) -parity ../bin/parity
+
+## test-duckdb: bench module tests (DuckDB-written Parquet read by parity; parity vs DuckDB on a small log); needs cgo
+test-duckdb:
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## lint: formatting and vet
 lint:

@@ -54,6 +54,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "parity merge: give --window, or --from and --to")
 		return ExitUsage
 	}
+	applyMemoryLimit()
 	r, err := jobs.Open(ctx, cfg)
 	if err != nil {
 		return fail(stderr, err)
