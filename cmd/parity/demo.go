@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/parity-eval/parity/datasets/synth"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/jobs"
+	"github.com/parity-eval/parity/reports"
 )
 
 //go:embed demo.yaml
@@ -70,6 +72,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "\nconfig:   %s\nverdicts: %s\nscores:   %s\n", cfgPath, filepath.Join(cfg.Output, jobs.KeyLatest), filepath.Join(cfg.Output, "scores/"))
 	if err := demoReports(ctx, cfg, now, stdout); err != nil { // one review report per feature
 		return fail(stderr, err)
+	}
+	// The freshness contract, shown on the real clock: the demo's data end
+	// on a fixed date, so at any later real time its verdicts are stale.
+	if data, err := os.ReadFile(filepath.Join(cfg.Output, jobs.KeyLatest)); err == nil {
+		if v, err := reports.DecodeVerdicts(data); err == nil {
+			real := time.Now().UTC()
+			if stale := v.Stale(real); len(stale) > 0 {
+				fmt.Fprintf(stdout, "\nAt the real time %s these verdicts are STALE (valid until %s): a router treats %s as legacy only, and `parity verdicts --check` exits %d.\n",
+					real.Format(time.RFC3339), v.ValidUntil.Format(time.RFC3339), strings.Join(stale, ", "), ExitStale)
+			}
+		}
 	}
 	return ExitOK
 }
