@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/parity-eval/parity/jobs.Version=$(VERSION)
 TOOLS    := $(CURDIR)/.tools
 export PATH := $(TOOLS)/bin:$(PATH)
 
-.PHONY: all build test test-short demo demo-s3 bench bench-duckdb bench-reconcile lint tools fuzz fuzz-ci test-duckdb soak image golden clean
+.PHONY: all build test test-short demo demo-s3 bench bench-go bench-duckdb bench-reconcile lint tools fuzz fuzz-ci test-duckdb soak image golden clean
 
 all: build
 
@@ -41,8 +41,11 @@ demo-s3: tools build
 soak: tools
 	PARITY_KILL_ITERATIONS=1000 $(GO) test -count=1 -timeout 60m -run 'TestKillRuns' -v ./jobs/
 
-## bench: Go benchmarks for the scan, scorers, eval's batch path and statistics
-bench:
+## bench: the Go benchmarks, then parity vs DuckDB on a generated 10M-row log (rows/s, peak RSS, ratio)
+bench: bench-go bench-duckdb
+
+## bench-go: Go benchmarks for the scan, scorers, eval's batch path and statistics
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## bench-duckdb: full parity evaluation vs DuckDB on a generated 10M-row log (BENCH_ROWS=50000000 for the large one); fails unless every count agrees
