@@ -188,75 +188,19 @@ func build(mem memory.Allocator, c Col) (arrow.Array, arrow.Field, error) {
 	var b array.Builder
 	switch v := c.Values.(type) {
 	case []string:
-		sb := array.NewStringBuilder(mem)
-		for i, x := range v {
-			if valid(i) {
-				sb.Append(x)
-			} else {
-				sb.AppendNull()
-			}
-		}
-		b = sb
+		b = fill(array.NewStringBuilder(mem), v, valid)
 	case []int64:
-		ib := array.NewInt64Builder(mem)
-		for i, x := range v {
-			if valid(i) {
-				ib.Append(x)
-			} else {
-				ib.AppendNull()
-			}
-		}
-		b = ib
+		b = fill(array.NewInt64Builder(mem), v, valid)
 	case []int32:
-		ib := array.NewInt32Builder(mem)
-		for i, x := range v {
-			if valid(i) {
-				ib.Append(x)
-			} else {
-				ib.AppendNull()
-			}
-		}
-		b = ib
+		b = fill(array.NewInt32Builder(mem), v, valid)
 	case []uint32:
-		ib := array.NewUint32Builder(mem)
-		for i, x := range v {
-			if valid(i) {
-				ib.Append(x)
-			} else {
-				ib.AppendNull()
-			}
-		}
-		b = ib
+		b = fill(array.NewUint32Builder(mem), v, valid)
 	case []float64:
-		fb := array.NewFloat64Builder(mem)
-		for i, x := range v {
-			if valid(i) {
-				fb.Append(x)
-			} else {
-				fb.AppendNull()
-			}
-		}
-		b = fb
+		b = fill(array.NewFloat64Builder(mem), v, valid)
 	case []float32:
-		fb := array.NewFloat32Builder(mem)
-		for i, x := range v {
-			if valid(i) {
-				fb.Append(x)
-			} else {
-				fb.AppendNull()
-			}
-		}
-		b = fb
+		b = fill(array.NewFloat32Builder(mem), v, valid)
 	case []bool:
-		bb := array.NewBooleanBuilder(mem)
-		for i, x := range v {
-			if valid(i) {
-				bb.Append(x)
-			} else {
-				bb.AppendNull()
-			}
-		}
-		b = bb
+		b = fill(array.NewBooleanBuilder(mem), v, valid)
 	case []time.Time:
 		unit := c.Unit
 		if unit == arrow.Second { // Parquet has no seconds unit; the zero value means "default"
@@ -294,4 +238,22 @@ func create(tb testing.TB, path string) *os.File {
 		tb.Fatalf("parquettest: %v", err)
 	}
 	return f
+}
+
+// appender is an Arrow builder of T values.
+type appender[T any] interface {
+	array.Builder
+	Append(T)
+}
+
+// fill appends v to bld, null where valid says so.
+func fill[T any, B appender[T]](bld B, v []T, valid func(int) bool) array.Builder {
+	for i, x := range v {
+		if valid(i) {
+			bld.Append(x)
+		} else {
+			bld.AppendNull()
+		}
+	}
+	return bld
 }
