@@ -7,115 +7,143 @@ import (
 	"github.com/parity-eval/parity/scorers"
 )
 
-// accumulate folds one scorer's per-row output into the groups: row i
-// belongs to groups[gi[i]]. accs (len(groups), all nil) caches each
-// group's accumulator for this scorer; an accumulator is created only
-// when a row contributes to it, as before the cache existed, so a metric
-// with no valid rows stays absent.
+// accSet resolves each group's accumulator for one scorer in one batch:
+// row i belongs to groups[gi[i]], and accs (len(groups), all nil on
+// entry) caches the accumulators. An accumulator is created only when a
+// row contributes to it, so a metric with no valid rows stays absent.
+type accSet struct {
+	name   string
+	gi     []int32
+	groups []*Group
+	accs   []*Acc
+}
+
+// of returns the accumulator of row i's group.
+func (s *accSet) of(i int) *Acc {
+	g := s.gi[i]
+	a := s.accs[g]
+	if a == nil {
+		a = s.groups[g].acc(s.name)
+		s.accs[g] = a
+	}
+	return a
+}
+
+// accumulate folds one scorer's per-row output into the groups, with one
+// loop per output kind so the kind is not re-decided per row.
 func accumulate(s scorers.Scorer, o *scorers.Out, gi []int32, groups []*Group, accs []*Acc) {
-	name := s.Name()
-	thr, hasThr := 0.0, false
-	if t, ok := s.(scorers.Thresholded); ok {
-		thr, _ = t.Threshold()
-		hasThr = true
-	}
-	kind := s.Kind()
-	acc := func(i int) *Acc {
-		a := accs[gi[i]]
-		if a == nil {
-			a = groups[gi[i]].acc(name)
-			accs[gi[i]] = a
+	as := &accSet{name: s.Name(), gi: gi, groups: groups, accs: accs}
+	switch s.Kind() {
+	case scorers.Agreement, scorers.Rate:
+		accumulateCounts(as, o)
+	case scorers.PairedCorrect:
+		accumulatePairedCorrect(as, o)
+	case scorers.Score:
+		thr, hasThr := 0.0, false
+		if t, ok := s.(scorers.Thresholded); ok {
+			thr, _ = t.Threshold()
+			hasThr = true
 		}
-		return a
+		accumulateScores(as, o, thr, hasThr)
+	case scorers.PairedScore:
+		accumulatePairedScores(as, o)
+	case scorers.PerSystem:
+		accumulatePerSystem(as, o)
+	case scorers.Category:
+		accumulateCategories(as, o)
+	case scorers.Classification:
+		accumulateClassification(as, o)
 	}
-	for i := range gi {
-		switch kind {
-		case scorers.Agreement, scorers.Rate:
-			v := o.Value[i]
-			if math.IsNaN(v) {
-				continue
-			}
-			a := acc(i)
+}
+
+func accumulateCounts(as *accSet, o *scorers.Out) {
+	for i := range as.gi {
+		v := o.Value[i]
+		if math.IsNaN(v) {
+			continue
+		}
+		a := as.of(i)
+		a.N++
+		if v != 0 {
+			a.K++
+		}
+	}
+}
+
+func accumulatePairedCorrect(as *accSet, o *scorers.Out) {
+	for i := range as.gi {
+		l, x := o.Legacy[i], o.AI[i]
+		if math.IsNaN(l) || math.IsNaN(x) {
+			continue
+		}
+		a := as.of(i)
+		switch {
+		case l != 0 && x != 0:
+			a.BothRight++
+		case l != 0:
+			a.LegacyOnly++
+		case x != 0:
+			a.AIOnly++
+		default:
+			a.BothWrong++
+		}
+	}
+}
+
+func accumulateScores(as *accSet, o *scorers.Out, thr float64, hasThr bool) {
+	for i := range as.gi {
+		v := o.Value[i]
+		if math.IsNaN(v) {
+			continue
+		}
+		a := as.of(i)
+		if a.Value == nil {
+			a.Value = NewSketch()
+		}
+		a.Value.Add(v)
+		if hasThr {
 			a.N++
-			if v != 0 {
+			if v >= thr {
 				a.K++
 			}
-		case scorers.PairedCorrect:
-			l, x := o.Legacy[i], o.AI[i]
-			if math.IsNaN(l) || math.IsNaN(x) {
-				continue
-			}
-			a := acc(i)
-			switch {
-			case l != 0 && x != 0:
-				a.BothRight++
-			case l != 0:
-				a.LegacyOnly++
-			case x != 0:
-				a.AIOnly++
-			default:
-				a.BothWrong++
-			}
-		case scorers.Score:
-			v := o.Value[i]
-			if math.IsNaN(v) {
-				continue
-			}
-			a := acc(i)
-			if a.Value == nil {
-				a.Value = NewSketch()
-			}
-			a.Value.Add(v)
-			if hasThr {
-				a.N++
-				if v >= thr {
-					a.K++
-				}
-			}
-		case scorers.PairedScore:
-			l, x := o.Legacy[i], o.AI[i]
-			if math.IsNaN(l) || math.IsNaN(x) {
-				continue
-			}
-			a := acc(i)
+		}
+	}
+}
+
+func accumulatePairedScores(as *accSet, o *scorers.Out) {
+	for i := range as.gi {
+		l, x := o.Legacy[i], o.AI[i]
+		if math.IsNaN(l) || math.IsNaN(x) {
+			continue
+		}
+		a := as.of(i)
+		if a.Legacy == nil {
+			a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
+		}
+		a.Legacy.Add(l)
+		a.AI.Add(x)
+		a.Diff.Add(x - l)
+	}
+}
+
+func accumulatePerSystem(as *accSet, o *scorers.Out) {
+	for i := range as.gi {
+		l, x := o.Legacy[i], o.AI[i]
+		if math.IsNaN(l) && math.IsNaN(x) {
+			continue
+		}
+		a := as.of(i)
+		if !math.IsNaN(l) {
 			if a.Legacy == nil {
-				a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
+				a.Legacy = NewSketch()
 			}
 			a.Legacy.Add(l)
+		}
+		if !math.IsNaN(x) {
+			if a.AI == nil {
+				a.AI = NewSketch()
+			}
 			a.AI.Add(x)
-			a.Diff.Add(x - l)
-		case scorers.PerSystem:
-			l, x := o.Legacy[i], o.AI[i]
-			if math.IsNaN(l) && math.IsNaN(x) {
-				continue
-			}
-			a := acc(i)
-			if !math.IsNaN(l) {
-				if a.Legacy == nil {
-					a.Legacy = NewSketch()
-				}
-				a.Legacy.Add(l)
-			}
-			if !math.IsNaN(x) {
-				if a.AI == nil {
-					a.AI = NewSketch()
-				}
-				a.AI.Add(x)
-			}
-		case scorers.Category:
-			c := o.Cat[i]
-			if c == "" {
-				continue
-			}
-			a := acc(i)
-			if a.Cats == nil {
-				a.Cats = map[string]int64{}
-			}
-			a.Cats[c]++
-		case scorers.Classification:
-			if o.Cat[i] != "" {
-				addQuality(acc(i), o.Cat[i], o.Legacy[i], o.AI[i], o.Value[i])
-			}
 		}
 	}
 }
