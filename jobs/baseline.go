@@ -66,14 +66,42 @@ func (r *Runner) loadAggregates(ctx context.Context, w eval.Window) (*eval.Aggre
 	return f.Aggregates(), nil
 }
 
-// baseline merges the aggregates of the baseline period per feature ×
-// class (the window dimension dropped). A window inside its own baseline
-// period gets none: it cannot drift from itself.
-func (r *Runner) baseline(ctx context.Context, w eval.Window, features []string) (map[eval.GroupKey]*eval.Group, error) {
+// baselineReader picks and merges the baseline period of each window of
+// one run. It lists the stored aggregates once and parses each stored
+// window at most once: a backfill of N windows otherwise re-read and
+// re-parsed the same baseline windows N times. Cached aggregates are only
+// read (baseline merges into fresh groups), so sharing them is safe.
+type baselineReader struct {
+	r      *Runner
+	stored []eval.Window
+	loaded map[string]*eval.Aggregates
+}
+
+func (r *Runner) newBaselineReader(ctx context.Context) (*baselineReader, error) {
 	stored, err := r.storedWindows(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return &baselineReader{r: r, stored: stored, loaded: map[string]*eval.Aggregates{}}, nil
+}
+
+func (br *baselineReader) load(ctx context.Context, w eval.Window) (*eval.Aggregates, error) {
+	if a, ok := br.loaded[w.Key()]; ok {
+		return a, nil
+	}
+	a, err := br.r.loadAggregates(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	br.loaded[w.Key()] = a
+	return a, nil
+}
+
+// baseline merges the aggregates of the baseline period per feature ×
+// class (the window dimension dropped). A window inside its own baseline
+// period gets none: it cannot drift from itself.
+func (br *baselineReader) baseline(ctx context.Context, w eval.Window) (map[eval.GroupKey]*eval.Group, error) {
+	r, stored := br.r, br.stored
 	var pick []eval.Window
 	b := r.Cfg.Baseline
 	if b.From != "" {
@@ -115,7 +143,7 @@ func (r *Runner) baseline(ctx context.Context, w eval.Window, features []string)
 	}
 	out := map[eval.GroupKey]*eval.Group{}
 	for _, s := range pick {
-		a, err := r.loadAggregates(ctx, s)
+		a, err := br.load(ctx, s)
 		if err != nil {
 			return nil, fmt.Errorf("baseline window %s: %w", s, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parity-eval/parity/config"
@@ -311,37 +312,74 @@ func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
 // finish evaluates windows from their aggregates and writes scores,
 // history records and verdicts. Used by Evaluate and Merge.
 func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options, res *Result) error {
+	br, err := r.newBaselineReader(ctx)
+	if err != nil {
+		return err
+	}
+	// The windows' evaluations are independent of each other (each reads
+	// its own aggregates and its baseline period, which comes from
+	// storage), so they are computed on all cores; everything is then
+	// written in window order, as before.
+	type computed struct {
+		fws    []*eval.FeatureWindow
+		scores []byte
+		recs   map[string]eval.WindowRecord
+		err    error
+	}
+	out := make([]computed, len(windows))
+	bases := make([]map[eval.GroupKey]*eval.Group, len(windows))
+	for i, w := range windows {
+		if bases[i], err = br.baseline(ctx, w); err != nil {
+			return err
+		}
+	}
+	byWindow := map[int64]map[eval.GroupKey]*eval.Group{}
+	for k, g := range aggs.Groups {
+		if byWindow[k.Window] == nil {
+			byWindow[k.Window] = map[eval.GroupKey]*eval.Group{}
+		}
+		byWindow[k.Window][k] = g
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, o.Workers))
+	for i, w := range windows {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			part := eval.NewAggregates()
+			maps.Copy(part.Groups, byWindow[w.Start.Unix()])
+			c := &out[i]
+			c.fws = eval.Evaluate(r.Cfg, o.Features, w, part, bases[i])
+			c.scores, c.err = reports.EncodeScores(reports.ScoreRows(c.fws, run.ID, run.ConfigHash))
+			c.recs = map[string]eval.WindowRecord{}
+			for _, fw := range c.fws {
+				groups := map[string]*eval.Group{}
+				for k, g := range part.Groups {
+					if k.Feature == fw.Feature {
+						groups[k.Class] = g
+					}
+				}
+				c.recs[fw.Feature] = eval.Record(fw, groups)
+			}
+		}()
+	}
+	wg.Wait()
 	// Scores are written by replay, each window's just before its verdict
 	// document, so a reader (or a kill) can find at most the one window
 	// being written with new scores beside old verdicts, not every
 	// window of the run (docs/s3.md).
 	scores := map[string][]byte{}
-	for _, w := range windows {
-		base, err := r.baseline(ctx, w, o.Features)
-		if err != nil {
+	for i, w := range windows {
+		c := &out[i]
+		if c.err != nil {
+			return c.err
+		}
+		scores[w.Key()] = c.scores
+		if err := r.mergeRecords(ctx, w, c.recs); err != nil {
 			return err
 		}
-		fws := eval.Evaluate(r.Cfg, o.Features, w, splitWindow(aggs, w), base)
-		rows := reports.ScoreRows(fws, run.ID, run.ConfigHash)
-		data, err := reports.EncodeScores(rows)
-		if err != nil {
-			return err
-		}
-		scores[w.Key()] = data
-		recs := map[string]eval.WindowRecord{}
-		for _, fw := range fws {
-			groups := map[string]*eval.Group{}
-			for k, g := range aggs.Groups {
-				if k.Feature == fw.Feature && k.Window == w.Start.Unix() {
-					groups[k.Class] = g
-				}
-			}
-			recs[fw.Feature] = eval.Record(fw, groups)
-		}
-		if err := r.mergeRecords(ctx, w, recs); err != nil {
-			return err
-		}
-		if err := r.putJSON(ctx, fmt.Sprintf("evaluations/window=%s/evaluation.json", w.Key()), evaluationDoc(w, fws, run)); err != nil {
+		if err := r.putJSON(ctx, fmt.Sprintf("evaluations/window=%s/evaluation.json", w.Key()), evaluationDoc(w, c.fws, run)); err != nil {
 			return err
 		}
 	}
