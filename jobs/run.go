@@ -483,8 +483,10 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		return err
 	}
 	var last *reports.Verdicts
-	for _, w := range order {
-		ev, err := r.loadEvaluation(ctx, w)
+	evs := r.prefetchEvaluations(ctx, order, o.Workers)
+	defer evs.stop()
+	for i, w := range order {
+		ev, err := evs.get(i)
 		if err != nil {
 			return err
 		}
@@ -562,6 +564,51 @@ type Evaluation struct {
 func evaluationDoc(w eval.Window, fws []*eval.FeatureWindow, run reports.RunInfo) *Evaluation {
 	return &Evaluation{Window: w, Run: run, Features: fws}
 }
+
+// evaluationPrefetch loads stored evaluations in window order, up to n
+// ahead of the consumer: parsing them is most of replay's work, and
+// bounding the look-ahead keeps memory flat however long the history.
+type evaluationPrefetch struct {
+	res  []chan loadedEvaluation
+	done chan struct{}
+	sem  chan struct{}
+}
+
+type loadedEvaluation struct {
+	ev  *Evaluation
+	err error
+}
+
+func (r *Runner) prefetchEvaluations(ctx context.Context, order []eval.Window, n int) *evaluationPrefetch {
+	p := &evaluationPrefetch{res: make([]chan loadedEvaluation, len(order)), done: make(chan struct{}), sem: make(chan struct{}, max(1, n))}
+	for i := range p.res {
+		p.res[i] = make(chan loadedEvaluation, 1)
+	}
+	go func() {
+		for i, w := range order {
+			select {
+			case p.sem <- struct{}{}:
+			case <-p.done:
+				return
+			}
+			go func() {
+				ev, err := r.loadEvaluation(ctx, w)
+				p.res[i] <- loadedEvaluation{ev, err}
+			}()
+		}
+	}()
+	return p
+}
+
+// get waits for the i-th evaluation; call it for i = 0, 1, ... in turn.
+func (p *evaluationPrefetch) get(i int) (*Evaluation, error) {
+	l := <-p.res[i]
+	<-p.sem
+	return l.ev, l.err
+}
+
+// stop ends the look-ahead (loads under way finish into buffered channels).
+func (p *evaluationPrefetch) stop() { close(p.done) }
 
 func (r *Runner) loadEvaluation(ctx context.Context, w eval.Window) (*Evaluation, error) {
 	key := fmt.Sprintf("evaluations/window=%s/evaluation.json", w.Key())
