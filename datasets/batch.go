@@ -49,9 +49,12 @@ func (k Kind) String() string {
 // column has no nulls in this batch.
 //
 // Strings are dictionary-encoded: the value of row i is Dict[Codes[i]]. A
-// Parquet dictionary page maps straight onto this; PLAIN pages are
-// dictionary-encoded while decoding, so scorers see one representation
-// whatever the writer did (Arrow/Spark writers switch mid-chunk).
+// Parquet dictionary page maps straight onto this; PLAIN pages get codes
+// too, so scorers see one representation whatever the writer did
+// (Arrow/Spark writers switch mid-chunk). PLAIN values that are mostly
+// distinct (request ids, JSON documents) are not deduplicated, since
+// looking for repeats that are not there was a quarter of a full
+// evaluation's CPU: such a column sets DictRepeats.
 type Column struct {
 	Name  string
 	Kind  Kind
@@ -61,6 +64,15 @@ type Column struct {
 	Float []float64 // KindFloat64
 	Int   []int64   // KindInt64; KindTimestamp as Unix nanoseconds, UTC
 	Bool  []bool    // KindBool
+
+	// DictRepeats reports that Dict may hold the same string under
+	// several codes (PLAIN pages are not deduplicated); equal codes imply
+	// equal strings but not the converse. When false (the zero value, so
+	// hand-built columns keep the old contract), Dict's entries are
+	// distinct and code equality is string equality; a Parquet dictionary
+	// page is trusted to be distinct, as writers emit it. Code that groups
+	// or deduplicates rows by code must compare the strings when it is set.
+	DictRepeats bool
 }
 
 // Len is the number of rows in the column.

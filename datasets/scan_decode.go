@@ -45,10 +45,15 @@ type chunkDecoder struct {
 	row    int // rows filled so far
 
 	// String columns. The chunk's dictionary (if any) becomes Column.Dict
-	// as is, so dictionary pages are a straight copy of indices. A PLAIN
-	// page (writers fall back to PLAIN mid-chunk when the dictionary grows
-	// too big) interns its values into the same Dict through index, which
-	// is only built when the first such page arrives.
+	// as is, so dictionary pages are a straight copy of indices. PLAIN
+	// pages (writers that do not dictionary-encode, or that fall back to
+	// PLAIN mid-chunk when the dictionary grows too big) are handled in
+	// the mode plainMode picks at the chunk's first PLAIN page: values
+	// mostly distinct (request ids, JSON documents) are appended to Dict
+	// under fresh codes, one string copy per page; values that repeat
+	// (classes, categories from a writer that never dictionary-encodes)
+	// are interned into Dict through index, built when that mode starts.
+	plain     plainMode
 	index     *internTable
 	arena     arena
 	dict      parquet.Dictionary // the dictionary the cached values below belong to
@@ -403,17 +408,34 @@ func (d *chunkDecoder) strings(dst []int32, v *encoding.Values, dict parquet.Dic
 		if len(offs) < len(dst)+1 {
 			return shortPage(len(offs)-1, len(dst))
 		}
+		offs = offs[:len(dst)+1]
 		for i := range dst {
 			a, b := offs[i], offs[i+1]
 			if a > b || int(b) > len(data) {
 				return fmt.Errorf("value %d has offsets %d..%d outside the page's %d bytes: %w", i, a, b, len(data), errCorrupt)
 			}
-			dst[i] = d.intern(data[a:b])
+		}
+		if d.plain == plainUndecided {
+			d.choosePlain(data, offs, 0)
+		}
+		if d.plain == plainAppend {
+			d.appendPage(dst, data, offs, 0)
+			return nil
+		}
+		for i := range dst {
+			dst[i] = d.intern(data[offs[i]:offs[i+1]])
 		}
 	case encoding.FixedLenByteArray:
 		data, size := v.FixedLenByteArray()
 		if size <= 0 || len(data)/size < len(dst) {
 			return shortPage(len(data)/max(size, 1), len(dst))
+		}
+		if d.plain == plainUndecided {
+			d.choosePlain(data[:len(dst)*size], nil, size)
+		}
+		if d.plain == plainAppend {
+			d.appendPage(dst, data[:len(dst)*size], nil, size)
+			return nil
 		}
 		for i := range dst {
 			b := data[i*size : (i+1)*size]
@@ -443,6 +465,14 @@ func (d *chunkDecoder) addDictionary(dict parquet.Dictionary) error {
 		return nil
 	}
 	d.dictCodes = make([]int32, len(vals))
+	if d.plain == plainAppend {
+		// Dict already repeats values; its entries need not be looked up.
+		for i, s := range vals {
+			d.dictCodes[i] = int32(len(d.col.Dict))
+			d.col.Dict = append(d.col.Dict, s)
+		}
+		return nil
+	}
 	for i, s := range vals {
 		d.dictCodes[i] = d.internString(s)
 	}
@@ -495,6 +525,108 @@ func (d *chunkDecoder) dictStrings(dict parquet.Dictionary) ([]string, error) {
 		return nil, fmt.Errorf("dictionary holds %s values, want BYTE_ARRAY: %w", v.Kind(), errCorrupt)
 	}
 	return out, nil
+}
+
+// plainMode is how a chunk's PLAIN string values become Dict entries.
+type plainMode uint8
+
+const (
+	plainUndecided plainMode = iota // no PLAIN page yet
+	plainIntern                     // deduplicated through index
+	plainAppend                     // appended under fresh codes (Column.DictRepeats)
+)
+
+// plainSample is how many values of the first PLAIN page choosePlain
+// looks at.
+const plainSample = 512
+
+// choosePlain picks the chunk's plainMode from the first PLAIN page's
+// values (BYTE_ARRAY with offs, or FIXED_LEN_BYTE_ARRAY of size): append
+// when at least half of a sample of them are distinct.
+//
+// Interning a column of distinct values (request ids, input hashes, JSON
+// documents) hashes, probes and copies every value to find no repeat; it
+// was ~23% of a full evaluation's CPU. But a low-cardinality column
+// written PLAIN (DuckDB, pyarrow with use_dictionary=False) appended
+// without deduplication would give every row its own code, and the
+// consumers that work per code (eval groups rows by class code, JSON and
+// numeric fields are parsed per entry) would then do per-row work with
+// per-row memory. Sampling costs a few hundred hashes per chunk.
+func (d *chunkDecoder) choosePlain(data []byte, offs []uint32, size int) {
+	n := len(offs) - 1
+	if offs == nil {
+		n = len(data) / size
+	}
+	if n == 0 {
+		return // a page of nulls says nothing; decide at the next one
+	}
+	n = min(n, plainSample)
+	// Distinct values counted by 64-bit hash (a collision only makes the
+	// count one lower) in an open-addressing set; a Go map would allocate.
+	var set [2 * plainSample]uint64
+	distinct := 0
+	for i := range n {
+		var v []byte
+		if offs != nil {
+			v = data[offs[i]:offs[i+1]]
+		} else {
+			v = data[i*size : (i+1)*size]
+		}
+		h := maphash.Bytes(internSeed, v) | 1 // 0 marks an empty slot
+		j := h & (2*plainSample - 1)
+		for set[j] != 0 && set[j] != h {
+			j = (j + 1) & (2*plainSample - 1)
+		}
+		if set[j] == 0 {
+			set[j] = h
+			distinct++
+		}
+	}
+	if 2*distinct >= n {
+		d.plain = plainAppend
+		d.col.DictRepeats = true
+	} else {
+		d.plain = plainIntern
+	}
+}
+
+// appendPage gives the len(dst) PLAIN values of a page (BYTE_ARRAY with
+// checked offs, or FIXED_LEN_BYTE_ARRAY of size) fresh codes at the end
+// of Dict, without looking for repeats. The page's value bytes are copied
+// once into one string (parquet-go reuses its page buffers) and the
+// values are substrings of it, so a page costs one allocation whatever
+// its number of values; the strings keep that page copy alive while any
+// of them is referenced.
+func (d *chunkDecoder) appendPage(dst []int32, data []byte, offs []uint32, size int) {
+	c := d.col
+	if cap(c.Dict)-len(c.Dict) < len(dst) {
+		// Room for every row left in the chunk, so a chunk of PLAIN pages
+		// grows Dict once rather than by doubling.
+		grown := make([]string, len(c.Dict), len(c.Dict)+d.rows-d.row)
+		copy(grown, c.Dict)
+		c.Dict = grown
+	}
+	next := int32(len(c.Dict))
+	for i := range dst {
+		dst[i] = next + int32(i)
+	}
+	switch {
+	case offs != nil:
+		base := offs[0]
+		blob := string(data[base:offs[len(dst)]])
+		for i := range dst {
+			c.Dict = append(c.Dict, blob[offs[i]-base:offs[i+1]-base])
+		}
+	case d.conv.uuid:
+		for i := range dst {
+			c.Dict = append(c.Dict, uuid.UUID(data[i*size:(i+1)*size]).String())
+		}
+	default:
+		blob := string(data)
+		for i := range dst {
+			c.Dict = append(c.Dict, blob[i*size:(i+1)*size])
+		}
+	}
 }
 
 func (d *chunkDecoder) buildIndex() {

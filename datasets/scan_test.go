@@ -249,6 +249,16 @@ func scanAll(tb testing.TB, d *Dataset, files []storage.Object, spec ScanSpec) (
 					return fmt.Errorf("column %q row %d: code %d outside dictionary of %d", c.Name, j, code, len(c.Dict))
 				}
 			}
+			if c.Kind == KindString && !c.DictRepeats {
+				// Without DictRepeats, codes must be distinct strings.
+				seen := make(map[string]bool, len(c.Dict))
+				for _, v := range c.Dict {
+					if seen[v] {
+						return fmt.Errorf("column %q: Dict repeats %q but DictRepeats is not set", c.Name, v)
+					}
+					seen[v] = true
+				}
+			}
 		}
 		mu <- struct{}{}
 		batches = append(batches, b)

@@ -150,7 +150,7 @@ func accumulatePerSystem(as *accSet, o *scorers.Out) {
 
 // Gather copies the rows idx of a column.
 func Gather(c *datasets.Column, idx []int32) *datasets.Column {
-	out := &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict}
+	out := &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict, DictRepeats: c.DictRepeats}
 	if c.Null != nil {
 		out.Null = make([]bool, len(idx))
 		for i, j := range idx {

@@ -249,6 +249,7 @@ type worker struct {
 	out  *scorers.Out
 	rows [][]int32 // row indices per plan (Engine.order)
 	seen []bool    // request-id dictionary codes seen in this batch
+	ids  idSet     // request ids seen in this batch, when their Dict repeats
 	gi   []int32   // group of each row of the feature being scored
 	accs []*Acc    // per group of the batch: the current scorer's accumulator
 }
@@ -313,11 +314,19 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		st.rows[k] = st.rows[k][:0]
 	}
 	var used int64
-	if cap(st.seen) < len(rid.Dict) {
-		st.seen = make([]bool, len(rid.Dict))
+	// Duplicates are found by dictionary code when codes are distinct
+	// strings, else (PLAIN-encoded ids, one code per row) by value.
+	byValue := rid.DictRepeats
+	var seen []bool
+	if byValue {
+		st.ids.reset(b.Rows)
+	} else {
+		if cap(st.seen) < len(rid.Dict) {
+			st.seen = make([]bool, len(rid.Dict))
+		}
+		seen = st.seen[:len(rid.Dict)]
+		clear(seen)
 	}
-	seen := st.seen[:len(rid.Dict)]
-	clear(seen)
 	for i := 0; i < b.Rows; i++ {
 		if ts.IsNull(i) {
 			st.agg.Dropped["null_timestamp"]++
@@ -346,11 +355,16 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		// within a row group, where retries land: the first row is scored,
 		// later ones are dropped and counted. Detecting them across files
 		// would need memory proportional to the log, which parity refuses.
-		if seen[rid.Codes[i]] {
+		var dup bool
+		if code := rid.Codes[i]; byValue {
+			dup = !st.ids.add(rid.Dict, code)
+		} else {
+			dup, seen[code] = seen[code], true
+		}
+		if dup {
 			st.agg.Dropped["duplicate_request_id"]++
 			continue
 		}
-		seen[rid.Codes[i]] = true
 		st.rows[p.idx] = append(st.rows[p.idx], int32(i))
 		used++
 	}
