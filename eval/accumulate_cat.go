@@ -1,11 +1,59 @@
 package eval
 
-import "github.com/parity-eval/parity/scorers"
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
 
-// This file folds the string-valued scorer outputs (categories and
-// classification keys) into the groups.
+	"github.com/parity-eval/parity/scorers"
+)
+
+// This file folds the category-valued scorer outputs (categories and
+// classification keys) into the groups. Scorers write them in one of two
+// forms (scorers.Out): a string per row (Cat), or codes into a per-batch
+// key dictionary (Code, Keys). The coded form is counted per (group,
+// code) in a dense per-batch array and folded into the string-keyed maps
+// once per batch per key, instead of a map increment (and, for
+// classification, key splitting and concatenation) per row; the per-row
+// numeric parts (confidence bins, Brier sums) are added per row in row
+// order either way, so both forms give identical aggregates.
+
+// maxDenseCells bounds the per-batch count array of the coded form:
+// beyond it (many groups × many keys, mostly empty) the rows are counted
+// one by one into the maps, as in the Cat form.
+func maxDenseCells(rows int) int { return 2*rows + 4096 }
+
+// countPool recycles the per-batch count arrays (zeroed again by the fold).
+var countPool = sync.Pool{New: func() any { return new([]int64) }}
+
+func getCounts(n int) *[]int64 {
+	p := countPool.Get().(*[]int64)
+	if cap(*p) < n {
+		*p = make([]int64, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// groupAcc is accSet.of for a group index rather than a row.
+func groupAcc(as *accSet, g int) *Acc {
+	a := as.accs[g]
+	if a == nil {
+		a = as.groups[g].acc(as.name)
+		as.accs[g] = a
+	}
+	return a
+}
 
 func accumulateCategories(as *accSet, o *scorers.Out) {
+	if o.Keys != nil {
+		accumulateCategoryCodes(as, o)
+		// Consumed: the next scorer's output starts in the Cat form even
+		// if its Out was not reset.
+		o.Keys = nil
+		return
+	}
 	for i := range as.gi {
 		c := o.Cat[i]
 		if c == "" {
@@ -19,10 +67,266 @@ func accumulateCategories(as *accSet, o *scorers.Out) {
 	}
 }
 
+// accumulateCategoryCodes counts the coded form. Each code is resolved
+// once per batch to a slot per distinct key string (a column's
+// dictionary may repeat a value under several codes, and may be far
+// larger than the rows that use it), and rows are counted per (slot,
+// group). A code beyond Keys (a scorer bug; scorers.Out.CheckCategories
+// reports it in tests) counts as an invalid value of the row's group.
+func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
+	nk, ng := len(o.Keys), len(as.groups)
+	code := o.Code[:len(as.gi)]
+	sp := getSlots(nk)
+	defer slotPool.Put(sp)
+	slotOf := *sp     // code → slot+1, 0 = not resolved yet
+	var used []int32  // codes resolved, to zero slotOf again
+	var keys []string // per slot
+	index := map[string]int32{}
+	cp := getCounts(0)
+	defer countPool.Put(cp)
+	counts := (*cp)[:0] // [slot·ng + group]
+	limit := maxDenseCells(len(code))
+	fold := func() {
+		for s, k := range keys {
+			for g, n := range counts[s*ng : (s+1)*ng] {
+				if n == 0 {
+					continue
+				}
+				a := groupAcc(as, g)
+				if a.Cats == nil {
+					a.Cats = map[string]int64{}
+				}
+				a.Cats[k] += n
+			}
+		}
+		clear(counts)
+		*cp = counts
+		for _, c := range used {
+			slotOf[c] = 0
+		}
+	}
+	for i, c := range code {
+		if c < 0 {
+			continue
+		}
+		if int(c) >= nk {
+			as.of(i).Invalid++
+			continue
+		}
+		s := slotOf[c] - 1
+		if s < 0 {
+			k := o.Keys[c]
+			if k == "" {
+				continue
+			}
+			var seen bool
+			if s, seen = index[k]; !seen {
+				if (len(keys)+1)*ng > limit {
+					// Too many distinct categories for a dense count:
+					// the rest of the batch is counted row by row.
+					fold()
+					countRows(as, o, i)
+					return
+				}
+				s = int32(len(keys))
+				keys = append(keys, k)
+				index[k] = s
+				// Grow by one zeroed row (the pooled array is zero
+				// beyond its length).
+				counts = slices.Grow(counts, ng)[:len(counts)+ng]
+			}
+			slotOf[c] = s + 1
+			used = append(used, c)
+		}
+		counts[int(s)*ng+int(as.gi[i])]++
+	}
+	fold()
+}
+
+// countRows counts the coded form's rows from `from` on one by one.
+func countRows(as *accSet, o *scorers.Out, from int) {
+	for i := from; i < len(as.gi); i++ {
+		c := o.Code[i]
+		switch {
+		case c < 0:
+		case int(c) >= len(o.Keys):
+			as.of(i).Invalid++
+		case o.Keys[c] != "":
+			a := as.of(i)
+			if a.Cats == nil {
+				a.Cats = map[string]int64{}
+			}
+			a.Cats[o.Keys[c]]++
+		}
+	}
+}
+
+// slotPool recycles code → slot arrays, all zero between uses.
+var slotPool = sync.Pool{New: func() any { return new([]int32) }}
+
+func getSlots(n int) *[]int32 {
+	p := slotPool.Get().(*[]int32)
+	if cap(*p) < n {
+		*p = make([]int32, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
 func accumulateClassification(as *accSet, o *scorers.Out) {
+	if o.Keys != nil {
+		accumulateClassificationCodes(as, o)
+		o.Keys = nil // consumed, as in accumulateCategories
+		return
+	}
 	for i := range as.gi {
 		if o.Cat[i] != "" {
 			addQuality(as.of(i), o.Cat[i], o.Legacy[i], o.AI[i], o.Value[i])
 		}
 	}
+}
+
+// What a classification key of the coded form is, decided once per key
+// per batch.
+const (
+	keyUnseen  = iota
+	keyNone    // "": no category, the row is skipped
+	keyInvalid // not a ClassificationKey: an invalid value
+	keyValid
+)
+
+// classKey is a valid key's parts, split once per batch.
+type classKey struct {
+	label, legacy, ai string // confusion keys of both systems
+}
+
+// accumulateClassificationCodes folds the coded form of a Classification
+// scorer: addQuality's result, with the confusion and per-label counts
+// taken per (group, key, paired outcome) and the confidence bins per
+// (group, bin, paired outcome).
+func accumulateClassificationCodes(as *accSet, o *scorers.Out) {
+	nk, ng := len(o.Keys), len(as.groups)
+	code := o.Code[:len(as.gi)]
+	if ng*nk*4 > maxDenseCells(len(code)) {
+		for i, c := range code {
+			switch {
+			case c < 0:
+			case int(c) >= nk:
+				as.of(i).Invalid++
+			case o.Keys[c] != "":
+				addQuality(as.of(i), o.Keys[c], o.Legacy[i], o.AI[i], o.Value[i])
+			}
+		}
+		return
+	}
+	state := make([]uint8, nk)
+	// counts[((g·nk)+key)·4+outcome], outcome as Pair's index.
+	cp := getCounts(ng * nk * 4)
+	defer countPool.Put(cp)
+	counts := *cp
+	// conf[((g·ThresholdBins)+bin)·4+outcome]
+	fp := getCounts(ng * ThresholdBins * 4)
+	defer countPool.Put(fp)
+	conf := *fp
+	for i, c := range code {
+		if c < 0 {
+			continue
+		}
+		if int(c) >= nk {
+			as.of(i).Invalid++
+			continue
+		}
+		st := state[c]
+		if st == keyUnseen {
+			st = classifyKey(o.Keys[c])
+			state[c] = st
+		}
+		if st == keyNone {
+			continue
+		}
+		a := as.of(i)
+		legacy, ai := o.Legacy[i], o.AI[i]
+		if st == keyInvalid || math.IsNaN(legacy) || math.IsNaN(ai) {
+			a.Invalid++
+			continue
+		}
+		q := a.Quality
+		if q == nil {
+			q = newQualityAcc()
+			a.Quality = q
+		}
+		lr, ar := legacy != 0, ai != 0
+		out := outcome(lr, ar)
+		g := int(as.gi[i])
+		counts[(g*nk+int(c))*4+out]++
+		x := o.Value[i]
+		if math.IsNaN(x) || x < 0 || x > 1 {
+			q.NoConf.Add(lr, ar)
+			continue
+		}
+		b := &q.Calib[binOf(x, CalibBins)]
+		b.N++
+		b.ConfSum += x
+		y := 0.0
+		if ar {
+			b.Correct++
+			y = 1
+		}
+		q.BrierSum += (x - y) * (x - y)
+		conf[(g*ThresholdBins+binOf(x, ThresholdBins))*4+out]++
+	}
+	keys := make([]classKey, nk)
+	for g := 0; g < ng; g++ {
+		row := counts[g*nk*4 : (g+1)*nk*4]
+		for c := 0; c < nk; c++ {
+			n := (*Pair)(row[c*4 : c*4+4])
+			if *n == (Pair{}) {
+				continue
+			}
+			k := &keys[c]
+			if k.legacy == "" { // not split yet (a split key's is never "")
+				label, lp, ap, _ := scorers.SplitClassificationKey(o.Keys[c])
+				*k = classKey{label: label, legacy: ConfusionKey(label, lp), ai: ConfusionKey(label, ap)}
+			}
+			q := as.accs[g].Quality
+			q.Legacy[k.legacy] += n.N()
+			q.AI[k.ai] += n.N()
+			q.PerLabel[k.label] = q.PerLabel[k.label].Plus(*n)
+			*n = Pair{}
+		}
+		bins := conf[g*ThresholdBins*4 : (g+1)*ThresholdBins*4]
+		for b := 0; b < ThresholdBins; b++ {
+			n := (*Pair)(bins[b*4 : b*4+4])
+			if *n == (Pair{}) {
+				continue
+			}
+			q := as.accs[g].Quality
+			q.Conf[b] = q.Conf[b].Plus(*n)
+			*n = Pair{}
+		}
+	}
+}
+
+// classifyKey is what addQuality makes of a key.
+func classifyKey(k string) uint8 {
+	switch {
+	case k == "":
+		return keyNone
+	case strings.Count(k, "\x00") != 2:
+		return keyInvalid
+	}
+	return keyValid
+}
+
+// outcome is the index Pair.Add counts a row at.
+func outcome(legacyRight, aiRight bool) int {
+	switch {
+	case legacyRight && aiRight:
+		return 0
+	case legacyRight:
+		return 1
+	case aiRight:
+		return 2
+	}
+	return 3
 }

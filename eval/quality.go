@@ -97,7 +97,13 @@ func ConfusionKey(label, pred string) string { return label + "\x00" + pred }
 
 func binOf(c float64, k int) int { return min(int(math.Floor(c*float64(k))), k-1) }
 
-// addQuality folds one labelled row of a Classification scorer into a.
+func newQualityAcc() *QualityAcc {
+	return &QualityAcc{Legacy: map[string]int64{}, AI: map[string]int64{}, PerLabel: map[string]Pair{}, Conf: map[int]Pair{}}
+}
+
+// addQuality folds one labelled row of a Classification scorer into a:
+// the Cat form (and the coded form's fallback), one key string per row;
+// accumulateClassificationCodes is the same fold for the coded form.
 func addQuality(a *Acc, key string, legacy, ai, conf float64) {
 	label, lp, ap, ok := scorers.SplitClassificationKey(key)
 	if !ok || math.IsNaN(legacy) || math.IsNaN(ai) {
@@ -106,7 +112,7 @@ func addQuality(a *Acc, key string, legacy, ai, conf float64) {
 	}
 	q := a.Quality
 	if q == nil {
-		q = &QualityAcc{Legacy: map[string]int64{}, AI: map[string]int64{}, PerLabel: map[string]Pair{}, Conf: map[int]Pair{}}
+		q = newQualityAcc()
 		a.Quality = q
 	}
 	q.Legacy[ConfusionKey(label, lp)]++

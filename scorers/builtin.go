@@ -439,8 +439,9 @@ func (s *FieldAccuracy) Needs() []Need {
 }
 func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
+	labels := in.LabelColumn(s.LabelCol)
 	for i := 0; i < in.Rows; i++ {
-		lab, ok := in.Label(s.LabelCol, i)
+		lab, ok := labels.At(i)
 		if !ok {
 			continue
 		}
@@ -557,14 +558,22 @@ func (s *CategoryValue) Kind() Kind   { return Category }
 func (s *CategoryValue) Needs() []Need {
 	return []Need{{Column: s.Column, Kind: datasets.KindString, Optional: s.Optional}}
 }
+
+// Score writes the coded form: the column's dictionary is the keys and
+// its codes the rows' codes (-1 where null), so no string is touched per
+// row.
 func (s *CategoryValue) Score(in *Input, out *Out) error {
 	c := in.Col(s.Column)
 	if c == nil {
 		return nil
 	}
-	for i := 0; i < in.Rows; i++ {
-		if !c.IsNull(i) {
-			out.Cat[i] = c.Dict[c.Codes[i]]
+	code := out.UseCodes(in.Rows, c.Dict)
+	copy(code, c.Codes)
+	if c.Null != nil {
+		for i, null := range c.Null {
+			if null {
+				code[i] = -1
+			}
 		}
 	}
 	return nil

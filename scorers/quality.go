@@ -63,29 +63,202 @@ func (s *FieldQuality) norm(v string) string {
 	return v
 }
 
-// Score fills Cat, Legacy, AI and Value for labelled rows.
+// Score fills Code (the coded form: Keys are ClassificationKeys), Legacy,
+// AI and Value for labelled rows. The label and prediction columns are
+// dictionary-encoded, so each dictionary entry a row uses is normalized
+// once and each distinct (label, legacy, AI) triple gets its key and
+// correctness once per batch: a row costs a few array loads, not a key
+// string.
 func (s *FieldQuality) Score(in *Input, out *Out) error {
-	l, a, conf := in.Col(s.LegacyCol), in.Col(s.AICol), in.Col(s.ConfCol)
-	pred := func(c *datasets.Column, i int) string {
-		if c == nil || c.IsNull(i) {
-			return NoAnswer
-		}
-		return s.norm(cellString(c, i))
+	conf := in.Col(s.ConfCol)
+	code := out.UseCodes(in.Rows, nil)
+	// Pass 1: the normalized label id of every row (-1: unlabelled),
+	// held in code until pass 2 overwrites it with the key's code.
+	labs := newInterner(s.norm)
+	labelIDs(in.LabelColumn(s.LabelCol), labs, code)
+	// Pass 2. Predictions are interned with NoAnswer as id 0. A row's
+	// label id and raw prediction codes index a dense table of key codes
+	// while it is small (small dictionaries); otherwise, and on a cell's
+	// first use, the triple of normalized ids is looked up in a map, so
+	// codes whose values normalize alike share a key.
+	preds := newInterner(s.norm)
+	preds.normed(NoAnswer)
+	lc, ac := preds.column(in.Col(s.LegacyCol)), preds.column(in.Col(s.AICol))
+	lw, aw := lc.width(), ac.width()
+	var table []int32 // key code + 1 per (label id, legacy code, AI code); 0 = not seen
+	if cells := len(labs.names) * lw * aw; cells <= maxDenseTriples {
+		table = make([]int32, cells)
 	}
-	for i := 0; i < in.Rows; i++ {
-		lab, ok := in.Label(s.LabelCol, i)
-		if !ok {
+	byIDs := map[[3]int32]int32{}
+	var legOK, aiOK []float64 // correctness per key
+	keyOf := func(lab int32, i int) int32 {
+		t := [3]int32{lab, lc.id(preds, i), ac.id(preds, i)}
+		if k, ok := byIDs[t]; ok {
+			return k
+		}
+		k := int32(len(out.Keys))
+		byIDs[t] = k
+		label, lp, ap := labs.names[t[0]], preds.names[t[1]], preds.names[t[2]]
+		out.Keys = append(out.Keys, ClassificationKey(label, lp, ap))
+		legOK = append(legOK, b2f(lp != NoAnswer && s.Comparator.EqualStrings(lp, label)))
+		aiOK = append(aiOK, b2f(ap != NoAnswer && s.Comparator.EqualStrings(ap, label)))
+		return k
+	}
+	for i, lab := range code {
+		if lab < 0 {
 			continue
 		}
-		lp, ap := pred(l, i), pred(a, i)
-		out.Cat[i] = ClassificationKey(s.norm(lab), lp, ap)
-		out.Legacy[i] = b2f(lp != NoAnswer && s.Comparator.EqualStrings(lp, s.norm(lab)))
-		out.AI[i] = b2f(ap != NoAnswer && s.Comparator.EqualStrings(ap, s.norm(lab)))
+		var k int32
+		if table != nil {
+			j := (int(lab)*lw+lc.raw(i))*aw + ac.raw(i)
+			if k = table[j] - 1; k < 0 {
+				k = keyOf(lab, i)
+				table[j] = k + 1
+			}
+		} else {
+			k = keyOf(lab, i)
+		}
+		code[i] = k
+		out.Legacy[i], out.AI[i] = legOK[k], aiOK[k]
 		if conf != nil && !conf.IsNull(i) && !math.IsNaN(conf.Float[i]) && !math.IsInf(conf.Float[i], 0) {
 			out.Value[i] = conf.Float[i]
 		}
 	}
 	return nil
+}
+
+// maxDenseTriples bounds Score's dense table of key codes (256 KiB).
+const maxDenseTriples = 1 << 16
+
+// labelIDs writes the interned, normalized label of every row into ids
+// (-1 when unlabelled): the log column's dictionary entries are
+// normalized once each; labels joined from the labels dataset (plain
+// strings) are looked up per row.
+func labelIDs(lab LabelColumn, in *interner, ids []int32) {
+	c := in.column(lab.Col)
+	var raw map[string]int32 // joined label → id
+	for i := range ids {
+		ids[i] = -1
+		if lab.Joined != nil && lab.Joined[i] != nil {
+			if raw == nil {
+				raw = map[string]int32{}
+			}
+			v := *lab.Joined[i]
+			id, ok := raw[v]
+			if !ok {
+				id = in.id(v)
+				raw[v] = id
+			}
+			ids[i] = id
+			continue
+		}
+		if c.dict != nil && (c.null == nil || !c.null[i]) {
+			// id's first step, inline: the entry's id once interned.
+			if id := c.dict[c.codes[i]]; id != 0 {
+				ids[i] = id - 1
+			} else {
+				ids[i] = c.id(in, i)
+			}
+		}
+	}
+}
+
+// interner numbers the distinct normalized values of one batch.
+type interner struct {
+	norm  func(string) string
+	names []string
+	index map[string]int32
+}
+
+func newInterner(norm func(string) string) *interner {
+	return &interner{norm: norm, index: map[string]int32{}}
+}
+
+// id returns the id of raw's normalized value.
+func (n *interner) id(raw string) int32 { return n.normed(n.norm(raw)) }
+
+// normed returns the id of an already normalized value.
+func (n *interner) normed(v string) int32 {
+	id, ok := n.index[v]
+	if !ok {
+		id = int32(len(n.names))
+		n.names = append(n.names, v)
+		n.index[v] = id
+	}
+	return id
+}
+
+// internedCol is a column whose dictionary entries get interner ids on
+// first use: a batch's dictionary may be shared with other features'
+// rows, or hold one entry per document of a JSON column, so entries no
+// row uses are never normalized.
+type internedCol struct {
+	dictStr []string
+	codes   []int32
+	null    []bool
+	dict    []int32 // id+1 per dictionary entry, 0 until used; nil when the column is absent
+}
+
+// column prepares c (nil: absent) for interning.
+func (n *interner) column(c *datasets.Column) *internedCol {
+	if c == nil {
+		return &internedCol{}
+	}
+	c = asStrings(c)
+	return &internedCol{dictStr: c.Dict, codes: c.Codes, null: c.Null, dict: make([]int32, len(c.Dict))}
+}
+
+// width is the number of raw codes: the dictionary's, and one for null.
+func (ic *internedCol) width() int { return len(ic.dictStr) + 1 }
+
+// raw is row i's raw code: its dictionary code, or len(dictionary) when
+// null or absent.
+func (ic *internedCol) raw(i int) int {
+	if ic.codes == nil || ic.null != nil && ic.null[i] {
+		return len(ic.dictStr)
+	}
+	return int(ic.codes[i])
+}
+
+// id is the id of row i's value: id 0 (NoAnswer, which the predictions'
+// interner numbers first) when the column is absent or null.
+func (ic *internedCol) id(n *interner, i int) int32 {
+	if ic.dict == nil || ic.null != nil && ic.null[i] {
+		return 0
+	}
+	c := ic.codes[i]
+	if id := ic.dict[c]; id != 0 {
+		return id - 1
+	}
+	id := n.id(ic.dictStr[c])
+	ic.dict[c] = id + 1
+	return id
+}
+
+// asStrings returns c, or for a column of another kind than string (not
+// what Needs asks for, but a column several scorers read is decoded as
+// the first one asks) its values formatted as strings, dictionary-encoded.
+func asStrings(c *datasets.Column) *datasets.Column {
+	if c.Kind == datasets.KindString {
+		return c
+	}
+	n := c.Len()
+	out := &datasets.Column{Name: c.Name, Kind: datasets.KindString, Null: c.Null, Codes: make([]int32, n)}
+	index := map[string]int32{}
+	for i := 0; i < n; i++ {
+		if c.IsNull(i) {
+			continue
+		}
+		v := cellString(c, i)
+		code, ok := index[v]
+		if !ok {
+			code = int32(len(out.Dict))
+			out.Dict = append(out.Dict, v)
+			index[v] = code
+		}
+		out.Codes[i] = code
+	}
+	return out
 }
 
 // IsClassificationField reports whether a field gets a FieldQuality

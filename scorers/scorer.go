@@ -48,12 +48,14 @@ const (
 	// Distributions per system, quantiles, Mann–Whitney.
 	PerSystem
 	// Category: Out.Cat[i] is a category (model version, AI output class),
-	// "" when not applicable. Aggregated as counts; chi-square/PSI drift.
+	// "" when not applicable; or, in the coded form (Out.UseCodes),
+	// Out.Keys[Out.Code[i]]. Aggregated as counts; chi-square/PSI drift.
 	Category
 	// Classification: one labelled categorical decision per row for
 	// per-category quality, calibration and confidence thresholds.
 	// Out.Cat[i] is ClassificationKey(label, legacy, ai) ("" when
-	// unlabelled), Out.Legacy[i]/Out.AI[i] are 1/0 correctness and
+	// unlabelled), or in the coded form Out.Keys[Out.Code[i]] is;
+	// Out.Legacy[i]/Out.AI[i] are 1/0 correctness and
 	// Out.Value[i] the AI's confidence (NaN when not logged). Aggregated
 	// as confusion counts per system, a paired 2×2 per true category and
 	// confidence bins (eval.QualityAcc).
@@ -103,22 +105,119 @@ type Input struct {
 func (in *Input) Col(name string) *datasets.Column { return in.Batch.Col(name) }
 
 // Label returns the label of row i in column name, from the labels
-// dataset when joined, else from the log column of that name.
+// dataset when joined, else from the log column of that name. It looks
+// the column up on every call: a scorer reading every row resolves it
+// once with LabelColumn.
 func (in *Input) Label(name string, i int) (string, bool) {
-	if l, ok := in.Labels[name]; ok && l[i] != nil {
-		return *l[i], true
+	return in.LabelColumn(name).At(i)
+}
+
+// LabelColumn is one label column of one batch, resolved once
+// (Input.LabelColumn): a row's label is the labels dataset's when it has
+// one, else the log column's.
+type LabelColumn struct {
+	Joined []*string        // from the labels dataset, per row (nil entry: none); nil when not joined
+	Col    *datasets.Column // the log column of that name; nil when absent
+}
+
+// LabelColumn resolves the label column name for this batch.
+func (in *Input) LabelColumn(name string) LabelColumn {
+	return LabelColumn{Joined: in.Labels[name], Col: in.Batch.Col(name)}
+}
+
+// At returns the label of row i, as Input.Label does.
+func (l LabelColumn) At(i int) (string, bool) {
+	if l.Joined != nil && l.Joined[i] != nil {
+		return *l.Joined[i], true
 	}
-	if c := in.Batch.Col(name); c != nil && !c.IsNull(i) {
-		return c.Str(i), true
+	if l.Col != nil && !l.Col.IsNull(i) {
+		return l.Col.Str(i), true
 	}
 	return "", false
 }
 
 // Out receives per-row scores; slices are pre-sized to Input.Rows and
 // filled with NaN ("" for Cat) before Score is called.
+//
+// Category and Classification scorers write one string per row into Cat,
+// or, in the coded form, call UseCodes and write per-row codes into a
+// per-batch key dictionary: row i's category is Keys[Code[i]], none when
+// Code[i] < 0 or the key is "". The coded form is for values that come
+// from a dictionary (a dictionary-encoded column, or a few combinations
+// of them): the scorer builds no string per row and eval counts codes,
+// folding them into its string-keyed counts once per batch per key. A
+// scorer uses one form per batch; Keys == nil means Cat.
 type Out struct {
 	Value, Legacy, AI []float64
 	Cat               []string
+	Code              []int32
+	Keys              []string
+}
+
+// UseCodes switches o to the coded form for this batch, with keys as the
+// dictionary (the scorer may append to o.Keys afterwards; keys may be a
+// column's Dict, which eval only reads), and returns Code: n entries,
+// each -1 (no category) for the scorer to fill.
+func (o *Out) UseCodes(n int, keys []string) []int32 {
+	if keys == nil {
+		keys = []string{}
+	}
+	o.Keys = keys
+	if cap(o.Code) < n {
+		o.Code = make([]int32, n)
+	}
+	o.Code = o.Code[:n]
+	for i := range o.Code {
+		o.Code[i] = -1
+	}
+	return o.Code
+}
+
+// Category returns row i's category in whichever form the scorer wrote
+// it ("" for none).
+func (o *Out) Category(i int) string {
+	if o.Keys == nil {
+		return o.Cat[i]
+	}
+	if c := o.Code[i]; c >= 0 && int(c) < len(o.Keys) {
+		return o.Keys[c]
+	}
+	return ""
+}
+
+// CheckCategories reports category output of a scorer of kind k over n
+// rows that eval would not count as the scorer meant: in the coded form,
+// Code not of n rows, a code beyond Keys or Cat written too; for
+// Classification, a category ClassificationKey did not make. The scorer
+// test kit runs it on every Score.
+func (o *Out) CheckCategories(k Kind, n int) error {
+	if k != Category && k != Classification {
+		return nil
+	}
+	if o.Keys != nil {
+		if len(o.Code) != n {
+			return fmt.Errorf("coded output: %d codes for %d rows", len(o.Code), n)
+		}
+		for i, c := range o.Code {
+			if int(c) >= len(o.Keys) {
+				return fmt.Errorf("coded output: row %d has code %d, beyond the %d keys", i, c, len(o.Keys))
+			}
+		}
+		for i, c := range o.Cat {
+			if c != "" {
+				return fmt.Errorf("coded output: row %d also has Cat %q (use one form per batch)", i, c)
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		c := o.Category(i)
+		if k == Classification && c != "" {
+			if _, _, _, ok := SplitClassificationKey(c); !ok {
+				return fmt.Errorf("row %d: %q is not a ClassificationKey", i, c)
+			}
+		}
+	}
+	return nil
 }
 
 // Scorer scores rows. Implementations must be safe for concurrent use by
@@ -213,6 +312,7 @@ func (o *Out) Reset(n int) {
 	}
 	o.Cat = o.Cat[:n]
 	clear(o.Cat)
+	o.Keys = nil // back to the Cat form until the scorer calls UseCodes
 }
 
 func b2f(b bool) float64 {

@@ -9,7 +9,7 @@
 //	    ai: ai_reply
 //	    threshold: 0.5
 //	    min_pass_rate: 0.8`)
-//	got := kit.Score(t, rows)          // per-row Out, exactly what Score wrote
+//	got := kit.Score(t, rows)          // per-row Out, exactly what Score wrote (checked)
 //	res := kit.Evaluate(t, rows)       // through eval's engine and statistics
 //	m := res.Metric(t, "email", "reply_f1.pass_rate")
 //
@@ -252,13 +252,23 @@ func Score(t testing.TB, s scorers.Scorer, rows []Row) *scorers.Out {
 }
 
 // TryScore is Score returning the scorer's error (to test error paths).
+// Category and Classification output is checked in either form
+// (scorers.Out.CheckCategories): a code beyond Keys, both forms written,
+// or a classification category that is not a ClassificationKey is an
+// error. Read a row's category in either form with out.Category(i).
 func TryScore(s scorers.Scorer, rows []Row) (*scorers.Out, error) {
 	in, err := Input(s.Needs(), rows)
 	if err != nil {
 		return nil, err
 	}
 	out := scorers.NewOut(len(rows))
-	return out, s.Score(in, out)
+	if err := s.Score(in, out); err != nil {
+		return out, err
+	}
+	if err := out.CheckCategories(s.Kind(), len(rows)); err != nil {
+		return out, fmt.Errorf("scorer %q: %w", s.Name(), err)
+	}
+	return out, nil
 }
 
 // Result is the evaluation of rows as a run would report it.
