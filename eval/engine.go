@@ -98,6 +98,7 @@ type featurePlan struct {
 	cfg      *config.Feature
 	scorers  []scorers.Scorer
 	jsonCols []jsonCol
+	jsonSrcs []jsonSource // jsonCols by source column, each pair once
 	classCol string
 	// cols are the batch columns the feature's scoring reads (its
 	// scorers' Needs, JSON sources, class, time, request id, feature):
@@ -108,6 +109,35 @@ type featurePlan struct {
 type jsonCol struct {
 	src  string
 	path jsonpath.Path
+}
+
+// jsonSource is the JSON paths read from one source column, extracted
+// together so each document is scanned once; names are the derived
+// columns' names.
+type jsonSource struct {
+	src   string
+	paths []jsonpath.Path
+	names []string
+}
+
+// addJSON adds j to jsonSrcs unless it is there already (two fields may
+// read the same path).
+func (p *featurePlan) addJSON(j jsonCol) {
+	name := j.src + "#" + j.path.String()
+	for k := range p.jsonSrcs {
+		s := &p.jsonSrcs[k]
+		if s.src != j.src {
+			continue
+		}
+		for _, n := range s.names {
+			if n == name {
+				return
+			}
+		}
+		s.paths, s.names = append(s.paths, j.path), append(s.names, name)
+		return
+	}
+	p.jsonSrcs = append(p.jsonSrcs, jsonSource{src: j.src, paths: []jsonpath.Path{j.path}, names: []string{name}})
 }
 
 // Engine scores batches of one dataset for a set of windows.
@@ -175,6 +205,7 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 		p.cols = map[string]bool{p.classCol: true, cfg.Columns.TS: true, cfg.Columns.RequestID: true, cfg.Columns.Feature: true}
 		for _, j := range p.jsonCols {
 			p.cols[j.src] = true
+			p.addJSON(j)
 		}
 		for _, s := range p.scorers {
 			for _, n := range s.Needs() {
@@ -411,9 +442,26 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 			sub.Cols = append(sub.Cols, Gather(col, idx))
 		}
 	}
-	for _, j := range p.jsonCols {
-		if src := sub.Col(j.src); src != nil && sub.Col(j.src+"#"+j.path.String()) == nil {
-			sub.Cols = append(sub.Cols, scorers.ExtractJSON(src, j.path))
+	for _, s := range p.jsonSrcs {
+		src := sub.Col(s.src)
+		if src == nil {
+			continue
+		}
+		// A batch column already of a derived name is kept, as before.
+		paths := s.paths
+		for _, name := range s.names {
+			if sub.Col(name) != nil {
+				paths = nil
+				for k, name := range s.names {
+					if sub.Col(name) == nil {
+						paths = append(paths, s.paths[k])
+					}
+				}
+				break
+			}
+		}
+		if len(paths) > 0 {
+			sub.Cols = append(sub.Cols, scorers.ExtractJSONPaths(src, paths)...)
 		}
 	}
 	in := &scorers.Input{Rows: len(idx), Batch: sub}

@@ -71,7 +71,7 @@ func benchRows(n int) []scorertest.Row {
 // BenchmarkBuiltins measures each built-in scorer on one 64Ki-row batch
 // of its feature (rows/s is b.N*rows/elapsed): the per-row cost eval
 // pays once per scorer per row. JSON fields are benchmarked on the
-// columns ExtractJSON derives, as eval feeds them.
+// columns ExtractJSONPaths derives, as eval feeds them.
 func BenchmarkBuiltins(b *testing.B) {
 	cfg, err := config.Parse("bench.yaml", []byte(benchConfig))
 	if err != nil {
@@ -98,18 +98,16 @@ func BenchmarkBuiltins(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		var paths []string
 		for _, fd := range f.Fields {
-			if fd.Path == "" {
-				continue
+			if fd.Path != "" {
+				paths = append(paths, fd.Path)
 			}
-			p, err := jsonpath.Parse(fd.Path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, src := range []string{fd.LegacyJSON, fd.AIJSON} {
-				if c := in.Batch.Col(src); c != nil && in.Batch.Col(src+"#"+fd.Path) == nil {
-					in.Batch.Cols = append(in.Batch.Cols, scorers.ExtractJSON(c, p))
-				}
+		}
+		if len(paths) > 0 {
+			// Every JSON field of the benchmark reads these two columns.
+			for _, src := range []string{"legacy_output", "ai_output"} {
+				in.Batch.Cols = append(in.Batch.Cols, scorers.ExtractJSONPaths(in.Batch.Col(src), parsePaths(b, paths...))...)
 			}
 		}
 		out := scorers.NewOut(n)
@@ -117,6 +115,9 @@ func BenchmarkBuiltins(b *testing.B) {
 			b.Run(f.Name+"/"+s.Name(), func(b *testing.B) {
 				for b.Loop() {
 					out.Reset(n)
+					// A new Input per batch, as eval makes: nothing
+					// memoised for the batch carries over.
+					in := &scorers.Input{Rows: in.Rows, Batch: in.Batch, Labels: in.Labels}
 					if err := s.Score(in, out); err != nil {
 						b.Fatal(err)
 					}
@@ -137,7 +138,7 @@ func containsHash(s string) bool {
 }
 
 // BenchmarkExtractJSON derives one field of 64Ki distinct flat JSON
-// documents (the common shape, on ExtractJSON's fast path) and of nested
+// documents (the common shape, on the flat fast path) and of nested
 // ones (every document through jsonpath's decoder).
 func BenchmarkExtractJSON(b *testing.B) {
 	const n = 64 << 10
@@ -153,21 +154,56 @@ func BenchmarkExtractJSON(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := jsonpath.Parse(shape.path)
-		if err != nil {
-			b.Fatal(err)
-		}
+		paths := parsePaths(b, shape.path)
 		b.Run(shape.name, func(b *testing.B) {
 			for b.Loop() {
-				scorers.ExtractJSON(in.Batch.Col("doc"), p)
+				scorers.ExtractJSONPaths(in.Batch.Col("doc"), paths)
 			}
 			b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
 }
 
-// extractDocs are documents on and off ExtractJSON's flat fast path; for
-// each, ExtractJSON must give exactly what jsonpath's Lookup gives.
+// BenchmarkExtractJSONPaths derives the benchmark log's three invoice
+// fields (an amount distinct per document, a currency and a vendor out
+// of a few) from 64Ki distinct flat documents: eval's work per JSON
+// source column of a row group.
+func BenchmarkExtractJSONPaths(b *testing.B) {
+	const n = 64 << 10
+	r := rand.New(rand.NewSource(1))
+	currencies := []string{"EUR", "USD", "GBP", "CHF"}
+	vendors := []string{"Acme GmbH", "Globex", "Initech", "Umbrella", "Stark Industries", "Wayne Enterprises"}
+	rows := make([]scorertest.Row, n)
+	for i := range rows {
+		rows[i] = scorertest.Row{"doc": fmt.Sprintf(`{"amount":%.2f,"currency":%q,"vendor":%q}`,
+			float64(r.Intn(500000))/100, currencies[r.Intn(len(currencies))], vendors[r.Intn(len(vendors))])}
+	}
+	in, err := scorertest.Input([]scorers.Need{{Column: "doc", Kind: datasets.KindString}}, rows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	paths := parsePaths(b, "$.amount", "$.currency", "$.vendor")
+	for b.Loop() {
+		scorers.ExtractJSONPaths(in.Batch.Col("doc"), paths)
+	}
+	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
+}
+
+func parsePaths(tb testing.TB, srcs ...string) []jsonpath.Path {
+	tb.Helper()
+	var out []jsonpath.Path
+	for _, s := range srcs {
+		p, err := jsonpath.Parse(s)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// extractDocs are documents on and off the flat fast path; for each,
+// ExtractJSONPaths must give exactly what jsonpath's Lookup gives.
 var extractDocs = []string{
 	`{"amount":12.50,"currency":"EUR"}`, ` { "amount" : -0 , "x" : true } `, `{"amount":1e5}`, `{"amount":1E+5}`,
 	`{"amount":-1.5e-3}`, `{"amount":"12.50"}`, `{"amount":null}`, `{"amount":true}`, `{"amount":false}`,
@@ -177,45 +213,106 @@ var extractDocs = []string{
 	`{"amount":"a\"b"}`, `{"am\u006funt":5}`, `{"amount":"é"}`, "{\"amount\":\"tab\there\"}", `{"amount":"x\/y"}`,
 	`[1,2]`, `"amount"`, `12`, ``, `not json`, `{"amount":tru}`, `{"amount":truex}`, `{"amount":nul}`,
 	`{"amount" 1}`, `{amount:1}`, `{"amount":1`, `{"amount":"unterminated}`, "\n{\"amount\":7}\n", `{"Amount":1}`,
+	`{"currency":"EUR","amount":2,"currency":"USD"}`, `{"currency":null,"amount":3}`, `{"amount":4,"currency":"CHF",}`,
 }
 
-func TestExtractJSONMatchesLookup(t *testing.T) {
-	for _, path := range []string{"$.amount", "$.currency", "$['amount']", "$.a.amount"} {
-		p, err := jsonpath.Parse(path)
-		if err != nil {
-			t.Fatal(err)
+// extractPaths mixes flat paths scanned together, a repeated one, ones
+// that go through the decoder and a path no document has.
+var extractPaths = []string{"$.amount", "$.currency", "$['amount']", "$.a.amount", "$.amount", "$.none"}
+
+func TestExtractJSONPathsMatchesLookup(t *testing.T) {
+	checkExtract(t, parsePaths(t, extractPaths...), extractDocs)
+}
+
+// TestExtractJSONPathsManyValues covers a path whose values outgrow a
+// small dictionary part-way through a batch (the values seen so far
+// move to one entry per document), with documents lacking it and
+// documents off the fast path in between.
+func TestExtractJSONPathsManyValues(t *testing.T) {
+	var docs []string
+	for i := range 60 {
+		switch i % 4 {
+		case 0:
+			docs = append(docs, fmt.Sprintf(`{"currency":"C%d"}`, i%7))
+		case 1:
+			docs = append(docs, fmt.Sprintf(`{"amount":%d,"currency":"C%d"}`, i, i%7))
+		case 2:
+			docs = append(docs, fmt.Sprintf(`{"amount":"\u0041%d","nested":{"x":1},"currency":"C%d"}`, i, i%7))
+		default:
+			docs = append(docs, fmt.Sprintf(`{"amount":%d.5}`, i%3))
 		}
-		checkExtract(t, p, extractDocs)
 	}
+	checkExtract(t, parsePaths(t, "$.amount", "$.currency"), docs)
 }
 
-// checkExtract compares ExtractJSON over docs with Lookup of each doc.
-func checkExtract(t *testing.T, p jsonpath.Path, docs []string) {
+// checkExtract compares ExtractJSONPaths over docs with Lookup of each
+// doc, on a column shaped as eval may hand it over: rows use their
+// documents in another order and more than once, one row is null, one
+// dictionary entry is used by no row (a gathered column keeps the whole
+// row group's dictionary) and each document is in the dictionary twice
+// (PLAIN-decoded documents are not deduplicated).
+func checkExtract(t *testing.T, paths []jsonpath.Path, docs []string) {
 	t.Helper()
-	src := &datasets.Column{Name: "doc", Kind: datasets.KindString, Dict: docs, Codes: make([]int32, len(docs))}
-	for i := range docs {
-		src.Codes[i] = int32(i)
+	dict := append(append([]string{`{"amount":"unused"}`}, docs...), docs...)
+	src := &datasets.Column{Name: "doc", Kind: datasets.KindString, Dict: dict, DictRepeats: true}
+	var want []string // document of each row; "" with null
+	for i := len(docs) - 1; i >= 0; i-- {
+		src.Codes = append(src.Codes, int32(1+i), int32(1+len(docs)+i), int32(1+i))
+		want = append(want, docs[i], docs[i], docs[i])
 	}
-	got := scorers.ExtractJSON(src, p)
-	for i, doc := range docs {
-		want, ok := p.Lookup(doc)
-		if got.IsNull(i) != !ok || (ok && got.Str(i) != want) {
-			t.Errorf("%s of %q: ExtractJSON gives %q (null %v), Lookup %q (ok %v)", p, doc, got.Str(i), got.IsNull(i), want, ok)
+	src.Codes = append(src.Codes, 0)
+	src.Null = make([]bool, len(src.Codes))
+	src.Null[len(src.Codes)-1] = true
+	want = append(want, "")
+	got := scorers.ExtractJSONPaths(src, paths)
+	if len(got) != len(paths) {
+		t.Fatalf("%d columns for %d paths", len(got), len(paths))
+	}
+	for p, path := range paths {
+		col := got[p]
+		if name := "doc#" + path.String(); col.Name != name || col.Kind != datasets.KindString || col.Len() != len(src.Codes) {
+			t.Fatalf("column %d: %q, kind %v, %d rows; want %q, string, %d rows", p, col.Name, col.Kind, col.Len(), name, len(src.Codes))
+		}
+		for i := range src.Codes {
+			if src.IsNull(i) {
+				if !col.IsNull(i) {
+					t.Errorf("%s: row %d of a null document is not null", path, i)
+				}
+				continue
+			}
+			doc := want[i]
+			v, ok := path.Lookup(doc)
+			if col.IsNull(i) != !ok || (ok && col.Str(i) != v) {
+				t.Errorf("%s of %q: ExtractJSONPaths gives %q (null %v), Lookup %q (ok %v)", path, doc, col.Str(i), col.IsNull(i), v, ok)
+			}
+			if col.IsNull(i) && col.Codes[i] != 0 {
+				t.Errorf("%s of %q: null row has code %d, want 0", path, doc, col.Codes[i])
+			}
+		}
+		if !col.DictRepeats {
+			seen := map[string]bool{}
+			for _, d := range col.Dict {
+				if seen[d] {
+					t.Errorf("%s: %q twice in a Dict without DictRepeats", path, d)
+				}
+				seen[d] = true
+			}
 		}
 	}
 }
 
-// FuzzExtractJSON checks ExtractJSON against Lookup on arbitrary
-// documents, so the fast path can never disagree with the decoder.
+// FuzzExtractJSON checks ExtractJSONPaths against Lookup on arbitrary
+// documents and keys, so the fast path can never disagree with the
+// decoder.
 func FuzzExtractJSON(f *testing.F) {
-	for _, d := range extractDocs {
-		f.Add(d)
+	for i, d := range extractDocs {
+		f.Add(d, []string{"amount", "currency", "a", "", "x y"}[i%5])
 	}
-	p, err := jsonpath.Parse("$.amount")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, doc string) {
-		checkExtract(t, p, []string{doc})
+	f.Fuzz(func(t *testing.T, doc, key string) {
+		srcs := []string{"$.amount", "$.currency", "$['amount']"}
+		if _, err := jsonpath.Parse("$." + key); err == nil {
+			srcs = append(srcs, "$."+key)
+		}
+		checkExtract(t, parsePaths(t, srcs...), []string{doc, `{"amount":1,"currency":"EUR"}`})
 	})
 }

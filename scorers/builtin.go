@@ -14,7 +14,7 @@ import (
 
 // FieldColumns returns the columns holding a field's legacy and AI values
 // as scorers see them: the configured columns, or for a JSON field the
-// derived columns eval materialises with ExtractJSON.
+// derived columns eval materialises with ExtractJSONPaths.
 func FieldColumns(fd *config.Field) (legacy, ai string) {
 	if fd.Path != "" {
 		return fd.LegacyJSON + "#" + fd.Path, fd.AIJSON + "#" + fd.Path
@@ -30,50 +30,161 @@ func FieldKind(fd *config.Field) datasets.Kind {
 	return datasets.KindString
 }
 
-// ExtractJSON derives the column of one JSON path from a JSON string
-// column. It works on the dictionary, so each distinct document is parsed
-// once per batch; rows whose document lacks the path are null.
-func ExtractJSON(src *datasets.Column, path jsonpath.Path) *datasets.Column {
-	out := &datasets.Column{Name: src.Name + "#" + path.String(), Kind: datasets.KindString}
-	dict := make([]string, 0, len(src.Dict))
-	remap := make([]int32, len(src.Dict))
-	index := map[string]int32{}
-	key, flat := flatKey(path)
-	for i, doc := range src.Dict {
-		var v string
-		var ok, sure bool
-		if flat {
-			v, ok, sure = lookupFlat(doc, key)
+// ExtractJSONPaths derives the columns of several JSON paths from one
+// JSON string column, in the order of paths. Each document a row uses is
+// scanned once for all paths (the flat fast path reads every top-level
+// key in one pass), not once per path; rows whose document lacks a path
+// are null in that path's column.
+//
+// A path with few distinct values in the batch (currencies, vendors)
+// gets a dictionary of those values, so that category counts and
+// comparisons see a handful of codes. Any other path's column (amounts,
+// mostly one value per document) keeps one dictionary entry per source
+// entry, the value in that document, and reuses the source's codes:
+// deduplicating values that rarely repeat through a map cost more than
+// anything it saved. Scorers read derived columns only as
+// Dict[Codes[i]] (or parse each used entry once), never relying on
+// distinct codes.
+func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.Column {
+	var keys []string // the flat paths' keys, scanned together
+	var keyOf []int   // path index of keys[k]
+	isFlat := make([]bool, len(paths))
+	for p, path := range paths {
+		if key, ok := flatKey(path); ok {
+			keys = append(keys, key)
+			keyOf = append(keyOf, p)
+			isFlat[p] = true
 		}
-		if !sure {
-			v, ok = path.Lookup(doc)
-		}
-		if !ok {
-			remap[i] = -1
+	}
+	vals, oks := make([]string, len(keys)), make([]bool, len(keys))
+	outs := make([]pathValues, len(paths))
+	for p := range outs {
+		outs[p].remap = make([]uint8, len(src.Dict))
+	}
+	// Only the documents rows use are read: a gathered column shares the
+	// whole row group's dictionary, most of it other features' rows.
+	done := make([]bool, len(src.Dict))
+	for i, c := range src.Codes {
+		if src.IsNull(i) || done[c] {
 			continue
 		}
-		code, seen := index[v]
-		if !seen {
-			code = int32(len(dict))
-			dict = append(dict, v)
-			index[v] = code
+		done[c] = true
+		doc := src.Dict[c]
+		sure := len(keys) > 0 && scanFlat(doc, keys, vals, oks)
+		for k, p := range keyOf {
+			if sure {
+				outs[p].set(c, vals[k], oks[k], done)
+			} else {
+				v, ok := paths[p].Lookup(doc)
+				outs[p].set(c, v, ok, done)
+			}
 		}
-		remap[i] = code
+		for p, path := range paths {
+			if !isFlat[p] {
+				v, ok := path.Lookup(doc)
+				outs[p].set(c, v, ok, done)
+			}
+		}
 	}
-	out.Dict = dict
+	cols := make([]*datasets.Column, len(paths))
+	for p, path := range paths {
+		cols[p] = outs[p].column(src, src.Name+"#"+path.String())
+	}
+	return cols
+}
+
+// maxFewValues bounds the values a path may take in a batch to get its
+// own dictionary of them (found by a linear search, as cheap as a map
+// lookup for this many short strings).
+const maxFewValues = 16
+
+// pathValues collects one path's values, per source dictionary entry.
+type pathValues struct {
+	// While the path has at most maxFewValues distinct values, few holds
+	// them and remap[c] indexes it for source entry c; both are nil
+	// afterwards, when dict holds each entry's value instead.
+	few   []string
+	remap []uint8
+	dict  []string
+	// missing[c] marks entry c as lacking the path; nil until one does,
+	// as complete documents are the common case.
+	missing []bool
+}
+
+// set records source entry c's value (ok false: the path is missing).
+// done marks the entries recorded so far, c included.
+func (pv *pathValues) set(c int32, v string, ok bool, done []bool) {
+	if !ok {
+		if pv.missing == nil {
+			pv.missing = make([]bool, len(done))
+		}
+		pv.missing[c] = true
+		return
+	}
+	if pv.remap == nil {
+		pv.dict[c] = v
+		return
+	}
+	for k, f := range pv.few {
+		if f == v {
+			pv.remap[c] = uint8(k)
+			return
+		}
+	}
+	if len(pv.few) < maxFewValues {
+		pv.remap[c] = uint8(len(pv.few))
+		pv.few = append(pv.few, v)
+		return
+	}
+	// Too many values: one entry per source entry from now on, the
+	// earlier ones filled in from few.
+	pv.dict = make([]string, len(done))
+	for e, d := range done {
+		if d && (pv.missing == nil || !pv.missing[e]) {
+			pv.dict[e] = pv.few[pv.remap[e]]
+		}
+	}
+	pv.dict[c] = v
+	pv.few, pv.remap = nil, nil
+}
+
+// column is the path's derived column over src's rows.
+func (pv *pathValues) column(src *datasets.Column, name string) *datasets.Column {
+	out := &datasets.Column{Name: name, Kind: datasets.KindString}
+	if pv.remap == nil {
+		out.Dict = pv.dict
+		markRepeats(out)
+		if pv.missing == nil {
+			out.Codes, out.Null = src.Codes, src.Null
+			return out
+		}
+	} else {
+		out.Dict = pv.few
+		if out.Dict == nil {
+			out.Dict = []string{} // every row null
+		}
+	}
 	out.Codes = make([]int32, len(src.Codes))
 	for i, c := range src.Codes {
-		if src.IsNull(i) || remap[c] < 0 {
+		if src.IsNull(i) || (pv.missing != nil && pv.missing[c]) {
 			if out.Null == nil {
 				out.Null = make([]bool, len(src.Codes))
 			}
-			out.Null[i] = true
+			out.Null[i] = true // its code stays 0, as for any null row
 			continue
 		}
-		out.Codes[i] = remap[c]
+		if pv.remap != nil {
+			out.Codes[i] = int32(pv.remap[c])
+		} else {
+			out.Codes[i] = c
+		}
 	}
 	return out
 }
+
+// markRepeats flags a derived column whose Dict may hold a value under
+// several codes (two documents with the same amount).
+func markRepeats(c *datasets.Column) { c.DictRepeats = true }
 
 // flatKey reports whether path is a single top-level key ($.name), the
 // shape of almost every decision field, and returns the key.
@@ -85,139 +196,162 @@ func flatKey(path jsonpath.Path) (string, bool) {
 	return src[2:], true
 }
 
-// lookupFlat is jsonpath's Lookup of $.key for the common document: a
-// flat JSON object of ASCII keys and values (strings without escapes,
-// numbers, booleans, null). It scans the bytes instead of decoding with
-// encoding/json, which made JSON fields 40% of a full evaluation's CPU
-// time. sure is false whenever the document is anything else (nested
-// values, escapes, non-ASCII, trailing data, invalid JSON); the caller
-// then uses Lookup, so results are always Lookup's: numbers in source
-// form, booleans as true/false, null and a missing key not ok, and the
-// last of duplicate keys wins.
-func lookupFlat(doc, key string) (val string, ok, sure bool) {
-	i := 0
-	ws := func() {
-		for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
-			i++
-		}
+// scanFlat is jsonpath's Lookup of $.keys[k] for every k at once, for the
+// common document: a flat JSON object of ASCII keys and values (strings
+// without escapes, numbers, booleans, null). It scans the bytes once
+// instead of decoding with encoding/json, which made JSON fields 40% of
+// a full evaluation's CPU time; it is written by hand because no JSON
+// library both validates the whole document and answers exactly as
+// Lookup does. It reports false (not sure) whenever the document is
+// anything else (nested values, escapes, non-ASCII, trailing data,
+// invalid JSON), and the caller then uses Lookup, so results are always
+// Lookup's: numbers in source form, booleans as true/false, null and a
+// missing key not ok, and the last of duplicate keys wins. vals[k] and
+// oks[k] receive key k's value when it reports true.
+func scanFlat(doc string, keys, vals []string, oks []bool) (sure bool) {
+	for k := range keys {
+		vals[k], oks[k] = "", false
 	}
-	// str reads a string without escapes; i is at its opening quote.
-	str := func() (string, bool) {
-		start := i + 1
-		for j := start; j < len(doc); j++ {
-			switch c := doc[j]; {
-			case c == '"':
-				i = j + 1
-				return doc[start:j], true
-			case c == '\\' || c < 0x20 || c >= 0x80:
-				return "", false
-			}
-		}
-		return "", false
-	}
-	digits := func() int {
-		n := 0
-		for i < len(doc) && doc[i] >= '0' && doc[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	ws()
+	i := skipSpace(doc, 0)
 	if i >= len(doc) || doc[i] != '{' {
-		return "", false, false
+		return false
 	}
-	i++
-	ws()
+	i = skipSpace(doc, i+1)
 	if i < len(doc) && doc[i] == '}' {
-		i++
-	} else {
-		for {
-			ws()
-			if i >= len(doc) || doc[i] != '"' {
-				return "", false, false
-			}
-			k, good := str()
-			if !good {
-				return "", false, false
-			}
-			ws()
-			if i >= len(doc) || doc[i] != ':' {
-				return "", false, false
-			}
-			i++
-			ws()
-			if i >= len(doc) {
-				return "", false, false
-			}
-			var v string
-			var vok bool
-			switch c := doc[i]; {
-			case c == '"':
-				if v, vok = str(); !vok {
-					return "", false, false
-				}
-			case c == '-' || (c >= '0' && c <= '9'):
-				// JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-				start := i
-				if doc[i] == '-' {
-					i++
-				}
-				if i < len(doc) && doc[i] == '0' {
-					i++
-				} else if digits() == 0 {
-					return "", false, false
-				}
-				if i < len(doc) && doc[i] == '.' {
-					i++
-					if digits() == 0 {
-						return "", false, false
-					}
-				}
-				if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
-					i++
-					if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
-						i++
-					}
-					if digits() == 0 {
-						return "", false, false
-					}
-				}
-				v, vok = doc[start:i], true
-			case strings.HasPrefix(doc[i:], "true"):
-				v, vok = "true", true
-				i += 4
-			case strings.HasPrefix(doc[i:], "false"):
-				v, vok = "false", true
-				i += 5
-			case strings.HasPrefix(doc[i:], "null"):
-				i += 4
-			default:
-				return "", false, false
-			}
-			if k == key {
-				val, ok = v, vok
-			}
-			ws()
-			if i >= len(doc) {
-				return "", false, false
-			}
-			if doc[i] == ',' {
-				i++
-				continue
-			}
-			if doc[i] != '}' {
-				return "", false, false
-			}
-			i++
-			break
+		return skipSpace(doc, i+1) == len(doc)
+	}
+	for {
+		if i >= len(doc) || doc[i] != '"' {
+			return false
 		}
+		end := plainStringEnd(doc, i+1)
+		if end < 0 {
+			return false
+		}
+		key := doc[i+1 : end]
+		i = skipSpace(doc, end+1)
+		if i >= len(doc) || doc[i] != ':' {
+			return false
+		}
+		i = skipSpace(doc, i+1)
+		if i >= len(doc) {
+			return false
+		}
+		var v string
+		vok := true
+		switch c := doc[i]; {
+		case c == '"':
+			end := plainStringEnd(doc, i+1)
+			if end < 0 {
+				return false
+			}
+			v, i = doc[i+1:end], end+1
+		case c == '-' || (c >= '0' && c <= '9'):
+			end := numberEnd(doc, i)
+			if end < 0 {
+				return false
+			}
+			v, i = doc[i:end], end
+		case strings.HasPrefix(doc[i:], "true"):
+			v, i = "true", i+4
+		case strings.HasPrefix(doc[i:], "false"):
+			v, i = "false", i+5
+		case strings.HasPrefix(doc[i:], "null"):
+			vok, i = false, i+4
+		default:
+			return false
+		}
+		for k, want := range keys {
+			if key == want {
+				vals[k], oks[k] = v, vok
+			}
+		}
+		i = skipSpace(doc, i)
+		if i >= len(doc) {
+			return false
+		}
+		if doc[i] == ',' {
+			i = skipSpace(doc, i+1)
+			continue
+		}
+		if doc[i] != '}' {
+			return false
+		}
+		return skipSpace(doc, i+1) == len(doc)
 	}
-	ws()
-	if i != len(doc) {
-		return "", false, false
+}
+
+// skipSpace returns the index of the first byte at or after i that is
+// not JSON whitespace.
+func skipSpace(doc string, i int) int {
+	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
+		i++
 	}
-	return val, ok, true
+	return i
+}
+
+// stopsString marks the bytes that end scanFlat's reading of a string:
+// its closing quote, and what it leaves to Lookup (escapes, control
+// characters, non-ASCII).
+var stopsString = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+	}
+	return t
+}()
+
+// plainStringEnd returns the index of the closing quote of a string
+// without escapes starting at i (just after its opening quote), or -1.
+func plainStringEnd(doc string, i int) int {
+	for i < len(doc) && !stopsString[doc[i]] {
+		i++
+	}
+	if i < len(doc) && doc[i] == '"' {
+		return i
+	}
+	return -1
+}
+
+// numberEnd returns the end of the JSON number starting at i, or -1 when
+// the bytes there do not follow the number grammar
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func numberEnd(doc string, i int) int {
+	if doc[i] == '-' {
+		i++
+	}
+	if i < len(doc) && doc[i] == '0' {
+		i++
+	} else if j := digitsEnd(doc, i); j == i {
+		return -1
+	} else {
+		i = j
+	}
+	if i < len(doc) && doc[i] == '.' {
+		j := digitsEnd(doc, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+		i++
+		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
+			i++
+		}
+		j := digitsEnd(doc, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+func digitsEnd(doc string, i int) int {
+	for i < len(doc) && doc[i] >= '0' && doc[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // Comparator decides whether two values of a field are the same answer.
@@ -346,46 +480,105 @@ func (s *FieldAgreement) Needs() []Need {
 	return []Need{{Column: s.LegacyCol, Kind: s.ColKind}, {Column: s.AICol, Kind: s.ColKind}}
 }
 func (s *FieldAgreement) Score(in *Input, out *Out) error {
-	eq := s.rowEq(in)
-	for i := 0; i < in.Rows; i++ {
-		if e, ok := eq(i); ok {
-			out.Value[i] = b2f(e)
-		}
-	}
+	s.agree(in, out.Value, true)
 	return nil
 }
 
-// rowEq returns valueEq for row i of the field's columns in this batch,
-// with the per-batch work done once: the columns are looked up, and a
-// numeric comparison of two string columns parses each dictionary entry
-// once instead of both values on every row (JSON amounts are strings).
-func (s *FieldAgreement) rowEq(in *Input) func(i int) (eq, ok bool) {
+// agree writes the field's per-row agreement into v: 1 or 0, or NaN when
+// both sides are null (nothing to compare; one null side is a
+// divergence). With first false it folds into v's earlier fields
+// instead, as CriticalAgreement does: a row agrees only when every field
+// with something to compare agrees, and stays NaN when none has.
+//
+// The loops are specialised per column shape, with the per-batch work
+// done once: the columns are looked up once, and a numeric comparison of
+// two string columns parses each dictionary entry a row uses once per
+// batch, shared with the other scorers of the batch, instead of both
+// values on every row (JSON amounts are strings).
+func (s *FieldAgreement) agree(in *Input, v []float64, first bool) {
 	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
 	c := s.Comparator
-	if c.Kind == "numeric" && l != nil && a != nil && l.Kind == datasets.KindString && a.Kind == datasets.KindString {
-		lv, lok := parseDict(l.Dict)
-		av, aok := parseDict(a.Dict)
-		return func(i int) (bool, bool) {
+	n := in.Rows
+	switch {
+	case c.Kind == "numeric" && l != nil && a != nil && l.Kind == datasets.KindString && a.Kind == datasets.KindString:
+		lv, av := in.numbers(l), in.numbers(a)
+		for i := range n {
 			ln, an := l.IsNull(i), a.IsNull(i)
 			if ln || an {
-				return false, !(ln && an)
+				fold(v, i, false, !(ln && an), first)
+				continue
 			}
-			x, y := l.Codes[i], a.Codes[i]
-			return lok[x] && aok[y] && c.EqualFloats(lv[x], av[y]), true
+			x, xok := lv.at(l.Codes[i])
+			y, yok := av.at(a.Codes[i])
+			fold(v, i, xok && yok && c.EqualFloats(x, y), true, first)
+		}
+	case l.Kind == datasets.KindString && a.Kind == datasets.KindString:
+		for i := range n {
+			ln, an := l.IsNull(i), a.IsNull(i)
+			if ln || an {
+				fold(v, i, false, !(ln && an), first)
+				continue
+			}
+			fold(v, i, c.EqualStrings(l.Dict[l.Codes[i]], a.Dict[a.Codes[i]]), true, first)
+		}
+	default:
+		for i := range n {
+			eq, ok := c.valueEq(l, a, i)
+			fold(v, i, eq, ok, first)
 		}
 	}
-	return func(i int) (bool, bool) { return c.valueEq(l, a, i) }
 }
 
-// parseDict parses every entry of a dictionary as EqualStrings' numeric
-// comparison does.
-func parseDict(dict []string) ([]float64, []bool) {
-	v, ok := make([]float64, len(dict)), make([]bool, len(dict))
-	for i, d := range dict {
-		x, err := strconv.ParseFloat(strings.TrimSpace(d), 64)
-		v[i], ok[i] = x, err == nil
+// fold records one field's comparison of row i in v (see agree).
+func fold(v []float64, i int, eq, ok, first bool) {
+	switch {
+	case first && !ok:
+		v[i] = math.NaN()
+	case first || (ok && math.IsNaN(v[i])):
+		v[i] = b2f(eq)
+	case ok && !eq:
+		v[i] = 0
 	}
-	return v, ok
+}
+
+// numDict is a string column's entries parsed as EqualStrings' numeric
+// comparison parses them, each on first use.
+type numDict struct {
+	dict []string
+	val  []float64
+	st   []uint8 // per entry: 0 not parsed yet, 1 a number, 2 not a number
+}
+
+// numbers returns the parsed entries of c for this batch, shared by the
+// batch's scorers (a critical numeric field is compared by its own
+// agreement scorer and by CriticalAgreement).
+func (in *Input) numbers(c *datasets.Column) *numDict {
+	if d, ok := in.nums[c]; ok {
+		return d
+	}
+	d := &numDict{dict: c.Dict, val: make([]float64, len(c.Dict)), st: make([]uint8, len(c.Dict))}
+	if in.nums == nil {
+		in.nums = map[*datasets.Column]*numDict{}
+	}
+	in.nums[c] = d
+	return d
+}
+
+// at returns entry c as a number; ok is false when it is not one.
+func (d *numDict) at(c int32) (x float64, ok bool) {
+	switch d.st[c] {
+	case 1:
+		return d.val[c], true
+	case 2:
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(d.dict[c]), 64)
+	if err != nil {
+		d.st[c] = 2
+		return 0, false
+	}
+	d.val[c], d.st[c] = x, 1
+	return x, true
 }
 
 // CriticalAgreement scores agreement on all critical fields together: a
@@ -402,23 +595,8 @@ func (s *CriticalAgreement) Needs() []Need {
 	return n
 }
 func (s *CriticalAgreement) Score(in *Input, out *Out) error {
-	eqs := make([]func(int) (bool, bool), len(s.Fields))
 	for j, f := range s.Fields {
-		eqs[j] = f.rowEq(in)
-	}
-	for i := 0; i < in.Rows; i++ {
-		any := false
-		all := true
-		for _, eqf := range eqs {
-			eq, ok := eqf(i)
-			if ok {
-				any = true
-				all = all && eq
-			}
-		}
-		if any {
-			out.Value[i] = b2f(all)
-		}
+		f.agree(in, out.Value, j == 0)
 	}
 	return nil
 }

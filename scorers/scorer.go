@@ -99,6 +99,8 @@ type Input struct {
 	// Labels holds ground truth joined from the labels dataset, by label
 	// column name; nil entries mean no label for that row.
 	Labels map[string][]*string
+
+	nums map[*datasets.Column]*numDict // parsed numeric columns, see numbers
 }
 
 // Col returns a needed column (nil when optional and absent).
