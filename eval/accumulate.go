@@ -19,8 +19,10 @@ type accSet struct {
 }
 
 // of returns the accumulator of row i's group.
-func (s *accSet) of(i int) *Acc {
-	g := s.gi[i]
+func (s *accSet) of(i int) *Acc { return s.group(s.gi[i]) }
+
+// group returns the accumulator of group g.
+func (s *accSet) group(g int32) *Acc {
 	a := s.accs[g]
 	if a == nil {
 		a = s.groups[g].acc(s.name)
@@ -56,69 +58,120 @@ func accumulate(s scorers.Scorer, o *scorers.Out, gi []int32, groups []*Group, a
 	}
 }
 
+// The numeric loops below run once per row of every scorer. They tally
+// counts per group in local arrays, added to the accumulators once per
+// batch (and only for groups with a valid row, so absent metrics stay
+// absent), count without branching on the value (agreement, correctness
+// and pass/fail are data-dependent and mispredict), and keep each
+// group's sketches at hand instead of going through its Acc per row.
+// Values reach each sketch in row order, as before, so sums are
+// bit-identical.
+
+// b2i is 1 for true: compiled to a flag read, not a branch.
+func b2i(b bool) int64 {
+	var n int64
+	if b {
+		n = 1
+	}
+	return n
+}
+
 func accumulateCounts(as *accSet, o *scorers.Out) {
-	for i := range as.gi {
-		v := o.Value[i]
+	nk := make([][2]int64, len(as.groups)) // n, k per group
+	value := o.Value[:len(as.gi)]
+	for i, g := range as.gi {
+		v := value[i]
 		if math.IsNaN(v) {
 			continue
 		}
-		a := as.of(i)
-		a.N++
-		if v != 0 {
-			a.K++
+		c := &nk[g]
+		c[0]++
+		c[1] += b2i(v != 0)
+	}
+	for g, c := range nk {
+		if c[0] > 0 {
+			a := as.group(int32(g))
+			a.N += c[0]
+			a.K += c[1]
 		}
 	}
 }
 
 func accumulatePairedCorrect(as *accSet, o *scorers.Out) {
-	for i := range as.gi {
-		l, x := o.Legacy[i], o.AI[i]
+	// Per group: both wrong, AI only, legacy only, both right (index
+	// 2·legacy + AI).
+	tab := make([][4]int64, len(as.groups))
+	legacy, ai := o.Legacy[:len(as.gi)], o.AI[:len(as.gi)]
+	for i, g := range as.gi {
+		l, x := legacy[i], ai[i]
 		if math.IsNaN(l) || math.IsNaN(x) {
 			continue
 		}
-		a := as.of(i)
-		switch {
-		case l != 0 && x != 0:
-			a.BothRight++
-		case l != 0:
-			a.LegacyOnly++
-		case x != 0:
-			a.AIOnly++
-		default:
-			a.BothWrong++
+		tab[g][2*b2i(l != 0)+b2i(x != 0)]++
+	}
+	for g, t := range tab {
+		if t != [4]int64{} {
+			a := as.group(int32(g))
+			a.BothWrong += t[0]
+			a.AIOnly += t[1]
+			a.LegacyOnly += t[2]
+			a.BothRight += t[3]
 		}
 	}
 }
 
 func accumulateScores(as *accSet, o *scorers.Out, thr float64, hasThr bool) {
-	for i := range as.gi {
-		v := o.Value[i]
+	sks := make([]*Sketch, len(as.groups))
+	var nk [][2]int64 // rows, passing rows per group
+	if hasThr {
+		nk = make([][2]int64, len(as.groups))
+	}
+	value := o.Value[:len(as.gi)]
+	for i, g := range as.gi {
+		v := value[i]
 		if math.IsNaN(v) {
 			continue
 		}
-		a := as.of(i)
-		if a.Value == nil {
-			a.Value = NewSketch()
-		}
-		a.Value.Add(v)
-		if hasThr {
-			a.N++
-			if v >= thr {
-				a.K++
+		sk := sks[g]
+		if sk == nil {
+			a := as.group(g)
+			if a.Value == nil {
+				a.Value = NewSketch()
 			}
+			sk = a.Value
+			sks[g] = sk
+		}
+		sk.Add(v)
+		if hasThr {
+			c := &nk[g]
+			c[0]++
+			c[1] += b2i(v >= thr)
+		}
+	}
+	for g, c := range nk {
+		if c[0] > 0 {
+			a := as.group(int32(g))
+			a.N += c[0]
+			a.K += c[1]
 		}
 	}
 }
 
 func accumulatePairedScores(as *accSet, o *scorers.Out) {
-	for i := range as.gi {
-		l, x := o.Legacy[i], o.AI[i]
+	sks := make([]*Acc, len(as.groups)) // accumulators with their sketches made
+	legacy, ai := o.Legacy[:len(as.gi)], o.AI[:len(as.gi)]
+	for i, g := range as.gi {
+		l, x := legacy[i], ai[i]
 		if math.IsNaN(l) || math.IsNaN(x) {
 			continue
 		}
-		a := as.of(i)
-		if a.Legacy == nil {
-			a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
+		a := sks[g]
+		if a == nil {
+			a = as.group(g)
+			if a.Legacy == nil {
+				a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
+			}
+			sks[g] = a
 		}
 		a.Legacy.Add(l)
 		a.AI.Add(x)
@@ -127,23 +180,33 @@ func accumulatePairedScores(as *accSet, o *scorers.Out) {
 }
 
 func accumulatePerSystem(as *accSet, o *scorers.Out) {
-	for i := range as.gi {
-		l, x := o.Legacy[i], o.AI[i]
+	sks := make([][2]*Sketch, len(as.groups)) // legacy, AI per group
+	legacy, ai := o.Legacy[:len(as.gi)], o.AI[:len(as.gi)]
+	for i, g := range as.gi {
+		l, x := legacy[i], ai[i]
 		if math.IsNaN(l) && math.IsNaN(x) {
 			continue
 		}
-		a := as.of(i)
+		sk := &sks[g]
 		if !math.IsNaN(l) {
-			if a.Legacy == nil {
-				a.Legacy = NewSketch()
+			if sk[0] == nil {
+				a := as.group(g)
+				if a.Legacy == nil {
+					a.Legacy = NewSketch()
+				}
+				sk[0] = a.Legacy
 			}
-			a.Legacy.Add(l)
+			sk[0].Add(l)
 		}
 		if !math.IsNaN(x) {
-			if a.AI == nil {
-				a.AI = NewSketch()
+			if sk[1] == nil {
+				a := as.group(g)
+				if a.AI == nil {
+					a.AI = NewSketch()
+				}
+				sk[1] = a.AI
 			}
-			a.AI.Add(x)
+			sk[1].Add(x)
 		}
 	}
 }

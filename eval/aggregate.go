@@ -1,8 +1,9 @@
 package eval
 
 import (
+	"encoding/json"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Acc is the mergeable aggregate of one metric in one group (feature ×
@@ -83,14 +84,25 @@ var logGamma = math.Log(sketchGamma)
 // count, sum, min and max, and exact merges. Written by hand because the
 // available Go DDSketch packages pull in protobuf machinery and do not
 // expose buckets, which the rank tests need as weighted samples.
+//
+// Its JSON form is {"count", "sum", "min", "max", "zero", "pos", "neg"}
+// with the buckets as objects keyed by bucket index (sketchJSON), as
+// partial aggregates store it.
 type Sketch struct {
-	Count int64           `json:"count"`
-	Sum   float64         `json:"sum"`
-	Min   float64         `json:"min"`
-	Max   float64         `json:"max"`
-	Zero  int64           `json:"zero,omitempty"`
-	Pos   map[int32]int64 `json:"pos,omitempty"`
-	Neg   map[int32]int64 `json:"neg,omitempty"`
+	Count int64
+	Sum   float64
+	Min   float64
+	Max   float64
+	Zero  int64
+	// side[0] and side[1] count the values above minMagnitude and below
+	// -minMagnitude (indexed by the sign bit) by bucketOf(|x|).
+	side [2]buckets
+	// lastAbs and lastBucket memoise the previous bucketOf: repeated
+	// values (a constant cost, a similarity of exactly 1, whole
+	// milliseconds) skip the logarithm. lastAbs is 0 when unset, which
+	// never reaches bucketOf.
+	lastAbs    float64
+	lastBucket int32
 }
 
 // NewSketch returns an empty sketch.
@@ -99,6 +111,8 @@ func NewSketch() *Sketch { return &Sketch{Min: math.Inf(1), Max: math.Inf(-1)} }
 // minMagnitude: values closer to zero than this are counted as zero.
 const minMagnitude = 1e-9
 
+// bucketOf is the index of x's bucket (x > 0): the definition, which
+// bucketFastPath computes identically and faster for most values.
 func bucketOf(x float64) int32 { return int32(math.Ceil(math.Log(x) / logGamma)) }
 
 // representative is the value a bucket stands for (its relative midpoint).
@@ -116,20 +130,27 @@ func (s *Sketch) Add(x float64) {
 	if x > s.Max {
 		s.Max = x
 	}
-	switch {
-	case x > minMagnitude:
-		if s.Pos == nil {
-			s.Pos = map[int32]int64{}
-		}
-		s.Pos[bucketOf(x)]++
-	case x < -minMagnitude:
-		if s.Neg == nil {
-			s.Neg = map[int32]int64{}
-		}
-		s.Neg[bucketOf(-x)]++
-	default:
+	abs := math.Abs(x)
+	if abs <= minMagnitude {
 		s.Zero++
+		return
 	}
+	// Indexed by the sign bit rather than branching on the sign:
+	// signed values (differences) come in random order.
+	b := &s.side[math.Float64bits(x)>>63]
+	k := s.lastBucket
+	if abs != s.lastAbs {
+		var ok bool
+		if k, ok = bucketFastPath(abs); !ok {
+			k = bucketOf(abs)
+		}
+		s.lastAbs, s.lastBucket = abs, k
+	}
+	if j := uint(int(k) - int(b.lo)); j < uint(len(b.counts)) {
+		b.counts[j]++
+		return
+	}
+	b.add(k, 1)
 }
 
 // Merge adds o into s.
@@ -142,18 +163,8 @@ func (s *Sketch) Merge(o *Sketch) {
 	s.Min = math.Min(s.Min, o.Min)
 	s.Max = math.Max(s.Max, o.Max)
 	s.Zero += o.Zero
-	if len(o.Pos) > 0 && s.Pos == nil {
-		s.Pos = map[int32]int64{}
-	}
-	for k, v := range o.Pos {
-		s.Pos[k] += v
-	}
-	if len(o.Neg) > 0 && s.Neg == nil {
-		s.Neg = map[int32]int64{}
-	}
-	for k, v := range o.Neg {
-		s.Neg[k] += v
-	}
+	s.side[0].merge(&o.side[0])
+	s.side[1].merge(&o.side[1])
 }
 
 // Mean is the exact mean.
@@ -171,18 +182,24 @@ func (s *Sketch) Weighted() (x, w []float64) {
 	if s == nil || s.Count == 0 {
 		return nil, nil
 	}
-	neg := keys(s.Neg)
-	for i := len(neg) - 1; i >= 0; i-- { // most negative first
-		x = append(x, -representative(neg[i]))
-		w = append(w, float64(s.Neg[neg[i]]))
+	negK, negN := s.side[1].sorted()
+	posK, posN := s.side[0].sorted()
+	n := len(negK) + len(posK)
+	if s.Zero > 0 {
+		n++
+	}
+	x, w = make([]float64, 0, n), make([]float64, 0, n)
+	for i := len(negK) - 1; i >= 0; i-- { // most negative first
+		x = append(x, -representative(negK[i]))
+		w = append(w, float64(negN[i]))
 	}
 	if s.Zero > 0 {
 		x = append(x, 0)
 		w = append(w, float64(s.Zero))
 	}
-	for _, k := range keys(s.Pos) {
+	for i, k := range posK {
 		x = append(x, representative(k))
-		w = append(w, float64(s.Pos[k]))
+		w = append(w, float64(posN[i]))
 	}
 	for i := range x {
 		x[i] = math.Min(math.Max(x[i], s.Min), s.Max)
@@ -214,11 +231,172 @@ func (s *Sketch) Quantile(q float64) float64 {
 	return s.Max
 }
 
-func keys(m map[int32]int64) []int32 {
-	out := make([]int32, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// maxDenseBuckets bounds the span of bucket indexes counted densely
+// (32 KiB of counts): a factor of 1.01^4096 ≈ 5e17 between the smallest
+// and largest magnitude, wider than any latency, cost or score. A value
+// further out (1e-9 next to 1e300 would need ~71k buckets) is counted in
+// the far map instead, so memory stays bounded whatever the data.
+const maxDenseBuckets = 4096
+
+// buckets counts values by bucket index. A map increment per value cost
+// more than the rest of Sketch.Add, so the counts live in a slice
+// covering indexes [lo, lo+len(counts)) that grows in either direction;
+// far holds the indexes a bounded slice cannot reach. A bucket with a
+// zero count in counts is absent. Invariant: no index in far lies in the
+// dense span (the span only widens, and only while it stays within
+// maxDenseBuckets, so an index refused once is refused forever).
+type buckets struct {
+	lo     int32
+	counts []int64
+	far    map[int32]int64
+}
+
+// add adds n to bucket k, widening the dense span when it stays bounded.
+func (b *buckets) add(k int32, n int64) {
+	if j := uint(int(k) - int(b.lo)); j < uint(len(b.counts)) {
+		b.counts[j] += n
+		return
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
+	if !b.widen(k) {
+		if b.far == nil {
+			b.far = map[int32]int64{}
+		}
+		b.far[k] += n
+		return
+	}
+	b.counts[int(k)-int(b.lo)] += n
+}
+
+// widen makes the dense span cover k, with as much slack again in the
+// direction it grew (amortising copies), within maxDenseBuckets. It
+// reports false, changing nothing, when k is out of reach.
+func (b *buckets) widen(k int32) bool {
+	// In int: lo never goes below math.MinInt32, and indexes past
+	// math.MaxInt32 in the slack are never occupied.
+	if len(b.counts) == 0 {
+		const initial = 16
+		lo := max(int(k)-initial/2, math.MinInt32)
+		b.lo, b.counts = int32(lo), make([]int64, initial)
+		return true
+	}
+	lo, hi := int(b.lo), int(b.lo)+len(b.counts) // [lo, hi)
+	span := max(hi, int(k)+1) - min(lo, int(k))
+	if span > maxDenseBuckets {
+		return false
+	}
+	slack := min(max(span, 16), maxDenseBuckets-span)
+	if int(k) < lo {
+		lo = max(int(k)-slack, math.MinInt32)
+	} else {
+		hi = int(k) + 1 + slack
+	}
+	counts := make([]int64, hi-lo)
+	copy(counts[int(b.lo)-lo:], b.counts)
+	b.lo, b.counts = int32(lo), counts
+	return true
+}
+
+func (b *buckets) merge(o *buckets) {
+	// Widen for both ends of o's occupied span first, so a merge copies
+	// the dense counts at most twice.
+	first, last := -1, -1
+	for j, n := range o.counts {
+		if n != 0 {
+			if first < 0 {
+				first = j
+			}
+			last = j
+		}
+	}
+	if first >= 0 {
+		b.add(o.lo+int32(first), o.counts[first])
+		if last != first {
+			b.add(o.lo+int32(last), o.counts[last])
+		}
+		for j := first + 1; j < last; j++ {
+			if n := o.counts[j]; n != 0 {
+				b.add(o.lo+int32(j), n)
+			}
+		}
+	}
+	for k, n := range o.far {
+		b.add(k, n)
+	}
+}
+
+// sorted returns the occupied bucket indexes in increasing order and
+// their counts.
+func (b *buckets) sorted() (ks []int32, ns []int64) {
+	farKs := make([]int32, 0, len(b.far))
+	for k := range b.far {
+		farKs = append(farKs, k)
+	}
+	slices.Sort(farKs)
+	// Far indexes lie outside the dense span: those below it come first.
+	below, _ := slices.BinarySearch(farKs, b.lo)
+	for _, k := range farKs[:below] {
+		ks, ns = append(ks, k), append(ns, b.far[k])
+	}
+	for j, n := range b.counts {
+		if n != 0 {
+			ks, ns = append(ks, b.lo+int32(j)), append(ns, n)
+		}
+	}
+	for _, k := range farKs[below:] {
+		ks, ns = append(ks, k), append(ns, b.far[k])
+	}
+	return ks, ns
+}
+
+// asMap is the buckets as stored in JSON: nil when empty, as the old
+// map fields were omitted.
+func (b *buckets) asMap() map[int32]int64 {
+	ks, ns := b.sorted()
+	if len(ks) == 0 {
+		return nil
+	}
+	m := make(map[int32]int64, len(ks))
+	for i, k := range ks {
+		m[k] = ns[i]
+	}
+	return m
+}
+
+func bucketsOf(m map[int32]int64) buckets {
+	var b buckets
+	for k, n := range m {
+		b.add(k, n)
+	}
+	return b
+}
+
+// sketchJSON is Sketch's stored form. The buckets are encoded as
+// map[int32]int64 by encoding/json, exactly as when Sketch held maps
+// (keys in decimal, sorted as strings), so partial aggregates written
+// before and after the dense buckets are byte-identical and interchange.
+type sketchJSON struct {
+	Count int64           `json:"count"`
+	Sum   float64         `json:"sum"`
+	Min   float64         `json:"min"`
+	Max   float64         `json:"max"`
+	Zero  int64           `json:"zero,omitempty"`
+	Pos   map[int32]int64 `json:"pos,omitempty"`
+	Neg   map[int32]int64 `json:"neg,omitempty"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (s Sketch) MarshalJSON() ([]byte, error) {
+	return json.Marshal(sketchJSON{s.Count, s.Sum, s.Min, s.Max, s.Zero, s.side[0].asMap(), s.side[1].asMap()})
+}
+
+// UnmarshalJSON implements json.Unmarshaler. As for a plain struct,
+// fields absent from the JSON keep their values and buckets are added
+// to the existing ones.
+func (s *Sketch) UnmarshalJSON(data []byte) error {
+	j := sketchJSON{s.Count, s.Sum, s.Min, s.Max, s.Zero, s.side[0].asMap(), s.side[1].asMap()}
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*s = Sketch{Count: j.Count, Sum: j.Sum, Min: j.Min, Max: j.Max, Zero: j.Zero, side: [2]buckets{bucketsOf(j.Pos), bucketsOf(j.Neg)}}
+	return nil
 }

@@ -1,0 +1,137 @@
+package eval
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/parity-eval/parity/scorers"
+)
+
+// sketchInputs are value streams shaped like bench/gen's columns: a
+// latency (lognormal around 600 ms), a score in [0, 1] and a signed
+// difference with exact zeros.
+func sketchInputs(n int) map[string][]float64 {
+	r := rand.New(rand.NewPCG(7, 8))
+	in := map[string][]float64{"latency": make([]float64, n), "score01": make([]float64, n), "signed": make([]float64, n)}
+	for i := range n {
+		in["latency"][i] = 600 * math.Exp(0.4*r.NormFloat64())
+		in["score01"][i] = r.Float64()
+		in["signed"][i] = r.NormFloat64() * 100
+		if i%7 == 0 {
+			in["signed"][i] = 0
+		}
+	}
+	return in
+}
+
+// BenchmarkSketchAdd is the cost of one value into a sketch (the inner
+// step of every distribution metric).
+func BenchmarkSketchAdd(b *testing.B) {
+	const n = 64 << 10
+	for _, name := range []string{"latency", "score01", "signed"} {
+		xs := sketchInputs(n)[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s := NewSketch()
+				for _, x := range xs {
+					s.Add(x)
+				}
+			}
+			b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "values/s")
+		})
+	}
+}
+
+// benchScorer stands in for a scorer of a kind: accumulate only asks
+// for the name, kind and (Score kind) threshold.
+type benchScorer struct{ kind scorers.Kind }
+
+func (s benchScorer) Name() string                                { return "m" }
+func (s benchScorer) Kind() scorers.Kind                          { return s.kind }
+func (s benchScorer) Needs() []scorers.Need                       { return nil }
+func (s benchScorer) Score(*scorers.Input, *scorers.Out) error    { return nil }
+func (s benchScorer) Threshold() (threshold, minPassRate float64) { return 0.5, 0 }
+
+// BenchmarkAccumulate folds one 64Ki-row batch of scorer outputs into
+// five groups, rows drawn at random among them (as input classes are in
+// a time-ordered log), for each numeric output kind.
+func BenchmarkAccumulate(b *testing.B) {
+	const n, ng = 64 << 10, 5
+	r := rand.New(rand.NewPCG(9, 10))
+	in := sketchInputs(n)
+	gi := make([]int32, n)
+	for i := range gi {
+		gi[i] = int32(r.IntN(ng))
+	}
+	out := scorers.NewOut(n)
+	for i := range n {
+		out.Legacy[i] = in["latency"][i] / 15
+		out.AI[i] = in["latency"][i]
+		out.Value[i] = in["score01"][i]
+		if i%50 == 0 { // some rows not applicable
+			out.Value[i], out.AI[i] = math.NaN(), math.NaN()
+		}
+	}
+	bool01 := scorers.NewOut(n)
+	for i := range n {
+		bool01.Value[i] = float64(r.IntN(2))
+		bool01.Legacy[i] = float64(r.IntN(2))
+		bool01.AI[i] = float64(r.IntN(2))
+	}
+	cases := []struct {
+		name string
+		s    scorers.Scorer
+		o    *scorers.Out
+	}{
+		{"agreement", benchScorer{kind: scorers.Agreement}, bool01},
+		{"paired_correct", benchScorer{kind: scorers.PairedCorrect}, bool01},
+		{"score", benchScorer{kind: scorers.Score}, out},
+		{"paired_score", benchScorer{kind: scorers.PairedScore}, out},
+		{"per_system", benchScorer{kind: scorers.PerSystem}, out},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			groups := make([]*Group, ng)
+			for i := range groups {
+				groups[i] = &Group{Metrics: map[string]*Acc{}}
+			}
+			accs := make([]*Acc, ng)
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(accs)
+				accumulate(c.s, c.o, gi, groups, accs)
+			}
+			b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
+			if a := groups[0].Metrics["m"]; a == nil || a.N+a.BothRight+a.LegacyOnly+a.AIOnly+a.BothWrong == 0 && (a.Value == nil && a.Legacy == nil) {
+				b.Fatal("nothing accumulated")
+			}
+		})
+	}
+}
+
+// BenchmarkBucketOf compares the bucket index by logarithm (bucketOf)
+// with Sketch.Add's table path (bucketFastPath) on latency-like values.
+func BenchmarkBucketOf(b *testing.B) {
+	xs := sketchInputs(64 << 10)["latency"]
+	var sink int32
+	b.Run("log", func(b *testing.B) {
+		for b.Loop() {
+			for _, x := range xs {
+				sink += bucketOf(x)
+			}
+		}
+	})
+	b.Run("table", func(b *testing.B) {
+		for b.Loop() {
+			for _, x := range xs {
+				k, _ := bucketFastPath(x)
+				sink += k
+			}
+		}
+	})
+	if sink == 0 {
+		b.Log(sink)
+	}
+}

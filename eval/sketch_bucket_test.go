@@ -1,0 +1,92 @@
+package eval
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// bucketOfFast is Sketch.Add's way to the bucket.
+func bucketOfFast(x float64) int32 {
+	if k, ok := bucketFastPath(x); ok {
+		return k
+	}
+	return bucketOf(x)
+}
+
+func checkBucket(t *testing.T, x float64) {
+	t.Helper()
+	if x <= minMagnitude || math.IsInf(x, 0) || math.IsNaN(x) {
+		return
+	}
+	if got, want := bucketOfFast(x), bucketOf(x); got != want {
+		t.Fatalf("bucketOfFast(%v [%#x]) = %d, bucketOf = %d", x, math.Float64bits(x), got, want)
+	}
+}
+
+// TestBucketOfFastAtEdges compares bucketOfFast with bucketOf where they
+// could disagree: at and around every bucket edge of the table (a few
+// ulps either side, and either side of the fast path's margin), at
+// every candidate-table step of every exponent, and at the ends of the
+// table's range.
+func TestBucketOfFastAtEdges(t *testing.T) {
+	for i, e := range bucketEdges {
+		// The float64 where bucketOf actually steps is within a few ulps
+		// of the computed edge; walk across it.
+		x := e
+		for range 8 {
+			x = math.Nextafter(x, 0)
+		}
+		for range 17 {
+			checkBucket(t, x)
+			x = math.Nextafter(x, math.Inf(1))
+		}
+		for _, m := range []float64{1 - edgeMargin, 1 + edgeMargin, 1 - 2*edgeMargin, 1 + 2*edgeMargin, 1 - 1e-12, 1 + 1e-12} {
+			y := e * m
+			checkBucket(t, math.Nextafter(y, 0))
+			checkBucket(t, y)
+			checkBucket(t, math.Nextafter(y, math.Inf(1)))
+		}
+		if i > 0 {
+			checkBucket(t, math.Sqrt(e*bucketEdges[i-1])) // mid-bucket
+		}
+	}
+	for e := edgeMinExp - 1; e <= edgeMaxExp+1; e++ {
+		for step := range 1024 {
+			x := math.Ldexp(1+float64(step)/1024, e)
+			checkBucket(t, x)
+			checkBucket(t, math.Nextafter(x, 0))
+			checkBucket(t, math.Nextafter(x, math.Inf(1)))
+		}
+	}
+	for _, x := range []float64{math.Nextafter(minMagnitude, 1), 0x1p-30, 0x1p64, math.Nextafter(0x1p64, 0), 1, math.Nextafter(1, 0), math.Nextafter(1, 2), 1e300, math.MaxFloat64} {
+		checkBucket(t, x)
+	}
+}
+
+// TestBucketOfFastRandom compares bucketOfFast with bucketOf on random
+// magnitudes across the whole range and on random bit patterns, and
+// checks the fast path serves nearly every value (else the speed-up is
+// lost without any result changing).
+func TestBucketOfFastRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	const n = 1 << 20
+	inRange, fast := 0, 0
+	for range n {
+		x := math.Exp(r.Float64()*70 - 25) // 1.4e-11 .. 3.5e19
+		checkBucket(t, x)
+		if x > minMagnitude && x < 0x1p64 {
+			inRange++
+			if k, ok := bucketFastPath(x); ok {
+				fast++
+				if k != bucketOf(x) {
+					t.Fatalf("fast path %v: %d, bucketOf %d", x, k, bucketOf(x))
+				}
+			}
+		}
+		checkBucket(t, math.Float64frombits(r.Uint64()>>1))
+	}
+	if fast < inRange-inRange/1000 {
+		t.Errorf("fast path served %d of %d values in its range", fast, inRange)
+	}
+}
