@@ -512,6 +512,26 @@ func (s *FieldAgreement) agree(in *Input, v []float64, first bool) {
 			y, yok := av.at(a.Codes[i])
 			fold(v, i, xok && yok && c.EqualFloats(x, y), true, first)
 		}
+	case l.Kind == datasets.KindString && a.Kind == datasets.KindString && len(l.Dict)*len(a.Dict) <= max(n, 1<<12):
+		// Few pairs of dictionary entries (categories, a JSON path's few
+		// values): each pair is compared once, on first use.
+		na := len(a.Dict)
+		memo := make([]uint8, len(l.Dict)*na) // 0 not compared yet, 1 equal, 2 different
+		for i := range n {
+			ln, an := l.IsNull(i), a.IsNull(i)
+			if ln || an {
+				fold(v, i, false, !(ln && an), first)
+				continue
+			}
+			k := int(l.Codes[i])*na + int(a.Codes[i])
+			if memo[k] == 0 {
+				memo[k] = 2
+				if c.EqualStrings(l.Dict[l.Codes[i]], a.Dict[a.Codes[i]]) {
+					memo[k] = 1
+				}
+			}
+			fold(v, i, memo[k] == 1, true, first)
+		}
 	case l.Kind == datasets.KindString && a.Kind == datasets.KindString:
 		for i := range n {
 			ln, an := l.IsNull(i), a.IsNull(i)
@@ -572,13 +592,64 @@ func (d *numDict) at(c int32) (x float64, ok bool) {
 	case 2:
 		return 0, false
 	}
-	x, err := strconv.ParseFloat(strings.TrimSpace(d.dict[c]), 64)
-	if err != nil {
+	x, ok = parseNumber(d.dict[c])
+	if !ok {
 		d.st[c] = 2
 		return 0, false
 	}
 	d.val[c], d.st[c] = x, 1
 	return x, true
+}
+
+// parseNumber is strconv.ParseFloat(strings.TrimSpace(s), 64) as
+// EqualStrings' numeric comparison parses, ok false on error. The common
+// text of a JSON amount, a plain decimal of at most 15 digits
+// (-1234.56), is converted here: its digits are an exact float64, so is
+// the power of ten, and the one correctly rounded division gives exactly
+// ParseFloat's result (ParseFloat's own exact fast path, which it reaches
+// only after its general-purpose reading, a third of JSON agreement's
+// time). Anything else goes to ParseFloat.
+func parseNumber(s string) (float64, bool) {
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		i, neg = 1, true
+	}
+	var mant uint64
+	digits, frac := 0, -1 // frac: digits after the point; -1 before it
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return parseFloatSlow(s)
+		}
+	}
+	if digits == 0 || digits > 15 || frac == 0 {
+		return parseFloatSlow(s)
+	}
+	x := float64(mant)
+	if frac > 0 {
+		x /= exactPow10[frac]
+	}
+	if neg {
+		x = -x
+	}
+	return x, true
+}
+
+// exactPow10 are the powers of ten parseNumber divides by, all exact in
+// float64.
+var exactPow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+func parseFloatSlow(s string) (float64, bool) {
+	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return x, err == nil
 }
 
 // CriticalAgreement scores agreement on all critical fields together: a

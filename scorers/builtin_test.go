@@ -9,18 +9,25 @@ import (
 	"github.com/parity-eval/parity/scorers"
 )
 
-// strCol is a string column of vals (nil: a null row) with a dictionary
-// entry per row, as a PLAIN-decoded or JSON-derived column has.
-func strCol(name string, vals []*string) *datasets.Column {
-	c := &datasets.Column{Name: name, Kind: datasets.KindString, Null: make([]bool, len(vals)), DictRepeats: true}
+// strCol is a string column of vals (nil: a null row): with repeats, a
+// dictionary entry per row, as a PLAIN-decoded or JSON-derived column
+// has; else one per distinct value, as a dictionary page has.
+func strCol(name string, vals []*string, repeats bool) *datasets.Column {
+	c := &datasets.Column{Name: name, Kind: datasets.KindString, Null: make([]bool, len(vals)), DictRepeats: repeats}
+	index := map[string]int32{}
 	for i, v := range vals {
-		c.Codes = append(c.Codes, int32(len(c.Dict)))
 		if v == nil {
 			c.Null[i] = true
-			c.Dict = append(c.Dict, "")
+			c.Codes = append(c.Codes, 0)
 			continue
 		}
-		c.Dict = append(c.Dict, *v)
+		code, ok := index[*v]
+		if !ok || repeats {
+			code = int32(len(c.Dict))
+			c.Dict = append(c.Dict, *v)
+			index[*v] = code
+		}
+		c.Codes = append(c.Codes, code)
 	}
 	return c
 }
@@ -46,7 +53,15 @@ func TestAgreementMatchesComparator(t *testing.T) {
 	for i := range l {
 		l2[i], a2[i] = l[(i*7+3)%n], a[(i*7+3)%n]
 	}
-	b := &datasets.Batch{Rows: n, Cols: []*datasets.Column{strCol("l", l), strCol("a", a), strCol("l2", l2), strCol("a2", a2)}}
+	for _, repeats := range []bool{true, false} {
+		b := &datasets.Batch{Rows: n, Cols: []*datasets.Column{strCol("l", l, repeats), strCol("a", a, repeats), strCol("l2", l2, repeats), strCol("a2", a2, repeats)}}
+		checkAgreement(t, b, l, a, l2, a2)
+	}
+}
+
+func checkAgreement(t *testing.T, b *datasets.Batch, l, a, l2, a2 []*string) {
+	t.Helper()
+	n := b.Rows
 	in := &scorers.Input{Rows: n, Batch: b}
 	for _, cmp := range []string{"numeric", "exact", "case_insensitive"} {
 		f1 := scorers.NewFieldAgreement(&config.Field{Name: "f1", Legacy: "l", AI: "a", Comparator: cmp, AbsTolerance: 0.01})
