@@ -280,7 +280,8 @@ type worker struct {
 	out  *scorers.Out
 	rows [][]int32 // row indices per plan (Engine.order)
 	seen []bool    // request-id dictionary codes seen in this batch
-	ids  idSet     // request ids seen in this batch, when their Dict repeats
+	dups dupFinder // duplicate request ids, when their Dict repeats
+	cand []int32   // rows whose request id is checked by dups
 	gi   []int32   // group of each row of the feature being scored
 	accs []*Acc    // per group of the batch: the current scorer's accumulator
 }
@@ -346,12 +347,12 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 	}
 	var used int64
 	// Duplicates are found by dictionary code when codes are distinct
-	// strings, else (PLAIN-encoded ids, one code per row) by value.
+	// strings, else (PLAIN-encoded ids, one code per row) by value, for
+	// all the rows that pass the other checks at once after this loop.
 	byValue := rid.DictRepeats
 	var seen []bool
-	if byValue {
-		st.ids.reset(b.Rows)
-	} else {
+	cand := st.cand[:0]
+	if !byValue {
 		if cap(st.seen) < len(rid.Dict) {
 			st.seen = make([]bool, len(rid.Dict))
 		}
@@ -386,18 +387,30 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		// within a row group, where retries land: the first row is scored,
 		// later ones are dropped and counted. Detecting them across files
 		// would need memory proportional to the log, which parity refuses.
-		var dup bool
-		if code := rid.Codes[i]; byValue {
-			dup = !st.ids.add(rid.Dict, code)
-		} else {
-			dup, seen[code] = seen[code], true
+		if byValue {
+			cand = append(cand, int32(i))
+			continue
 		}
-		if dup {
+		if seen[rid.Codes[i]] {
 			st.agg.Dropped["duplicate_request_id"]++
 			continue
 		}
+		seen[rid.Codes[i]] = true
 		st.rows[p.idx] = append(st.rows[p.idx], int32(i))
 		used++
+	}
+	if byValue {
+		st.dups.mark(rid, cand)
+		for _, i := range cand {
+			if i < 0 {
+				st.agg.Dropped["duplicate_request_id"]++
+				continue
+			}
+			p := planOf[feat.Codes[i]]
+			st.rows[p.idx] = append(st.rows[p.idx], i)
+			used++
+		}
+		st.cand = cand
 	}
 	if i, ok := w.files[b.File]; ok {
 		w.used[i].Add(used)

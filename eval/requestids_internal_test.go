@@ -1,0 +1,145 @@
+package eval
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/parity-eval/parity/datasets"
+)
+
+// plainIDs is a request-id column as the decoder makes it from PLAIN
+// pages: one code per row, so equal ids have distinct codes.
+func plainIDs(ids []string) *datasets.Column {
+	c := &datasets.Column{Name: "request_id", Kind: datasets.KindString, Dict: ids, Codes: make([]int32, len(ids)), DictRepeats: true}
+	for i := range c.Codes {
+		c.Codes[i] = int32(i)
+	}
+	return c
+}
+
+// TestDupFinderMatchesMap checks dupFinder.mark against a Go map: on
+// 200k rows drawn from 150k ids (so hash-prefix runs hold distinct ids as
+// well as repeats), over a subset of the rows, twice with the same
+// finder (buffers reused), and on a batch of a single repeated id.
+func TestDupFinderMatchesMap(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	const n = 200_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("req-%d", rnd.IntN(150_000))
+	}
+	col := plainIDs(ids)
+	var f dupFinder
+	for round := range 2 {
+		var rows []int32
+		for i := range n {
+			if rnd.IntN(10) != round { // rows other checks dropped are not candidates
+				rows = append(rows, int32(i))
+			}
+		}
+		want := make([]int32, len(rows))
+		seen := map[string]bool{}
+		dups := 0
+		for k, i := range rows {
+			want[k] = i
+			if seen[ids[i]] {
+				want[k] = -1
+				dups++
+			}
+			seen[ids[i]] = true
+		}
+		if dups < n/10 {
+			t.Fatalf("fixture: only %d repeats", dups)
+		}
+		f.mark(col, rows)
+		for k := range rows {
+			if rows[k] != want[k] {
+				t.Fatalf("round %d: candidate %d: %d, want %d (-1 = duplicate)", round, k, rows[k], want[k])
+			}
+		}
+	}
+
+	same := make([]string, 100_000)
+	for i := range same {
+		same[i] = "the-one-id"
+	}
+	rows := make([]int32, len(same))
+	for i := range rows {
+		rows[i] = int32(i)
+	}
+	f.mark(plainIDs(same), rows)
+	if rows[0] != 0 {
+		t.Errorf("first row of a repeated id marked as a duplicate")
+	}
+	for k, r := range rows[1:] {
+		if r != -1 {
+			t.Fatalf("row %d of a repeated id not marked", k+1)
+		}
+	}
+}
+
+// BenchmarkDuplicateIDs finds the repeats among a 128Ki-row batch of
+// distinct PLAIN request ids (the common case: none) with dupFinder and,
+// for comparison, with a Go map and an open-addressing table sized to the
+// batch (the alternatives its comment names). Compare the ns/id metrics.
+func BenchmarkDuplicateIDs(b *testing.B) {
+	const n = 128 << 10
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("req-%d-%d-%d", i%10, i%7, i)
+	}
+	col := plainIDs(ids)
+	rows := make([]int32, n)
+	report := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/id")
+	}
+	b.Run("dupFinder", func(b *testing.B) {
+		var f dupFinder
+		for b.Loop() {
+			for i := range rows {
+				rows[i] = int32(i)
+			}
+			f.mark(col, rows)
+		}
+		if rows[n-1] != n-1 {
+			b.Fatal("distinct id marked as a duplicate")
+		}
+		report(b)
+	})
+	b.Run("map", func(b *testing.B) {
+		for b.Loop() {
+			seen := make(map[string]struct{}, n)
+			for i := range rows {
+				id := col.Dict[col.Codes[i]]
+				if _, ok := seen[id]; ok {
+					b.Fatal("distinct id seen twice")
+				}
+				seen[id] = struct{}{}
+			}
+		}
+		report(b)
+	})
+	b.Run("table", func(b *testing.B) {
+		slots := make([]uint64, 2*n) // hash tag << 32 | code+1
+		mask := uint64(len(slots) - 1)
+		for b.Loop() {
+			clear(slots)
+			for i := range rows {
+				id := col.Dict[col.Codes[i]]
+				tag := maphash.String(idSeed, id) >> 32
+				for j := tag & mask; ; j = (j + 1) & mask {
+					if slots[j] == 0 {
+						slots[j] = tag<<32 | uint64(i+1)
+						break
+					}
+					if slots[j]>>32 == tag && col.Dict[col.Codes[slots[j]&(1<<32-1)-1]] == id {
+						b.Fatal("distinct id seen twice")
+					}
+				}
+			}
+		}
+		report(b)
+	})
+}
