@@ -150,7 +150,7 @@ func (s *Sketch) Add(x float64) {
 		b.counts[j]++
 		return
 	}
-	b.add(k, 1)
+	b.add(k, 1, denseBudget(s.Count))
 }
 
 // Merge adds o into s.
@@ -163,8 +163,8 @@ func (s *Sketch) Merge(o *Sketch) {
 	s.Min = math.Min(s.Min, o.Min)
 	s.Max = math.Max(s.Max, o.Max)
 	s.Zero += o.Zero
-	s.side[0].merge(&o.side[0])
-	s.side[1].merge(&o.side[1])
+	s.side[0].merge(&o.side[0], s.Count)
+	s.side[1].merge(&o.side[1], s.Count)
 }
 
 // Mean is the exact mean.
@@ -238,26 +238,32 @@ func (s *Sketch) Quantile(q float64) float64 {
 // the far map instead, so memory stays bounded whatever the data.
 const maxDenseBuckets = 4096
 
+// denseBudget is the widest dense span for a sketch of count values:
+// the span also grows with the values seen, so a few values far apart
+// (1e-8 and 1e8) take a map entry each, not thousands of empty counts.
+func denseBudget(count int64) int {
+	return int(min(maxDenseBuckets, 256+4*count))
+}
+
 // buckets counts values by bucket index. A map increment per value cost
 // more than the rest of Sketch.Add, so the counts live in a slice
 // covering indexes [lo, lo+len(counts)) that grows in either direction;
-// far holds the indexes a bounded slice cannot reach. A bucket with a
-// zero count in counts is absent. Invariant: no index in far lies in the
-// dense span (the span only widens, and only while it stays within
-// maxDenseBuckets, so an index refused once is refused forever).
+// far holds the indexes the slice may not reach (beyond denseBudget). A
+// bucket with a zero count in counts is absent. Invariant: no index in
+// far lies in the dense span (widen moves the ones it covers).
 type buckets struct {
 	lo     int32
 	counts []int64
 	far    map[int32]int64
 }
 
-// add adds n to bucket k, widening the dense span when it stays bounded.
-func (b *buckets) add(k int32, n int64) {
+// add adds n to bucket k, widening the dense span up to budget buckets.
+func (b *buckets) add(k int32, n int64, budget int) {
 	if j := uint(int(k) - int(b.lo)); j < uint(len(b.counts)) {
 		b.counts[j] += n
 		return
 	}
-	if !b.widen(k) {
+	if !b.widen(k, budget) {
 		if b.far == nil {
 			b.far = map[int32]int64{}
 		}
@@ -268,35 +274,47 @@ func (b *buckets) add(k int32, n int64) {
 }
 
 // widen makes the dense span cover k, with as much slack again in the
-// direction it grew (amortising copies), within maxDenseBuckets. It
-// reports false, changing nothing, when k is out of reach.
-func (b *buckets) widen(k int32) bool {
+// direction it grew (amortising copies), within budget buckets, and
+// moves the far buckets it now covers into it. It reports false,
+// changing nothing, when k is out of reach.
+func (b *buckets) widen(k int32, budget int) bool {
 	// In int: lo never goes below math.MinInt32, and indexes past
 	// math.MaxInt32 in the slack are never occupied.
+	var lo, hi int // new span [lo, hi)
 	if len(b.counts) == 0 {
 		const initial = 16
-		lo := max(int(k)-initial/2, math.MinInt32)
-		b.lo, b.counts = int32(lo), make([]int64, initial)
-		return true
-	}
-	lo, hi := int(b.lo), int(b.lo)+len(b.counts) // [lo, hi)
-	span := max(hi, int(k)+1) - min(lo, int(k))
-	if span > maxDenseBuckets {
-		return false
-	}
-	slack := min(max(span, 16), maxDenseBuckets-span)
-	if int(k) < lo {
-		lo = max(int(k)-slack, math.MinInt32)
+		lo = max(int(k)-initial/2, math.MinInt32)
+		hi = lo + initial
 	} else {
-		hi = int(k) + 1 + slack
+		lo, hi = int(b.lo), int(b.lo)+len(b.counts)
+		span := max(hi, int(k)+1) - min(lo, int(k))
+		if span > budget {
+			return false
+		}
+		slack := min(max(span, 16), budget-span)
+		if int(k) < lo {
+			lo = max(int(k)-slack, math.MinInt32)
+		} else {
+			hi = int(k) + 1 + slack
+		}
 	}
 	counts := make([]int64, hi-lo)
-	copy(counts[int(b.lo)-lo:], b.counts)
+	if len(b.counts) > 0 {
+		copy(counts[int(b.lo)-lo:], b.counts)
+	}
 	b.lo, b.counts = int32(lo), counts
+	for k, n := range b.far {
+		if j := int(k) - lo; j >= 0 && j < len(counts) {
+			counts[j] += n
+			delete(b.far, k)
+		}
+	}
 	return true
 }
 
-func (b *buckets) merge(o *buckets) {
+// merge adds o's buckets, for a sketch of count values after the merge.
+func (b *buckets) merge(o *buckets, count int64) {
+	budget := denseBudget(count)
 	// Widen for both ends of o's occupied span first, so a merge copies
 	// the dense counts at most twice.
 	first, last := -1, -1
@@ -309,18 +327,18 @@ func (b *buckets) merge(o *buckets) {
 		}
 	}
 	if first >= 0 {
-		b.add(o.lo+int32(first), o.counts[first])
+		b.add(o.lo+int32(first), o.counts[first], budget)
 		if last != first {
-			b.add(o.lo+int32(last), o.counts[last])
+			b.add(o.lo+int32(last), o.counts[last], budget)
 		}
 		for j := first + 1; j < last; j++ {
 			if n := o.counts[j]; n != 0 {
-				b.add(o.lo+int32(j), n)
+				b.add(o.lo+int32(j), n, budget)
 			}
 		}
 	}
 	for k, n := range o.far {
-		b.add(k, n)
+		b.add(k, n, budget)
 	}
 }
 
@@ -362,10 +380,12 @@ func (b *buckets) asMap() map[int32]int64 {
 	return m
 }
 
-func bucketsOf(m map[int32]int64) buckets {
+// bucketsOf is the buckets of a sketch of count values read from JSON.
+func bucketsOf(m map[int32]int64, count int64) buckets {
 	var b buckets
+	budget := denseBudget(count)
 	for k, n := range m {
-		b.add(k, n)
+		b.add(k, n, budget)
 	}
 	return b
 }
@@ -397,6 +417,6 @@ func (s *Sketch) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	*s = Sketch{Count: j.Count, Sum: j.Sum, Min: j.Min, Max: j.Max, Zero: j.Zero, side: [2]buckets{bucketsOf(j.Pos), bucketsOf(j.Neg)}}
+	*s = Sketch{Count: j.Count, Sum: j.Sum, Min: j.Min, Max: j.Max, Zero: j.Zero, side: [2]buckets{bucketsOf(j.Pos, j.Count), bucketsOf(j.Neg, j.Count)}}
 	return nil
 }

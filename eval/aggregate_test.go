@@ -54,7 +54,7 @@ func TestSketchMergeIsExact(t *testing.T) {
 	json.Unmarshal(aj, &a2)
 	w2.Sum, a2.Sum = 0, 0 // float sums may differ in the last bit by order
 	if w2.Count != a2.Count || w2.Zero != a2.Zero || !reflect.DeepEqual(w2.side[0].asMap(), a2.side[0].asMap()) || !reflect.DeepEqual(w2.side[1].asMap(), a2.side[1].asMap()) {
-		t.Fatalf("merged sketch differs: %+v vs %+v", w2, a2)
+		t.Fatalf("merged sketch differs:\n%s\n%s", wj, aj)
 	}
 	x, w := whole.Weighted()
 	if !sort.Float64sAreSorted(x) {

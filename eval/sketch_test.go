@@ -325,6 +325,40 @@ func TestSketchPathologicalSpread(t *testing.T) {
 	}
 }
 
+// TestSketchSparseWideStaysSmall: a few values far apart take map
+// entries rather than a wide dense span; as values accumulate the span
+// widens and takes in the far buckets it covers, counting each bucket in
+// one place only.
+func TestSketchSparseWideStaysSmall(t *testing.T) {
+	s, ref := NewSketch(), newRefSketch()
+	add := func(x float64) {
+		s.Add(x)
+		ref.Add(x)
+	}
+	for _, x := range []float64{1, 1e8, 1e-8, 3e7, 1e8} {
+		add(x)
+	}
+	b := &s.side[0]
+	if len(b.counts) > denseBudget(5) || len(b.far) == 0 {
+		t.Fatalf("5 values over 16 decades: dense span %d buckets, far %v", len(b.counts), b.far)
+	}
+	checkSame(t, "sparse", s, ref)
+	farBefore := len(b.far)
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 2000 {
+		add(math.Exp(r.Float64()*math.Log(1e16)) * 1e-8)
+	}
+	for k := range b.far {
+		if j := int(k) - int(b.lo); j >= 0 && j < len(b.counts) {
+			t.Errorf("far bucket %d inside the dense span [%d, %d)", k, b.lo, int(b.lo)+len(b.counts))
+		}
+	}
+	if len(b.far) >= farBefore {
+		t.Errorf("widening to %d buckets took in none of the far buckets: %v", len(b.counts), b.far)
+	}
+	checkSame(t, "widened", s, ref)
+}
+
 // TestSketchJSONFormat pins the stored form of the buckets: objects
 // keyed by decimal bucket index in string order, as encoding/json wrote
 // map[int32]int64.
