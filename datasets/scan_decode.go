@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -38,11 +39,12 @@ func newColumn(name string, k Kind, rows int) *Column {
 
 // chunkDecoder fills one Column from the pages of one column chunk.
 type chunkDecoder struct {
-	conv   conv
-	maxDef byte
-	col    *Column
-	rows   int // rows in the row group
-	row    int // rows filled so far
+	conv     conv
+	maxDef   byte
+	col      *Column
+	rows     int // rows in the row group
+	row      int // rows filled so far
+	pageRows int // rows (nulls included) in the page being decoded
 
 	// String columns. The chunk's dictionary (if any) becomes Column.Dict
 	// as is, so dictionary pages are a straight copy of indices. PLAIN
@@ -115,6 +117,7 @@ func (d *chunkDecoder) page(p parquet.Page) error {
 	}
 	data := p.Data()
 	dict := p.Dictionary()
+	d.pageRows = n
 
 	var err error
 	c := d.col
@@ -600,11 +603,13 @@ func (d *chunkDecoder) choosePlain(data []byte, offs []uint32, size int) {
 func (d *chunkDecoder) appendPage(dst []int32, data []byte, offs []uint32, size int) {
 	c := d.col
 	if cap(c.Dict)-len(c.Dict) < len(dst) {
-		// Room for every row left in the chunk, so a chunk of PLAIN pages
-		// grows Dict once rather than by doubling.
-		grown := make([]string, len(c.Dict), len(c.Dict)+d.rows-d.row)
-		copy(grown, c.Dict)
-		c.Dict = grown
+		// Room for the values of the rest of the chunk, estimated from
+		// this page's share of non-null rows: a chunk of PLAIN pages grows
+		// Dict about once rather than by doubling, without reserving
+		// slots for the nulls of a sparse column (JSON outputs that only
+		// one feature writes).
+		later := d.rows - d.row - d.pageRows
+		c.Dict = slices.Grow(c.Dict, len(dst)+len(dst)*later/max(d.pageRows, 1))
 	}
 	next := int32(len(c.Dict))
 	for i := range dst {
