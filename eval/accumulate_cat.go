@@ -76,6 +76,15 @@ func accumulateCategories(as *accSet, o *scorers.Out) {
 func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
 	nk, ng := len(o.Keys), len(as.groups)
 	code := o.Code[:len(as.gi)]
+	if 2*nk > len(code) {
+		// Keys for about every row (a code per row, as for PLAIN-decoded
+		// or JSON-derived columns, or a large dictionary shared with
+		// other features' rows): resolving each code costs a string
+		// lookup anyway, so rows are counted one by one, as in the Cat
+		// form.
+		countRows(as, o, 0)
+		return
+	}
 	sp := getSlots(nk)
 	defer slotPool.Put(sp)
 	slotOf := *sp     // code → slot+1, 0 = not resolved yet

@@ -27,6 +27,13 @@ features:
 // dictCol builds a dictionary-encoded string column of n rows whose
 // values are drawn by pick (nil for null).
 func dictCol(name string, n int, pick func(i int) *string) *datasets.Column {
+	return codedCol(name, n, pick, false)
+}
+
+// codedCol is dictCol, or with fresh a code per row (the dictionary
+// repeats values), as datasets delivers PLAIN pages of mostly distinct
+// strings and as JSON-derived columns index values by document.
+func codedCol(name string, n int, pick func(i int) *string, fresh bool) *datasets.Column {
 	c := &datasets.Column{Name: name, Kind: datasets.KindString, Codes: make([]int32, n)}
 	idx := map[string]int32{}
 	for i := 0; i < n; i++ {
@@ -39,7 +46,7 @@ func dictCol(name string, n int, pick func(i int) *string) *datasets.Column {
 			continue
 		}
 		code, ok := idx[*v]
-		if !ok {
+		if !ok || fresh {
 			code = int32(len(c.Dict))
 			c.Dict = append(c.Dict, *v)
 			idx[*v] = code
@@ -51,8 +58,9 @@ func dictCol(name string, n int, pick func(i int) *string) *datasets.Column {
 
 // catBenchInput is one 64Ki-row batch of the feature over five classes
 // (groups), 40% of rows labelled: inline in the log, or (joined) from a
-// labels dataset as eval.Labels.Join delivers them.
-func catBenchInput(n int, joined bool) (*scorers.Input, []int32, int) {
+// labels dataset as eval.Labels.Join delivers them; with fresh, every
+// string column has a code per row.
+func catBenchInput(n int, joined, fresh bool) (*scorers.Input, []int32, int) {
 	r := rand.New(rand.NewSource(1))
 	cats := []string{"billing", "technical", "account", "sales", "fraud"}
 	langs := []string{"en", "es", "de", "fr"}
@@ -81,17 +89,17 @@ func catBenchInput(n int, joined bool) (*scorers.Input, []int32, int) {
 	}
 	v1 := "v1"
 	b := &datasets.Batch{Rows: n, Cols: []*datasets.Column{
-		dictCol("legacy_category", n, func(i int) *string { return leg[i] }),
-		dictCol("ai_category", n, func(i int) *string { return ai[i] }),
+		codedCol("legacy_category", n, func(i int) *string { return leg[i] }, fresh),
+		codedCol("ai_category", n, func(i int) *string { return ai[i] }, fresh),
 		conf,
-		dictCol("ai_model_version", n, func(int) *string { return &v1 }),
-		dictCol("lang", n, func(int) *string { return &langs[r.Intn(len(langs))] }),
+		codedCol("ai_model_version", n, func(int) *string { return &v1 }, fresh),
+		codedCol("lang", n, func(int) *string { return &langs[r.Intn(len(langs))] }, fresh),
 	}}
 	in := &scorers.Input{Rows: n, Batch: b}
 	if joined {
 		in.Labels = map[string][]*string{"label_category": lab}
 	} else {
-		b.Cols = append(b.Cols, dictCol("label_category", n, func(i int) *string { return lab[i] }))
+		b.Cols = append(b.Cols, codedCol("label_category", n, func(i int) *string { return lab[i] }, fresh))
 	}
 	return in, gi, groups
 }
@@ -117,10 +125,10 @@ func BenchmarkCategoryAccumulate(b *testing.B) {
 	}
 	const n = 64 << 10
 	for _, src := range []struct {
-		name   string
-		joined bool
-	}{{"inline", false}, {"joined", true}} {
-		in, gi, ng := catBenchInput(n, src.joined)
+		name          string
+		joined, fresh bool
+	}{{"inline", false, false}, {"joined", true, false}, {"fresh", false, true}} {
+		in, gi, ng := catBenchInput(n, src.joined, src.fresh)
 		for _, s := range ss {
 			if src.joined && s.Kind() != scorers.Classification {
 				continue // only the label source differs

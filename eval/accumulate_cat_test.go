@@ -63,9 +63,9 @@ type kindOnly struct {
 	kind scorers.Kind
 }
 
-func (k kindOnly) Name() string                            { return k.name }
-func (k kindOnly) Kind() scorers.Kind                      { return k.kind }
-func (k kindOnly) Needs() []scorers.Need                   { return nil }
+func (k kindOnly) Name() string                             { return k.name }
+func (k kindOnly) Kind() scorers.Kind                       { return k.kind }
+func (k kindOnly) Needs() []scorers.Need                    { return nil }
 func (k kindOnly) Score(*scorers.Input, *scorers.Out) error { return nil }
 
 // TestCodedFormParity: on random outputs, the coded form accumulates to
@@ -86,6 +86,11 @@ func TestCodedFormParity(t *testing.T) {
 		nk := 1 + r.Intn(40)
 		if iter%7 == 0 {
 			nk = 2000 + r.Intn(3000) // many keys: the fallback
+		}
+		if iter%11 == 0 {
+			// Fewer keys than rows but too many (group, key) cells: the
+			// fallback in the middle of a batch.
+			n, ng, nk = 2000+r.Intn(1000), 200, 1000
 		}
 		gi := make([]int32, n)
 		for i := range gi {
@@ -147,23 +152,28 @@ func TestCodedFormParity(t *testing.T) {
 // A code beyond Keys (a scorer bug) is an invalid value of its group, not
 // a crash.
 func TestCodedFormOutOfRange(t *testing.T) {
-	for _, kind := range []scorers.Kind{scorers.Category, scorers.Classification} {
-		o := &scorers.Out{}
-		o.Reset(3)
-		code := o.UseCodes(3, []string{scorers.ClassificationKey("a", "a", "b")})
-		code[0], code[1], code[2] = 0, 5, -1
-		o.Legacy[0], o.AI[0] = 1, 0
-		groups := []*Group{{Metrics: map[string]*Acc{}}}
-		accumulate(kindOnly{"m", kind}, o, []int32{0, 0, 0}, groups, make([]*Acc, 1))
-		a := groups[0].Metrics["m"]
-		if a == nil || a.Invalid != 1 {
-			t.Fatalf("%s: acc %+v, want one invalid value", kind, a)
-		}
-		if kind == scorers.Category && a.Cats[scorers.ClassificationKey("a", "a", "b")] != 1 {
-			t.Errorf("category counts %v", a.Cats)
-		}
-		if kind == scorers.Classification && (a.Quality == nil || a.Quality.PerLabel["a"] != (Pair{0, 1, 0, 0})) {
-			t.Errorf("quality %+v", a.Quality)
+	key := scorers.ClassificationKey("a", "a", "b")
+	// One key or two: counted per key or (keys for about every row) row
+	// by row.
+	for _, keys := range [][]string{{key}, {key, ""}} {
+		for _, kind := range []scorers.Kind{scorers.Category, scorers.Classification} {
+			o := &scorers.Out{}
+			o.Reset(3)
+			code := o.UseCodes(3, keys)
+			code[0], code[1], code[2] = 0, 5, -1
+			o.Legacy[0], o.AI[0] = 1, 0
+			groups := []*Group{{Metrics: map[string]*Acc{}}}
+			accumulate(kindOnly{"m", kind}, o, []int32{0, 0, 0}, groups, make([]*Acc, 1))
+			a := groups[0].Metrics["m"]
+			if a == nil || a.Invalid != 1 {
+				t.Fatalf("%s: acc %+v, want one invalid value", kind, a)
+			}
+			if kind == scorers.Category && a.Cats[scorers.ClassificationKey("a", "a", "b")] != 1 {
+				t.Errorf("category counts %v", a.Cats)
+			}
+			if kind == scorers.Classification && (a.Quality == nil || a.Quality.PerLabel["a"] != (Pair{0, 1, 0, 0})) {
+				t.Errorf("quality %+v", a.Quality)
+			}
 		}
 	}
 }
