@@ -278,12 +278,13 @@ func sortedPlanNames(m map[string]*featurePlan) []string {
 type worker struct {
 	agg  *Aggregates
 	out  *scorers.Out
-	rows [][]int32 // row indices per plan (Engine.order)
-	seen []bool    // request-id dictionary codes seen in this batch
-	dups dupFinder // duplicate request ids, when their Dict repeats
-	cand []int32   // rows whose request id is checked by dups
-	gi   []int32   // group of each row of the feature being scored
-	accs []*Acc    // per group of the batch: the current scorer's accumulator
+	rows [][]int32  // row indices per plan (Engine.order)
+	seen []bool     // request-id dictionary codes seen in this batch
+	dups dupFinder  // duplicate request ids, when their Dict repeats
+	cand []int32    // rows whose request id is checked by dups
+	gi   []int32    // group of each row of the feature being scored
+	accs []*Acc     // per group of the batch: the current scorer's accumulator
+	gbuf gatherBufs // the feature being scored: its gathered columns
 }
 
 // Workers creates per-worker state for n workers.
@@ -440,11 +441,10 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	// idx is increasing, so when it covers every row (a batch of one
 	// feature, nothing dropped) it is the identity and the columns can be
 	// shared instead of copied.
-	// Otherwise only the columns the feature reads are copied. The copies
-	// are not kept in per-worker buffers: held across batches they would
-	// add to the live heap while the next row group decodes, and measured
-	// peak RSS rose by ~10% (docs/performance.md).
+	// Otherwise only the columns the feature reads are copied, into the
+	// worker's recycled buffers (gatherBufs).
 	whole := len(idx) == b.Rows
+	st.gbuf.reset()
 	for _, col := range b.Cols {
 		if col == nil || !p.cols[col.Name] {
 			continue
@@ -452,7 +452,7 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 		if whole {
 			sub.Cols = append(sub.Cols, col)
 		} else {
-			sub.Cols = append(sub.Cols, Gather(col, idx))
+			sub.Cols = append(sub.Cols, st.gbuf.gather(col, idx))
 		}
 	}
 	for _, s := range p.jsonSrcs {

@@ -92,7 +92,8 @@ type Need struct {
 }
 
 // Input is the rows of one feature in one batch. Columns are looked up by
-// the names the scorer asked for in Needs.
+// the names the scorer asked for in Needs. Its column slices are valid
+// only during Score: eval reuses them for the next batch.
 type Input struct {
 	Rows  int
 	Batch *datasets.Batch
