@@ -456,7 +456,8 @@ func (d *chunkDecoder) strings(dst []int32, v *encoding.Values, dict parquet.Dic
 
 // addDictionary makes the chunk's dictionary part of Column.Dict. The
 // first dictionary of a chunk becomes Dict itself (codes = indices); a
-// dictionary arriving after PLAIN values were interned is interned too.
+// dictionary arriving after PLAIN values is interned too, or appended
+// when those values were (plainAppend).
 func (d *chunkDecoder) addDictionary(dict parquet.Dictionary) error {
 	vals, err := d.dictStrings(dict)
 	if err != nil {
