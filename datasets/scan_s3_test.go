@@ -94,7 +94,7 @@ func TestScanS3(t *testing.T) {
 		t.Errorf("manifest BytesRead %d, store fetched %d", fi.BytesRead, fetched)
 	}
 	// One GET for the footer, then one per projected column chunk: the
-	// 4 MiB read buffer covers a whole chunk. 16 projected leaves × 4 row groups.
+	// whole chunk is fetched at once. 16 projected leaves × 4 row groups.
 	if max := int64(1 + 16*4); gets > max {
 		t.Errorf("scan made %d ranged GETs, want at most %d", gets, max)
 	}
