@@ -7,6 +7,7 @@ package eval
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -360,6 +361,7 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		seen = st.seen[:len(rid.Dict)]
 		clear(seen)
 	}
+	lastWS, lastIn := int64(math.MinInt64), false
 	for i := 0; i < b.Rows; i++ {
 		if ts.IsNull(i) {
 			st.agg.Dropped["null_timestamp"]++
@@ -375,8 +377,12 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			continue
 		}
 		t := ts.Int[i]
-		ws := t - floorMod(t, e.winLen)
-		if !e.inWin[ws] {
+		// Logs are written in time order, so consecutive rows mostly share
+		// a window: look the window up only when it changes.
+		if ws := t - floorMod(t, e.winLen); ws != lastWS {
+			lastWS, lastIn = ws, e.inWin[ws]
+		}
+		if !lastIn {
 			st.agg.Dropped["outside_window"]++
 			continue
 		}
