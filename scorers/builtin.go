@@ -895,15 +895,33 @@ func (s *AuditComplete) Score(in *Input, out *Out) error {
 	for i, name := range s.Columns {
 		cols[i] = in.Col(name)
 	}
-	for i := 0; i < in.Rows; i++ {
-		ok := true
-		for _, c := range cols {
-			if c == nil || c.IsNull(i) || (c.Kind == datasets.KindString && c.Dict[c.Codes[i]] == "") {
-				ok = false
-				break
+	// Column at a time: every row starts complete and each column clears
+	// the rows it lacks, which is one tight loop per column rather than a
+	// loop over columns per row.
+	v := out.Value[:in.Rows]
+	for i := range v {
+		v[i] = 1
+	}
+	for _, c := range cols {
+		if c == nil {
+			clear(v)
+			break
+		}
+		if c.Null != nil {
+			for i, null := range c.Null[:in.Rows] {
+				if null {
+					v[i] = 0
+				}
 			}
 		}
-		out.Value[i] = b2f(ok)
+		if c.Kind == datasets.KindString {
+			for i, code := range c.Codes[:in.Rows] {
+				// A null row's code is a placeholder (its Dict may be empty).
+				if (c.Null == nil || !c.Null[i]) && c.Dict[code] == "" {
+					v[i] = 0
+				}
+			}
+		}
 	}
 	return nil
 }

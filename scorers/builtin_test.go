@@ -122,3 +122,39 @@ func deref(s *string) any {
 	}
 	return *s
 }
+
+// TestAuditComplete checks the column-at-a-time completeness scorer
+// against its definition row by row: a row is complete when every column
+// is present, non-null and, for strings, non-empty.
+func TestAuditComplete(t *testing.T) {
+	s := func(v string) *string { return &v }
+	ids := []*string{s("r1"), nil, s(""), s("r4"), s("r5"), s("r6")}
+	hashes := []*string{s("h1"), s("h2"), s("h3"), s(""), nil, s("h6")}
+	allNull := []*string{nil, nil, nil, nil, nil, nil} // an empty Dict
+	conf := &datasets.Column{Name: "conf", Kind: datasets.KindFloat64, Float: []float64{0.9, 0.8, 0.7, 0.6, 0.5, 0}, Null: []bool{false, false, false, false, false, true}}
+	for _, repeats := range []bool{true, false} {
+		b := &datasets.Batch{Rows: 6, Cols: []*datasets.Column{strCol("id", ids, repeats), strCol("hash", hashes, repeats), strCol("none", allNull, repeats), conf}}
+		for _, tc := range []struct {
+			cols []string
+			want []float64
+		}{
+			{[]string{"id", "hash", "conf"}, []float64{1, 0, 0, 0, 0, 0}},
+			{[]string{"id"}, []float64{1, 0, 0, 1, 1, 1}},
+			{[]string{"hash", "conf"}, []float64{1, 1, 1, 0, 0, 0}},
+			{[]string{"none"}, []float64{0, 0, 0, 0, 0, 0}},
+			{[]string{"id", "missing"}, []float64{0, 0, 0, 0, 0, 0}},
+		} {
+			out := &scorers.Out{}
+			out.Reset(b.Rows)
+			sc := &scorers.AuditComplete{Columns: tc.cols}
+			if err := sc.Score(&scorers.Input{Rows: b.Rows, Batch: b}, out); err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range tc.want {
+				if out.Value[i] != w {
+					t.Errorf("repeats=%v columns %v row %d: complete=%v, want %v", repeats, tc.cols, i, out.Value[i], w)
+				}
+			}
+		}
+	}
+}
