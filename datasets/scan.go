@@ -44,6 +44,15 @@ type ScanSpec struct {
 	// is fetched whole (one ranged GET, all of a row group's in parallel)
 	// and this buffer only reads pages from memory.
 	ReadBufferSize int
+	// ReuseBuffers lets each worker recycle the slices of the columns it
+	// decoded (Codes, Float, Int, Bool, Null and Dict's backing array) for
+	// its next row group, instead of allocating them per row group: those
+	// allocations were most of a full evaluation's garbage. The Batch and
+	// its columns' slices are then valid only during fn; the scan
+	// overwrites them afterwards. The strings in Dict are never
+	// overwritten (they stay valid, like any Go string), only the array
+	// holding them.
+	ReuseBuffers bool
 }
 
 const defaultReadBufferSize = 1 << 20
@@ -392,7 +401,7 @@ type unit struct {
 // once per row group. fn runs on up to Workers goroutines; worker is in
 // [0, Workers) and one worker's batches come one after another, so callers
 // can keep per-worker state without locks. A Batch is not reused after fn
-// returns. The first error (from decoding or from fn) stops the scan and is
+// returns, unless spec.ReuseBuffers says its slices may be. The first error (from decoding or from fn) stops the scan and is
 // returned naming the file, row group and column.
 //
 // Values follow the Kind rules in batch.go. Within one Column, every
@@ -410,7 +419,9 @@ type unit struct {
 // ETag changed since it was listed is an error.
 //
 // Memory is bounded by Workers decoded row groups (projected columns only)
-// plus a few open footers, whatever the dataset size.
+// plus a few open footers, whatever the dataset size. With ReuseBuffers,
+// each worker's buffers are those of its largest recent row group; they
+// are dropped when Scan returns.
 func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpec, fn func(worker int, b *Batch) error) (Manifest, error) {
 	man := Manifest{Files: make([]FileInfo, len(files))}
 	for i, o := range files {
@@ -501,9 +512,13 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var spare []colBuf // this worker's last decoded slices, one set per projected column
+			if spec.ReuseBuffers {
+				spare = make([]colBuf, len(spec.Columns))
+			}
 			for u := range units {
 				if ctx.Err() == nil {
-					if err := d.runUnit(ctx, w, u, &spec, fn); err != nil {
+					if err := d.runUnit(ctx, w, u, &spec, spare, fn); err != nil {
 						cancel(err)
 					}
 				}
@@ -528,8 +543,11 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 	return man, nil
 }
 
-// runUnit decodes one row group and hands it to fn.
-func (d *Dataset) runUnit(ctx context.Context, w int, u unit, spec *ScanSpec, fn func(int, *Batch) error) (err error) {
+// runUnit decodes one row group and hands it to fn. spare (nil unless
+// ReuseBuffers) holds the worker's buffers: column i is decoded into
+// spare[i]'s slices when they are large enough, and spare[i] is left
+// holding the slices column i was decoded into, for the next row group.
+func (d *Dataset) runUnit(ctx context.Context, w int, u unit, spec *ScanSpec, spare []colBuf, fn func(int, *Batch) error) (err error) {
 	p := u.p
 	g := p.f.RowGroups()[u.rg]
 	rows := int(g.NumRows())
@@ -568,14 +586,22 @@ func (d *Dataset) runUnit(ctx context.Context, w int, u unit, spec *ScanSpec, fn
 		} else {
 			pages = chunks[cp.leaf.index].Pages()
 		}
-		col, err := decodeSafely(pages, cp.leaf, cp.conv, name, rows)
+		var sp *colBuf
+		if spare != nil {
+			sp = &spare[i]
+		}
+		col, err := decodeSafely(pages, cp.leaf, cp.conv, name, rows, sp)
 		if err != nil {
 			return fmt.Errorf("%s: row group %d: column %q: %w", p.obj.Key, u.rg, name, err)
 		}
 		b.Cols[i] = col
 	}
 	p.rowsRead.Add(int64(rows))
-	if err := fn(w, b); err != nil {
+	err = fn(w, b)
+	for i := range spare {
+		spare[i].release()
+	}
+	if err != nil {
 		return fmt.Errorf("%s: row group %d: %w", p.obj.Key, u.rg, err)
 	}
 	return nil
@@ -635,13 +661,13 @@ func (c *chunkReader) ReadAt(p []byte, off int64) (int, error) {
 
 // decodeSafely is decodeChunk with parquet-go's panics on malformed pages
 // (it trusts lengths in page headers in places) turned into errors.
-func decodeSafely(pages parquet.Pages, l *leaf, cv conv, name string, rows int) (col *Column, err error) {
+func decodeSafely(pages parquet.Pages, l *leaf, cv conv, name string, rows int, sp *colBuf) (col *Column, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			col, err = nil, fmt.Errorf("%w (decoder panicked: %v)", errCorrupt, p)
 		}
 	}()
-	return decodeChunk(pages, l, cv, name, rows)
+	return decodeChunk(pages, l, cv, name, rows, sp)
 }
 
 // location is the full URI of key in store, for the manifest.

@@ -21,20 +21,74 @@ import (
 // /work/shared/notes/libraries.md §1); no library offers this typed,
 // dictionary-preserving path over parquet-go pages, so it is hand-written.
 
-// newColumn allocates a column for rows values of kind k.
-func newColumn(name string, k Kind, rows int) *Column {
+// newColumn allocates a column for rows values of kind k, or takes its
+// value slice and Dict's array from sp (nil: allocate) when they are
+// large enough. The values are not cleared: decoding writes every row.
+func newColumn(name string, k Kind, rows int, sp *colBuf) *Column {
 	c := &Column{Name: name, Kind: k}
+	if sp == nil {
+		sp = &colBuf{}
+	}
 	switch k {
 	case KindString:
-		c.Codes = make([]int32, rows)
+		c.Codes = reuse(sp.codes, rows)
+		c.Dict = sp.dict[:0] // nil when there is none; release cleared it
 	case KindFloat64:
-		c.Float = make([]float64, rows)
+		c.Float = reuse(sp.floats, rows)
 	case KindInt64, KindTimestamp:
-		c.Int = make([]int64, rows)
+		c.Int = reuse(sp.ints, rows)
 	case KindBool:
-		c.Bool = make([]bool, rows)
+		c.Bool = reuse(sp.bools, rows)
 	}
 	return c
+}
+
+// reuse returns s resliced to n when it can hold n values, else a new
+// slice.
+func reuse[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+// colBuf holds the slices one projected column was last decoded into by
+// a scan worker, so its next row group reuses them (ScanSpec.ReuseBuffers).
+// One value slice per kind, as a column's kind can differ between files
+// only in how it is stored, not in the Kind asked for.
+type colBuf struct {
+	codes  []int32
+	floats []float64
+	ints   []int64
+	bools  []bool
+	null   []bool
+	dict   []string
+}
+
+// keep records the slices c was decoded into. A Null slice is kept from
+// an earlier row group when c has no nulls.
+func (sp *colBuf) keep(c *Column) {
+	switch c.Kind {
+	case KindString:
+		sp.codes, sp.dict = c.Codes, c.Dict
+	case KindFloat64:
+		sp.floats = c.Float
+	case KindInt64, KindTimestamp:
+		sp.ints = c.Int
+	case KindBool:
+		sp.bools = c.Bool
+	}
+	if c.Null != nil {
+		sp.null = c.Null
+	}
+}
+
+// release is called once the batch is done with: Dict's array is cleared
+// (all of its capacity, so no stale entry survives a shorter Dict) so
+// that it does not keep the batch's strings, and the page copies they
+// point into, alive while the worker waits for its next row group.
+func (sp *colBuf) release() {
+	clear(sp.dict[:cap(sp.dict)])
 }
 
 // chunkDecoder fills one Column from the pages of one column chunk.
@@ -42,9 +96,10 @@ type chunkDecoder struct {
 	conv     conv
 	maxDef   byte
 	col      *Column
-	rows     int // rows in the row group
-	row      int // rows filled so far
-	pageRows int // rows (nulls included) in the page being decoded
+	spare    *colBuf // buffers to reuse (ScanSpec.ReuseBuffers); nil: allocate
+	rows     int     // rows in the row group
+	row      int     // rows filled so far
+	pageRows int     // rows (nulls included) in the page being decoded
 
 	// String columns. The chunk's dictionary (if any) becomes Column.Dict
 	// as is, so dictionary pages are a straight copy of indices. PLAIN
@@ -72,9 +127,10 @@ type chunkDecoder struct {
 var errCorrupt = errors.New("corrupt column chunk")
 
 // decodeChunk reads every page of one column chunk into a new Column of
-// rows values.
-func decodeChunk(pages parquet.Pages, l *leaf, cv conv, name string, rows int) (*Column, error) {
-	d := chunkDecoder{conv: cv, maxDef: byte(l.maxDef), col: newColumn(name, cv.want, rows), rows: rows}
+// rows values, in sp's slices where they are large enough (sp nil:
+// fresh ones); on success sp holds the slices the column uses.
+func decodeChunk(pages parquet.Pages, l *leaf, cv conv, name string, rows int, sp *colBuf) (*Column, error) {
+	d := chunkDecoder{conv: cv, maxDef: byte(l.maxDef), col: newColumn(name, cv.want, rows, sp), rows: rows, spare: sp}
 	defer pages.Close()
 	for n := 0; ; n++ {
 		p, err := pages.ReadPage()
@@ -92,6 +148,9 @@ func decodeChunk(pages parquet.Pages, l *leaf, cv conv, name string, rows int) (
 	}
 	if d.row != rows {
 		return nil, fmt.Errorf("column chunk holds %d values, want %d (the row group's row count): %w", d.row, rows, errCorrupt)
+	}
+	if sp != nil {
+		sp.keep(d.col)
 	}
 	return d.col, nil
 }
@@ -137,7 +196,14 @@ func (d *chunkDecoder) page(p parquet.Page) error {
 
 	if nn < n {
 		if c.Null == nil {
-			c.Null = make([]bool, d.rows)
+			if d.spare != nil && cap(d.spare.null) >= d.rows {
+				// A recycled slice holds the last row group's flags;
+				// spread only sets the null ones.
+				c.Null = d.spare.null[:d.rows]
+				clear(c.Null)
+			} else {
+				c.Null = make([]bool, d.rows)
+			}
 		}
 		null := c.Null[start : start+n]
 		switch c.Kind {
@@ -459,12 +525,17 @@ func (d *chunkDecoder) strings(dst []int32, v *encoding.Values, dict parquet.Dic
 // dictionary arriving after PLAIN values is interned too, or appended
 // when those values were (plainAppend).
 func (d *chunkDecoder) addDictionary(dict parquet.Dictionary) error {
-	vals, err := d.dictStrings(dict)
+	first := len(d.col.Dict) == 0 && d.index == nil
+	var dst []string
+	if first {
+		dst = d.col.Dict // a recycled array (ScanSpec.ReuseBuffers), or nil
+	}
+	vals, err := d.dictStrings(dict, dst)
 	if err != nil {
 		return fmt.Errorf("dictionary: %w", err)
 	}
 	d.dict, d.dictLen = dict, len(vals)
-	if len(d.col.Dict) == 0 && d.index == nil {
+	if first {
 		d.col.Dict, d.dictCodes = vals, nil
 		return nil
 	}
@@ -484,11 +555,12 @@ func (d *chunkDecoder) addDictionary(dict parquet.Dictionary) error {
 }
 
 // dictStrings copies a dictionary's values into Go strings backed by one
-// allocation (the page buffers are pooled by parquet-go and reused).
-func (d *chunkDecoder) dictStrings(dict parquet.Dictionary) ([]string, error) {
+// allocation (the page buffers are pooled by parquet-go and reused),
+// listed in dst's array when it is large enough.
+func (d *chunkDecoder) dictStrings(dict parquet.Dictionary, dst []string) ([]string, error) {
 	n := dict.Len()
 	v := dict.Page().Data()
-	out := make([]string, n)
+	out := reuse(dst, n)
 	switch v.Kind() {
 	case encoding.ByteArray:
 		data, offs := v.ByteArray()

@@ -195,7 +195,7 @@ func TestPlainAppendThenDictionary(t *testing.T) {
 		return encoding.ByteArrayValues(data, offs)
 	}
 	var want []string
-	d := chunkDecoder{col: newColumn("c", KindString, 12), rows: 12}
+	d := chunkDecoder{col: newColumn("c", KindString, 12, nil), rows: 12}
 	feed := func(v encoding.Values, dict parquet.Dictionary, vals ...string) {
 		t.Helper()
 		dst := d.col.Codes[d.row : d.row+len(vals)]
