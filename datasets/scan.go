@@ -406,9 +406,11 @@ type unit struct {
 //
 // Values follow the Kind rules in batch.go. Within one Column, every
 // distinct string has one code (Dict holds no repeats), whether the chunk
-// was dictionary-encoded, PLAIN, or both; the only exception would be a
-// writer whose dictionary page itself repeats a value, which no known
-// writer does. Timestamps annotated isAdjustedToUTC=false (local
+// was dictionary-encoded, PLAIN, or both, unless the column sets
+// DictRepeats (PLAIN values that are mostly distinct are not
+// deduplicated); the only other exception would be a writer whose
+// dictionary page itself repeats a value, which no known writer does.
+// Timestamps annotated isAdjustedToUTC=false (local
 // wall-clock time) are read as if they were UTC. Row groups are pruned on
 // TimeColumn statistics for INT64 timestamps and DATEs; INT96 columns
 // have no defined sort order, so their statistics are ignored.
