@@ -36,16 +36,6 @@ func getCounts(n int) *[]int64 {
 	return p
 }
 
-// groupAcc is accSet.of for a group index rather than a row.
-func groupAcc(as *accSet, g int) *Acc {
-	a := as.accs[g]
-	if a == nil {
-		a = as.groups[g].acc(as.name)
-		as.accs[g] = a
-	}
-	return a
-}
-
 func accumulateCategories(as *accSet, o *scorers.Out) {
 	if o.Keys != nil {
 		accumulateCategoryCodes(as, o)
@@ -101,7 +91,7 @@ func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
 				if n == 0 {
 					continue
 				}
-				a := groupAcc(as, g)
+				a := as.group(int32(g))
 				if a.Cats == nil {
 					a.Cats = map[string]int64{}
 				}
@@ -273,15 +263,7 @@ func accumulateClassificationCodes(as *accSet, o *scorers.Out) {
 			q.NoConf.Add(lr, ar)
 			continue
 		}
-		b := &q.Calib[binOf(x, CalibBins)]
-		b.N++
-		b.ConfSum += x
-		y := 0.0
-		if ar {
-			b.Correct++
-			y = 1
-		}
-		q.BrierSum += (x - y) * (x - y)
+		q.addCalibration(x, ar)
 		conf[(g*ThresholdBins+binOf(x, ThresholdBins))*4+out]++
 	}
 	keys := make([]classKey, nk)

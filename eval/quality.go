@@ -125,19 +125,25 @@ func addQuality(a *Acc, key string, legacy, ai, conf float64) {
 		q.NoConf.Add(lr, ar)
 		return
 	}
-	b := &q.Calib[binOf(conf, CalibBins)]
-	b.N++
-	b.ConfSum += conf
-	y := 0.0
-	if ar {
-		b.Correct++
-		y = 1
-	}
-	q.BrierSum += (conf - y) * (conf - y)
+	q.addCalibration(conf, ar)
 	k := binOf(conf, ThresholdBins)
 	t := q.Conf[k]
 	t.Add(lr, ar)
 	q.Conf[k] = t
+}
+
+// addCalibration counts one labelled row with a valid confidence in its
+// calibration bin and the Brier sum (aiRight: the AI's answer was right).
+func (q *QualityAcc) addCalibration(conf float64, aiRight bool) {
+	b := &q.Calib[binOf(conf, CalibBins)]
+	b.N++
+	b.ConfSum += conf
+	y := 0.0
+	if aiRight {
+		b.Correct++
+		y = 1
+	}
+	q.BrierSum += (conf - y) * (conf - y)
 }
 
 func mergeQuality(a, b *QualityAcc) *QualityAcc {
