@@ -31,6 +31,18 @@ func (s *accSet) group(g int32) *Acc {
 	return a
 }
 
+// addCounts adds per-group (rows, successes) tallies to the groups'
+// accumulators, creating one only for a group with rows.
+func (s *accSet) addCounts(nk [][2]int64) {
+	for g, c := range nk {
+		if c[0] > 0 {
+			a := s.group(int32(g))
+			a.N += c[0]
+			a.K += c[1]
+		}
+	}
+}
+
 // accumulate folds one scorer's per-row output into the groups, with one
 // loop per output kind so the kind is not re-decided per row.
 func accumulate(s scorers.Scorer, o *scorers.Out, gi []int32, groups []*Group, accs []*Acc) {
@@ -88,13 +100,7 @@ func accumulateCounts(as *accSet, o *scorers.Out) {
 		c[0]++
 		c[1] += b2i(v != 0)
 	}
-	for g, c := range nk {
-		if c[0] > 0 {
-			a := as.group(int32(g))
-			a.N += c[0]
-			a.K += c[1]
-		}
-	}
+	as.addCounts(nk)
 }
 
 func accumulatePairedCorrect(as *accSet, o *scorers.Out) {
@@ -148,13 +154,7 @@ func accumulateScores(as *accSet, o *scorers.Out, thr float64, hasThr bool) {
 			c[1] += b2i(v >= thr)
 		}
 	}
-	for g, c := range nk {
-		if c[0] > 0 {
-			a := as.group(int32(g))
-			a.N += c[0]
-			a.K += c[1]
-		}
-	}
+	as.addCounts(nk)
 }
 
 func accumulatePairedScores(as *accSet, o *scorers.Out) {
