@@ -1207,3 +1207,45 @@ func TestCorruptFooterCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestScanAssignsUnitsToWorkersStatically: unit k (in key order) goes to
+// worker k mod n and each worker sees its units in order, whatever the
+// timing, so per-worker floating-point sums are the same on every rerun.
+func TestScanAssignsUnitsToWorkersStatically(t *testing.T) {
+	s, dir := store(t)
+	// 3 files × 4 row groups = 12 units.
+	for f := range 3 {
+		parquettest.WriteGo(t, filepath.Join(dir, fmt.Sprintf("part-%d.parquet", f)), goRows(200), parquet.MaxRowsPerRowGroup(50))
+	}
+	d := &Dataset{Store: s}
+	files := listFiles(t, d)
+	for _, nw := range []int{2, 3} {
+		for run := range 3 {
+			var mu sync.Mutex
+			got := make([][]string, nw)
+			spec := ScanSpec{Columns: []ColumnSpec{{Name: "id", Kind: KindInt64}}, Workers: nw}
+			if _, err := d.Scan(context.Background(), files, spec, func(w int, b *Batch) error {
+				// Uneven work: a worker that is free must still not take
+				// another worker's unit.
+				if (b.RowGroup+run)%3 == 0 {
+					time.Sleep(2 * time.Millisecond)
+				}
+				mu.Lock()
+				got[w] = append(got[w], fmt.Sprintf("%s#%d", b.File, b.RowGroup))
+				mu.Unlock()
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := make([][]string, nw)
+			for k := range 12 {
+				want[k%nw] = append(want[k%nw], fmt.Sprintf("part-%d.parquet#%d", k/4, k%4))
+			}
+			for w := range nw {
+				if !slices.Equal(got[w], want[w]) {
+					t.Errorf("workers=%d run %d: worker %d scanned %v, want %v", nw, run, w, got[w], want[w])
+				}
+			}
+		}
+	}
+}
