@@ -127,6 +127,7 @@ const (
 	keyRecords    = "history/window=%s/records.json"
 	keyManifest   = "manifests/window=%s/manifest.json"
 	keyVerdicts   = "verdicts/window=%s/verdicts.json"
+	keyEvaluation = "evaluations/window=%s/evaluation.json"
 	KeyLatest     = "verdicts/latest.json"
 	keyLock       = "locks/evaluate.lock"
 )
@@ -367,27 +368,49 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 		}()
 	}
 	wg.Wait()
-	// Scores are written by replay, each window's just before its verdict
-	// document, so a reader (or a kill) can find at most the one window
-	// being written with new scores beside old verdicts, not every
-	// window of the run (docs/s3.md).
-	scores := map[string][]byte{}
+	// Evaluations and scores are written by replay, each window's just
+	// before its verdict document (which is built from the evaluation),
+	// so a reader (or a kill) can find at most the one window being
+	// written with new figures beside old verdicts, not every window of
+	// the run (docs/s3.md). Written here up front, a killed run's new
+	// evaluations would have been paired by a later run's replay with the
+	// old scores of every window it had not reached.
+	pend := pending{scores: map[string][]byte{}, evals: map[string][]byte{}}
 	for i, w := range windows {
 		c := &out[i]
 		if c.err != nil {
 			return c.err
 		}
-		scores[w.Key()] = c.scores
-		if err := r.mergeRecords(ctx, w, c.recs); err != nil {
-			return err
+		pend.scores[w.Key()] = c.scores
+		data, err := json.MarshalIndent(evaluationDoc(w, c.fws, run), "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", fmt.Sprintf(keyEvaluation, w.Key()), err)
 		}
-		if err := r.putJSON(ctx, fmt.Sprintf("evaluations/window=%s/evaluation.json", w.Key()), evaluationDoc(w, c.fws, run)); err != nil {
+		pend.evals[w.Key()] = data
+		if err := r.mergeRecords(ctx, w, c.recs); err != nil {
 			return err
 		}
 	}
 	// Replay the policy from the earliest evaluated window to the newest
 	// stored one: re-evaluating a past window changes the streaks after it.
-	return r.replay(ctx, windows[0], run, o, res, scores)
+	return r.replay(ctx, windows[0], run, o, res, pend)
+}
+
+// pending holds the encoded evaluations and scores of the windows this
+// run evaluated, by window key, until replay writes them.
+type pending struct {
+	scores, evals map[string][]byte
+}
+
+// putPending writes a window's pending evaluation and scores, in that order.
+func (r *Runner) putPending(ctx context.Context, p pending, w string, res *Result) error {
+	if data, ok := p.evals[w]; ok {
+		key := fmt.Sprintf(keyEvaluation, w)
+		if _, err := r.Out.Put(ctx, key, data); err != nil {
+			return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
+		}
+	}
+	return r.putScores(ctx, p.scores, w, res)
 }
 
 // putScores writes a window's pending scores (and forgets them).
@@ -454,7 +477,7 @@ func (r *Runner) History(ctx context.Context) (map[string][]eval.WindowRecord, e
 
 // replay recomputes verdict documents for every stored window from `from`
 // on, then writes latest.json last.
-func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunInfo, o Options, res *Result, scores map[string][]byte) error {
+func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunInfo, o Options, res *Result, pend pending) error {
 	hist, err := r.History(ctx)
 	if err != nil {
 		return err
@@ -485,7 +508,7 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		return err
 	}
 	var last *reports.Verdicts
-	evs := r.prefetchEvaluations(ctx, order, o.Workers)
+	evs := r.prefetchEvaluations(ctx, order, o.Workers, pend.evals)
 	defer evs.stop()
 	for i, w := range order {
 		ev, err := evs.get(i)
@@ -512,7 +535,7 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		if err != nil {
 			return err
 		}
-		if err := r.putScores(ctx, scores, w.Key(), res); err != nil {
+		if err := r.putPending(ctx, pend, w.Key(), res); err != nil {
 			return err
 		}
 		key := fmt.Sprintf(keyVerdicts, w.Key())
@@ -522,8 +545,8 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		res.Outputs = append(res.Outputs, key)
 		last = doc
 	}
-	for _, w := range slices.Sorted(maps.Keys(scores)) { // windows without a history record
-		if err := r.putScores(ctx, scores, w, res); err != nil {
+	for _, w := range slices.Sorted(maps.Keys(pend.scores)) { // windows without a history record
+		if err := r.putPending(ctx, pend, w, res); err != nil {
 			return err
 		}
 	}
@@ -581,7 +604,7 @@ type loadedEvaluation struct {
 	err error
 }
 
-func (r *Runner) prefetchEvaluations(ctx context.Context, order []eval.Window, n int) *evaluationPrefetch {
+func (r *Runner) prefetchEvaluations(ctx context.Context, order []eval.Window, n int, fresh map[string][]byte) *evaluationPrefetch {
 	p := &evaluationPrefetch{res: make([]chan loadedEvaluation, len(order)), done: make(chan struct{}), sem: make(chan struct{}, max(1, n))}
 	for i := range p.res {
 		p.res[i] = make(chan loadedEvaluation, 1)
@@ -594,7 +617,7 @@ func (r *Runner) prefetchEvaluations(ctx context.Context, order []eval.Window, n
 				return
 			}
 			go func() {
-				ev, err := r.loadEvaluation(ctx, w)
+				ev, err := r.evaluationOf(ctx, w, fresh)
 				p.res[i] <- loadedEvaluation{ev, err}
 			}()
 		}
@@ -612,8 +635,23 @@ func (p *evaluationPrefetch) get(i int) (*Evaluation, error) {
 // stop ends the look-ahead (loads under way finish into buffered channels).
 func (p *evaluationPrefetch) stop() { close(p.done) }
 
+// evaluationOf decodes a window's evaluation: this run's, not yet
+// written (fresh, only read here), or the stored one.
+func (r *Runner) evaluationOf(ctx context.Context, w eval.Window, fresh map[string][]byte) (*Evaluation, error) {
+	key := fmt.Sprintf(keyEvaluation, w.Key())
+	data, ok := fresh[w.Key()]
+	if !ok {
+		return r.loadEvaluation(ctx, w)
+	}
+	var ev Evaluation
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, fmt.Errorf("%s: corrupt evaluation: %w", key, err)
+	}
+	return &ev, nil
+}
+
 func (r *Runner) loadEvaluation(ctx context.Context, w eval.Window) (*Evaluation, error) {
-	key := fmt.Sprintf("evaluations/window=%s/evaluation.json", w.Key())
+	key := fmt.Sprintf(keyEvaluation, w.Key())
 	data, _, err := r.Out.Get(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
