@@ -211,40 +211,6 @@ func accumulatePerSystem(as *accSet, o *scorers.Out) {
 	}
 }
 
-// Gather copies the rows idx of a column.
-func Gather(c *datasets.Column, idx []int32) *datasets.Column {
-	out := &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict, DictRepeats: c.DictRepeats}
-	if c.Null != nil {
-		out.Null = make([]bool, len(idx))
-		for i, j := range idx {
-			out.Null[i] = c.Null[j]
-		}
-	}
-	switch c.Kind {
-	case datasets.KindString:
-		out.Codes = make([]int32, len(idx))
-		for i, j := range idx {
-			out.Codes[i] = c.Codes[j]
-		}
-	case datasets.KindFloat64:
-		out.Float = make([]float64, len(idx))
-		for i, j := range idx {
-			out.Float[i] = c.Float[j]
-		}
-	case datasets.KindInt64, datasets.KindTimestamp:
-		out.Int = make([]int64, len(idx))
-		for i, j := range idx {
-			out.Int[i] = c.Int[j]
-		}
-	case datasets.KindBool:
-		out.Bool = make([]bool, len(idx))
-		for i, j := range idx {
-			out.Bool[i] = c.Bool[j]
-		}
-	}
-	return out
-}
-
 // gatherBufs recycles one worker's gathered columns. A feature's gathered
 // columns live only while that feature's scorers run on one batch (scorers
 // must not keep an Input's slices after Score returns, docs/scorers.md), so
@@ -276,7 +242,7 @@ func take[T any](list *[][]T, used *int, n int) []T {
 	return s[:n]
 }
 
-// gather is Gather into recycled buffers.
+// gather copies the rows idx of a column into recycled buffers.
 func (g *gatherBufs) gather(c *datasets.Column, idx []int32) *datasets.Column {
 	out := &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict, DictRepeats: c.DictRepeats}
 	if c.Null != nil {

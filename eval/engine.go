@@ -8,6 +8,7 @@ package eval
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -98,18 +99,12 @@ type featurePlan struct {
 	idx      int // position in Engine.order; indexes per-worker row lists
 	cfg      *config.Feature
 	scorers  []scorers.Scorer
-	jsonCols []jsonCol
-	jsonSrcs []jsonSource // jsonCols by source column, each pair once
+	jsonSrcs []jsonSource // JSON fields' paths by source column, each pair once
 	classCol string
 	// cols are the batch columns the feature's scoring reads (its
 	// scorers' Needs, JSON sources, class, time, request id, feature):
 	// only these are gathered for its rows.
 	cols map[string]bool
-}
-
-type jsonCol struct {
-	src  string
-	path jsonpath.Path
 }
 
 // jsonSource is the JSON paths read from one source column, extracted
@@ -121,24 +116,21 @@ type jsonSource struct {
 	names []string
 }
 
-// addJSON adds j to jsonSrcs unless it is there already (two fields may
-// read the same path).
-func (p *featurePlan) addJSON(j jsonCol) {
-	name := j.src + "#" + j.path.String()
+// addJSON adds path of column src to jsonSrcs unless it is there already
+// (two fields may read the same path).
+func (p *featurePlan) addJSON(src string, path jsonpath.Path) {
+	name := src + "#" + path.String()
 	for k := range p.jsonSrcs {
 		s := &p.jsonSrcs[k]
-		if s.src != j.src {
+		if s.src != src {
 			continue
 		}
-		for _, n := range s.names {
-			if n == name {
-				return
-			}
+		if !slices.Contains(s.names, name) {
+			s.paths, s.names = append(s.paths, path), append(s.names, name)
 		}
-		s.paths, s.names = append(s.paths, j.path), append(s.names, name)
 		return
 	}
-	p.jsonSrcs = append(p.jsonSrcs, jsonSource{src: j.src, paths: []jsonpath.Path{j.path}, names: []string{name}})
+	p.jsonSrcs = append(p.jsonSrcs, jsonSource{src: src, paths: []jsonpath.Path{path}, names: []string{name}})
 }
 
 // Engine scores batches of one dataset for a set of windows.
@@ -200,13 +192,13 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 				if err != nil {
 					return nil, fmt.Errorf("feature %q field %q: %w", f.Name, fd.Name, err)
 				}
-				p.jsonCols = append(p.jsonCols, jsonCol{fd.LegacyJSON, jp}, jsonCol{fd.AIJSON, jp})
+				p.addJSON(fd.LegacyJSON, jp)
+				p.addJSON(fd.AIJSON, jp)
 			}
 		}
 		p.cols = map[string]bool{p.classCol: true, cfg.Columns.TS: true, cfg.Columns.RequestID: true, cfg.Columns.Feature: true}
-		for _, j := range p.jsonCols {
+		for _, j := range p.jsonSrcs {
 			p.cols[j.src] = true
-			p.addJSON(j)
 		}
 		for _, s := range p.scorers {
 			for _, n := range s.Needs() {
@@ -247,9 +239,11 @@ func (e *Engine) Projection() []datasets.ColumnSpec {
 	for _, name := range sortedPlanNames(e.plans) {
 		p := e.plans[name]
 		add(datasets.ColumnSpec{Name: p.classCol, Kind: datasets.KindString})
-		for _, j := range p.jsonCols {
+		for _, j := range p.jsonSrcs {
 			add(datasets.ColumnSpec{Name: j.src, Kind: datasets.KindString})
-			derived[j.src+"#"+j.path.String()] = true
+			for _, name := range j.names {
+				derived[name] = true
+			}
 		}
 		for _, s := range p.scorers {
 			for _, n := range s.Needs() {
@@ -466,17 +460,11 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 		if src == nil {
 			continue
 		}
-		// A batch column already of a derived name is kept, as before.
-		paths := s.paths
-		for _, name := range s.names {
-			if sub.Col(name) != nil {
-				paths = nil
-				for k, name := range s.names {
-					if sub.Col(name) == nil {
-						paths = append(paths, s.paths[k])
-					}
-				}
-				break
+		// A batch column already of a derived name is kept, not derived.
+		var paths []jsonpath.Path
+		for k, name := range s.names {
+			if sub.Col(name) == nil {
+				paths = append(paths, s.paths[k])
 			}
 		}
 		if len(paths) > 0 {
