@@ -175,8 +175,9 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	if err != nil {
 		return nil, err
 	}
+	parts := splitWindows(aggs, windows)
 	for _, w := range windows {
-		part := splitWindow(aggs, w)
+		part := parts[w.Start.Unix()]
 		if shard {
 			key := fmt.Sprintf(keyShard, w.Key(), o.ShardIndex, o.ShardCount)
 			if err := r.putJSON(ctx, key, part.File()); err != nil {
@@ -212,12 +213,16 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	return res, nil
 }
 
-// splitWindow returns the aggregates of one window.
-func splitWindow(a *eval.Aggregates, w eval.Window) *eval.Aggregates {
-	out := eval.NewAggregates()
+// splitWindows splits aggregates by window start (Unix seconds); every
+// window gets its own Aggregates, empty when it has no groups.
+func splitWindows(a *eval.Aggregates, windows []eval.Window) map[int64]*eval.Aggregates {
+	out := make(map[int64]*eval.Aggregates, len(windows))
+	for _, w := range windows {
+		out[w.Start.Unix()] = eval.NewAggregates()
+	}
 	for k, g := range a.Groups {
-		if k.Window == w.Start.Unix() {
-			out.Groups[k] = g
+		if part := out[k.Window]; part != nil {
+			part.Groups[k] = g
 		}
 	}
 	return out
@@ -336,13 +341,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 			return err
 		}
 	}
-	byWindow := map[int64]map[eval.GroupKey]*eval.Group{}
-	for k, g := range aggs.Groups {
-		if byWindow[k.Window] == nil {
-			byWindow[k.Window] = map[eval.GroupKey]*eval.Group{}
-		}
-		byWindow[k.Window][k] = g
-	}
+	parts := splitWindows(aggs, windows)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, o.Workers))
 	for i, w := range windows {
@@ -350,8 +349,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			part := eval.NewAggregates()
-			maps.Copy(part.Groups, byWindow[w.Start.Unix()])
+			part := parts[w.Start.Unix()]
 			c := &out[i]
 			c.fws = eval.Evaluate(r.Cfg, o.Features, w, part, bases[i])
 			c.scores, c.err = reports.EncodeScores(reports.ScoreRows(c.fws, run.ID, run.ConfigHash))
