@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X github.com/parity-eval/parity/jobs.Version=$(VERSION)
 TOOLS    := $(CURDIR)/.tools
 export PATH := $(TOOLS)/bin:$(PATH)
 
-.PHONY: all build test test-short demo demo-s3 bench bench-go bench-duckdb bench-reconcile lint tools fuzz fuzz-ci test-duckdb soak image golden clean
+.PHONY: all build test test-short demo demo-s3 bench bench-go bench-duckdb bench-reconcile lint tools fuzz test-duckdb soak image golden clean
 
 all: build
 
@@ -18,10 +18,12 @@ tools:
 	./scripts/install-tools.sh
 
 ## test: every test, against real components (S3 server, subprocesses, flagd's engine, browser),
-## brief fuzzing, and the DuckDB module (Parquet written by DuckDB, parity vs DuckDB counts)
+## every fuzz target's committed seed corpus (as ordinary tests), and the DuckDB module
+## (Parquet written by DuckDB, parity vs DuckDB counts). Exploratory fuzzing is `make fuzz`:
+## Go's fuzzing engine can fail a run with "context deadline exceeded" when -fuzztime ends
+## while it is minimizing a new input, which made CI fail on no bug at all.
 test: tools build
 	$(GO) vet ./...
-	$(MAKE) --no-print-directory fuzz-ci FUZZTIME=5s
 	$(MAKE) --no-print-directory test-duckdb
 	$(GO) test -count=1 -timeout 14m ./...
 
@@ -69,14 +71,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLookup$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./scorers/jsonpath
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckScanMutated$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./datasets
 	$(GO) test -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./datasets
-
-## fuzz-ci: the fuzz targets CI runs briefly. The Parquet targets stay out of
-## CI: parquet-go can spend tens of seconds and gigabytes on a crafted RLE
-## run (docs/failures.md), which would make CI flaky; their seed corpora run
-## in `make test`.
-fuzz-ci:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./config
-	$(GO) test -run '^$$' -fuzz '^FuzzParseLookup$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./scorers/jsonpath
 
 ## bench-reconcile: reconciliation throughput and peak heap, in memory and spilling
 bench-reconcile:
