@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -29,6 +30,12 @@ func profile(work string, days int, from time.Time) error {
 	}
 	if err := os.RemoveAll(cfg.Output); err != nil {
 		return err
+	}
+	// The same soft heap limit `parity backfill` runs under
+	// (cmd/parity/run.go), so the profile shows the binary's garbage
+	// collection and memory reuse, not an unlimited heap's.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(160 << 20)
 	}
 	ctx := context.Background()
 	r, err := jobs.Open(ctx, cfg)
