@@ -331,6 +331,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 	type computed struct {
 		fws    []*eval.FeatureWindow
 		scores []byte
+		evalJS []byte // the encoded evaluation document
 		recs   map[string]eval.WindowRecord
 		err    error
 	}
@@ -353,6 +354,11 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 			c := &out[i]
 			c.fws = eval.Evaluate(r.Cfg, o.Features, w, part, bases[i])
 			c.scores, c.err = reports.EncodeScores(reports.ScoreRows(c.fws, run.ID, run.ConfigHash))
+			if c.err == nil {
+				if c.evalJS, c.err = json.MarshalIndent(evaluationDoc(w, c.fws, run), "", "  "); c.err != nil {
+					c.err = fmt.Errorf("encode %s: %w", fmt.Sprintf(keyEvaluation, w.Key()), c.err)
+				}
+			}
 			c.recs = map[string]eval.WindowRecord{}
 			for _, fw := range c.fws {
 				groups := map[string]*eval.Group{}
@@ -380,11 +386,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 			return c.err
 		}
 		pend.scores[w.Key()] = c.scores
-		data, err := json.MarshalIndent(evaluationDoc(w, c.fws, run), "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", fmt.Sprintf(keyEvaluation, w.Key()), err)
-		}
-		pend.evals[w.Key()] = data
+		pend.evals[w.Key()] = c.evalJS
 		if err := r.mergeRecords(ctx, w, c.recs); err != nil {
 			return err
 		}
