@@ -1,10 +1,12 @@
 package datasets
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math/bits"
 	"slices"
 	"unsafe"
 
@@ -167,12 +169,7 @@ func (d *chunkDecoder) page(p parquet.Page) error {
 		if len(defs) != n {
 			return fmt.Errorf("page has %d definition levels for %d values: %w", len(defs), n, errCorrupt)
 		}
-		nn = 0
-		for _, l := range defs {
-			if l == d.maxDef {
-				nn++
-			}
-		}
+		nn = countLevel(defs, d.maxDef)
 	}
 	data := p.Data()
 	dict := p.Dictionary()
@@ -208,33 +205,78 @@ func (d *chunkDecoder) page(p parquet.Page) error {
 		null := c.Null[start : start+n]
 		switch c.Kind {
 		case KindString:
-			spread(c.Codes[start:start+n], nn, defs, d.maxDef, null)
+			spread(asBits[int32, uint32](c.Codes[start:start+n]), nn, defs, d.maxDef, null)
 		case KindFloat64:
-			spread(c.Float[start:start+n], nn, defs, d.maxDef, null)
+			spread(asBits[float64, uint64](c.Float[start:start+n]), nn, defs, d.maxDef, null)
 		case KindInt64, KindTimestamp:
-			spread(c.Int[start:start+n], nn, defs, d.maxDef, null)
+			spread(asBits[int64, uint64](c.Int[start:start+n]), nn, defs, d.maxDef, null)
 		case KindBool:
-			spread(c.Bool[start:start+n], nn, defs, d.maxDef, null)
+			spread(asBits[bool, uint8](c.Bool[start:start+n]), nn, defs, d.maxDef, null)
 		}
 	}
 	d.row += n
 	return nil
 }
 
+// countLevel returns how many of defs equal maxDef (the non-null values
+// of a page), eight levels at a time: a byte-wise loop's compare and
+// branch on every level were ~10% of a scan's CPU on columns with random
+// nulls.
+func countLevel(defs []byte, maxDef byte) int {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	m := uint64(maxDef) * 0x0101010101010101
+	n := 0
+	for len(defs) >= 8 {
+		x := binary.LittleEndian.Uint64(defs) ^ m // zero bytes: levels equal to maxDef
+		// The high bit of each byte of t is set iff that byte of x is
+		// nonzero; no carry crosses bytes, so the count is exact.
+		t := (x&lo7 + lo7) | x | lo7
+		n += bits.OnesCount64(^t)
+		defs = defs[8:]
+	}
+	for _, l := range defs {
+		if l == maxDef {
+			n++
+		}
+	}
+	return n
+}
+
+// asBits views a slice of values as the unsigned integers of their size,
+// for spread: every zero value of the kinds it is used on (0, 0.0 and
+// false) is all zero bits.
+func asBits[T any, U uint8 | uint32 | uint64](s []T) []U {
+	if len(s) == 0 {
+		return nil
+	}
+	var t T
+	var u U
+	if unsafe.Sizeof(t) != unsafe.Sizeof(u) {
+		panic("asBits: size mismatch")
+	}
+	return unsafe.Slice((*U)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
 // spread moves the nn non-null values packed at the front of vals to the
 // rows whose definition level says they are present, walking backwards so
-// it works in place, and marks the other rows null.
-func spread[T any](vals []T, nn int, defs []byte, maxDef byte, null []bool) {
-	var zero T
-	k := nn - 1
+// it works in place, and marks the other rows null (null must be all
+// false on entry). It is branch-free, as a page's nulls fall at random:
+// the value read for a null row is masked to zero and not consumed, so a
+// mispredicted branch per row no longer costs (it was ~10% of a scan's
+// CPU on the JSON output columns).
+func spread[U uint8 | uint32 | uint64](vals []U, nn int, defs []byte, maxDef byte, null []bool) {
+	defs, null = defs[:len(vals)], null[:len(vals)]
+	k := nn - 1 // the next present value to place; -1 once all are placed
 	for j := len(vals) - 1; j >= 0; j-- {
-		if defs[j] == maxDef {
-			vals[j] = vals[k]
-			k--
-		} else {
-			vals[j] = zero
-			null[j] = true
+		present := defs[j] == maxDef
+		p := 0
+		if present {
+			p = 1
 		}
+		v := vals[max(k, 0)] // k <= j, so vals[k] has not been overwritten
+		vals[j] = v & -U(p)
+		null[j] = !present
+		k -= p
 	}
 }
 
@@ -354,9 +396,7 @@ func (c *conv) ints(dst []int64, v *encoding.Values) error {
 		}
 		switch {
 		case c.tsMul != 0:
-			for i, x := range src[:n] {
-				dst[i] = c.toNanos(x)
-			}
+			c.toNanosSlice(dst, src[:n])
 		case c.unsigned:
 			for i, x := range src[:n] {
 				if x < 0 {

@@ -277,6 +277,29 @@ func (c *conv) toNanos(v int64) int64 {
 	return v * c.tsMul
 }
 
+// toNanosSlice is toNanos over a page: the clamping bounds are divided
+// out once rather than per value (two integer divisions per timestamp were
+// ~5% of a scan's CPU).
+func (c *conv) toNanosSlice(dst, src []int64) {
+	mul := c.tsMul
+	if mul == 1 {
+		copy(dst, src)
+		return
+	}
+	hi, lo := math.MaxInt64/mul, math.MinInt64/mul
+	src = src[:len(dst)]
+	for i, v := range src {
+		switch {
+		case v > hi:
+			dst[i] = math.MaxInt64
+		case v < lo:
+			dst[i] = math.MinInt64
+		default:
+			dst[i] = v * mul
+		}
+	}
+}
+
 const nanosPerDay = 86400 * int64(1e9)
 
 // julianUnixEpoch is the Julian day number of 1970-01-01.
