@@ -271,15 +271,17 @@ func sortedPlanNames(m map[string]*featurePlan) []string {
 // worker is one scan goroutine's private state. The buffers are reused
 // from batch to batch so the per-batch hot path allocates little.
 type worker struct {
-	agg  *Aggregates
-	out  *scorers.Out
-	rows [][]int32  // row indices per plan (Engine.order)
-	seen []bool     // request-id dictionary codes seen in this batch
-	dups dupFinder  // duplicate request ids, when their Dict repeats
-	cand []int32    // rows whose request id is checked by dups
-	gi   []int32    // group of each row of the feature being scored
-	accs []*Acc     // per group of the batch: the current scorer's accumulator
-	gbuf gatherBufs // the feature being scored: its gathered columns
+	agg   *Aggregates
+	out   *scorers.Out
+	rows  [][]int32  // row indices per plan (Engine.order)
+	seen  []bool     // request-id dictionary codes seen in this batch
+	dups  dupFinder  // duplicate request ids, when their Dict repeats
+	cand  []int32    // rows whose request id is checked by dups
+	gi    []int32    // group of each row of the feature being scored
+	accs  []*Acc     // per group of the batch: the current scorer's accumulator
+	gbuf  gatherBufs // the feature being scored: its gathered columns
+	cells cellTable  // resolves rows to groups
+	nrows []int64    // rows per group of the feature being scored
 }
 
 // Workers creates per-worker state for n workers.
@@ -477,59 +479,18 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	}
 	// Group of each row, as an index into groups (the batch's distinct
 	// groups), so scorers' outputs are folded in without a map lookup per
-	// row. Rows are resolved by (class code, window start): integers, and
-	// consecutive rows mostly repeat the previous pair (logs are written
-	// in time order).
-	cls := sub.Col(p.classCol)
-	ts := sub.Col(e.cfg.Columns.TS)
-	if cap(st.gi) < len(idx) {
-		st.gi = make([]int32, len(idx))
+	// row.
+	gi, groups := st.cells.groupRows(e, st.agg, p, sub.Col(p.classCol), sub.Col(e.cfg.Columns.TS), len(idx), &st.gi)
+	if cap(st.nrows) < len(groups) {
+		st.nrows = make([]int64, len(groups))
 	}
-	gi := st.gi[:len(idx)]
-	var groups []*Group
-	type cell struct{ code, win int64 }
-	cells := map[cell]int32{}
-	pos := map[*Group]int32{}
-	last, lastGI := cell{code: -2}, int32(-1)
-	for i := range idx {
-		c := cell{code: -1}
-		if cls != nil && !cls.IsNull(i) {
-			c.code = int64(cls.Codes[i])
-		}
-		t := ts.Int[i]
-		c.win = t - floorMod(t, e.winLen)
-		if c == last {
-			gi[i] = lastGI
-			continue
-		}
-		j, ok := cells[c]
-		if !ok {
-			class := ""
-			if c.code >= 0 {
-				class = cls.Dict[c.code]
-			}
-			if class == "" {
-				class = "(none)"
-			}
-			k := GroupKey{Feature: p.cfg.Name, Class: class, Window: c.win / 1e9}
-			g := st.agg.Groups[k]
-			if g == nil {
-				g = &Group{Metrics: map[string]*Acc{}}
-				st.agg.Groups[k] = g
-			}
-			// Distinct codes can name the same group ("" and null).
-			if j, ok = pos[g]; !ok {
-				j = int32(len(groups))
-				pos[g] = j
-				groups = append(groups, g)
-			}
-			cells[c] = j
-		}
-		gi[i] = j
-		last, lastGI = c, j
+	nrows := st.nrows[:len(groups)]
+	clear(nrows)
+	for _, g := range gi {
+		nrows[g]++
 	}
-	for i := range gi {
-		groups[gi[i]].Rows++
+	for g, n := range nrows {
+		groups[g].Rows += n
 	}
 	if cap(st.accs) < len(groups) {
 		st.accs = make([]*Acc, len(groups))
