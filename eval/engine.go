@@ -101,6 +101,10 @@ type featurePlan struct {
 	scorers  []scorers.Scorer
 	jsonSrcs []jsonSource // JSON fields' paths by source column, each pair once
 	classCol string
+	// builtin is how many of scorers, from the first, are parity's own:
+	// each writes only the outputs of its kind (a test holds them to it),
+	// so the next Reset refills only those (scorers.Out.Untouched).
+	builtin int
 	// cols are the batch columns the feature's scoring reads (its
 	// scorers' Needs, JSON sources, class, time, request id, feature):
 	// only these are gathered for its rows.
@@ -172,6 +176,7 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 		if b := f.Criteria.MaxP95LatencyMS; b > 0 {
 			p.scorers = append(p.scorers, &scorers.OverBound{Metric: "latency_ms.ai.over_bound", Column: cfg.Columns.AILatencyMS, Bound: b})
 		}
+		p.builtin = len(p.scorers)
 		for _, def := range f.Scorers {
 			sc, err := scorers.New(def, f)
 			if err != nil {
@@ -496,9 +501,13 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 		st.accs = make([]*Acc, len(groups))
 	}
 	accs := st.accs[:len(groups)]
-	for _, s := range p.scorers {
+	for k, s := range p.scorers {
 		st.out.Reset(len(idx))
-		if err := s.Score(in, st.out); err != nil {
+		err := s.Score(in, st.out)
+		if err == nil && k < p.builtin {
+			st.out.Untouched(s.Kind())
+		}
+		if err != nil {
 			if !isolated(s) {
 				return fmt.Errorf("scorer %q: %w", s.Name(), err)
 			}

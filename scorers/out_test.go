@@ -2,6 +2,7 @@ package scorers
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -23,6 +24,62 @@ func TestOutResetFillsNaN(t *testing.T) {
 			if !math.IsNaN(o.Value[i]) || !math.IsNaN(o.Legacy[i]) || !math.IsNaN(o.AI[i]) || o.Cat[i] != "" {
 				t.Fatalf("Reset(%d): row %d is %v %v %v %q", n, i, o.Value[i], o.Legacy[i], o.AI[i], o.Cat[i])
 			}
+		}
+	}
+}
+
+// TestOutUntouchedRefillsWhatWasWritten: over random sequences of
+// sizes, kinds and writes, every buffer is NaN / "" after each Reset
+// when Untouched is called only for scorers that wrote nothing beyond
+// their kind's outputs (any rows, the coded form included), and after
+// a scorer that wrote every buffer without calling it.
+func TestOutUntouchedRefillsWhatWasWritten(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	kinds := []Kind{Agreement, PairedCorrect, Rate, Score, PairedScore, PerSystem, Category, Classification}
+	o := &Out{}
+	for step := range 3000 {
+		n := r.IntN(300)
+		if step%100 == 0 {
+			n = 70000 // grows the buffers
+		}
+		o.Reset(n)
+		for i := range n {
+			if !math.IsNaN(o.Value[i]) || !math.IsNaN(o.Legacy[i]) || !math.IsNaN(o.AI[i]) || o.Cat[i] != "" {
+				t.Fatalf("step %d: Reset(%d): row %d is %v %v %v %q", step, n, i, o.Value[i], o.Legacy[i], o.AI[i], o.Cat[i])
+			}
+		}
+		if len(o.Value) != n || len(o.Legacy) != n || len(o.AI) != n || len(o.Cat) != n || o.Keys != nil {
+			t.Fatalf("step %d: Reset(%d): lengths %d %d %d %d, keys %v", step, n, len(o.Value), len(o.Legacy), len(o.AI), len(o.Cat), o.Keys)
+		}
+		if n == 0 {
+			continue
+		}
+		k := kinds[r.IntN(len(kinds))]
+		w := outputsOf(k)
+		if r.IntN(10) == 0 {
+			w = 1<<numOutputs - 1 // an untrusted scorer writing everything
+		}
+		coded := (k == Category || k == Classification) && r.IntN(2) == 0
+		for range 1 + r.IntN(5) {
+			i := r.IntN(n)
+			if w&(1<<outValue) != 0 {
+				o.Value[i] = 1
+			}
+			if w&(1<<outLegacy) != 0 {
+				o.Legacy[i] = 2
+			}
+			if w&(1<<outAI) != 0 {
+				o.AI[i] = 3
+			}
+			if w&(1<<outCat) != 0 && !coded {
+				o.Cat[i] = "c"
+			}
+		}
+		if coded {
+			o.UseCodes(n, []string{"a"})[r.IntN(n)] = 0
+		}
+		if w == outputsOf(k) {
+			o.Untouched(k)
 		}
 	}
 }

@@ -10,7 +10,6 @@ package scorers
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"sync"
 
@@ -139,90 +138,6 @@ func (l LabelColumn) At(i int) (string, bool) {
 	return "", false
 }
 
-// Out receives per-row scores; slices are pre-sized to Input.Rows and
-// filled with NaN ("" for Cat) before Score is called.
-//
-// Category and Classification scorers write one string per row into Cat,
-// or, in the coded form, call UseCodes and write per-row codes into a
-// per-batch key dictionary: row i's category is Keys[Code[i]], none when
-// Code[i] < 0 or the key is "". The coded form is for values that come
-// from a dictionary (a dictionary-encoded column, or a few combinations
-// of them): the scorer builds no string per row and eval counts codes,
-// folding them into its string-keyed counts once per batch per key. A
-// scorer uses one form per batch; Keys == nil means Cat.
-type Out struct {
-	Value, Legacy, AI []float64
-	Cat               []string
-	Code              []int32
-	Keys              []string
-}
-
-// UseCodes switches o to the coded form for this batch, with keys as the
-// dictionary (the scorer may append to o.Keys afterwards; keys may be a
-// column's Dict, which eval only reads), and returns Code: n entries,
-// each -1 (no category) for the scorer to fill.
-func (o *Out) UseCodes(n int, keys []string) []int32 {
-	if keys == nil {
-		keys = []string{}
-	}
-	o.Keys = keys
-	if cap(o.Code) < n {
-		o.Code = make([]int32, n)
-	}
-	o.Code = o.Code[:n]
-	for i := range o.Code {
-		o.Code[i] = -1
-	}
-	return o.Code
-}
-
-// Category returns row i's category in whichever form the scorer wrote
-// it ("" for none).
-func (o *Out) Category(i int) string {
-	if o.Keys == nil {
-		return o.Cat[i]
-	}
-	if c := o.Code[i]; c >= 0 && int(c) < len(o.Keys) {
-		return o.Keys[c]
-	}
-	return ""
-}
-
-// CheckCategories reports category output of a scorer of kind k over n
-// rows that eval would not count as the scorer meant: in the coded form,
-// Code not of n rows, a code beyond Keys or Cat written too; for
-// Classification, a category ClassificationKey did not make. The scorer
-// test kit runs it on every Score.
-func (o *Out) CheckCategories(k Kind, n int) error {
-	if k != Category && k != Classification {
-		return nil
-	}
-	if o.Keys != nil {
-		if len(o.Code) != n {
-			return fmt.Errorf("coded output: %d codes for %d rows", len(o.Code), n)
-		}
-		for i, c := range o.Code {
-			if int(c) >= len(o.Keys) {
-				return fmt.Errorf("coded output: row %d has code %d, beyond the %d keys", i, c, len(o.Keys))
-			}
-		}
-		for i, c := range o.Cat {
-			if c != "" {
-				return fmt.Errorf("coded output: row %d also has Cat %q (use one form per batch)", i, c)
-			}
-		}
-	}
-	for i := 0; i < n; i++ {
-		c := o.Category(i)
-		if k == Classification && c != "" {
-			if _, _, _, ok := SplitClassificationKey(c); !ok {
-				return fmt.Errorf("row %d: %q is not a ClassificationKey", i, c)
-			}
-		}
-	}
-	return nil
-}
-
 // Scorer scores rows. Implementations must be safe for concurrent use by
 // several goroutines (eval scores batches in parallel).
 type Scorer interface {
@@ -288,45 +203,6 @@ func New(def config.ScorerDef, f *config.Feature) (Scorer, error) {
 		return nil, fmt.Errorf("scorer %q: unknown type %q (want one of %v)", def.Name, def.Type, Types())
 	}
 	return fac(def, f)
-}
-
-// NewOut allocates an Out for n rows, filled with NaN / "".
-func NewOut(n int) *Out {
-	o := &Out{Value: make([]float64, n), Legacy: make([]float64, n), AI: make([]float64, n), Cat: make([]string, n)}
-	o.Reset(n)
-	return o
-}
-
-// Reset refills o for n rows, reusing its slices.
-func (o *Out) Reset(n int) {
-	grow := func(s []float64) []float64 {
-		if cap(s) < n {
-			s = make([]float64, n)
-		}
-		s = s[:n]
-		fillNaN(s)
-		return s
-	}
-	o.Value, o.Legacy, o.AI = grow(o.Value), grow(o.Legacy), grow(o.AI)
-	if cap(o.Cat) < n {
-		o.Cat = make([]string, n)
-	}
-	o.Cat = o.Cat[:n]
-	clear(o.Cat)
-	o.Keys = nil // back to the Cat form until the scorer calls UseCodes
-}
-
-// fillNaN sets every element of s to NaN by copy doubling: copy moves
-// many bytes per instruction where an element loop stores one float64,
-// ~4x faster on a batch (Reset runs per scorer per batch).
-func fillNaN(s []float64) {
-	if len(s) == 0 {
-		return
-	}
-	s[0] = math.NaN()
-	for i := 1; i < len(s); i *= 2 {
-		copy(s[i:], s[:i])
-	}
 }
 
 func b2f(b bool) float64 {

@@ -1,0 +1,216 @@
+package eval
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/datasets"
+	"github.com/parity-eval/parity/scorers"
+)
+
+// builtinConfig gives every built-in scorer something to do: categorical
+// fields with labels (accuracy, quality), JSON fields of every
+// comparator, a latency bound (OverBound) and a configured scorer
+// after the built-ins (not trusted with Out.Untouched).
+const builtinConfig = `version: 1
+source: {logs: unused}
+output: unused
+window: 6h
+features:
+  - name: ticket_routing
+    fields:
+      - {name: category, legacy: legacy_category, ai: ai_category, label: label_category, critical: true}
+    criteria: {max_p95_latency_ms: 900}
+    scorers:
+      - {name: same_category, type: normalized_equal, legacy: legacy_category, ai: ai_category}
+      - {name: category_f1, type: token_f1, legacy: legacy_category, ai: ai_category}
+  - name: invoice_extraction
+    fields:
+      - {name: amount, legacy_json: legacy_output, ai_json: ai_output, path: $.amount, comparator: numeric, abs_tolerance: 0.01, label: "-", critical: true}
+      - {name: currency, legacy_json: legacy_output, ai_json: ai_output, path: $.currency, label: "-"}
+      - {name: vendor, legacy_json: legacy_output, ai_json: ai_output, path: $.vendor, comparator: case_insensitive, label: "-"}
+`
+
+// testBatch is n rows of both features interleaved over a day (several
+// windows), with nulls in every optional column.
+func testBatch(t *testing.T, e *Engine, seed uint64, n int) *datasets.Batch {
+	r := rand.New(rand.NewPCG(seed, 1))
+	day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	cats := []string{"billing", "technical", "account", ""}
+	classes := []string{"email", "chat", "", "web"}
+	b := &datasets.Batch{File: "f", Rows: n}
+	for _, spec := range e.Projection() {
+		c := &datasets.Column{Name: spec.Name, Kind: spec.Kind, Null: make([]bool, n)}
+		dict := map[string]int32{}
+		str := func(v string) {
+			code, ok := dict[v]
+			if !ok {
+				code = int32(len(c.Dict))
+				dict[v] = code
+				c.Dict = append(c.Dict, v)
+			}
+			c.Codes = append(c.Codes, code)
+		}
+		for i := range n {
+			null := spec.Optional && r.IntN(12) == 0
+			c.Null[i] = null
+			switch spec.Kind {
+			case datasets.KindString:
+				var v string
+				switch spec.Name {
+				case "request_id":
+					v, null = "r"+strconv.Itoa(i), false
+				case "feature":
+					v, null = []string{"ticket_routing", "invoice_extraction"}[r.IntN(2)], false
+				case "input_class":
+					v = classes[r.IntN(len(classes))]
+				case "legacy_output", "ai_output":
+					v = fmt.Sprintf(`{"amount":%d.%02d,"currency":"%s","vendor":"%s"}`, r.IntN(9), r.IntN(100), []string{"EUR", "USD"}[r.IntN(2)], []string{"Acme", "ACME", "Bolt"}[r.IntN(3)])
+				case "served_by":
+					v = []string{"ai", "legacy"}[r.IntN(2)]
+				case "ai_model_version":
+					v = []string{"v1", "v2"}[r.IntN(2)]
+				default: // categories and labels
+					v = cats[r.IntN(len(cats))]
+				}
+				c.Null[i] = null
+				str(v)
+			case datasets.KindFloat64:
+				v := 1000 * r.ExpFloat64()
+				if spec.Name == "ai_confidence" {
+					v = r.Float64() * 1.1 // some out of [0, 1]
+				}
+				c.Float = append(c.Float, v)
+			case datasets.KindBool:
+				c.Bool = append(c.Bool, r.IntN(20) == 0)
+			case datasets.KindTimestamp, datasets.KindInt64:
+				c.Int = append(c.Int, day+int64(i)*int64(24*time.Hour)/int64(n))
+				c.Null[i] = false
+			default:
+				t.Fatalf("column %q: kind %v", spec.Name, spec.Kind)
+			}
+		}
+		b.Cols = append(b.Cols, c)
+	}
+	return b
+}
+
+func testEngine(t *testing.T) *Engine {
+	cfg, err := config.Parse("t.yaml", []byte(builtinConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	e, err := NewEngine(cfg, nil, WindowsBetween(day, day.AddDate(0, 0, 1), 6*time.Hour), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestBuiltinsWriteOnlyTheirKind holds the built-in scorers to what
+// Out.Untouched trusts them with: after Score, Untouched and Reset, every
+// buffer is NaN / "" again, which fails if a scorer wrote a buffer
+// outside its kind's (that Reset then skips). Checked on every feature's
+// own rows, all scorers in turn on one Out as eval runs them.
+func TestBuiltinsWriteOnlyTheirKind(t *testing.T) {
+	e := testEngine(t)
+	b := testBatch(t, e, 1, 3000)
+	checked, configured := 0, 0
+	for _, p := range e.order {
+		if p.builtin == 0 {
+			t.Fatalf("feature %q: no built-in scorers", p.cfg.Name)
+		}
+		configured += len(p.scorers) - p.builtin
+		var idx []int32
+		feat := b.Col("feature")
+		for i := range b.Rows {
+			if feat.Str(i) == p.cfg.Name {
+				idx = append(idx, int32(i))
+			}
+		}
+		var g gatherBufs
+		sub := &datasets.Batch{Rows: len(idx)}
+		for _, c := range b.Cols {
+			if p.cols[c.Name] {
+				sub.Cols = append(sub.Cols, g.gather(c, idx))
+			}
+		}
+		for _, s := range p.jsonSrcs {
+			sub.Cols = append(sub.Cols, scorers.ExtractJSONPaths(sub.Col(s.src), s.paths)...)
+		}
+		in := &scorers.Input{Rows: len(idx), Batch: sub}
+		o := &scorers.Out{}
+		for _, s := range p.scorers[:p.builtin] {
+			o.Reset(len(idx))
+			if err := s.Score(in, o); err != nil {
+				t.Fatal(err)
+			}
+			wrote := false
+			for i := range len(idx) {
+				wrote = wrote || !math.IsNaN(o.Value[i]) || !math.IsNaN(o.Legacy[i]) || !math.IsNaN(o.AI[i]) || o.Category(i) != ""
+			}
+			if !wrote {
+				t.Errorf("%s: scorer %q wrote nothing: the check proves nothing", p.cfg.Name, s.Name())
+			}
+			o.Untouched(s.Kind())
+			o.Reset(len(idx))
+			for i := range len(idx) {
+				if !math.IsNaN(o.Value[i]) || !math.IsNaN(o.Legacy[i]) || !math.IsNaN(o.AI[i]) || o.Cat[i] != "" {
+					t.Fatalf("%s: scorer %q (%v) wrote outside its kind's outputs: row %d is %v %v %v %q", p.cfg.Name, s.Name(), s.Kind(), i, o.Value[i], o.Legacy[i], o.AI[i], o.Cat[i])
+				}
+			}
+			checked++
+		}
+	}
+	if configured != 2 {
+		t.Fatalf("%d configured scorers after the built-ins, want 2", configured)
+	}
+	if checked < 20 {
+		t.Fatalf("only %d built-in scorers checked", checked)
+	}
+}
+
+// TestBatchSameWithoutTrust: trusting the built-ins' outputs (partial
+// Out refills) gives exactly the aggregates of refilling every buffer
+// for every scorer, over batches of mixed sizes on one worker.
+func TestBatchSameWithoutTrust(t *testing.T) {
+	run := func(trust bool) []byte {
+		e := testEngine(t)
+		if !trust {
+			for _, p := range e.order {
+				p.builtin = 0
+			}
+		}
+		ws := e.NewWorkers(1, []string{"f"})
+		for k, n := range []int{3000, 700, 5000, 1} {
+			if err := ws.Batch(0, testBatch(t, e, uint64(k), n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a := ws.Result()
+		var out []any
+		for _, k := range a.Keys() {
+			out = append(out, k, a.Groups[k])
+		}
+		j, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	got, want := run(true), run(false)
+	if !slices.Equal(got, want) {
+		t.Fatalf("aggregates differ with trusted built-ins:\n%s\nwant\n%s", got, want)
+	}
+	if len(want) < 10000 {
+		t.Fatalf("aggregates too small to prove much: %s", want)
+	}
+}
