@@ -304,15 +304,52 @@ func checkExtract(t *testing.T, paths []jsonpath.Path, docs []string) {
 // FuzzExtractJSON checks ExtractJSONPaths against Lookup on arbitrary
 // documents and keys, so the fast path can never disagree with the
 // decoder.
+// Two fuzzed documents are read one after the other and between
+// ordinary ones, so a document's keys are also tried at the positions
+// of the previous document's keys (flatScanner's layout).
 func FuzzExtractJSON(f *testing.F) {
 	for i, d := range extractDocs {
-		f.Add(d, []string{"amount", "currency", "a", "", "x y"}[i%5])
+		f.Add(d, extractDocs[(i*7+3)%len(extractDocs)], []string{"amount", "currency", "a", "", "x y"}[i%5])
 	}
-	f.Fuzz(func(t *testing.T, doc, key string) {
+	f.Fuzz(func(t *testing.T, doc1, doc2, key string) {
 		srcs := []string{"$.amount", "$.currency", "$['amount']"}
 		if _, err := jsonpath.Parse("$." + key); err == nil {
 			srcs = append(srcs, "$."+key)
 		}
-		checkExtract(t, parsePaths(t, srcs...), []string{doc, `{"amount":1,"currency":"EUR"}`})
+		checkExtract(t, parsePaths(t, srcs...), []string{doc1, `{"amount":1,"currency":"EUR"}`, doc2, doc1})
 	})
+}
+
+// TestExtractJSONPathsLayouts covers documents whose keys sit where the
+// previous document had other keys, or a key's prefix, or the same key
+// followed by more bytes, or the same bytes as an escaped key; and
+// string values of every length around the eight bytes read at once,
+// with a stop byte (quote, backslash, control, non-ASCII) at each
+// position.
+func TestExtractJSONPathsLayouts(t *testing.T) {
+	docs := []string{
+		`{"amount":1,"currency":"EUR","vendor":"Acme"}`,
+		`{"amount":2,"currency":"USD","vendor":"Globex"}`,
+		`{"currency":"GBP","amount":3,"vendor":"Initech"}`,
+		`{"amountx":4,"currency":"CHF"}`,
+		`{"amoun":5,"currenc":"X"}`,
+		`{"amount":6,"currency":"EUR","vendor":"Acme","extra":1}`,
+		`{"am\u006funt":7,"currency":"EUR"}`,
+		`{"amount":8}`,
+		`{"amount":9,"currency":"EUR","vendor":"Acme","amount":10}`,
+		`{"":11,"amount":12}`,
+		`{"amount":13,"currency":"EUR","vendor":"Acme"`,
+		`{"amount":14,"currency":"EUR","vendor":"Acme"}`,
+	}
+	for n := range 20 {
+		base := "abcdefghijklmnopqrstuvwxyz"[:n]
+		docs = append(docs, fmt.Sprintf(`{"currency":"%s","amount":%d}`, base, n))
+		for pos := 0; pos <= n; pos++ {
+			for _, stop := range []string{`"`, `\`, "	", "", "é", "", " "} {
+				docs = append(docs, fmt.Sprintf(`{"currency":"%s%s%s","amount":%d}`, base[:pos], stop, base[pos:], n))
+				docs = append(docs, fmt.Sprintf(`{"%s%s%s":"%s","amount":%d}`, base[:pos], stop, base[pos:], base, n))
+			}
+		}
+	}
+	checkExtract(t, parsePaths(t, "$.amount", "$.currency", "$.vendor", "$.abcdefghij", "$.abc"), docs)
 }

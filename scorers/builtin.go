@@ -3,6 +3,7 @@ package scorers
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,17 +47,15 @@ func FieldKind(fd *config.Field) datasets.Kind {
 // Dict[Codes[i]] (or parse each used entry once), never relying on
 // distinct codes.
 func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.Column {
-	var keys []string // the flat paths' keys, scanned together
-	var keyOf []int   // path index of keys[k]
-	isFlat := make([]bool, len(paths))
+	sc := &flatScanner{}
+	keyOf := make([]int, len(paths)) // index in sc.keys of each flat path's key; -1 for other paths
 	for p, path := range paths {
+		keyOf[p] = -1
 		if key, ok := flatKey(path); ok {
-			keys = append(keys, key)
-			keyOf = append(keyOf, p)
-			isFlat[p] = true
+			keyOf[p] = sc.want(key)
 		}
 	}
-	vals, oks := make([]string, len(keys)), make([]bool, len(keys))
+	sc.vals = make([]span, len(sc.keys))
 	outs := make([]pathValues, len(paths))
 	for p := range outs {
 		outs[p].remap = make([]uint8, len(src.Dict))
@@ -65,23 +64,22 @@ func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.C
 	// whole row group's dictionary, most of it other features' rows.
 	done := make([]bool, len(src.Dict))
 	for i, c := range src.Codes {
-		if src.IsNull(i) || done[c] {
+		if (src.Null != nil && src.Null[i]) || done[c] {
 			continue
 		}
 		done[c] = true
 		doc := src.Dict[c]
-		sure := len(keys) > 0 && scanFlat(doc, keys, vals, oks)
-		for k, p := range keyOf {
-			if sure {
-				outs[p].set(c, vals[k], oks[k], done)
+		sure := len(sc.keys) > 0 && sc.scan(doc)
+		for p, k := range keyOf {
+			if sure && k >= 0 {
+				v, pv := sc.vals[k], &outs[p]
+				if v.to >= 0 && pv.remap == nil {
+					pv.dict[c] = doc[v.from:v.to] // set's common case, inline
+				} else {
+					pv.set(c, doc[v.from:max(v.to, v.from)], v.to >= 0, done)
+				}
 			} else {
 				v, ok := paths[p].Lookup(doc)
-				outs[p].set(c, v, ok, done)
-			}
-		}
-		for p, path := range paths {
-			if !isFlat[p] {
-				v, ok := path.Lookup(doc)
 				outs[p].set(c, v, ok, done)
 			}
 		}
@@ -94,8 +92,7 @@ func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.C
 }
 
 // maxFewValues bounds the values a path may take in a batch to get its
-// own dictionary of them (found by a linear search, as cheap as a map
-// lookup for this many short strings).
+// own dictionary of them.
 const maxFewValues = 16
 
 // pathValues collects one path's values, per source dictionary entry.
@@ -105,10 +102,23 @@ type pathValues struct {
 	// afterwards, when dict holds each entry's value instead.
 	few   []string
 	remap []uint8
-	dict  []string
+	// hint[fewSlot(v)] is 1 + the index in few of a value v, found
+	// with one comparison where a search of few would compare several;
+	// 0 when no value has that slot yet.
+	hint [64]uint8
+	dict []string
 	// missing[c] marks entry c as lacking the path; nil until one does,
 	// as complete documents are the common case.
 	missing []bool
+}
+
+// fewSlot is a value's slot in pathValues.hint: a hash of its length
+// and end bytes, which tell a batch's few currencies or vendors apart.
+func fewSlot(v string) int {
+	if v == "" {
+		return 0
+	}
+	return (len(v)*37 + int(v[0])*7 + int(v[len(v)-1])) & 63
 }
 
 // set records source entry c's value (ok false: the path is missing).
@@ -125,15 +135,21 @@ func (pv *pathValues) set(c int32, v string, ok bool, done []bool) {
 		pv.dict[c] = v
 		return
 	}
+	slot := fewSlot(v)
+	if h := int(pv.hint[slot]) - 1; h >= 0 && pv.few[h] == v {
+		pv.remap[c] = uint8(h)
+		return
+	}
 	for k, f := range pv.few {
 		if f == v {
-			pv.remap[c] = uint8(k)
+			pv.remap[c], pv.hint[slot] = uint8(k), uint8(k+1)
 			return
 		}
 	}
 	if len(pv.few) < maxFewValues {
 		pv.remap[c] = uint8(len(pv.few))
 		pv.few = append(pv.few, v)
+		pv.hint[slot] = uint8(len(pv.few))
 		return
 	}
 	// Too many values: one entry per source entry from now on, the
@@ -196,21 +212,82 @@ func flatKey(path jsonpath.Path) (string, bool) {
 	return src[2:], true
 }
 
-// scanFlat is jsonpath's Lookup of $.keys[k] for every k at once, for the
-// common document: a flat JSON object of ASCII keys and values (strings
-// without escapes, numbers, booleans, null). It scans the bytes once
-// instead of decoding with encoding/json, which made JSON fields 40% of
-// a full evaluation's CPU time; it is written by hand because no JSON
-// library both validates the whole document and answers exactly as
-// Lookup does. It reports false (not sure) whenever the document is
+// flatScanner is jsonpath's Lookup of $.keys[k] for every k at once, for
+// the common document: a flat JSON object of ASCII keys and values
+// (strings without escapes, numbers, booleans, null). It scans the bytes
+// once instead of decoding with encoding/json, which made JSON fields
+// 40% of a full evaluation's CPU time; it is written by hand because no
+// JSON library both validates the whole document and answers exactly as
+// Lookup does. scan reports false (not sure) whenever the document is
 // anything else (nested values, escapes, non-ASCII, trailing data,
 // invalid JSON), and the caller then uses Lookup, so results are always
 // Lookup's: numbers in source form, booleans as true/false, null and a
-// missing key not ok, and the last of duplicate keys wins. vals[k] and
-// oks[k] receive key k's value when it reports true.
-func scanFlat(doc string, keys, vals []string, oks []bool) (sure bool) {
-	for k := range keys {
-		vals[k], oks[k] = "", false
+// missing key not ok, and the last of duplicate keys wins.
+//
+// The documents of one column mostly list the same keys in the same
+// order, so the scanner remembers the keys of the previous document by
+// position and first checks whether the next one has the same key
+// there: one comparison instead of reading the key byte by byte and
+// comparing it with every wanted key.
+type flatScanner struct {
+	keys []string // the distinct wanted keys
+	// vals[k] receives keys[k]'s value when scan reports true: where it
+	// is in the document, not a string, so recording it stores no
+	// pointer (no write barrier).
+	vals []span
+	// layout[m] is the m-th key of the last document read (a key without
+	// escapes, so it is the key wherever its bytes and a closing quote
+	// follow an opening quote) and its index in keys (-1: not wanted).
+	layout []layoutKey
+}
+
+// span is a value's bytes doc[from:to]; to is -1 when the value is
+// missing or null.
+type span struct{ from, to int }
+
+type layoutKey struct {
+	key string
+	k   int
+	// A key of at most 7 bytes and its closing quote, as the word
+	// load64 reads at the key (mask selects their bytes): one
+	// comparison where a string comparison calls memequal.
+	word, mask uint64
+}
+
+func newLayoutKey(key string, k int) layoutKey {
+	lk := layoutKey{key: key, k: k}
+	if len(key) < 8 {
+		q := key + `"`
+		for b := range len(q) {
+			lk.word |= uint64(q[b]) << (8 * b)
+		}
+		lk.mask = 1<<(8*len(q)) - 1
+		if len(q) == 8 {
+			lk.mask = ^uint64(0)
+		}
+	}
+	return lk
+}
+
+// maxLayout bounds the key positions remembered per document.
+const maxLayout = 32
+
+// want adds key to the wanted keys (once) and returns its index.
+func (sc *flatScanner) want(key string) int {
+	for k, w := range sc.keys {
+		if w == key {
+			return k
+		}
+	}
+	sc.keys = append(sc.keys, key)
+	return len(sc.keys) - 1
+}
+
+// scan reads doc's top-level keys into vals; see flatScanner.
+func (sc *flatScanner) scan(doc string) (sure bool) {
+	vals := sc.vals
+	for k := range vals {
+		vals[k] = span{0, -1}
 	}
 	i := skipSpace(doc, 0)
 	if i >= len(doc) || doc[i] != '{' {
@@ -220,15 +297,40 @@ func scanFlat(doc string, keys, vals []string, oks []bool) (sure bool) {
 	if i < len(doc) && doc[i] == '}' {
 		return skipSpace(doc, i+1) == len(doc)
 	}
-	for {
+	for m := 0; ; m++ {
 		if i >= len(doc) || doc[i] != '"' {
 			return false
 		}
-		end := plainStringEnd(doc, i+1)
-		if end < 0 {
-			return false
+		var k, end int
+		hit := false
+		if m < len(sc.layout) {
+			// The key at this position in the last document, inline.
+			if lk := &sc.layout[m]; lk.mask != 0 && i+9 <= len(doc) {
+				hit = load64(doc, i+1)&lk.mask == lk.word
+			} else {
+				hit = quotedAt(doc, i+1, lk.key)
+			}
 		}
-		key := doc[i+1 : end]
+		if hit {
+			k, end = sc.layout[m].k, i+1+len(sc.layout[m].key)
+		} else {
+			if end = plainStringEnd(doc, i+1); end < 0 {
+				return false
+			}
+			key := doc[i+1 : end]
+			k = -1
+			for j, w := range sc.keys {
+				if key == w {
+					k = j
+					break
+				}
+			}
+			if m < len(sc.layout) {
+				sc.layout[m] = newLayoutKey(key, k)
+			} else if m < maxLayout {
+				sc.layout = append(sc.layout, newLayoutKey(key, k))
+			}
+		}
 		i = skipSpace(doc, end+1)
 		if i >= len(doc) || doc[i] != ':' {
 			return false
@@ -237,34 +339,31 @@ func scanFlat(doc string, keys, vals []string, oks []bool) (sure bool) {
 		if i >= len(doc) {
 			return false
 		}
-		var v string
-		vok := true
+		v := span{from: i}
 		switch c := doc[i]; {
 		case c == '"':
 			end := plainStringEnd(doc, i+1)
 			if end < 0 {
 				return false
 			}
-			v, i = doc[i+1:end], end+1
+			v, i = span{i + 1, end}, end+1
 		case c == '-' || (c >= '0' && c <= '9'):
 			end := numberEnd(doc, i)
 			if end < 0 {
 				return false
 			}
-			v, i = doc[i:end], end
+			v.to, i = end, end
 		case strings.HasPrefix(doc[i:], "true"):
-			v, i = "true", i+4
+			v.to, i = i+4, i+4
 		case strings.HasPrefix(doc[i:], "false"):
-			v, i = "false", i+5
+			v.to, i = i+5, i+5
 		case strings.HasPrefix(doc[i:], "null"):
-			vok, i = false, i+4
+			v.to, i = -1, i+4
 		default:
 			return false
 		}
-		for k, want := range keys {
-			if key == want {
-				vals[k], oks[k] = v, vok
-			}
+		if k >= 0 {
+			vals[k] = v
 		}
 		i = skipSpace(doc, i)
 		if i >= len(doc) {
@@ -281,10 +380,21 @@ func scanFlat(doc string, keys, vals []string, oks []bool) (sure bool) {
 	}
 }
 
+// quotedAt reports whether doc holds key and a closing quote at i.
+func quotedAt(doc string, i int, key string) bool {
+	j := i + len(key)
+	return j < len(doc) && doc[j] == '"' && doc[i:j] == key
+}
+
 // skipSpace returns the index of the first byte at or after i that is
 // not JSON whitespace.
 func skipSpace(doc string, i int) int {
-	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
+	// Every JSON whitespace byte is <= ' ': most calls, at a token,
+	// take one comparison.
+	for i < len(doc) && doc[i] <= ' ' {
+		if c := doc[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			break
+		}
 		i++
 	}
 	return i
@@ -303,6 +413,21 @@ var stopsString = func() (t [256]bool) {
 // plainStringEnd returns the index of the closing quote of a string
 // without escapes starting at i (just after its opening quote), or -1.
 func plainStringEnd(doc string, i int) int {
+	// Eight bytes at a time while eight remain (SWAR): a mask of the
+	// bytes that stop the string, whose lowest set bit is the first one.
+	// Each test below may also flag bytes after a byte it rightly flags
+	// (a borrow carries up), never before, so that lowest bit is exact.
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(doc) {
+		w := load64(doc, i)
+		q, b := w^(ones*'"'), w^(ones*'\\')
+		stop := (q-ones)&^q | (b-ones)&^b | (w-ones*0x20)&^w | w
+		if stop &= highs; stop != 0 {
+			i += bits.TrailingZeros64(stop) / 8
+			break
+		}
+		i += 8
+	}
 	for i < len(doc) && !stopsString[doc[i]] {
 		i++
 	}
@@ -310,6 +435,14 @@ func plainStringEnd(doc string, i int) int {
 		return i
 	}
 	return -1
+}
+
+// load64 is doc[i:i+8] as a little-endian word (one load: the compiler
+// merges the byte loads).
+func load64(doc string, i int) uint64 {
+	s := doc[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // numberEnd returns the end of the JSON number starting at i, or -1 when
