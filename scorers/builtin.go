@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -528,7 +529,13 @@ func (c Comparator) EqualFloats(x, y float64) bool {
 		return true
 	}
 	d := math.Abs(x - y)
-	return d <= c.Abs || d <= c.Rel*math.Max(math.Abs(x), math.Abs(y))
+	// The larger magnitude, as math.Max gives it for these non-NaN,
+	// non-negative values (math.Max is not inlined).
+	m := math.Abs(x)
+	if ay := math.Abs(y); ay > m {
+		m = ay
+	}
+	return d <= c.Abs || d <= c.Rel*m
 }
 
 func equalSets(a, b, sep string) bool {
@@ -641,9 +648,22 @@ func (s *FieldAgreement) agree(in *Input, v []float64, first bool) {
 				fold(v, i, false, !(ln && an), first)
 				continue
 			}
-			x, xok := lv.at(l.Codes[i])
-			y, yok := av.at(a.Codes[i])
-			fold(v, i, xok && yok && c.EqualFloats(x, y), true, first)
+			// numDict.at, inline: an entry is parsed on first use.
+			lc, ac := l.Codes[i], a.Codes[i]
+			if lv.st[lc] == 0 {
+				lv.parse(lc)
+			}
+			if av.st[ac] == 0 {
+				av.parse(ac)
+			}
+			eq := false
+			if lv.st[lc] == 1 && av.st[ac] == 1 {
+				// Equal numbers are equal under any tolerance: most rows
+				// skip EqualFloats' call.
+				x, y := lv.val[lc], av.val[ac]
+				eq = x == y || c.EqualFloats(x, y)
+			}
+			fold(v, i, eq, true, first)
 		}
 	case l.Kind == datasets.KindString && a.Kind == datasets.KindString && len(l.Dict)*len(a.Dict) <= max(n, 1<<12):
 		// Few pairs of dictionary entries (categories, a JSON path's few
@@ -717,21 +737,15 @@ func (in *Input) numbers(c *datasets.Column) *numDict {
 	return d
 }
 
-// at returns entry c as a number; ok is false when it is not one.
-func (d *numDict) at(c int32) (x float64, ok bool) {
-	switch d.st[c] {
-	case 1:
-		return d.val[c], true
-	case 2:
-		return 0, false
-	}
-	x, ok = parseNumber(d.dict[c])
+// parse parses entry c and records it: st[c] becomes 1 (val[c] holds
+// it) or 2 (not a number).
+func (d *numDict) parse(c int32) {
+	x, ok := parseNumber(d.dict[c])
 	if !ok {
 		d.st[c] = 2
-		return 0, false
+		return
 	}
 	d.val[c], d.st[c] = x, 1
-	return x, true
 }
 
 // parseNumber is strconv.ParseFloat(strings.TrimSpace(s), 64) as
@@ -747,23 +761,25 @@ func parseNumber(s string) (float64, bool) {
 	if len(s) > 0 && s[0] == '-' {
 		i, neg = 1, true
 	}
+	// The integer digits, then those after the point: two tight loops.
 	var mant uint64
-	digits, frac := 0, -1 // frac: digits after the point; -1 before it
-	for ; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if frac >= 0 {
-				frac++
-			}
-		case c == '.' && frac < 0:
-			frac = 0
-		default:
+	start := i
+	for ; i < len(s) && s[i]-'0' < 10; i++ {
+		mant = mant*10 + uint64(s[i]-'0')
+	}
+	digits, frac := i-start, 0 // frac: digits after the point
+	if i < len(s) && s[i] == '.' {
+		i++
+		start = i
+		for ; i < len(s) && s[i]-'0' < 10; i++ {
+			mant = mant*10 + uint64(s[i]-'0')
+		}
+		if frac = i - start; frac == 0 {
 			return parseFloatSlow(s)
 		}
+		digits += frac
 	}
-	if digits == 0 || digits > 15 || frac == 0 {
+	if i < len(s) || digits == 0 || digits > 15 {
 		return parseFloatSlow(s)
 	}
 	x := float64(mant)
@@ -822,7 +838,24 @@ func (s *FieldAccuracy) Needs() []Need {
 func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
 	labels := in.LabelColumn(s.LabelCol)
+	// Labels from the log column and string predictions are all
+	// dictionary codes: each (label, prediction) pair of entries is
+	// compared once per batch, while the pairs fit a small table.
+	labCol := labels.Col
+	var lmemo, amemo pairMemo
+	if labCol != nil && labCol.Kind == datasets.KindString {
+		lmemo, amemo = newPairMemo(labCol, l), newPairMemo(labCol, a)
+	}
+	coded := lmemo.ok() && amemo.ok()
 	for i := 0; i < in.Rows; i++ {
+		if coded && (labels.Joined == nil || labels.Joined[i] == nil) {
+			if labCol.IsNull(i) {
+				continue // unlabelled
+			}
+			out.Legacy[i] = b2f(!l.IsNull(i) && lmemo.equal(s.Comparator, labCol, l, i))
+			out.AI[i] = b2f(!a.IsNull(i) && amemo.equal(s.Comparator, labCol, a, i))
+			continue
+		}
 		lab, ok := labels.At(i)
 		if !ok {
 			continue
@@ -831,6 +864,40 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 		out.AI[i] = b2f(!a.IsNull(i) && s.Comparator.EqualStrings(cellString(a, i), lab))
 	}
 	return nil
+}
+
+// pairMemo remembers EqualStrings(pred entry, label entry) per pair of
+// dictionary entries of a prediction and a label column: 0 not compared
+// yet, 1 equal, 2 not.
+type pairMemo struct {
+	memo  []uint8
+	width int // len(pred.Dict)
+}
+
+// maxPairMemo bounds a pairMemo's table (64 KiB).
+const maxPairMemo = 1 << 16
+
+// newPairMemo returns the memo of label and pred, or one whose ok is
+// false when pred is not a string column or the table would be large.
+func newPairMemo(label, pred *datasets.Column) pairMemo {
+	if pred == nil || pred.Kind != datasets.KindString || len(label.Dict)*len(pred.Dict) > maxPairMemo {
+		return pairMemo{}
+	}
+	return pairMemo{memo: make([]uint8, max(len(label.Dict)*len(pred.Dict), 1)), width: len(pred.Dict)}
+}
+
+func (m pairMemo) ok() bool { return m.memo != nil }
+
+// equal is EqualStrings(pred's row i, label's row i), both non-null.
+func (m pairMemo) equal(c Comparator, label, pred *datasets.Column, i int) bool {
+	k := int(label.Codes[i])*m.width + int(pred.Codes[i])
+	if m.memo[k] == 0 {
+		m.memo[k] = 2
+		if c.EqualStrings(pred.Dict[pred.Codes[i]], label.Dict[label.Codes[i]]) {
+			m.memo[k] = 1
+		}
+	}
+	return m.memo[k] == 1
 }
 
 // BoolRate is the rate of true values of a boolean column (errors).
@@ -846,9 +913,17 @@ func (s *BoolRate) Score(in *Input, out *Out) error {
 	if c == nil {
 		return nil
 	}
-	for i := 0; i < in.Rows; i++ {
-		if !c.IsNull(i) {
-			out.Value[i] = b2f(c.Bool[i])
+	v, b := out.Value[:in.Rows], c.Bool[:in.Rows]
+	if c.Null == nil {
+		for i, x := range b {
+			v[i] = b2f(x)
+		}
+		return nil
+	}
+	null := c.Null[:len(b)]
+	for i, x := range b {
+		if !null[i] {
+			v[i] = b2f(x)
 		}
 	}
 	return nil
@@ -868,10 +943,20 @@ func (s *ValueRate) Score(in *Input, out *Out) error {
 	if c == nil {
 		return nil
 	}
-	for i := 0; i < in.Rows; i++ {
-		if !c.IsNull(i) {
-			out.Value[i] = b2f(strings.EqualFold(c.Str(i), s.Value))
+	// Each dictionary entry a row uses is compared once: 0 not yet,
+	// 1 equal, 2 not.
+	memo := make([]uint8, len(c.Dict))
+	for i, code := range c.Codes[:in.Rows] {
+		if c.Null != nil && c.Null[i] {
+			continue
 		}
+		if memo[code] == 0 {
+			memo[code] = 2
+			if strings.EqualFold(c.Dict[code], s.Value) {
+				memo[code] = 1
+			}
+		}
+		out.Value[i] = b2f(memo[code] == 1)
 	}
 	return nil
 }
@@ -887,20 +972,33 @@ func (s *PerSystemValue) Needs() []Need {
 	return []Need{{Column: s.LegacyCol, Kind: datasets.KindFloat64, Optional: true}, {Column: s.AICol, Kind: datasets.KindFloat64, Optional: true}}
 }
 func (s *PerSystemValue) Score(in *Input, out *Out) error {
-	fill := func(name string, dst []float64) {
-		c := in.Col(name)
-		if c == nil {
-			return
-		}
-		for i := 0; i < in.Rows; i++ {
-			if !c.IsNull(i) && !math.IsInf(c.Float[i], 0) {
-				dst[i] = c.Float[i] // NaN stays NaN: skipped
+	copyFinite(in.Col(s.LegacyCol), out.Legacy[:in.Rows])
+	copyFinite(in.Col(s.AICol), out.AI[:in.Rows])
+	return nil
+}
+
+// copyFinite copies the values of a float column (nil: absent) into dst
+// except null rows and ±Inf; NaN is copied (NaN stays NaN: skipped).
+// Without null flags the loop reads no flag per row.
+func copyFinite(c *datasets.Column, dst []float64) {
+	if c == nil {
+		return
+	}
+	f := c.Float[:len(dst)]
+	if c.Null == nil {
+		for i, x := range f {
+			if !math.IsInf(x, 0) {
+				dst[i] = x
 			}
 		}
+		return
 	}
-	fill(s.LegacyCol, out.Legacy)
-	fill(s.AICol, out.AI)
-	return nil
+	null := c.Null[:len(f)]
+	for i, x := range f {
+		if !null[i] && !math.IsInf(x, 0) {
+			dst[i] = x
+		}
+	}
 }
 
 // NumericValue is a single numeric column as a Score (AI confidence, a
@@ -920,11 +1018,7 @@ func (s *NumericValue) Score(in *Input, out *Out) error {
 	if c == nil {
 		return nil
 	}
-	for i := 0; i < in.Rows; i++ {
-		if !c.IsNull(i) && !math.IsInf(c.Float[i], 0) {
-			out.Value[i] = c.Float[i]
-		}
-	}
+	copyFinite(c, out.Value[:in.Rows])
 	return nil
 }
 
@@ -1047,7 +1141,9 @@ func (s *AuditComplete) Score(in *Input, out *Out) error {
 				}
 			}
 		}
-		if c.Kind == datasets.KindString {
+		if c.Kind == datasets.KindString && (len(c.Dict) > in.Rows || slices.Contains(c.Dict, "")) {
+			// (A dictionary no larger than the rows and without an empty
+			// entry, the usual case, clears no row.)
 			for i, code := range c.Codes[:in.Rows] {
 				// A null row's code is a placeholder (its Dict may be empty).
 				if (c.Null == nil || !c.Null[i]) && c.Dict[code] == "" {

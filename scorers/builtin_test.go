@@ -2,6 +2,8 @@ package scorers_test
 
 import (
 	"math"
+	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/parity-eval/parity/config"
@@ -130,10 +132,11 @@ func TestAuditComplete(t *testing.T) {
 	s := func(v string) *string { return &v }
 	ids := []*string{s("r1"), nil, s(""), s("r4"), s("r5"), s("r6")}
 	hashes := []*string{s("h1"), s("h2"), s("h3"), s(""), nil, s("h6")}
-	allNull := []*string{nil, nil, nil, nil, nil, nil} // an empty Dict
+	allNull := []*string{nil, nil, nil, nil, nil, nil}                  // an empty Dict
+	vers := []*string{s("v1"), nil, s("v2"), s("v1"), s("v1"), s("v2")} // no empty entry
 	conf := &datasets.Column{Name: "conf", Kind: datasets.KindFloat64, Float: []float64{0.9, 0.8, 0.7, 0.6, 0.5, 0}, Null: []bool{false, false, false, false, false, true}}
 	for _, repeats := range []bool{true, false} {
-		b := &datasets.Batch{Rows: 6, Cols: []*datasets.Column{strCol("id", ids, repeats), strCol("hash", hashes, repeats), strCol("none", allNull, repeats), conf}}
+		b := &datasets.Batch{Rows: 6, Cols: []*datasets.Column{strCol("id", ids, repeats), strCol("hash", hashes, repeats), strCol("none", allNull, repeats), strCol("ver", vers, repeats), conf}}
 		for _, tc := range []struct {
 			cols []string
 			want []float64
@@ -142,6 +145,8 @@ func TestAuditComplete(t *testing.T) {
 			{[]string{"id"}, []float64{1, 0, 0, 1, 1, 1}},
 			{[]string{"hash", "conf"}, []float64{1, 1, 1, 0, 0, 0}},
 			{[]string{"none"}, []float64{0, 0, 0, 0, 0, 0}},
+			{[]string{"ver"}, []float64{1, 0, 1, 1, 1, 1}},
+			{[]string{"ver", "id"}, []float64{1, 0, 0, 1, 1, 1}},
 			{[]string{"id", "missing"}, []float64{0, 0, 0, 0, 0, 0}},
 		} {
 			out := &scorers.Out{}
@@ -157,4 +162,136 @@ func TestAuditComplete(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRowScorersMatchDefinitions checks the per-row built-in scorers,
+// whose loops are specialised (no null flags, memoised comparisons per
+// dictionary entry), against their definitions row by row, on columns
+// with and without null flags, ±Inf and NaN, labels from the log column
+// and joined ones.
+func TestRowScorersMatchDefinitions(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	const n = 500
+	floats := []float64{0, 1.5, -2, math.Inf(1), math.Inf(-1), math.NaN(), 1e300, 250}
+	strs := []string{"ai", "AI", " ai", "legacy", "", "billing", "Billing", "12.5", "12.50"}
+	pick := func(withNulls bool) (null []bool) {
+		if !withNulls {
+			return nil
+		}
+		null = make([]bool, n)
+		for i := range null {
+			null[i] = r.Intn(4) == 0
+		}
+		return null
+	}
+	floatCol := func(name string, withNulls bool) *datasets.Column {
+		c := &datasets.Column{Name: name, Kind: datasets.KindFloat64, Float: make([]float64, n), Null: pick(withNulls)}
+		for i := range c.Float {
+			c.Float[i] = floats[r.Intn(len(floats))]
+		}
+		return c
+	}
+	strColumn := func(name string, withNulls bool) (*datasets.Column, []*string) {
+		vals := make([]*string, n)
+		null := pick(withNulls)
+		for i := range vals {
+			if null == nil || !null[i] {
+				v := strs[r.Intn(len(strs))]
+				vals[i] = &v
+			}
+		}
+		c := strCol(name, vals, r.Intn(2) == 0)
+		if !withNulls {
+			c.Null = nil
+		}
+		return c, vals
+	}
+	for _, withNulls := range []bool{false, true} {
+		errs := &datasets.Column{Name: "err", Kind: datasets.KindBool, Bool: make([]bool, n), Null: pick(withNulls)}
+		for i := range errs.Bool {
+			errs.Bool[i] = r.Intn(3) == 0
+		}
+		served, servedVals := strColumn("served", withNulls)
+		legacy, legacyVals := strColumn("legacy", withNulls)
+		ai, aiVals := strColumn("ai", withNulls)
+		label, labelVals := strColumn("label", withNulls)
+		b := &datasets.Batch{Rows: n, Cols: []*datasets.Column{errs, served, legacy, ai, label, floatCol("lat_l", withNulls), floatCol("lat_a", withNulls), floatCol("conf", withNulls)}}
+		// Joined labels for some rows, overriding the log column's.
+		joined := make([]*string, n)
+		for i := range joined {
+			if r.Intn(5) == 0 {
+				v := strs[r.Intn(len(strs))]
+				joined[i] = &v
+			}
+		}
+		isNull := func(c *datasets.Column, i int) bool { return c.Null != nil && c.Null[i] }
+		finite := func(c *datasets.Column, i int) float64 {
+			if isNull(c, i) || math.IsInf(c.Float[i], 0) {
+				return math.NaN()
+			}
+			return c.Float[i]
+		}
+		check := func(name string, sc scorers.Scorer, in *scorers.Input, want func(i int) (v, l, a float64)) {
+			t.Helper()
+			out := scorers.NewOut(n)
+			if err := sc.Score(in, out); err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				v, l, a := want(i)
+				if !same(out.Value[i], v) || !same(out.Legacy[i], l) || !same(out.AI[i], a) {
+					t.Errorf("nulls=%v %s row %d: got (%v, %v, %v), want (%v, %v, %v)", withNulls, name, i, out.Value[i], out.Legacy[i], out.AI[i], v, l, a)
+				}
+			}
+		}
+		nan := math.NaN()
+		in := &scorers.Input{Rows: n, Batch: b}
+		check("bool rate", &scorers.BoolRate{Metric: "e", Column: "err"}, in, func(i int) (float64, float64, float64) {
+			if isNull(errs, i) {
+				return nan, nan, nan
+			}
+			return b2f(errs.Bool[i]), nan, nan
+		})
+		check("value rate", &scorers.ValueRate{Metric: "s", Column: "served", Value: "ai"}, in, func(i int) (float64, float64, float64) {
+			if servedVals[i] == nil {
+				return nan, nan, nan
+			}
+			return b2f(strings.EqualFold(*servedVals[i], "ai")), nan, nan
+		})
+		check("per system", &scorers.PerSystemValue{Metric: "lat", LegacyCol: "lat_l", AICol: "lat_a"}, in, func(i int) (float64, float64, float64) {
+			return nan, finite(b.Col("lat_l"), i), finite(b.Col("lat_a"), i)
+		})
+		check("numeric", &scorers.NumericValue{Metric: "c", Column: "conf"}, in, func(i int) (float64, float64, float64) {
+			return finite(b.Col("conf"), i), nan, nan
+		})
+		for _, cmp := range []string{"exact", "case_insensitive", "numeric"} {
+			fd := &config.Field{Name: "f", Legacy: "legacy", AI: "ai", Comparator: cmp}
+			acc := &scorers.FieldAccuracy{FieldAgreement: scorers.NewFieldAgreement(fd), LabelCol: "label"}
+			acc.ColKind = datasets.KindString
+			c := acc.Comparator
+			for _, join := range []bool{false, true} {
+				in := &scorers.Input{Rows: n, Batch: b}
+				if join {
+					in.Labels = map[string][]*string{"label": joined}
+				}
+				check("accuracy "+cmp, acc, in, func(i int) (float64, float64, float64) {
+					lab := labelVals[i]
+					if join && joined[i] != nil {
+						lab = joined[i]
+					}
+					if lab == nil {
+						return nan, nan, nan
+					}
+					return nan, b2f(legacyVals[i] != nil && c.EqualStrings(*legacyVals[i], *lab)), b2f(aiVals[i] != nil && c.EqualStrings(*aiVals[i], *lab))
+				})
+			}
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
