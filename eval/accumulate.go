@@ -261,9 +261,29 @@ func (g *gatherBufs) gather(c *datasets.Column, idx []int32) *datasets.Column {
 	return out
 }
 
+// gatherInto sets dst[i] = src[idx[i]] for every i, dst being of
+// len(idx). Hand-unrolled by eight, with dst and idx resliced to each
+// block's fixed length so the compiler drops their bounds checks and
+// only src's remain: the plain loop was about a third slower on a row
+// group, and it runs per column per feature (TestGatherMatchesSimple
+// holds it to the plain copy).
 func gatherInto[T any](dst, src []T, idx []int32) []T {
-	for i, j := range idx {
-		dst[i] = src[j]
+	dst = dst[:len(idx)]
+	i := 0
+	for ; i+8 <= len(idx); i += 8 {
+		s := idx[i : i+8 : i+8]
+		d := dst[i : i+8 : i+8]
+		d[0] = src[s[0]]
+		d[1] = src[s[1]]
+		d[2] = src[s[2]]
+		d[3] = src[s[3]]
+		d[4] = src[s[4]]
+		d[5] = src[s[5]]
+		d[6] = src[s[6]]
+		d[7] = src[s[7]]
+	}
+	for ; i < len(idx); i++ {
+		dst[i] = src[idx[i]]
 	}
 	return dst
 }
