@@ -83,3 +83,39 @@ func TestOutUntouchedRefillsWhatWasWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestUseCodesFillsNoCategory: UseCodes hands out n codes of -1 (no
+// category) whatever the previous scorer wrote into them and whatever
+// the size (the fill doubles its copies, so sizes around powers of two
+// are the edge cases).
+func TestUseCodesFillsNoCategory(t *testing.T) {
+	o := NewOut(0)
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 1000, 1024, 1025, 65537, 10, 0, 70000} {
+		for i := range o.Code {
+			o.Code[i] = int32(i)
+		}
+		o.Reset(n)
+		code := o.UseCodes(n, []string{"a"})
+		if len(code) != n || o.Keys == nil {
+			t.Fatalf("UseCodes(%d): %d codes, keys %v", n, len(code), o.Keys)
+		}
+		for i, c := range code {
+			if c != -1 {
+				t.Fatalf("UseCodes(%d): row %d has code %d", n, i, c)
+			}
+		}
+		o.Code = o.Code[:cap(o.Code)] // the next round dirties every row
+	}
+}
+
+// BenchmarkUseCodes is a coded scorer's switch to the coded form on a
+// 64Ki-row batch.
+func BenchmarkUseCodes(b *testing.B) {
+	const n = 64 << 10
+	o := NewOut(n)
+	keys := []string{"a"}
+	for b.Loop() {
+		o.UseCodes(n, keys)
+	}
+	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
+}
