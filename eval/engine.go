@@ -462,6 +462,9 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 			sub.Cols = append(sub.Cols, st.gbuf.gather(col, idx))
 		}
 	}
+	if !whole {
+		st.gbuf.flush(idx)
+	}
 	for _, s := range p.jsonSrcs {
 		src := sub.Col(s.src)
 		if src == nil {

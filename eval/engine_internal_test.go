@@ -143,6 +143,7 @@ func TestBuiltinsWriteOnlyTheirKind(t *testing.T) {
 				sub.Cols = append(sub.Cols, g.gather(c, idx))
 			}
 		}
+		g.flush(idx)
 		for _, s := range p.jsonSrcs {
 			sub.Cols = append(sub.Cols, scorers.ExtractJSONPaths(sub.Col(s.src), s.paths)...)
 		}

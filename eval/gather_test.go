@@ -105,6 +105,7 @@ func TestGatherMatchesSimple(t *testing.T) {
 				for _, c := range cols {
 					got = append(got, g.gather(c, ix))
 				}
+				g.flush(ix)
 				for k, c := range cols {
 					want := gatherSimple(c, ix)
 					if !sameColumn(got[k], want) {
@@ -136,6 +137,7 @@ func BenchmarkGather(b *testing.B) {
 			for _, c := range cols {
 				g.gather(c, ix)
 			}
+			g.flush(ix)
 		}
 	}
 	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
