@@ -44,16 +44,44 @@ func accumulateCategories(as *accSet, o *scorers.Out) {
 		o.Keys = nil
 		return
 	}
-	for i := range as.gi {
-		c := o.Cat[i]
-		if c == "" {
-			continue
+	tally := catTally{}
+	for i, g := range as.gi {
+		if c := o.Cat[i]; c != "" {
+			tally[catCell{g, c}]++
 		}
-		a := as.of(i)
-		if a.Cats == nil {
-			a.Cats = map[string]int64{}
-		}
-		a.Cats[c]++
+	}
+	tally.addTo(as)
+}
+
+// addCat adds n to category k's count, under a copy of k: k may point
+// into a row group's string bytes (a value extracted from a JSON document,
+// a PLAIN page's strings), and a map key held for the whole run would
+// keep all of those bytes alive, so the live heap would grow with every
+// window and group that met a category. Every assignment copies, not only
+// a key's first: Go's map stores the assigned key's pointer even when the
+// key is already present, so one uncopied update would pin the bytes
+// again. Callers tally a batch first, so this runs once per (group,
+// category) per batch, not per row.
+func (a *Acc) addCat(k string, n int64) {
+	if a.Cats == nil {
+		a.Cats = map[string]int64{}
+	}
+	a.Cats[strings.Clone(k)] += n
+}
+
+// catTally counts one batch's rows per (group, category) for the
+// row-by-row paths (the Cat form, and the coded form's many-keys
+// fallback), so keys are copied once per batch (addCat).
+type catTally map[catCell]int64
+
+type catCell struct {
+	g int32
+	k string
+}
+
+func (t catTally) addTo(as *accSet) {
+	for c, n := range t {
+		as.group(c.g).addCat(c.k, n)
 	}
 }
 
@@ -91,11 +119,7 @@ func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
 				if n == 0 {
 					continue
 				}
-				a := as.group(int32(g))
-				if a.Cats == nil {
-					a.Cats = map[string]int64{}
-				}
-				a.Cats[k] += n
+				as.group(int32(g)).addCat(k, n)
 			}
 		}
 		clear(counts)
@@ -144,6 +168,7 @@ func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
 
 // countRows counts the coded form's rows from `from` on one by one.
 func countRows(as *accSet, o *scorers.Out, from int) {
+	tally := catTally{}
 	for i := from; i < len(as.gi); i++ {
 		c := o.Code[i]
 		switch {
@@ -151,13 +176,10 @@ func countRows(as *accSet, o *scorers.Out, from int) {
 		case int(c) >= len(o.Keys):
 			as.of(i).Invalid++
 		case o.Keys[c] != "":
-			a := as.of(i)
-			if a.Cats == nil {
-				a.Cats = map[string]int64{}
-			}
-			a.Cats[o.Keys[c]]++
+			tally[catCell{as.gi[i], o.Keys[c]}]++
 		}
 	}
+	tally.addTo(as)
 }
 
 // slotPool recycles code → slot arrays, all zero between uses.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/datasets"
@@ -283,4 +284,69 @@ func randomCategoryInput(r *rand.Rand, n int, pick func(int) *string, joined, nu
 		gi[i] = int32(r.Intn(ng))
 	}
 	return in, gi, ng
+}
+
+// TestCategoryKeysDoNotPinBatchBytes: category keys that point into a
+// batch's string bytes (values extracted from a JSON document, PLAIN page
+// strings) are copied when they become aggregate map keys, in the coded
+// form (dense and row-by-row) and the Cat form; a key sharing the batch's
+// bytes would keep the whole page alive for the rest of the run.
+func TestCategoryKeysDoNotPinBatchBytes(t *testing.T) {
+	page := `{"currency":"USD"}{"currency":"EUR"}{"currency":"GBP"}`
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(page)))
+	hi := lo + uintptr(len(page))
+	keys := []string{page[13:16], page[31:34], page[49:52]} // USD, EUR, GBP
+	for _, k := range keys {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(k))); p < lo || p >= hi {
+			t.Fatalf("test setup: key %q is not inside the page", k)
+		}
+	}
+	const rows = 64
+	gi := make([]int32, rows)
+	coded := &scorers.Out{Code: make([]int32, rows), Keys: keys}
+	str := &scorers.Out{Cat: make([]string, rows)}
+	for i := range gi {
+		gi[i] = int32(i % 2)
+		coded.Code[i] = int32(i % len(keys))
+		str.Cat[i] = keys[i%len(keys)]
+	}
+	s := kindOnly{"cat", scorers.Category}
+	for _, tc := range []struct {
+		name string
+		out  func() *scorers.Out
+		ng   int
+	}{
+		{"coded", func() *scorers.Out { o := *coded; return &o }, 2},
+		{"coded row by row", func() *scorers.Out { o := *coded; return &o }, maxDenseCells(rows) + 1},
+		{"cat", func() *scorers.Out { return str }, 2},
+	} {
+		groups := make([]*Group, tc.ng)
+		for i := range groups {
+			groups[i] = &Group{Metrics: map[string]*Acc{}}
+		}
+		g := gi
+		if tc.ng > 2 { // enough groups that keys × groups exceed the dense limit
+			g = make([]int32, rows)
+			for i := range g {
+				g[i] = int32(i % tc.ng)
+			}
+		}
+		accumulate(s, tc.out(), g, groups, make([]*Acc, tc.ng))
+		n := 0
+		for _, gr := range groups {
+			a := gr.Metrics["cat"]
+			if a == nil {
+				continue
+			}
+			for k, c := range a.Cats {
+				n += int(c)
+				if p := uintptr(unsafe.Pointer(unsafe.StringData(k))); p >= lo && p < hi {
+					t.Errorf("%s: key %q still points into the batch's bytes (%x in %x..%x)", tc.name, k, p, lo, hi)
+				}
+			}
+		}
+		if n != rows {
+			t.Errorf("%s: counted %d rows, want %d", tc.name, n, rows)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/parity-eval/parity/datasets"
 )
@@ -67,6 +68,9 @@ func (t *cellTable) groupRows(e *Engine, agg *Aggregates, p *featurePlan, cls, t
 		g := agg.Groups[k]
 		if g == nil {
 			g = &Group{Metrics: map[string]*Acc{}}
+			// The class may point into the row group's string bytes (a
+			// PLAIN-encoded class column); the key lives for the run.
+			k.Class = strings.Clone(k.Class)
 			agg.Groups[k] = g
 		}
 		// Distinct codes can name the same group ("" and null).

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/datasets"
@@ -129,5 +130,36 @@ func TestCellTableMatchesMap(t *testing.T) {
 	}
 	if farTrials == 0 {
 		t.Fatal("no trial used the map fallback")
+	}
+}
+
+// TestGroupKeysDoNotPinBatchBytes: a group's class, taken from the class
+// column's strings (substrings of a page's bytes when the column is
+// PLAIN-encoded), is copied into the group key, which lives for the run.
+func TestGroupKeysDoNotPinBatchBytes(t *testing.T) {
+	page := "chatemailphone"
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(page)))
+	hi := lo + uintptr(len(page))
+	const n = 30
+	cls := &datasets.Column{Name: "class", Kind: datasets.KindString,
+		Dict: []string{page[0:4], page[4:9], page[9:14]}, Codes: make([]int32, n)}
+	ts := &datasets.Column{Name: "ts", Kind: datasets.KindTimestamp, Int: make([]int64, n)}
+	for i := range n {
+		cls.Codes[i] = int32(i % 3)
+		ts.Int[i] = int64(1_790_000_000)*1e9 + int64(i)*int64(time.Minute)
+	}
+	e := &Engine{winLen: int64(time.Hour)}
+	p := &featurePlan{cfg: &config.Feature{Name: "f"}}
+	var tab cellTable
+	var gibuf []int32
+	agg := NewAggregates()
+	tab.groupRows(e, agg, p, cls, ts, n, &gibuf)
+	if len(agg.Groups) != 3 {
+		t.Fatalf("%d groups, want 3", len(agg.Groups))
+	}
+	for k := range agg.Groups {
+		if q := uintptr(unsafe.Pointer(unsafe.StringData(k.Class))); q >= lo && q < hi {
+			t.Errorf("group key class %q points into the batch's bytes", k.Class)
+		}
 	}
 }
