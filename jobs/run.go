@@ -6,6 +6,7 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -331,7 +332,8 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 	type computed struct {
 		fws    []*eval.FeatureWindow
 		scores []byte
-		evalJS []byte // the encoded evaluation document
+		doc    *Evaluation
+		evalJS []byte // doc encoded
 		recs   map[string]eval.WindowRecord
 		err    error
 	}
@@ -355,7 +357,8 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 			c.fws = eval.Evaluate(r.Cfg, o.Features, w, part, bases[i])
 			c.scores, c.err = reports.EncodeScores(reports.ScoreRows(c.fws, run.ID, run.ConfigHash))
 			if c.err == nil {
-				if c.evalJS, c.err = json.MarshalIndent(evaluationDoc(w, c.fws, run), "", "  "); c.err != nil {
+				c.doc = evaluationDoc(w, c.fws, run)
+				if c.evalJS, c.err = json.MarshalIndent(c.doc, "", "  "); c.err != nil {
 					c.err = fmt.Errorf("encode %s: %w", fmt.Sprintf(keyEvaluation, w.Key()), c.err)
 				}
 			}
@@ -379,7 +382,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 	// the run (docs/s3.md). Written here up front, a killed run's new
 	// evaluations would have been paired by a later run's replay with the
 	// old scores of every window it had not reached.
-	pend := pending{scores: map[string][]byte{}, evals: map[string][]byte{}}
+	pend := pending{scores: map[string][]byte{}, evals: map[string][]byte{}, docs: map[string]*Evaluation{}}
 	for i, w := range windows {
 		c := &out[i]
 		if c.err != nil {
@@ -387,6 +390,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 		}
 		pend.scores[w.Key()] = c.scores
 		pend.evals[w.Key()] = c.evalJS
+		pend.docs[w.Key()] = c.doc
 		if err := r.mergeRecords(ctx, w, c.recs); err != nil {
 			return err
 		}
@@ -397,10 +401,21 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 }
 
 // pending holds the encoded evaluations and scores of the windows this
-// run evaluated, by window key, until replay writes them.
+// run evaluated, by window key, until replay writes them, and the
+// evaluations themselves, which replay builds verdicts from without
+// decoding what it just encoded.
 type pending struct {
 	scores, evals map[string][]byte
+	docs          map[string]*Evaluation
 }
+
+// checkFresh (PARITY_CHECK_FRESH_EVALUATIONS set) makes replay also
+// build each of this run's windows' verdicts from the encoded evaluation,
+// as a later run would read it back, and fail unless both documents are
+// byte-identical: the in-memory evaluation is only a shortcut if it says
+// exactly what the stored one says (NaN and ±Inf both store as null, for
+// one). The jobs and cmd tests set it, for the binaries they start too.
+func checkFresh() bool { return os.Getenv("PARITY_CHECK_FRESH_EVALUATIONS") != "" }
 
 // putPending writes a window's pending evaluation and scores, in that order.
 func (r *Runner) putPending(ctx context.Context, p pending, w string, res *Result) error {
@@ -508,7 +523,8 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		return err
 	}
 	var last *reports.Verdicts
-	evs := r.prefetchEvaluations(ctx, order, o.Workers, pend.evals)
+	check := checkFresh()
+	evs := r.prefetchEvaluations(ctx, order, o.Workers, pend.docs)
 	defer evs.stop()
 	for i, w := range order {
 		ev, err := evs.get(i)
@@ -529,11 +545,17 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 			}
 			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, ovs.Of(f, w, w.Start.Equal(order[len(order)-1].Start)), reconClean, reconSeen)
 		}
-		doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, o.Now())
+		now := o.Now()
+		doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, now)
 		doc.Run = run
 		data, err := doc.Encode()
 		if err != nil {
 			return err
+		}
+		if enc, ok := pend.evals[w.Key()]; ok && check {
+			if err := sameVerdictsAsStored(enc, w, decided, run, now, data); err != nil {
+				return err
+			}
 		}
 		if err := r.putPending(ctx, pend, w.Key(), res); err != nil {
 			return err
@@ -604,7 +626,7 @@ type loadedEvaluation struct {
 	err error
 }
 
-func (r *Runner) prefetchEvaluations(ctx context.Context, order []eval.Window, n int, fresh map[string][]byte) *evaluationPrefetch {
+func (r *Runner) prefetchEvaluations(ctx context.Context, order []eval.Window, n int, fresh map[string]*Evaluation) *evaluationPrefetch {
 	p := &evaluationPrefetch{res: make([]chan loadedEvaluation, len(order)), done: make(chan struct{}), sem: make(chan struct{}, max(1, n))}
 	for i := range p.res {
 		p.res[i] = make(chan loadedEvaluation, 1)
@@ -635,19 +657,32 @@ func (p *evaluationPrefetch) get(i int) (*Evaluation, error) {
 // stop ends the look-ahead (loads under way finish into buffered channels).
 func (p *evaluationPrefetch) stop() { close(p.done) }
 
-// evaluationOf decodes a window's evaluation: this run's, not yet
-// written (fresh, only read here), or the stored one.
-func (r *Runner) evaluationOf(ctx context.Context, w eval.Window, fresh map[string][]byte) (*Evaluation, error) {
-	key := fmt.Sprintf(keyEvaluation, w.Key())
-	data, ok := fresh[w.Key()]
-	if !ok {
-		return r.loadEvaluation(ctx, w)
+// evaluationOf is a window's evaluation: this run's (fresh, not yet
+// written), or the stored one, decoded.
+func (r *Runner) evaluationOf(ctx context.Context, w eval.Window, fresh map[string]*Evaluation) (*Evaluation, error) {
+	if ev, ok := fresh[w.Key()]; ok {
+		return ev, nil
 	}
+	return r.loadEvaluation(ctx, w)
+}
+
+// sameVerdictsAsStored builds window w's verdicts again from its encoded
+// evaluation enc (checkFresh) and fails unless they encode to want.
+func sameVerdictsAsStored(enc []byte, w eval.Window, decided map[string]eval.FeatureVerdict, run reports.RunInfo, now time.Time, want []byte) error {
 	var ev Evaluation
-	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil, fmt.Errorf("%s: corrupt evaluation: %w", key, err)
+	if err := json.Unmarshal(enc, &ev); err != nil {
+		return fmt.Errorf("%s: corrupt evaluation: %w", fmt.Sprintf(keyEvaluation, w.Key()), err)
 	}
-	return &ev, nil
+	doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, now)
+	doc.Run = run
+	got, err := doc.Encode()
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("internal error: window %s's verdicts from its in-memory evaluation differ from those of its stored form", w.Key())
+	}
+	return nil
 }
 
 func (r *Runner) loadEvaluation(ctx context.Context, w eval.Window) (*Evaluation, error) {

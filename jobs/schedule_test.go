@@ -46,6 +46,10 @@ func testData(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// Every run in these tests, in process or a started binary, checks
+	// that verdicts built from its in-memory evaluations are the stored
+	// ones' (run.go, checkFresh).
+	os.Setenv("PARITY_CHECK_FRESH_EVALUATIONS", "1")
 	code := m.Run()
 	if dataDir != "" {
 		os.RemoveAll(dataDir)

@@ -1,0 +1,15 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain makes every run in these tests, in process or a started
+// binary, check that the verdicts it builds from its in-memory
+// evaluations are those of the stored evaluations (jobs/run.go,
+// checkFresh).
+func TestMain(m *testing.M) {
+	os.Setenv("PARITY_CHECK_FRESH_EVALUATIONS", "1")
+	os.Exit(m.Run())
+}
