@@ -177,18 +177,33 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		return nil, err
 	}
 	parts := splitWindows(aggs, windows)
-	for _, w := range windows {
-		part := parts[w.Start.Unix()]
+	// Windows' aggregates are encoded a few ahead of the writes, on all
+	// cores; they are written in window order, as before.
+	key := func(w eval.Window) string {
 		if shard {
-			key := fmt.Sprintf(keyShard, w.Key(), o.ShardIndex, o.ShardCount)
-			if err := r.putJSON(ctx, key, part.File()); err != nil {
-				return nil, err
-			}
-			res.Outputs = append(res.Outputs, key)
-			continue
+			return fmt.Sprintf(keyShard, w.Key(), o.ShardIndex, o.ShardCount)
 		}
-		if err := r.putJSON(ctx, fmt.Sprintf(keyAggregates, w.Key()), part.File()); err != nil {
+		return fmt.Sprintf(keyAggregates, w.Key())
+	}
+	encoded := runAhead(len(windows), o.Workers, func(i int) ([]byte, error) {
+		data, err := json.MarshalIndent(parts[windows[i].Start.Unix()].File(), "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", key(windows[i]), err)
+		}
+		return data, nil
+	})
+	defer encoded.stop()
+	for i, w := range windows {
+		data, err := encoded.get(i)
+		if err != nil {
 			return nil, err
+		}
+		if _, err := r.Out.Put(ctx, key(w), data); err != nil {
+			return nil, fmt.Errorf("write %s/%s: %w", r.Out.URI(), key(w), err)
+		}
+		if shard {
+			res.Outputs = append(res.Outputs, key(w))
+			continue
 		}
 		if _, err := r.Out.Put(ctx, fmt.Sprintf(keyManifest, w.Key()), mdata); err != nil {
 			return nil, fmt.Errorf("write manifest: %w", err)
@@ -524,7 +539,10 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 	}
 	var last *reports.Verdicts
 	check := checkFresh()
-	evs := r.prefetchEvaluations(ctx, order, o.Workers, pend.docs)
+	// Stored evaluations are loaded and parsed a few windows ahead.
+	evs := runAhead(len(order), o.Workers, func(i int) (*Evaluation, error) {
+		return r.evaluationOf(ctx, order[i], pend.docs)
+	})
 	defer evs.stop()
 	for i, w := range order {
 		ev, err := evs.get(i)
@@ -611,51 +629,6 @@ type Evaluation struct {
 func evaluationDoc(w eval.Window, fws []*eval.FeatureWindow, run reports.RunInfo) *Evaluation {
 	return &Evaluation{Window: w, Run: run, Features: fws}
 }
-
-// evaluationPrefetch loads stored evaluations in window order, up to n
-// ahead of the consumer: parsing them is most of replay's work, and
-// bounding the look-ahead keeps memory flat however long the history.
-type evaluationPrefetch struct {
-	res  []chan loadedEvaluation
-	done chan struct{}
-	sem  chan struct{}
-}
-
-type loadedEvaluation struct {
-	ev  *Evaluation
-	err error
-}
-
-func (r *Runner) prefetchEvaluations(ctx context.Context, order []eval.Window, n int, fresh map[string]*Evaluation) *evaluationPrefetch {
-	p := &evaluationPrefetch{res: make([]chan loadedEvaluation, len(order)), done: make(chan struct{}), sem: make(chan struct{}, max(1, n))}
-	for i := range p.res {
-		p.res[i] = make(chan loadedEvaluation, 1)
-	}
-	go func() {
-		for i, w := range order {
-			select {
-			case p.sem <- struct{}{}:
-			case <-p.done:
-				return
-			}
-			go func() {
-				ev, err := r.evaluationOf(ctx, w, fresh)
-				p.res[i] <- loadedEvaluation{ev, err}
-			}()
-		}
-	}()
-	return p
-}
-
-// get waits for the i-th evaluation; call it for i = 0, 1, ... in turn.
-func (p *evaluationPrefetch) get(i int) (*Evaluation, error) {
-	l := <-p.res[i]
-	<-p.sem
-	return l.ev, l.err
-}
-
-// stop ends the look-ahead (loads under way finish into buffered channels).
-func (p *evaluationPrefetch) stop() { close(p.done) }
 
 // evaluationOf is a window's evaluation: this run's (fresh, not yet
 // written), or the stored one, decoded.
