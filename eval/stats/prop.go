@@ -3,6 +3,8 @@ package stats
 import (
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -172,6 +174,29 @@ func RateBelowN(bound, planned, alpha, power float64) int64 {
 	if !(bound > 0 && bound < 1) || !(planned >= 0 && planned < bound) || !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1) {
 		return 0
 	}
+	// Memoised: a pure function of its arguments, which a run asks about
+	// the same few criteria for every class of every window, at hundreds
+	// to thousands of incomplete-beta evaluations each time. The memo
+	// stops growing at rateBelowNMemoMax distinct questions.
+	key := [4]float64{bound, planned, alpha, power}
+	if n, ok := rateBelowNMemo.Load(key); ok {
+		return n.(int64)
+	}
+	n := rateBelowN(bound, planned, alpha, power)
+	if rateBelowNMemoSize.Add(1) <= rateBelowNMemoMax {
+		rateBelowNMemo.Store(key, n)
+	}
+	return n
+}
+
+var (
+	rateBelowNMemo     sync.Map // [4]float64 → int64
+	rateBelowNMemoSize atomic.Int64
+)
+
+const rateBelowNMemoMax = 4096
+
+func rateBelowN(bound, planned, alpha, power float64) int64 {
 	za, zb := zQuantile(1-alpha), zQuantile(power)
 	approx := (za*math.Sqrt(bound*(1-bound)) + zb*math.Sqrt(planned*(1-planned))) / (bound - planned)
 	nApprox := int64(math.Ceil(approx * approx))
