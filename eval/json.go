@@ -3,6 +3,7 @@ package eval
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 )
 
 // Float is a float64 that encodes NaN and ±Inf as JSON null and decodes
@@ -55,9 +56,94 @@ type metricJSON struct {
 	Alpha     float64  `json:"alpha,omitempty"`
 }
 
-// MarshalJSON implements json.Marshaler (NaN figures become null).
+// MarshalJSON implements json.Marshaler (NaN figures become null). It
+// writes by hand the bytes encoding/json writes for metricJSON (a
+// differential test holds it to that): a window's evaluation holds
+// thousands of metrics, and reflecting over each, with a nested
+// marshaller per figure, was most of the cost of writing it.
 func (m *Metric) MarshalJSON() ([]byte, error) {
-	return json.Marshal(metricJSON{m.Name, Float(m.Value), Float(m.CILow), Float(m.CIHigh), Float(m.CILevel), m.CIMethod, m.Test, Float(m.Statistic), Float(m.P), Float(m.PAdjusted), m.N, m.NNeeded, Float(m.Threshold), m.Status, m.Criterion, m.Reason, m.Warnings, m.viol, m.alpha})
+	b := make([]byte, 0, 192+len(m.Name)+len(m.Reason))
+	b = append(b, `{"metric":`...)
+	b = appendJSONString(b, m.Name)
+	b = appendFigure(b, `,"value":`, m.Value)
+	b = appendFigure(b, `,"ci_low":`, m.CILow)
+	b = appendFigure(b, `,"ci_high":`, m.CIHigh)
+	b = appendFigure(b, `,"ci_level":`, m.CILevel)
+	if m.CIMethod != "" {
+		b = append(b, `,"ci_method":`...)
+		b = appendJSONString(b, m.CIMethod)
+	}
+	if m.Test != "" {
+		b = append(b, `,"test":`...)
+		b = appendJSONString(b, m.Test)
+	}
+	b = appendFigure(b, `,"statistic":`, m.Statistic)
+	b = appendFigure(b, `,"p_value":`, m.P)
+	b = appendFigure(b, `,"p_adjusted":`, m.PAdjusted)
+	b = append(b, `,"n":`...)
+	b = strconv.AppendInt(b, m.N, 10)
+	if m.NNeeded != 0 {
+		b = append(b, `,"n_needed":`...)
+		b = strconv.AppendInt(b, m.NNeeded, 10)
+	}
+	b = appendFigure(b, `,"threshold":`, m.Threshold)
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, m.Status)
+	if m.Criterion {
+		b = append(b, `,"criterion":true`...)
+	}
+	if m.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, m.Reason)
+	}
+	if len(m.Warnings) > 0 {
+		b = append(b, `,"warnings":[`...)
+		for i, w := range m.Warnings {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, w)
+		}
+		b = append(b, ']')
+	}
+	if m.viol {
+		b = append(b, `,"violation":true`...)
+	}
+	if m.alpha != 0 {
+		b = append(b, `,"alpha":`...)
+		var err error
+		if b, err = appendJSONFloat(b, m.alpha); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendFigure appends name and x as Float encodes it: null for NaN and
+// ±Inf.
+func appendFigure(b []byte, name string, x float64) []byte {
+	b = append(b, name...)
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return append(b, "null"...)
+	}
+	b, _ = appendJSONFloat(b, x) // cannot fail: finite
+	return b
+}
+
+// appendJSONString appends s as encoding/json writes a string. Plain
+// printable ASCII without the characters it escapes (quote, backslash,
+// and <, >, & for HTML) is copied; anything else goes through
+// encoding/json itself.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
