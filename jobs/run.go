@@ -293,11 +293,15 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	log.Info("scanning", "files", len(files), "from", from, "to", to, "columns", len(spec.Columns))
 	start := time.Now()
 	pt := newProgressTracker(o.Progress, names)
+	cpu0 := readCPUTimes()
 	manifest, err := r.Logs.Scan(ctx, files, spec, pt.wrap(ws.Batch))
 	if err != nil {
 		return nil, datasets.Manifest{}, err
 	}
 	pt.finish()
+	if msg := heapLimitWarning(cpu0, readCPUTimes(), currentMemoryLimit()); msg != "" {
+		log.Warn(msg)
+	}
 	for i := range manifest.Files {
 		manifest.Files[i].RowsUsed = ws.RowsUsed(manifest.Files[i].Key)
 	}

@@ -1,0 +1,61 @@
+package jobs
+
+import (
+	"fmt"
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
+)
+
+// The scan holds one decoded row group per worker, so its heap follows the
+// writers' row-group size. Under the soft heap limit the binary sets
+// (cmd/parity), a log of much larger row groups (Spark's 128 MB default)
+// makes the garbage collector run almost without pause: the run still
+// finishes, with the same results, but up to twice as slowly and with
+// nothing saying why. The scan therefore measures the share of CPU the
+// collector took, from runtime/metrics, and warns with the fix.
+
+// cpuTimes is the process's CPU time so far, in seconds: running Go code
+// and collecting garbage (runtime/metrics estimates, updated at each
+// collection).
+type cpuTimes struct{ user, gc float64 }
+
+func readCPUTimes() cpuTimes {
+	s := []metrics.Sample{{Name: "/cpu/classes/user:cpu-seconds"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	var t cpuTimes
+	if s[0].Value.Kind() == metrics.KindFloat64 {
+		t.user = s[0].Value.Float64()
+	}
+	if s[1].Value.Kind() == metrics.KindFloat64 {
+		t.gc = s[1].Value.Float64()
+	}
+	return t
+}
+
+const (
+	// gcWarnShare: a collector taking more than this share of the scan's
+	// CPU is working against the limit rather than collecting garbage
+	// (a run of the benchmark log spends ~5% there).
+	gcWarnShare = 0.2
+	// gcWarnSeconds: below this much collection a short run's share
+	// says nothing.
+	gcWarnSeconds = 0.5
+)
+
+// heapLimitWarning says what to do when garbage collection took more than
+// gcWarnShare of the CPU between from and to while a soft heap limit
+// (bytes; math.MaxInt64 when none) was set, and "" otherwise.
+func heapLimitWarning(from, to cpuTimes, limit int64) string {
+	gc, user := to.gc-from.gc, to.user-from.user
+	if limit == math.MaxInt64 || gc < gcWarnSeconds || gc+user <= 0 || gc/(gc+user) <= gcWarnShare {
+		return ""
+	}
+	return fmt.Sprintf("garbage collection took %.0f%% of the scan's CPU under a soft heap limit of %d MiB: "+
+		"the log's row groups are likely larger than the limit allows (each scan worker holds one decoded row group); "+
+		"set GOMEMLIMIT higher (about twice the decoded size of one row group per worker), or run fewer workers (GOMAXPROCS)",
+		100*gc/(gc+user), limit>>20)
+}
+
+// currentMemoryLimit is the soft heap limit in force (math.MaxInt64: none).
+func currentMemoryLimit() int64 { return debug.SetMemoryLimit(-1) }
