@@ -190,25 +190,31 @@ func accumulatePerSystem(as *accSet, o *scorers.Out) {
 		sk := &sks[g]
 		if !math.IsNaN(l) {
 			if sk[0] == nil {
-				a := as.group(g)
-				if a.Legacy == nil {
-					a.Legacy = NewSketch()
-				}
-				sk[0] = a.Legacy
+				sk[0] = as.systemSketch(g, 0)
 			}
 			sk[0].Add(l)
 		}
 		if !math.IsNaN(x) {
 			if sk[1] == nil {
-				a := as.group(g)
-				if a.AI == nil {
-					a.AI = NewSketch()
-				}
-				sk[1] = a.AI
+				sk[1] = as.systemSketch(g, 1)
 			}
 			sk[1].Add(x)
 		}
 	}
+}
+
+// systemSketch is group g's sketch of one system's values (0 legacy,
+// 1 AI), created on first use; accumulatePerSystem caches it per batch.
+func (s *accSet) systemSketch(g int32, system int) *Sketch {
+	a := s.group(g)
+	p := &a.Legacy
+	if system == 1 {
+		p = &a.AI
+	}
+	if *p == nil {
+		*p = NewSketch()
+	}
+	return *p
 }
 
 // gatherBufs recycles one worker's gathered columns. A feature's gathered
