@@ -36,7 +36,7 @@ func readCPUTimes() cpuTimes {
 const (
 	// gcWarnShare: a collector taking more than this share of the scan's
 	// CPU is working against the limit rather than collecting garbage
-	// (a run of the benchmark log spends ~5% there).
+	// (the benchmark logs spend ~4% there, 28% under a 40 MiB limit).
 	gcWarnShare = 0.2
 	// gcWarnSeconds: below this much collection a short run's share
 	// says nothing.
