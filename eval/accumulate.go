@@ -227,18 +227,15 @@ type gatherBufs struct {
 	floats [][]float64
 	ints   [][]int64
 	bools  [][]bool
-	used   [4]int // slices of each list handed out since reset
+	used   [4]int // slices of each list handed out by this gather
 
-	// Copies requested by gather, done by flush.
-	pcodes  pending[int32]
-	pfloats pending[float64]
-	pints   pending[int64]
-	pbools  pending[bool]
+	// The copies of one gather, queued by element type so that two
+	// columns of a type are copied per pass.
+	pcodes  copyQueue[int32]
+	pfloats copyQueue[float64]
+	pints   copyQueue[int64]
+	pbools  copyQueue[bool]
 }
-
-// reset makes every buffer free again; the columns handed out before are
-// then overwritten by the next gather.
-func (g *gatherBufs) reset() { g.used = [4]int{} }
 
 // take returns a slice of n from list, reusing the next free one.
 func take[T any](list *[][]T, used *int, n int) []T {
@@ -254,10 +251,24 @@ func take[T any](list *[][]T, used *int, n int) []T {
 	return s[:n]
 }
 
-// gather returns the rows idx of a column in recycled buffers, which
-// hold them only after flush(idx): the copies are made there, two
-// columns per pass.
-func (g *gatherBufs) gather(c *datasets.Column, idx []int32) *datasets.Column {
+// gather returns the rows idx of each column, in the recycled buffers:
+// they stay valid until the next gather, which overwrites them.
+func (g *gatherBufs) gather(cols []*datasets.Column, idx []int32) []*datasets.Column {
+	g.used = [4]int{}
+	out := make([]*datasets.Column, len(cols))
+	for i, c := range cols {
+		out[i] = g.queue(c, idx)
+	}
+	g.pcodes.run(idx)
+	g.pfloats.run(idx)
+	g.pints.run(idx)
+	g.pbools.run(idx)
+	return out
+}
+
+// queue returns c's gathered column with its buffers taken and its copies
+// queued, not yet made.
+func (g *gatherBufs) queue(c *datasets.Column, idx []int32) *datasets.Column {
 	out := &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict, DictRepeats: c.DictRepeats}
 	if c.Null != nil {
 		out.Null = g.pbools.add(take(&g.bools, &g.used[3], len(idx)), c.Null)
@@ -275,19 +286,10 @@ func (g *gatherBufs) gather(c *datasets.Column, idx []int32) *datasets.Column {
 	return out
 }
 
-// flush makes the copies the gathers since the last flush asked for,
-// with the same idx.
-func (g *gatherBufs) flush(idx []int32) {
-	g.pcodes.run(idx)
-	g.pfloats.run(idx)
-	g.pints.run(idx)
-	g.pbools.run(idx)
-}
+// copyQueue holds copies of one element type to make, dst[k] from src[k].
+type copyQueue[T any] struct{ dst, src [][]T }
 
-// pending holds copies of one element type to make, dst[k] from src[k].
-type pending[T any] struct{ dst, src [][]T }
-
-func (p *pending[T]) add(dst, src []T) []T {
+func (p *copyQueue[T]) add(dst, src []T) []T {
 	p.dst, p.src = append(p.dst, dst), append(p.src, src)
 	return dst
 }
@@ -295,7 +297,7 @@ func (p *pending[T]) add(dst, src []T) []T {
 // run makes the copies two columns per pass: a pass is bound by its
 // loads and stores, and a pair shares each row's index load (a quarter
 // faster than one column at a time).
-func (p *pending[T]) run(idx []int32) {
+func (p *copyQueue[T]) run(idx []int32) {
 	k := 0
 	for ; k+2 <= len(p.dst); k += 2 {
 		gatherInto2(p.dst[k], p.dst[k+1], p.src[k], p.src[k+1], idx)

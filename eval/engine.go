@@ -450,20 +450,13 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	// shared instead of copied.
 	// Otherwise only the columns the feature reads are copied, into the
 	// worker's recycled buffers (gatherBufs).
-	whole := len(idx) == b.Rows
-	st.gbuf.reset()
 	for _, col := range b.Cols {
-		if col == nil || !p.cols[col.Name] {
-			continue
-		}
-		if whole {
+		if col != nil && p.cols[col.Name] {
 			sub.Cols = append(sub.Cols, col)
-		} else {
-			sub.Cols = append(sub.Cols, st.gbuf.gather(col, idx))
 		}
 	}
-	if !whole {
-		st.gbuf.flush(idx)
+	if len(idx) != b.Rows {
+		sub.Cols = st.gbuf.gather(sub.Cols, idx)
 	}
 	for _, s := range p.jsonSrcs {
 		src := sub.Col(s.src)

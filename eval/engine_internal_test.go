@@ -140,10 +140,10 @@ func TestBuiltinsWriteOnlyTheirKind(t *testing.T) {
 		sub := &datasets.Batch{Rows: len(idx)}
 		for _, c := range b.Cols {
 			if p.cols[c.Name] {
-				sub.Cols = append(sub.Cols, g.gather(c, idx))
+				sub.Cols = append(sub.Cols, c)
 			}
 		}
-		g.flush(idx)
+		sub.Cols = g.gather(sub.Cols, idx)
 		for _, s := range p.jsonSrcs {
 			sub.Cols = append(sub.Cols, scorers.ExtractJSONPaths(sub.Col(s.src), s.paths)...)
 		}

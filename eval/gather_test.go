@@ -100,12 +100,7 @@ func TestGatherMatchesSimple(t *testing.T) {
 				if len(ix) == 0 {
 					continue // scoreFeature gathers no feature without rows
 				}
-				g.reset()
-				var got []*datasets.Column
-				for _, c := range cols {
-					got = append(got, g.gather(c, ix))
-				}
-				g.flush(ix)
+				got := g.gather(cols, ix)
 				for k, c := range cols {
 					want := gatherSimple(c, ix)
 					if !sameColumn(got[k], want) {
@@ -133,11 +128,7 @@ func BenchmarkGather(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, ix := range idx {
-			g.reset()
-			for _, c := range cols {
-				g.gather(c, ix)
-			}
-			g.flush(ix)
+			g.gather(cols, ix)
 		}
 	}
 	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
