@@ -668,22 +668,14 @@ func (s *FieldAgreement) agree(in *Input, v []float64, first bool) {
 	case l.Kind == datasets.KindString && a.Kind == datasets.KindString && len(l.Dict)*len(a.Dict) <= max(n, 1<<12):
 		// Few pairs of dictionary entries (categories, a JSON path's few
 		// values): each pair is compared once, on first use.
-		na := len(a.Dict)
-		memo := make([]uint8, len(l.Dict)*na) // 0 not compared yet, 1 equal, 2 different
+		memo := newPairMemo(l, a, max(n, 1<<12))
 		for i := range n {
 			ln, an := l.IsNull(i), a.IsNull(i)
 			if ln || an {
 				fold(v, i, false, !(ln && an), first)
 				continue
 			}
-			k := int(l.Codes[i])*na + int(a.Codes[i])
-			if memo[k] == 0 {
-				memo[k] = 2
-				if c.EqualStrings(l.Dict[l.Codes[i]], a.Dict[a.Codes[i]]) {
-					memo[k] = 1
-				}
-			}
-			fold(v, i, memo[k] == 1, true, first)
+			fold(v, i, memo.equal(c, l, a, i), true, first)
 		}
 	case l.Kind == datasets.KindString && a.Kind == datasets.KindString:
 		for i := range n {
@@ -844,7 +836,7 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 	labCol := labels.Col
 	var lmemo, amemo pairMemo
 	if labCol != nil && labCol.Kind == datasets.KindString {
-		lmemo, amemo = newPairMemo(labCol, l), newPairMemo(labCol, a)
+		lmemo, amemo = newPairMemo(l, labCol, maxPairMemo), newPairMemo(a, labCol, maxPairMemo)
 	}
 	coded := lmemo.ok() && amemo.ok()
 	for i := 0; i < in.Rows; i++ {
@@ -852,8 +844,8 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 			if labCol.IsNull(i) {
 				continue // unlabelled
 			}
-			out.Legacy[i] = b2f(!l.IsNull(i) && lmemo.equal(s.Comparator, labCol, l, i))
-			out.AI[i] = b2f(!a.IsNull(i) && amemo.equal(s.Comparator, labCol, a, i))
+			out.Legacy[i] = b2f(!l.IsNull(i) && lmemo.equal(s.Comparator, l, labCol, i))
+			out.AI[i] = b2f(!a.IsNull(i) && amemo.equal(s.Comparator, a, labCol, i))
 			continue
 		}
 		lab, ok := labels.At(i)
@@ -866,34 +858,34 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 	return nil
 }
 
-// pairMemo remembers EqualStrings(pred entry, label entry) per pair of
-// dictionary entries of a prediction and a label column: 0 not compared
-// yet, 1 equal, 2 not.
+// pairMemo remembers EqualStrings(a entry, b entry) per pair of
+// dictionary entries of two string columns (agreement's two systems, or
+// a prediction and its label): 0 not compared yet, 1 equal, 2 not.
 type pairMemo struct {
 	memo  []uint8
-	width int // len(pred.Dict)
+	width int // len(b.Dict)
 }
 
-// maxPairMemo bounds a pairMemo's table (64 KiB).
+// maxPairMemo bounds a pairMemo's table (64 KiB) where no batch size does.
 const maxPairMemo = 1 << 16
 
-// newPairMemo returns the memo of label and pred, or one whose ok is
-// false when pred is not a string column or the table would be large.
-func newPairMemo(label, pred *datasets.Column) pairMemo {
-	if pred == nil || pred.Kind != datasets.KindString || len(label.Dict)*len(pred.Dict) > maxPairMemo {
+// newPairMemo returns the memo of a and b, or one whose ok is false when
+// either is not a string column or the table would exceed limit entries.
+func newPairMemo(a, b *datasets.Column, limit int) pairMemo {
+	if a == nil || b == nil || a.Kind != datasets.KindString || b.Kind != datasets.KindString || len(a.Dict)*len(b.Dict) > limit {
 		return pairMemo{}
 	}
-	return pairMemo{memo: make([]uint8, max(len(label.Dict)*len(pred.Dict), 1)), width: len(pred.Dict)}
+	return pairMemo{memo: make([]uint8, max(len(a.Dict)*len(b.Dict), 1)), width: len(b.Dict)}
 }
 
 func (m pairMemo) ok() bool { return m.memo != nil }
 
-// equal is EqualStrings(pred's row i, label's row i), both non-null.
-func (m pairMemo) equal(c Comparator, label, pred *datasets.Column, i int) bool {
-	k := int(label.Codes[i])*m.width + int(pred.Codes[i])
+// equal is EqualStrings(a's row i, b's row i), both non-null.
+func (m pairMemo) equal(c Comparator, a, b *datasets.Column, i int) bool {
+	k := int(a.Codes[i])*m.width + int(b.Codes[i])
 	if m.memo[k] == 0 {
 		m.memo[k] = 2
-		if c.EqualStrings(pred.Dict[pred.Codes[i]], label.Dict[label.Codes[i]]) {
+		if c.EqualStrings(a.Dict[a.Codes[i]], b.Dict[b.Codes[i]]) {
 			m.memo[k] = 1
 		}
 	}
