@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -88,7 +89,10 @@ func TestSpreadMatchesSimpleForm(t *testing.T) {
 	checkSpread[bool, uint8](t, r, func() bool { return r.IntN(2) == 0 })
 }
 
-func TestToNanosSliceMatchesToNanos(t *testing.T) {
+// TestToNanosClamps: toNanos and toNanosSlice give the exact product,
+// clamped to the int64 range (computed with math/big), around every
+// bound.
+func TestToNanosClamps(t *testing.T) {
 	src := []int64{0, 1, -1, 1700000000000, -1700000000000, math.MaxInt64, math.MinInt64,
 		math.MaxInt64 / 1000, math.MaxInt64/1000 + 1, math.MinInt64 / 1000, math.MinInt64/1000 - 1,
 		math.MaxInt64 / 1000000, math.MaxInt64/1000000 + 1, math.MinInt64 / 1000000, math.MinInt64/1000000 - 1, 253402214400000}
@@ -97,8 +101,16 @@ func TestToNanosSliceMatchesToNanos(t *testing.T) {
 		got := make([]int64, len(src))
 		c.toNanosSlice(got, src)
 		for i, v := range src {
-			if want := c.toNanos(v); got[i] != want {
-				t.Errorf("tsMul %d: toNanosSlice(%d) = %d, toNanos = %d", mul, v, got[i], want)
+			p := new(big.Int).Mul(big.NewInt(v), big.NewInt(mul))
+			want := int64(math.MaxInt64)
+			switch {
+			case p.IsInt64():
+				want = p.Int64()
+			case p.Sign() < 0:
+				want = math.MinInt64
+			}
+			if got[i] != want || c.toNanos(v) != want {
+				t.Errorf("tsMul %d, %d: toNanosSlice %d, toNanos %d, want %d", mul, v, got[i], c.toNanos(v), want)
 			}
 		}
 	}

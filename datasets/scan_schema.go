@@ -268,13 +268,7 @@ func (c *conv) toNanos(v int64) int64 {
 	if c.tsMul == 1 {
 		return v
 	}
-	if v > math.MaxInt64/c.tsMul {
-		return math.MaxInt64
-	}
-	if v < math.MinInt64/c.tsMul {
-		return math.MinInt64
-	}
-	return v * c.tsMul
+	return clampMul(v, c.tsMul, math.MaxInt64/c.tsMul, math.MinInt64/c.tsMul)
 }
 
 // toNanosSlice is toNanos over a page: the clamping bounds are divided
@@ -289,15 +283,20 @@ func (c *conv) toNanosSlice(dst, src []int64) {
 	hi, lo := math.MaxInt64/mul, math.MinInt64/mul
 	src = src[:len(dst)]
 	for i, v := range src {
-		switch {
-		case v > hi:
-			dst[i] = math.MaxInt64
-		case v < lo:
-			dst[i] = math.MinInt64
-		default:
-			dst[i] = v * mul
-		}
+		dst[i] = clampMul(v, mul, hi, lo)
 	}
+}
+
+// clampMul is v·mul clamped to the int64 range, with hi and lo that range
+// divided by mul (mul > 0).
+func clampMul(v, mul, hi, lo int64) int64 {
+	switch {
+	case v > hi:
+		return math.MaxInt64
+	case v < lo:
+		return math.MinInt64
+	}
+	return v * mul
 }
 
 const nanosPerDay = 86400 * int64(1e9)
