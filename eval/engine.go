@@ -362,7 +362,11 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		seen = st.seen[:len(rid.Dict)]
 		clear(seen)
 	}
-	lastWS, lastIn := int64(math.MinInt64), false
+	// The current window [winLo, winHi) and whether it is configured:
+	// logs are written in time order, so consecutive rows mostly share a
+	// window, and a range check is cheaper than the division that finds
+	// a row's window.
+	winLo, winHi, winIn := int64(math.MaxInt64), int64(math.MinInt64), false
 	for i := 0; i < b.Rows; i++ {
 		if ts.IsNull(i) {
 			st.agg.Dropped["null_timestamp"]++
@@ -377,13 +381,15 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			st.agg.Dropped["other_feature"]++
 			continue
 		}
-		t := ts.Int[i]
-		// Logs are written in time order, so consecutive rows mostly share
-		// a window: look the window up only when it changes.
-		if ws := t - floorMod(t, e.winLen); ws != lastWS {
-			lastWS, lastIn = ws, e.inWin[ws]
+		if t := ts.Int[i]; t < winLo || t >= winHi {
+			winLo = t - floorMod(t, e.winLen)
+			winIn = e.inWin[winLo]
+			// A window at the top of int64's range ends at MaxInt64.
+			if winHi = winLo + e.winLen; winHi < winLo {
+				winHi = math.MaxInt64
+			}
 		}
-		if !lastIn {
+		if !winIn {
 			st.agg.Dropped["outside_window"]++
 			continue
 		}

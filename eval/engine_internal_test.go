@@ -3,6 +3,7 @@ package eval
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -213,5 +214,67 @@ func TestBatchSameWithoutTrust(t *testing.T) {
 	}
 	if len(want) < 10000 {
 		t.Fatalf("aggregates too small to prove much: %s", want)
+	}
+}
+
+// TestBatchRowsInWindows checks how Batch assigns rows to windows when
+// timestamps jump back and forth across window edges and outside the
+// configured windows (Batch remembers the current window's range and
+// recomputes it only on leaving it): every row's group, and the rows
+// dropped as outside, against a row-by-row reference.
+func TestBatchRowsInWindows(t *testing.T) {
+	e := testEngine(t) // four 6h windows from day
+	day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	h := int64(time.Hour)
+	b := testBatch(t, e, 7, 4000)
+	ts, feat, cls := b.Col("ts"), b.Col("feature"), b.Col("input_class")
+	edges := []int64{day - 1, day, day + 6*h - 1, day + 6*h, day + 24*h - 1, day + 24*h, day - 6*h}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range ts.Int {
+		switch r.IntN(4) {
+		case 0: // an edge, or one of its neighbours
+			ts.Int[i] = edges[r.IntN(len(edges))]
+		case 1: // anywhere from half a day before to half a day after
+			ts.Int[i] = day - 12*h + r.Int64N(48*h)
+		default: // a run of the previous row's time, as logs mostly are
+			if i > 0 {
+				ts.Int[i] = ts.Int[i-1] + r.Int64N(h/4)
+			}
+		}
+	}
+	want := map[GroupKey]int64{}
+	var outside int64
+	for i, x := range ts.Int {
+		win := x - floorMod(x, 6*h)
+		if win < day || win >= day+24*h {
+			outside++
+			continue
+		}
+		class := ""
+		if !cls.IsNull(i) {
+			class = cls.Dict[cls.Codes[i]]
+		}
+		if class == "" {
+			class = "(none)"
+		}
+		want[GroupKey{Feature: feat.Dict[feat.Codes[i]], Class: class, Window: win / 1e9}]++
+	}
+	if outside < 500 || outside > 3500 {
+		t.Fatalf("%d of 4000 rows outside: the test data proves little", outside)
+	}
+	ws := e.NewWorkers(1, []string{"f"})
+	if err := ws.Batch(0, b); err != nil {
+		t.Fatal(err)
+	}
+	a := ws.Result()
+	if got := a.Dropped["outside_window"]; got != outside {
+		t.Errorf("dropped outside_window = %d, want %d", got, outside)
+	}
+	got := map[GroupKey]int64{}
+	for k, g := range a.Groups {
+		got[k] = g.Rows
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("rows per group:\n got %v\nwant %v", got, want)
 	}
 }
