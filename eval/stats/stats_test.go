@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -362,5 +363,50 @@ func TestPSI(t *testing.T) {
 	}
 	if v := PSI(map[string]int64{}, same, 0); !math.IsNaN(v) {
 		t.Errorf("PSI with empty baseline = %g, want NaN", v)
+	}
+}
+
+// TestSelectWeighted holds the weighted quickselect to the definition:
+// sort by value and walk the cumulative counts to k. Every k at and
+// around each value's cumulative edges is checked, on items with many
+// ties (so a pivot equal to many items is common), few values, and all
+// values equal.
+func TestSelectWeighted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for trial := range 200 {
+		n := 1 + rng.IntN(300)
+		levels := 1 + rng.IntN(max(1, n/(1+trial%4)))
+		items := make([]weightedValue, n)
+		var total int64
+		for i := range items {
+			items[i] = weightedValue{float64(rng.IntN(levels)) - float64(levels)/3, 1 + rng.Int64N(5)}
+			total += items[i].w
+		}
+		sorted := slices.Clone(items)
+		slices.SortFunc(sorted, func(a, b weightedValue) int { return cmp.Compare(a.v, b.v) })
+		want := func(k int64) float64 {
+			var cum int64
+			for _, it := range sorted {
+				if cum += it.w; cum >= k {
+					return it.v
+				}
+			}
+			return math.NaN()
+		}
+		var ks []int64
+		var cum int64
+		for _, it := range sorted {
+			ks = append(ks, cum+1, cum+it.w)
+			cum += it.w
+		}
+		for range 5 {
+			ks = append(ks, 1+rng.Int64N(total))
+		}
+		for _, k := range ks {
+			work := slices.Clone(items)
+			if got := selectWeighted(work, k, rand.New(rand.NewPCG(uint64(k), 0))); got != want(k) {
+				t.Fatalf("trial %d: k=%d of %d: got %g, want %g", trial, k, total, got, want(k))
+			}
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strconv"
 )
 
@@ -68,7 +67,10 @@ func (s Weighted) prepare() (wsample, []string) {
 	if rounded > 0 {
 		warns = append(warns, strconv.Itoa(rounded)+" non-integer weights rounded to counts")
 	}
-	sort.Slice(pts, func(i, j int) bool { return pts[i].x < pts[j].x })
+	// Histograms arrive in value order, so the sort is mostly a check.
+	if byX := func(a, b pt) int { return cmp.Compare(a.x, b.x) }; !slices.IsSortedFunc(pts, byX) {
+		slices.SortFunc(pts, byX)
+	}
 	var out wsample
 	for _, p := range pts {
 		if k := len(out.x); k > 0 && out.x[k-1] == p.x {
@@ -234,7 +236,7 @@ func (p *pairSpace) kth(k int64) float64 {
 	rng := rand.New(rand.NewPCG(0x9e3779b97f4a7c15, uint64(k)))
 	for {
 		if hiD-loD <= limit {
-			return p.selectIn(eLo, eHi, k-loW)
+			return p.selectIn(eLo, eHi, k-loW, rng)
 		}
 		// Pivot: the r-th distinct pair in the bracket, row by row.
 		r := rng.Int64N(hiD - loD)
@@ -271,13 +273,14 @@ func (p *pairSpace) kth(k int64) float64 {
 }
 
 // selectIn enumerates the pairs between the row ends eLo and eHi and
-// returns the value at which their cumulative expanded count reaches k.
-func (p *pairSpace) selectIn(eLo, eHi []int, k int64) float64 {
-	type vw struct {
-		v float64
-		w int64
+// returns the value at which their cumulative expanded count, in value
+// order, reaches k.
+func (p *pairSpace) selectIn(eLo, eHi []int, k int64, rng *rand.Rand) float64 {
+	n := 0
+	for i := range eLo {
+		n += max(eHi[i]-eLo[i], 0)
 	}
-	var items []vw
+	items := make([]weightedValue, 0, n)
 	for i := range p.x {
 		for j := eLo[i]; j < eHi[i]; j++ {
 			var w int64
@@ -289,15 +292,58 @@ func (p *pairSpace) selectIn(eLo, eHi []int, k int64) float64 {
 			default:
 				w = p.wx[i] * p.wy[j]
 			}
-			items = append(items, vw{p.f(i, j), w})
+			items = append(items, weightedValue{p.f(i, j), w})
 		}
 	}
-	slices.SortFunc(items, func(a, b vw) int { return cmp.Compare(a.v, b.v) })
-	var cum int64
-	for _, it := range items {
-		cum += it.w
-		if cum >= k {
-			return it.v
+	return selectWeighted(items, k, rng)
+}
+
+// weightedValue is a value and its expanded count.
+type weightedValue struct {
+	v float64
+	w int64
+}
+
+// selectWeighted returns the value at which the cumulative count of
+// items, in value order, reaches k (1 <= k <= the items' total count),
+// reordering items. Values must not be NaN.
+//
+// Hand-written (no library selects by weight): quickselect with a
+// three-way partition around a random pivot, expected O(len(items)).
+// Sorting the items first gave the same value, but the sort was most of
+// a Hodges-Lehmann estimate's time, and that estimate runs for every
+// numeric metric of every class of every window (TestPairSpaceKth and
+// TestSelectWeighted hold it to sorting). The value found does not
+// depend on the pivots, so the results are deterministic.
+func selectWeighted(items []weightedValue, k int64, rng *rand.Rand) float64 {
+	for len(items) > 0 {
+		pivot := items[rng.IntN(len(items))].v
+		// items[:lt] < pivot, items[lt:i] == pivot, items[gt:] > pivot.
+		lt, i, gt := 0, 0, len(items)
+		var below, equal int64
+		for i < gt {
+			switch it := items[i]; {
+			case it.v < pivot:
+				items[lt], items[i] = it, items[lt]
+				below += it.w
+				lt++
+				i++
+			case it.v > pivot:
+				gt--
+				items[i], items[gt] = items[gt], it
+			default:
+				equal += it.w
+				i++
+			}
+		}
+		switch {
+		case k <= below:
+			items = items[:lt]
+		case k <= below+equal:
+			return pivot
+		default:
+			k -= below + equal
+			items = items[gt:]
 		}
 	}
 	return math.NaN() // unreachable when 1 <= k <= total
