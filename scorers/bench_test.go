@@ -128,6 +128,64 @@ func BenchmarkBuiltins(b *testing.B) {
 	}
 }
 
+// BenchmarkFeatureBatch is one batch of each feature through all its
+// built-in scorers in eval's order, as eval.Workers.Batch runs them: a
+// new Input, the JSON fields derived from both documents, then each
+// scorer after an Out.Reset (with Untouched, as for built-ins). It
+// measures what the per-scorer benchmarks cannot: work the scorers of
+// one batch share (parsed numbers, agreement computed once).
+func BenchmarkFeatureBatch(b *testing.B) {
+	cfg, err := config.Parse("bench.yaml", []byte(benchConfig))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 32 << 10 // about a feature's share of a 128Ki-row row group
+	rows := benchRows(n)
+	for _, f := range cfg.Features {
+		ss := scorers.Builtins(&f, &cfg.Columns)
+		var plain []scorers.Need
+		for _, s := range ss {
+			for _, nd := range s.Needs() {
+				if !containsHash(nd.Column) {
+					plain = append(plain, nd)
+				}
+			}
+		}
+		plain = append(plain, scorers.Need{Column: "legacy_output", Kind: datasets.KindString, Optional: true}, scorers.Need{Column: "ai_output", Kind: datasets.KindString, Optional: true})
+		base, err := scorertest.Input(plain, rows)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var paths []jsonpath.Path
+		for _, fd := range f.Fields {
+			if fd.Path != "" {
+				paths = append(paths, parsePaths(b, fd.Path)...)
+			}
+		}
+		out := scorers.NewOut(n)
+		b.Run(f.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				batch := &datasets.Batch{Rows: n, Cols: base.Batch.Cols}
+				if len(paths) > 0 {
+					for _, src := range []string{"legacy_output", "ai_output"} {
+						batch.Cols = append(batch.Cols, scorers.ExtractJSONPaths(base.Batch.Col(src), paths)...)
+					}
+				}
+				in := &scorers.Input{Rows: n, Batch: batch, Labels: base.Labels}
+				for _, s := range ss {
+					out.Reset(n)
+					if err := s.Score(in, out); err != nil {
+						b.Fatal(err)
+					}
+					out.Untouched(s.Kind())
+				}
+			}
+			b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
 func containsHash(s string) bool {
 	for i := range s {
 		if s[i] == '#' {

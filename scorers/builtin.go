@@ -620,32 +620,74 @@ func (s *FieldAgreement) Needs() []Need {
 	return []Need{{Column: s.LegacyCol, Kind: s.ColKind}, {Column: s.AICol, Kind: s.ColKind}}
 }
 func (s *FieldAgreement) Score(in *Input, out *Out) error {
-	s.agree(in, out.Value, true)
+	v := out.Value[:in.Rows]
+	for i, c := range s.codes(in)[:len(v)] {
+		v[i] = agreementValue[c&3]
+	}
 	return nil
 }
 
-// agree writes the field's per-row agreement into v: 1 or 0, or NaN when
-// both sides are null (nothing to compare; one null side is a
-// divergence). With first false it folds into v's earlier fields
-// instead, as CriticalAgreement does: a row agrees only when every field
-// with something to compare agrees, and stays NaN when none has.
+// A field's agreement on one row, as FieldAgreement.codes records it.
+// The order makes CriticalAgreement's rule a minimum: a row agrees only
+// when every field with something to compare agrees (any disagreement
+// is the least code), and has nothing to compare when no field has.
+const (
+	disagrees uint8 = 0
+	agrees    uint8 = 1
+	noCompare uint8 = 2 // both sides null; one null side is a divergence
+)
+
+// agreementValue is the Value of each code (indexed by code&3, which
+// the compiler knows is in range).
+var agreementValue = [4]float64{0, 1, math.NaN(), math.NaN()}
+
+// agreeKey identifies a field's comparison within a batch: the same
+// columns compared the same way give the same codes.
+type agreeKey struct {
+	legacy, ai string
+	cmp        Comparator
+}
+
+// codes returns the field's per-row agreement codes for this batch,
+// computed on first use and shared by the batch's scorers: a critical
+// field is compared for CriticalAgreement and again for its own
+// agreement scorer, and used to be compared twice.
+func (s *FieldAgreement) codes(in *Input) []uint8 {
+	key := agreeKey{s.LegacyCol, s.AICol, s.Comparator}
+	if c, ok := in.agreed[key]; ok && len(c) == in.Rows {
+		return c
+	}
+	c := make([]uint8, in.Rows)
+	s.agree(in, c)
+	if in.agreed == nil {
+		in.agreed = map[agreeKey][]uint8{}
+	}
+	in.agreed[key] = c
+	return c
+}
+
+// agree writes the field's per-row agreement codes into codes, which
+// holds disagrees (0) on entry.
 //
 // The loops are specialised per column shape, with the per-batch work
 // done once: the columns are looked up once, and a numeric comparison of
 // two string columns parses each dictionary entry a row uses once per
 // batch, shared with the other scorers of the batch, instead of both
 // values on every row (JSON amounts are strings).
-func (s *FieldAgreement) agree(in *Input, v []float64, first bool) {
+func (s *FieldAgreement) agree(in *Input, codes []uint8) {
 	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
 	c := s.Comparator
 	n := in.Rows
+	codes = codes[:n]
 	switch {
 	case c.Kind == "numeric" && l != nil && a != nil && l.Kind == datasets.KindString && a.Kind == datasets.KindString:
 		lv, av := in.numbers(l), in.numbers(a)
-		for i := range n {
+		for i := range codes {
 			ln, an := l.IsNull(i), a.IsNull(i)
 			if ln || an {
-				fold(v, i, false, !(ln && an), first)
+				if ln && an {
+					codes[i] = noCompare
+				}
 				continue
 			}
 			// numDict.at, inline: an entry is parsed on first use.
@@ -656,54 +698,67 @@ func (s *FieldAgreement) agree(in *Input, v []float64, first bool) {
 			if av.st[ac] == 0 {
 				av.parse(ac)
 			}
-			eq := false
 			if lv.st[lc] == 1 && av.st[ac] == 1 {
 				// Equal numbers are equal under any tolerance: most rows
 				// skip EqualFloats' call.
-				x, y := lv.val[lc], av.val[ac]
-				eq = x == y || c.EqualFloats(x, y)
+				if x, y := lv.val[lc], av.val[ac]; x == y || c.EqualFloats(x, y) {
+					codes[i] = agrees
+				}
 			}
-			fold(v, i, eq, true, first)
 		}
-	case l.Kind == datasets.KindString && a.Kind == datasets.KindString && len(l.Dict)*len(a.Dict) <= max(n, 1<<12):
+	case l.Kind == datasets.KindString && a.Kind == datasets.KindString && (len(l.Dict)+1)*(len(a.Dict)+1) <= max(n, 1<<12):
 		// Few pairs of dictionary entries (categories, a JSON path's few
 		// values): each pair is compared once, on first use.
-		memo := newPairMemo(l, a, max(n, 1<<12))
-		for i := range n {
-			ln, an := l.IsNull(i), a.IsNull(i)
-			if ln || an {
-				fold(v, i, false, !(ln && an), first)
-				continue
+		t := newPairTable(l, a)
+		for i := range codes {
+			k := t.cell(l, a, i)
+			r := t.cells[k]
+			if r == 0 {
+				lc, ac := t.codes(k)
+				r = 1 + agreementOf(c, l, a, lc, ac)
+				t.cells[k] = r
 			}
-			fold(v, i, memo.equal(c, l, a, i), true, first)
+			codes[i] = r - 1
 		}
 	case l.Kind == datasets.KindString && a.Kind == datasets.KindString:
-		for i := range n {
+		for i := range codes {
 			ln, an := l.IsNull(i), a.IsNull(i)
 			if ln || an {
-				fold(v, i, false, !(ln && an), first)
+				if ln && an {
+					codes[i] = noCompare
+				}
 				continue
 			}
-			fold(v, i, c.EqualStrings(l.Dict[l.Codes[i]], a.Dict[a.Codes[i]]), true, first)
+			if c.EqualStrings(l.Dict[l.Codes[i]], a.Dict[a.Codes[i]]) {
+				codes[i] = agrees
+			}
 		}
 	default:
-		for i := range n {
+		for i := range codes {
 			eq, ok := c.valueEq(l, a, i)
-			fold(v, i, eq, ok, first)
+			switch {
+			case !ok:
+				codes[i] = noCompare
+			case eq:
+				codes[i] = agrees
+			}
 		}
 	}
 }
 
-// fold records one field's comparison of row i in v (see agree).
-func fold(v []float64, i int, eq, ok, first bool) {
+// agreementOf is the agreement code of legacy entry lc and AI entry ac
+// (a column's null code is len(Dict), see pairTable).
+func agreementOf(c Comparator, l, a *datasets.Column, lc, ac int32) uint8 {
+	ln, an := int(lc) == len(l.Dict), int(ac) == len(a.Dict)
 	switch {
-	case first && !ok:
-		v[i] = math.NaN()
-	case first || (ok && math.IsNaN(v[i])):
-		v[i] = b2f(eq)
-	case ok && !eq:
-		v[i] = 0
+	case ln && an:
+		return noCompare
+	case ln || an:
+		return disagrees
+	case c.EqualStrings(l.Dict[lc], a.Dict[ac]):
+		return agrees
 	}
+	return disagrees
 }
 
 // numDict is a string column's entries parsed as EqualStrings' numeric
@@ -807,8 +862,28 @@ func (s *CriticalAgreement) Needs() []Need {
 	return n
 }
 func (s *CriticalAgreement) Score(in *Input, out *Out) error {
-	for j, f := range s.Fields {
-		f.agree(in, out.Value, j == 0)
+	v := out.Value[:in.Rows]
+	switch len(s.Fields) {
+	case 0:
+	case 1:
+		for i, c := range s.Fields[0].codes(in)[:len(v)] {
+			v[i] = agreementValue[c&3]
+		}
+	case 2:
+		c0, c1 := s.Fields[0].codes(in)[:len(v)], s.Fields[1].codes(in)[:len(v)]
+		for i := range v {
+			v[i] = agreementValue[min(c0[i], c1[i])&3]
+		}
+	default:
+		m := slices.Clone(s.Fields[0].codes(in)[:len(v)])
+		for _, f := range s.Fields[1:] {
+			for i, c := range f.codes(in)[:len(m)] {
+				m[i] = min(m[i], c)
+			}
+		}
+		for i, c := range m {
+			v[i] = agreementValue[c&3]
+		}
 	}
 	return nil
 }
@@ -831,66 +906,101 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
 	labels := in.LabelColumn(s.LabelCol)
 	// Labels from the log column and string predictions are all
-	// dictionary codes: each (label, prediction) pair of entries is
-	// compared once per batch, while the pairs fit a small table.
-	labCol := labels.Col
-	var lmemo, amemo pairMemo
-	if labCol != nil && labCol.Kind == datasets.KindString {
-		lmemo, amemo = newPairMemo(l, labCol, maxPairMemo), newPairMemo(a, labCol, maxPairMemo)
-	}
-	coded := lmemo.ok() && amemo.ok()
-	for i := 0; i < in.Rows; i++ {
-		if coded && (labels.Joined == nil || labels.Joined[i] == nil) {
-			if labCol.IsNull(i) {
-				continue // unlabelled
+	// dictionary codes: each (prediction, label) pair of entries, null
+	// included, is judged once per batch, while the pairs fit a small
+	// table; a row is then two table reads, with no branch on whether it
+	// is labelled (labelled rows are interleaved at random).
+	lab := labels.Col
+	if isString(l) && isString(a) && isString(lab) &&
+		(len(l.Dict)+1)*(len(lab.Dict)+1) <= maxPairMemo && (len(a.Dict)+1)*(len(lab.Dict)+1) <= maxPairMemo {
+		lt, at := newPairTable(l, lab), newPairTable(a, lab)
+		lv, av := out.Legacy[:in.Rows], out.AI[:in.Rows]
+		for i := range lv {
+			if labels.Joined != nil && labels.Joined[i] != nil {
+				s.judge(l, a, *labels.Joined[i], out, i)
+				continue
 			}
-			out.Legacy[i] = b2f(!l.IsNull(i) && lmemo.equal(s.Comparator, l, labCol, i))
-			out.AI[i] = b2f(!a.IsNull(i) && amemo.equal(s.Comparator, a, labCol, i))
-			continue
+			k := lt.cell(l, lab, i)
+			r := lt.cells[k]
+			if r == 0 {
+				pc, lc := lt.codes(k)
+				r = 1 + correctOf(s.Comparator, l, lab, pc, lc)
+				lt.cells[k] = r
+			}
+			lv[i] = agreementValue[(r-1)&3]
+			k = at.cell(a, lab, i)
+			if r = at.cells[k]; r == 0 {
+				pc, lc := at.codes(k)
+				r = 1 + correctOf(s.Comparator, a, lab, pc, lc)
+				at.cells[k] = r
+			}
+			av[i] = agreementValue[(r-1)&3]
 		}
-		lab, ok := labels.At(i)
-		if !ok {
-			continue
+		return nil
+	}
+	for i := 0; i < in.Rows; i++ {
+		if lab, ok := labels.At(i); ok {
+			s.judge(l, a, lab, out, i)
 		}
-		out.Legacy[i] = b2f(!l.IsNull(i) && s.Comparator.EqualStrings(cellString(l, i), lab))
-		out.AI[i] = b2f(!a.IsNull(i) && s.Comparator.EqualStrings(cellString(a, i), lab))
 	}
 	return nil
 }
 
-// pairMemo remembers EqualStrings(a entry, b entry) per pair of
-// dictionary entries of two string columns (agreement's two systems, or
-// a prediction and its label): 0 not compared yet, 1 equal, 2 not.
-type pairMemo struct {
-	memo  []uint8
-	width int // len(b.Dict)
+// judge writes row i's correctness of both systems against label lab.
+func (s *FieldAccuracy) judge(l, a *datasets.Column, lab string, out *Out, i int) {
+	out.Legacy[i] = b2f(!l.IsNull(i) && s.Comparator.EqualStrings(cellString(l, i), lab))
+	out.AI[i] = b2f(!a.IsNull(i) && s.Comparator.EqualStrings(cellString(a, i), lab))
 }
 
-// maxPairMemo bounds a pairMemo's table (64 KiB) where no batch size does.
+// correctOf is the code of prediction entry pc against label entry lc
+// (null codes are len(Dict), see pairTable): noCompare when unlabelled,
+// agrees when right, disagrees when wrong or missing.
+func correctOf(c Comparator, pred, lab *datasets.Column, pc, lc int32) uint8 {
+	switch {
+	case int(lc) == len(lab.Dict):
+		return noCompare
+	case int(pc) == len(pred.Dict):
+		return disagrees
+	case c.EqualStrings(pred.Dict[pc], lab.Dict[lc]):
+		return agrees
+	}
+	return disagrees
+}
+
+func isString(c *datasets.Column) bool { return c != nil && c.Kind == datasets.KindString }
+
+// pairTable memoises a result per pair of dictionary entries of two
+// string columns a and b (agreement's two systems, or a prediction and
+// its label), null counting as one more entry of each (code len(Dict)):
+// cells holds the result + 1 per pair, 0 until computed.
+type pairTable struct {
+	cells        []uint8
+	w            int   // b's codes: len(b.Dict) + 1
+	anull, bnull int32 // the null codes
+}
+
+// maxPairMemo bounds a pairTable (64 KiB) where no batch size does.
 const maxPairMemo = 1 << 16
 
-// newPairMemo returns the memo of a and b, or one whose ok is false when
-// either is not a string column or the table would exceed limit entries.
-func newPairMemo(a, b *datasets.Column, limit int) pairMemo {
-	if a == nil || b == nil || a.Kind != datasets.KindString || b.Kind != datasets.KindString || len(a.Dict)*len(b.Dict) > limit {
-		return pairMemo{}
-	}
-	return pairMemo{memo: make([]uint8, max(len(a.Dict)*len(b.Dict), 1)), width: len(b.Dict)}
+func newPairTable(a, b *datasets.Column) pairTable {
+	return pairTable{cells: make([]uint8, (len(a.Dict)+1)*(len(b.Dict)+1)), w: len(b.Dict) + 1, anull: int32(len(a.Dict)), bnull: int32(len(b.Dict))}
 }
 
-func (m pairMemo) ok() bool { return m.memo != nil }
-
-// equal is EqualStrings(a's row i, b's row i), both non-null.
-func (m pairMemo) equal(c Comparator, a, b *datasets.Column, i int) bool {
-	k := int(a.Codes[i])*m.width + int(b.Codes[i])
-	if m.memo[k] == 0 {
-		m.memo[k] = 2
-		if c.EqualStrings(a.Dict[a.Codes[i]], b.Dict[b.Codes[i]]) {
-			m.memo[k] = 1
-		}
+// cell is the index in cells of row i's pair. The null flags select a
+// code rather than branch (labels are present on random rows).
+func (t *pairTable) cell(a, b *datasets.Column, i int) int {
+	ac, bc := a.Codes[i], b.Codes[i]
+	if a.Null != nil && a.Null[i] {
+		ac = t.anull
 	}
-	return m.memo[k] == 1
+	if b.Null != nil && b.Null[i] {
+		bc = t.bnull
+	}
+	return int(ac)*t.w + int(bc)
 }
+
+// codes is the pair of codes of cell k.
+func (t *pairTable) codes(k int) (int32, int32) { return int32(k / t.w), int32(k % t.w) }
 
 // BoolRate is the rate of true values of a boolean column (errors).
 type BoolRate struct{ Metric, Column string }

@@ -93,24 +93,50 @@ func checkAgreement(t *testing.T, b *datasets.Batch, l, a, l2, a2 []*string) {
 				t.Errorf("%s: row %d (%v, %v): agreement %v, want %v", cmp, i, deref(l[i]), deref(a[i]), out.Value[i], w)
 			}
 		}
-		crit := &scorers.CriticalAgreement{Fields: []*scorers.FieldAgreement{f1, f2}}
-		out = scorers.NewOut(n)
-		if err := crit.Score(in, out); err != nil {
-			t.Fatal(err)
-		}
-		for i := range n {
-			w1, w2 := want(f1, l, a, i), want(f2, l2, a2, i)
-			w := math.NaN()
-			switch {
-			case math.IsNaN(w1):
-				w = w2
-			case math.IsNaN(w2):
-				w = w1
-			default:
-				w = math.Min(w1, w2)
+		// A third field: the first's columns read the other way round
+		// and compared exactly (its own comparison, not f1's shared one).
+		f3 := scorers.NewFieldAgreement(&config.Field{Name: "f3", Legacy: "a", AI: "l", Comparator: "exact"})
+		f3.ColKind = datasets.KindString
+		// Critical agreement of one, two and three fields, the last
+		// also scored on a fresh Input (nothing shared from before).
+		for _, tc := range []struct {
+			fields []*scorers.FieldAgreement
+			fresh  bool
+		}{{[]*scorers.FieldAgreement{f1}, false}, {[]*scorers.FieldAgreement{f1, f2}, false}, {[]*scorers.FieldAgreement{f1, f2, f3}, false}, {[]*scorers.FieldAgreement{f3, f1, f2}, true}} {
+			crit := &scorers.CriticalAgreement{Fields: tc.fields}
+			cin := in
+			if tc.fresh {
+				cin = &scorers.Input{Rows: n, Batch: b}
 			}
-			if !same(out.Value[i], w) {
-				t.Errorf("%s: row %d: critical agreement %v, want %v (fields %v, %v)", cmp, i, out.Value[i], w, w1, w2)
+			out = scorers.NewOut(n)
+			if err := crit.Score(cin, out); err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				w := math.NaN()
+				var ws []float64
+				for _, f := range tc.fields {
+					var wf float64
+					switch f {
+					case f1:
+						wf = want(f1, l, a, i)
+					case f2:
+						wf = want(f2, l2, a2, i)
+					default:
+						wf = want(f3, a, l, i)
+					}
+					ws = append(ws, wf)
+					switch {
+					case math.IsNaN(wf):
+					case math.IsNaN(w):
+						w = wf
+					default:
+						w = math.Min(w, wf)
+					}
+				}
+				if !same(out.Value[i], w) {
+					t.Errorf("%s: row %d: critical agreement of %d fields %v, want %v (fields %v)", cmp, i, len(tc.fields), out.Value[i], w, ws)
+				}
 			}
 		}
 	}

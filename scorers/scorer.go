@@ -100,7 +100,8 @@ type Input struct {
 	// column name; nil entries mean no label for that row.
 	Labels map[string][]*string
 
-	nums map[*datasets.Column]*numDict // parsed numeric columns, see numbers
+	nums   map[*datasets.Column]*numDict // parsed numeric columns, see numbers
+	agreed map[agreeKey][]uint8          // fields' agreement codes, see FieldAgreement.codes
 }
 
 // Col returns a needed column (nil when optional and absent).
