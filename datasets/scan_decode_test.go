@@ -115,3 +115,38 @@ func TestToNanosClamps(t *testing.T) {
 		}
 	}
 }
+
+// unpackBoolsSimple is the obvious form of unpackBools: shift and compare
+// per value.
+func unpackBoolsSimple(dst []bool, bits []byte) {
+	for i := range dst {
+		dst[i] = bits[i>>3]>>(i&7)&1 != 0
+	}
+}
+
+// TestUnpackBools checks the table-driven unpacking against the simple
+// loop on random bits, for lengths that end inside a byte and on one, and
+// that every byte written is a valid Go bool (0 or 1).
+func TestUnpackBools(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := range 70 {
+		bits := make([]byte, (n+7)/8+r.IntN(2))
+		for i := range bits {
+			bits[i] = byte(r.Uint32())
+		}
+		got, want := make([]bool, n), make([]bool, n)
+		for i := range got {
+			got[i] = i%2 == 0 // stale values must be overwritten
+		}
+		unpackBools(got, bits)
+		unpackBoolsSimple(want, bits)
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: got %v, want %v", n, got, want)
+		}
+		for i, b := range asBits[bool, uint8](got) {
+			if b > 1 {
+				t.Fatalf("n=%d: byte %d of the bools is %d", n, i, b)
+			}
+		}
+	}
+}
