@@ -2,6 +2,7 @@ package eval
 
 import (
 	"math"
+	"sync"
 
 	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/scorers"
@@ -127,86 +128,133 @@ func accumulatePairedCorrect(as *accSet, o *scorers.Out) {
 }
 
 func accumulateScores(as *accSet, o *scorers.Out, thr float64, hasThr bool) {
-	sks := make([]*Sketch, len(as.groups))
-	var nk [][2]int64 // rows, passing rows per group
-	if hasThr {
-		nk = make([][2]int64, len(as.groups))
-	}
 	value := o.Value[:len(as.gi)]
+	foldSketches(as, value, value, value, func(a *Acc) *Sketch {
+		if a.Value == nil {
+			a.Value = NewSketch()
+		}
+		return a.Value
+	})
+	if !hasThr {
+		return
+	}
+	nk := make([][2]int64, len(as.groups)) // rows, passing rows per group
 	for i, g := range as.gi {
 		v := value[i]
 		if math.IsNaN(v) {
 			continue
 		}
-		sk := sks[g]
-		if sk == nil {
-			a := as.group(g)
-			if a.Value == nil {
-				a.Value = NewSketch()
-			}
-			sk = a.Value
-			sks[g] = sk
-		}
-		sk.Add(v)
-		if hasThr {
-			c := &nk[g]
-			c[0]++
-			c[1] += b2i(v >= thr)
-		}
+		c := &nk[g]
+		c[0]++
+		c[1] += b2i(v >= thr)
 	}
 	as.addCounts(nk)
 }
 
 func accumulatePairedScores(as *accSet, o *scorers.Out) {
-	sks := make([]*Acc, len(as.groups)) // accumulators with their sketches made
-	legacy, ai := o.Legacy[:len(as.gi)], o.AI[:len(as.gi)]
-	for i, g := range as.gi {
-		l, x := legacy[i], ai[i]
-		if math.IsNaN(l) || math.IsNaN(x) {
-			continue
+	n := len(as.gi)
+	legacy, ai := o.Legacy[:n], o.AI[:n]
+	// A pair's three sketches are made together, at its first row with
+	// both values.
+	made := func(a *Acc) {
+		if a.Legacy == nil {
+			a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
 		}
-		a := sks[g]
-		if a == nil {
-			a = as.group(g)
-			if a.Legacy == nil {
-				a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
-			}
-			sks[g] = a
-		}
-		a.Legacy.Add(l)
-		a.AI.Add(x)
-		a.Diff.Add(x - l)
 	}
+	foldSketches(as, legacy, legacy, ai, func(a *Acc) *Sketch { made(a); return a.Legacy })
+	foldSketches(as, ai, legacy, ai, func(a *Acc) *Sketch { made(a); return a.AI })
+	db := getFloatBuf(n)
+	defer floatPool.Put(db)
+	diff := (*db)[:n]
+	for i := range diff {
+		diff[i] = ai[i] - legacy[i]
+	}
+	foldSketches(as, diff, legacy, ai, func(a *Acc) *Sketch { made(a); return a.Diff })
 }
 
 func accumulatePerSystem(as *accSet, o *scorers.Out) {
-	sks := make([][2]*Sketch, len(as.groups)) // legacy, AI per group
 	legacy, ai := o.Legacy[:len(as.gi)], o.AI[:len(as.gi)]
-	for i, g := range as.gi {
-		l, x := legacy[i], ai[i]
-		if math.IsNaN(l) && math.IsNaN(x) {
-			continue
-		}
-		sk := &sks[g]
-		if !math.IsNaN(l) {
-			if sk[0] == nil {
-				sk[0] = as.systemSketch(g, 0)
-			}
-			sk[0].Add(l)
-		}
-		if !math.IsNaN(x) {
-			if sk[1] == nil {
-				sk[1] = as.systemSketch(g, 1)
-			}
-			sk[1].Add(x)
-		}
-	}
+	foldSketches(as, legacy, legacy, legacy, func(a *Acc) *Sketch { return a.systemSketch(0) })
+	foldSketches(as, ai, ai, ai, func(a *Acc) *Sketch { return a.systemSketch(1) })
 }
 
-// systemSketch is group g's sketch of one system's values (0 legacy,
-// 1 AI), created on first use; accumulatePerSystem caches it per batch.
-func (s *accSet) systemSketch(g int32, system int) *Sketch {
-	a := s.group(g)
+// foldSketches adds xs[i] to the sketch of row i's group, sketch(acc),
+// for every row where neither guard1[i] nor guard2[i] is NaN. A kind's
+// sketches are folded one column at a time, each in row order, so every
+// sketch sees its values in the order it always did (sums are
+// bit-identical), in two passes: the bucket indexes of the whole column
+// first (bucketIndexes), then the per-group updates, written out here
+// rather than calling Sketch.addBucketed per value (not inlined, and
+// the calls cost as much as the updates).
+func foldSketches(as *accSet, xs, guard1, guard2 []float64, sketch func(*Acc) *Sketch) {
+	n := len(as.gi)
+	xs, guard1, guard2 = xs[:n], guard1[:n], guard2[:n]
+	kb := getBucketBuf(n)
+	defer bucketPool.Put(kb)
+	ks := (*kb)[:n]
+	bucketIndexes(ks, xs)
+	sp := getSketchBuf(len(as.groups))
+	defer sketchPool.Put(sp)
+	sks := *sp
+	for i, g := range as.gi {
+		x := xs[i]
+		if math.IsNaN(guard1[i]) || math.IsNaN(guard2[i]) {
+			continue
+		}
+		s := sks[g]
+		if s == nil {
+			s = sketch(as.group(g))
+			sks[g] = s
+		}
+		// Sketch.addBucketed, inlined.
+		s.Count++
+		s.Sum += x
+		if x < s.Min {
+			s.Min = x
+		}
+		if x > s.Max {
+			s.Max = x
+		}
+		if math.Abs(x) <= minMagnitude {
+			s.Zero++
+			continue
+		}
+		k := ks[i]
+		if b := &s.side[math.Float64bits(x)>>63]; uint(int(k)-int(b.lo)) < uint(len(b.counts)) {
+			b.counts[int(k)-int(b.lo)]++
+		} else {
+			s.addFar(x, k)
+		}
+	}
+	clear(sks) // pooled clean
+}
+
+// Per-batch scratch of foldSketches, recycled: bucket indexes, paired
+// differences, and each group's sketch (all nil between uses).
+var (
+	bucketPool = sync.Pool{New: func() any { return new([]int32) }}
+	floatPool  = sync.Pool{New: func() any { return new([]float64) }}
+	sketchPool = sync.Pool{New: func() any { return new([]*Sketch) }}
+)
+
+func getBucketBuf(n int) *[]int32 { return poolBuf[int32](&bucketPool, n) }
+
+func getFloatBuf(n int) *[]float64 { return poolBuf[float64](&floatPool, n) }
+
+func getSketchBuf(n int) *[]*Sketch { return poolBuf[*Sketch](&sketchPool, n) }
+
+func poolBuf[T any](p *sync.Pool, n int) *[]T {
+	b := p.Get().(*[]T)
+	if cap(*b) < n {
+		*b = make([]T, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+// systemSketch is the sketch of one system's values (0 legacy, 1 AI),
+// created on first use; accumulatePerSystem caches it per batch.
+func (a *Acc) systemSketch(system int) *Sketch {
 	p := &a.Legacy
 	if system == 1 {
 		p = &a.AI

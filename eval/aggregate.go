@@ -100,12 +100,6 @@ type Sketch struct {
 	// side[0] and side[1] count the values above minMagnitude and below
 	// -minMagnitude (indexed by the sign bit) by bucketOf(|x|).
 	side [2]buckets
-	// lastAbs and lastBucket memoise the previous bucketOf: repeated
-	// values (a constant cost, a similarity of exactly 1, whole
-	// milliseconds) skip the logarithm. lastAbs is 0 when unset, which
-	// never reaches bucketOf.
-	lastAbs    float64
-	lastBucket int32
 }
 
 // NewSketch returns an empty sketch.
@@ -123,8 +117,24 @@ func representative(i int32) float64 {
 	return 2 * math.Pow(sketchGamma, float64(i)) / (sketchGamma + 1)
 }
 
-// Add adds one value; NaN and ±Inf must be filtered by the caller.
+// Add adds one value; NaN and ±Inf must be filtered by the caller. The
+// accumulate loops add a batch's column at once instead (foldSketches),
+// with the same result.
 func (s *Sketch) Add(x float64) {
+	var k int32
+	if abs := math.Abs(x); !(abs <= minMagnitude) { // NaN too (see bucketIndexes)
+		var ok bool
+		if k, ok = bucketFastPath(abs); !ok {
+			k = bucketOf(abs)
+		}
+	}
+	s.addBucketed(x, k)
+}
+
+// addBucketed is Add for a value whose bucket k = bucketOf(|x|) is known
+// (k is not read when |x| <= minMagnitude). foldSketches has a copy of
+// it inlined.
+func (s *Sketch) addBucketed(x float64, k int32) {
 	s.Count++
 	s.Sum += x
 	if x < s.Min {
@@ -133,27 +143,23 @@ func (s *Sketch) Add(x float64) {
 	if x > s.Max {
 		s.Max = x
 	}
-	abs := math.Abs(x)
-	if abs <= minMagnitude {
+	if math.Abs(x) <= minMagnitude {
 		s.Zero++
 		return
 	}
 	// Indexed by the sign bit rather than branching on the sign:
 	// signed values (differences) come in random order.
 	b := &s.side[math.Float64bits(x)>>63]
-	k := s.lastBucket
-	if abs != s.lastAbs {
-		var ok bool
-		if k, ok = bucketFastPath(abs); !ok {
-			k = bucketOf(abs)
-		}
-		s.lastAbs, s.lastBucket = abs, k
-	}
 	if j := uint(int(k) - int(b.lo)); j < uint(len(b.counts)) {
 		b.counts[j]++
 		return
 	}
-	b.add(k, 1, denseBudget(s.Count))
+	s.addFar(x, k)
+}
+
+// addFar is addBucketed's rare case, a bucket outside the dense span.
+func (s *Sketch) addFar(x float64, k int32) {
+	s.side[math.Float64bits(x)>>63].add(k, 1, denseBudget(s.Count))
 }
 
 // Merge adds o into s.
