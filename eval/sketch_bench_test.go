@@ -112,7 +112,8 @@ func BenchmarkAccumulate(b *testing.B) {
 }
 
 // BenchmarkBucketOf compares the bucket index by logarithm (bucketOf)
-// with Sketch.Add's table path (bucketFastPath) on latency-like values.
+// with Sketch.Add's table path (bucketFastPath) and the accumulate
+// loops' column at a time (bucketIndexes) on latency-like values.
 func BenchmarkBucketOf(b *testing.B) {
 	xs := sketchInputs(64 << 10)["latency"]
 	var sink int32
@@ -130,6 +131,13 @@ func BenchmarkBucketOf(b *testing.B) {
 				sink += k
 			}
 		}
+	})
+	b.Run("batch", func(b *testing.B) {
+		k := make([]int32, len(xs))
+		for b.Loop() {
+			bucketIndexes(k, xs)
+		}
+		sink += k[0]
 	})
 	if sink == 0 {
 		b.Log(sink)

@@ -90,3 +90,55 @@ func TestBucketOfFastRandom(t *testing.T) {
 		t.Errorf("fast path served %d of %d values in its range", fast, inRange)
 	}
 }
+
+// TestBucketIndexesMatchesBucketOf holds bucketIndexes, which has its
+// own copy of the fast path, to bucketOf on the values where the fast
+// path could go wrong (around every edge and table step, as above), on
+// random magnitudes and bit patterns of both signs, and on the values
+// it must leave to bucketOf or to no bucket (tiny, zero, NaN, ±Inf,
+// beyond the table).
+func TestBucketIndexesMatchesBucketOf(t *testing.T) {
+	var xs []float64
+	for _, e := range bucketEdges {
+		x := e
+		for range 8 {
+			x = math.Nextafter(x, 0)
+		}
+		for range 17 {
+			xs = append(xs, x)
+			x = math.Nextafter(x, math.Inf(1))
+		}
+		for _, m := range []float64{1 - edgeMargin, 1 + edgeMargin, 1 - 1e-12, 1 + 1e-12} {
+			xs = append(xs, math.Nextafter(e*m, 0), e*m, math.Nextafter(e*m, math.Inf(1)))
+		}
+	}
+	for e := edgeMinExp - 1; e <= edgeMaxExp+1; e++ {
+		for step := range 1024 {
+			x := math.Ldexp(1+float64(step)/1024, e)
+			xs = append(xs, x, math.Nextafter(x, 0), math.Nextafter(x, math.Inf(1)))
+		}
+	}
+	r := rand.New(rand.NewPCG(23, 24))
+	for range 1 << 18 {
+		xs = append(xs, math.Exp(r.Float64()*70-25), math.Float64frombits(r.Uint64()))
+	}
+	xs = append(xs, 0, minMagnitude, math.Nextafter(minMagnitude, 1), math.NaN(), math.Inf(1), math.Inf(-1), math.MaxFloat64, 5e-324, 0x1p64)
+	for i := range len(xs) {
+		xs = append(xs, -xs[i])
+	}
+	k := make([]int32, len(xs))
+	bucketIndexes(k, xs)
+	for i, x := range xs {
+		a := math.Abs(x)
+		switch {
+		case a > minMagnitude:
+			if want := bucketOf(a); k[i] != want {
+				t.Fatalf("bucketIndexes: %v [%#x] in %d, bucketOf %d", x, math.Float64bits(x), k[i], want)
+			}
+		case math.IsNaN(a):
+			if k[i] != bucketOf(a) {
+				t.Fatalf("bucketIndexes: NaN in %d, bucketOf %d", k[i], bucketOf(a))
+			}
+		}
+	}
+}
