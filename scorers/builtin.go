@@ -710,8 +710,17 @@ func (s *FieldAgreement) agree(in *Input, codes []uint8) {
 		// Few pairs of dictionary entries (categories, a JSON path's few
 		// values): each pair is compared once, on first use.
 		t := newPairTable(l, a)
+		lCodes, lNulls, lNull := rawCodes(l, n)
+		aCodes, aNulls, aNull := rawCodes(a, n)
 		for i := range codes {
-			k := t.cell(l, a, i)
+			lc, ac := lCodes[i], aCodes[i]
+			if lNulls != nil && lNulls[i] {
+				lc = lNull
+			}
+			if aNulls != nil && aNulls[i] {
+				ac = aNull
+			}
+			k := int(lc)*t.w + int(ac)
 			r := t.cells[k]
 			if r == 0 {
 				lc, ac := t.codes(k)
@@ -914,13 +923,29 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 	if isString(l) && isString(a) && isString(lab) &&
 		(len(l.Dict)+1)*(len(lab.Dict)+1) <= maxPairMemo && (len(a.Dict)+1)*(len(lab.Dict)+1) <= maxPairMemo {
 		lt, at := newPairTable(l, lab), newPairTable(a, lab)
-		lv, av := out.Legacy[:in.Rows], out.AI[:in.Rows]
+		n := in.Rows
+		lv, av := out.Legacy[:n], out.AI[:n]
+		// The loop reads locals only (no field of a struct it might write).
+		lCodes, lNulls, lNull := rawCodes(l, n)
+		aCodes, aNulls, aNull := rawCodes(a, n)
+		labCodes, labNulls, labNull := rawCodes(lab, n)
+		joined := labels.Joined
 		for i := range lv {
-			if labels.Joined != nil && labels.Joined[i] != nil {
-				s.judge(l, a, *labels.Joined[i], out, i)
+			if joined != nil && joined[i] != nil {
+				s.judge(l, a, *joined[i], out, i)
 				continue
 			}
-			k := lt.cell(l, lab, i)
+			lc, ac, labc := lCodes[i], aCodes[i], labCodes[i]
+			if lNulls != nil && lNulls[i] {
+				lc = lNull
+			}
+			if aNulls != nil && aNulls[i] {
+				ac = aNull
+			}
+			if labNulls != nil && labNulls[i] {
+				labc = labNull
+			}
+			k := int(lc)*lt.w + int(labc)
 			r := lt.cells[k]
 			if r == 0 {
 				pc, lc := lt.codes(k)
@@ -928,7 +953,7 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 				lt.cells[k] = r
 			}
 			lv[i] = agreementValue[(r-1)&3]
-			k = at.cell(a, lab, i)
+			k = int(ac)*at.w + int(labc)
 			if r = at.cells[k]; r == 0 {
 				pc, lc := at.codes(k)
 				r = 1 + correctOf(s.Comparator, a, lab, pc, lc)
@@ -972,35 +997,31 @@ func isString(c *datasets.Column) bool { return c != nil && c.Kind == datasets.K
 // pairTable memoises a result per pair of dictionary entries of two
 // string columns a and b (agreement's two systems, or a prediction and
 // its label), null counting as one more entry of each (code len(Dict)):
-// cells holds the result + 1 per pair, 0 until computed.
+// cells holds the result + 1 per pair, 0 until computed. Row i's pair
+// is cell a's code * w + b's code, codes as rawCodes gives them.
 type pairTable struct {
-	cells        []uint8
-	w            int   // b's codes: len(b.Dict) + 1
-	anull, bnull int32 // the null codes
+	cells []uint8
+	w     int // b's codes: len(b.Dict) + 1
 }
 
 // maxPairMemo bounds a pairTable (64 KiB) where no batch size does.
 const maxPairMemo = 1 << 16
 
 func newPairTable(a, b *datasets.Column) pairTable {
-	return pairTable{cells: make([]uint8, (len(a.Dict)+1)*(len(b.Dict)+1)), w: len(b.Dict) + 1, anull: int32(len(a.Dict)), bnull: int32(len(b.Dict))}
-}
-
-// cell is the index in cells of row i's pair. The null flags select a
-// code rather than branch (labels are present on random rows).
-func (t *pairTable) cell(a, b *datasets.Column, i int) int {
-	ac, bc := a.Codes[i], b.Codes[i]
-	if a.Null != nil && a.Null[i] {
-		ac = t.anull
-	}
-	if b.Null != nil && b.Null[i] {
-		bc = t.bnull
-	}
-	return int(ac)*t.w + int(bc)
+	return pairTable{cells: make([]uint8, (len(a.Dict)+1)*(len(b.Dict)+1)), w: len(b.Dict) + 1}
 }
 
 // codes is the pair of codes of cell k.
 func (t *pairTable) codes(k int) (int32, int32) { return int32(k / t.w), int32(k % t.w) }
+
+// rawCodes returns a string column's codes and null flags for n rows,
+// and its null code (len(Dict), as in pairTable): a loop reads a row's
+// code as codes[i], or nullCode when null[i] (null may be nil), a
+// conditional move rather than a branch (labels are present on random
+// rows).
+func rawCodes(c *datasets.Column, n int) (codes []int32, null []bool, nullCode int32) {
+	return c.Codes[:n], c.Null, int32(len(c.Dict))
+}
 
 // BoolRate is the rate of true values of a boolean column (errors).
 type BoolRate struct{ Metric, Column string }

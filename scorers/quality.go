@@ -70,6 +70,9 @@ func (s *FieldQuality) norm(v string) string {
 // correctness once per batch: a row costs a few array loads, not a key
 // string.
 func (s *FieldQuality) Score(in *Input, out *Out) error {
+	if lab := in.LabelColumn(s.LabelCol); lab.Joined == nil && isString(lab.Col) && s.scoreDense(in, lab.Col, out) {
+		return nil
+	}
 	conf := in.Col(s.ConfCol)
 	code := out.UseCodes(in.Rows, nil)
 	// Pass 1: the normalized label id of every row (-1: unlabelled),
@@ -129,6 +132,106 @@ func (s *FieldQuality) Score(in *Input, out *Out) error {
 
 // maxDenseTriples bounds Score's dense table of key codes (256 KiB).
 const maxDenseTriples = 1 << 16
+
+// scoreDense is Score for labels from the log column lab alone (the
+// common case), when a dense table over (label, legacy, AI) raw codes,
+// null counted as one more code each, fits maxDenseTriples; it reports
+// false, having written nothing, otherwise. A row is one table read
+// whose cell says everything Score writes for the row, unlabelled rows
+// included, so no branch depends on whether a row is labelled (labelled
+// rows are interleaved at random, and that branch was mispredicted on
+// about every other row). Keys are made in the order Score makes them:
+// on each normalized triple's first row.
+func (s *FieldQuality) scoreDense(in *Input, lab *datasets.Column, out *Out) bool {
+	preds := newInterner(s.norm)
+	preds.normed(NoAnswer)
+	lc, ac := preds.column(in.Col(s.LegacyCol)), preds.column(in.Col(s.AICol))
+	lw, aw := lc.width(), ac.width()
+	labNull := int32(len(lab.Dict))
+	cells := (len(lab.Dict) + 1) * lw * aw
+	if cells > maxDenseTriples {
+		return false
+	}
+	code := out.UseCodes(in.Rows, nil)
+	labs := newInterner(s.norm)
+	labID := make([]int32, len(lab.Dict)) // interned id + 1 per label entry, 0 until used
+	table := make([]int32, cells)         // slot + 1 per (label, legacy, AI) raw codes; 0 = not seen
+	byIDs := map[[3]int32]int32{}
+	// What Score writes for a row of each slot: slot 0 is an unlabelled
+	// row, slot k+1 key k.
+	type slot struct {
+		code      int32
+		labelled  bool
+		legOK, ok float64
+	}
+	slots := []slot{{code: -1, legOK: math.NaN(), ok: math.NaN()}}
+	slotOf := func(lr int32, i int) int32 {
+		if lr == labNull {
+			return 0
+		}
+		id := labID[lr] - 1
+		if id < 0 {
+			id = labs.id(lab.Dict[lr])
+			labID[lr] = id + 1
+		}
+		t := [3]int32{id, lc.id(preds, i), ac.id(preds, i)}
+		if k, ok := byIDs[t]; ok {
+			return k + 1
+		}
+		k := int32(len(out.Keys))
+		byIDs[t] = k
+		label, lp, ap := labs.names[t[0]], preds.names[t[1]], preds.names[t[2]]
+		out.Keys = append(out.Keys, ClassificationKey(label, lp, ap))
+		slots = append(slots, slot{code: k, labelled: true,
+			legOK: b2f(lp != NoAnswer && s.Comparator.EqualStrings(lp, label)),
+			ok:    b2f(ap != NoAnswer && s.Comparator.EqualStrings(ap, label))})
+		return k + 1
+	}
+	// The loop reads locals only (no field of a struct it might write).
+	n := len(code)
+	labCodes, labNulls := lab.Codes[:n], lab.Null
+	lCodes, lNulls, lNull := lc.rawCodes(n)
+	aCodes, aNulls, aNull := ac.rawCodes(n)
+	var confF []float64
+	var confNulls []bool
+	if conf := in.Col(s.ConfCol); conf != nil {
+		confF, confNulls = conf.Float[:n], conf.Null
+	}
+	nan := math.NaN()
+	legacy, ai, value := out.Legacy[:n], out.AI[:n], out.Value[:n]
+	for i := range code {
+		lr, l, a := labCodes[i], int(lCodes[i]), int(aCodes[i])
+		if labNulls != nil && labNulls[i] {
+			lr = labNull
+		}
+		if lNulls != nil && lNulls[i] {
+			l = lNull
+		}
+		if aNulls != nil && aNulls[i] {
+			a = aNull
+		}
+		j := (int(lr)*lw+l)*aw + a
+		sl := table[j] - 1
+		if sl < 0 {
+			sl = slotOf(lr, i)
+			table[j] = sl + 1
+		}
+		st := &slots[sl]
+		code[i] = st.code
+		legacy[i], ai[i] = st.legOK, st.ok
+		if confF != nil {
+			// The confidence of a labelled row, when a finite number
+			// (x-x is 0 unless x is NaN or ±Inf); NaN otherwise, which
+			// the row holds already.
+			v, ok := confF[i], st.labelled && (confNulls == nil || !confNulls[i])
+			if !ok || v-v != 0 {
+				v = nan
+			}
+			value[i] = v
+		}
+	}
+	return true
+}
 
 // labelIDs writes the interned, normalized label of every row into ids
 // (-1 when unlabelled): the log column's dictionary entries are
@@ -218,6 +321,15 @@ func (ic *internedCol) raw(i int) int {
 		return len(ic.dictStr)
 	}
 	return int(ic.codes[i])
+}
+
+// rawCodes returns what raw reads for n rows: the codes (zeros when the
+// column is absent), the null flags and the null code.
+func (ic *internedCol) rawCodes(n int) (codes []int32, null []bool, nullCode int) {
+	if ic.codes == nil {
+		return make([]int32, n), nil, 0
+	}
+	return ic.codes[:n], ic.null, len(ic.dictStr)
 }
 
 // id is the id of row i's value: id 0 (NoAnswer, which the predictions'
