@@ -132,7 +132,18 @@ type ColumnSpec struct {
 	// Optional columns may be missing from a file (Batch.Cols holds nil);
 	// a missing required column is an error before any row is read.
 	Optional bool
+	// PresenceOnly (string columns) asks only whether each value is
+	// present and non-empty, as an audit-completeness check does: the
+	// column comes back with Dict PresenceDict, code 0 for an empty value
+	// and 1 for any other (nulls flagged in Null as always), and no value
+	// is copied out of its page. A unique hash per row is otherwise a
+	// string allocated and copied per row only to be tested for "".
+	PresenceOnly bool
 }
+
+// PresenceDict is the Dict of a PresenceOnly column: code 0 is an empty
+// value, code 1 a non-empty one.
+var PresenceDict = [2]string{"", "present"}
 
 // FileInfo records one object a scan read, for the run's input manifest.
 type FileInfo struct {

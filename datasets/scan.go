@@ -217,6 +217,7 @@ func (p *pfile) resolve(spec *ScanSpec) error {
 		if err != nil {
 			return fmt.Errorf("%s: column %q: %w", p.obj.Key, cs.Name, err)
 		}
+		cv.presence = cs.PresenceOnly && cs.Kind == KindString
 		p.cols[i] = colPlan{leaf: l, conv: cv}
 	}
 	if spec.TimeColumn != "" {

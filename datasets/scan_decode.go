@@ -133,6 +133,9 @@ var errCorrupt = errors.New("corrupt column chunk")
 // fresh ones); on success sp holds the slices the column uses.
 func decodeChunk(pages parquet.Pages, l *leaf, cv conv, name string, rows int, sp *colBuf) (*Column, error) {
 	d := chunkDecoder{conv: cv, maxDef: byte(l.maxDef), col: newColumn(name, cv.want, rows, sp), rows: rows, spare: sp}
+	if cv.presence {
+		d.col.Dict = append(d.col.Dict, PresenceDict[:]...)
+	}
 	defer pages.Close()
 	for n := 0; ; n++ {
 		p, err := pages.ReadPage()
@@ -515,6 +518,9 @@ func shortPage(have, want int) error {
 
 // strings fills dst with Column codes for a page of string values.
 func (d *chunkDecoder) strings(dst []int32, v *encoding.Values, dict parquet.Dictionary) error {
+	if d.conv.presence {
+		return d.presenceCodes(dst, v, dict)
+	}
 	if dict != nil {
 		if dict != d.dict {
 			if err := d.addDictionary(dict); err != nil {
@@ -581,6 +587,66 @@ func (d *chunkDecoder) strings(dst []int32, v *encoding.Values, dict parquet.Dic
 		return fmt.Errorf("page holds %s values, want BYTE_ARRAY: %w", v.Kind(), errCorrupt)
 	}
 	return nil
+}
+
+// presenceCodes sets dst to the page's values as PresenceDict codes (1
+// for a non-empty value, 0 for an empty one) from their lengths alone:
+// no value is copied (ColumnSpec.PresenceOnly). A dictionary's entries
+// are coded once, when it arrives.
+func (d *chunkDecoder) presenceCodes(dst []int32, v *encoding.Values, dict parquet.Dictionary) error {
+	if dict != nil {
+		if dict != d.dict {
+			codes, err := presenceOf(dict.Page().Data(), dict.Len(), d.dictCodes)
+			if err != nil {
+				return fmt.Errorf("dictionary: %w", err)
+			}
+			d.dict, d.dictLen, d.dictCodes = dict, len(codes), codes
+		}
+		idx, err := indices(v, len(dst), d.dictLen)
+		if err != nil {
+			return err
+		}
+		for i, j := range idx {
+			dst[i] = d.dictCodes[j]
+		}
+		return nil
+	}
+	_, err := presenceOf(*v, len(dst), dst) // fills dst itself
+	return err
+}
+
+// presenceOf returns the PresenceDict codes of the first n values of v,
+// in dst's array when it is large enough.
+func presenceOf(v encoding.Values, n int, dst []int32) ([]int32, error) {
+	out := reuse(dst, n)
+	switch v.Kind() {
+	case encoding.ByteArray:
+		data, offs := v.ByteArray()
+		if len(offs) < n+1 {
+			return nil, shortPage(len(offs)-1, n)
+		}
+		for i := range out {
+			a, b := offs[i], offs[i+1]
+			if a > b || int(b) > len(data) {
+				return nil, fmt.Errorf("value %d has offsets %d..%d outside the page's %d bytes: %w", i, a, b, len(data), errCorrupt)
+			}
+			out[i] = 0
+			if b > a {
+				out[i] = 1
+			}
+		}
+	case encoding.FixedLenByteArray:
+		data, size := v.FixedLenByteArray()
+		if size <= 0 || len(data)/size < n {
+			return nil, shortPage(len(data)/max(size, 1), n)
+		}
+		for i := range out {
+			out[i] = 1 // every value has size > 0 bytes
+		}
+	default:
+		return nil, fmt.Errorf("page holds %s values, want BYTE_ARRAY: %w", v.Kind(), errCorrupt)
+	}
+	return out, nil
 }
 
 // addDictionary makes the chunk's dictionary part of Column.Dict. The

@@ -136,6 +136,7 @@ type conv struct {
 	int96    bool    // INT96 timestamp
 	scale    float64 // DECIMAL stored in INT32/INT64: divide by this (1 when not a decimal)
 	uuid     bool    // FIXED_LEN_BYTE_ARRAY(16) UUID rendered as text
+	presence bool    // strings as present/empty codes (ColumnSpec.PresenceOnly)
 	typeName string  // describeType, for errors
 }
 
