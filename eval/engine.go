@@ -232,6 +232,9 @@ func (e *Engine) Projection() []datasets.ColumnSpec {
 			if !n.Optional {
 				out[i].Optional = false
 			}
+			if !n.PresenceOnly {
+				out[i].PresenceOnly = false // someone reads the values
+			}
 			return
 		}
 		seen[n.Name] = len(out)
@@ -257,7 +260,7 @@ func (e *Engine) Projection() []datasets.ColumnSpec {
 				}
 				// Label columns may come from the labels dataset instead.
 				opt := n.Optional || (e.labels != nil && e.labels.Has(n.Column))
-				add(datasets.ColumnSpec{Name: n.Column, Kind: n.Kind, Optional: opt})
+				add(datasets.ColumnSpec{Name: n.Column, Kind: n.Kind, Optional: opt, PresenceOnly: n.PresenceOnly})
 			}
 		}
 	}

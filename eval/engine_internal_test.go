@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -276,5 +277,43 @@ func TestBatchRowsInWindows(t *testing.T) {
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("rows per group:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestProjectionPresenceOnly: a column only the audit check reads (the
+// input hash) is decoded as presence codes; one that any other reader
+// needs as values (request id, model version, or the hash once a
+// configured scorer compares it) is decoded in full.
+func TestProjectionPresenceOnly(t *testing.T) {
+	presence := func(cfgText string) map[string]bool {
+		cfg, err := config.Parse("t.yaml", []byte(cfgText))
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+		e, err := NewEngine(cfg, nil, WindowsBetween(day, day.AddDate(0, 0, 1), 6*time.Hour), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, c := range e.Projection() {
+			out[c.Name] = c.PresenceOnly
+		}
+		return out
+	}
+	got := presence(builtinConfig)
+	for col, want := range map[string]bool{"input_hash": true, "request_id": false, "ai_model_version": false, "legacy_category": false} {
+		if v, ok := got[col]; !ok || v != want {
+			t.Errorf("builtin config: column %q PresenceOnly = %v (projected %v), want %v", col, v, ok, want)
+		}
+	}
+	withReader := strings.Replace(builtinConfig,
+		"      - {name: same_category, type: normalized_equal, legacy: legacy_category, ai: ai_category}",
+		"      - {name: same_category, type: normalized_equal, legacy: legacy_category, ai: ai_category}\n      - {name: same_hash, type: normalized_equal, legacy: input_hash, ai: input_hash}", 1)
+	if withReader == builtinConfig {
+		t.Fatal("fixture: config not extended")
+	}
+	if got := presence(withReader); got["input_hash"] {
+		t.Error("input_hash read by a configured scorer is still PresenceOnly")
 	}
 }

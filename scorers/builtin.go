@@ -1236,7 +1236,9 @@ func (s *AuditComplete) Needs() []Need {
 	kinds := []datasets.Kind{datasets.KindString, datasets.KindString, datasets.KindString, datasets.KindFloat64, datasets.KindTimestamp}
 	var n []Need
 	for i, c := range s.Columns {
-		n = append(n, Need{Column: c, Kind: kinds[i], Optional: true})
+		// Only presence is checked: a column no other scorer reads (the
+		// input hash, unique per row) is not decoded into strings.
+		n = append(n, Need{Column: c, Kind: kinds[i], Optional: true, PresenceOnly: true})
 	}
 	return n
 }

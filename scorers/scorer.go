@@ -88,6 +88,12 @@ type Need struct {
 	Column   string
 	Kind     datasets.Kind
 	Optional bool // the scorer copes with its absence (emits NaN)
+	// PresenceOnly (string columns): the scorer reads only whether each
+	// value is null or empty, not the value. When every reader of the
+	// column says so, eval has it decoded as datasets.PresenceDict codes
+	// ("" or "present") without copying the values
+	// (datasets.ColumnSpec.PresenceOnly).
+	PresenceOnly bool
 }
 
 // Input is the rows of one feature in one batch. Columns are looked up by
