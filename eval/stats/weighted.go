@@ -71,7 +71,7 @@ func (s Weighted) prepare() (wsample, []string) {
 	if byX := func(a, b pt) int { return cmp.Compare(a.x, b.x) }; !slices.IsSortedFunc(pts, byX) {
 		slices.SortFunc(pts, byX)
 	}
-	var out wsample
+	out := wsample{x: make([]float64, 0, len(pts)), w: make([]int64, 0, len(pts))}
 	for _, p := range pts {
 		if k := len(out.x); k > 0 && out.x[k-1] == p.x {
 			out.w[k-1] += p.w
