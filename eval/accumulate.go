@@ -129,7 +129,7 @@ func accumulatePairedCorrect(as *accSet, o *scorers.Out) {
 
 func accumulateScores(as *accSet, o *scorers.Out, thr float64, hasThr bool) {
 	value := o.Value[:len(as.gi)]
-	foldSketches(as, value, value, value, func(a *Acc) *Sketch {
+	foldSketches(as, value, nil, func(a *Acc) *Sketch {
 		if a.Value == nil {
 			a.Value = NewSketch()
 		}
@@ -161,34 +161,52 @@ func accumulatePairedScores(as *accSet, o *scorers.Out) {
 			a.Legacy, a.AI, a.Diff = NewSketch(), NewSketch(), NewSketch()
 		}
 	}
-	foldSketches(as, legacy, legacy, ai, func(a *Acc) *Sketch { made(a); return a.Legacy })
-	foldSketches(as, ai, legacy, ai, func(a *Acc) *Sketch { made(a); return a.AI })
-	db := getFloatBuf(n)
-	defer floatPool.Put(db)
-	diff := (*db)[:n]
-	for i := range diff {
-		diff[i] = ai[i] - legacy[i]
+	// Each sketch skips the rows whose other value is NaN.
+	foldSketches(as, legacy, ai, func(a *Acc) *Sketch { made(a); return a.Legacy })
+	foldSketches(as, ai, legacy, func(a *Acc) *Sketch { made(a); return a.AI })
+	fb := getFloatBuf(n)
+	defer floatPool.Put(fb)
+	col := (*fb)[:n]
+	// The difference is NaN without a pair, and also for a pair of equal
+	// infinities, which Add counts: then the batch's differences are
+	// added one by one.
+	infDiff := false
+	for i, x := range ai {
+		col[i] = x - legacy[i]
+		infDiff = infDiff || math.IsNaN(col[i]) && !math.IsNaN(x) && !math.IsNaN(legacy[i])
 	}
-	foldSketches(as, diff, legacy, ai, func(a *Acc) *Sketch { made(a); return a.Diff })
+	if !infDiff {
+		foldSketches(as, col, nil, func(a *Acc) *Sketch { made(a); return a.Diff })
+		return
+	}
+	for i, g := range as.gi {
+		if l, x := legacy[i], ai[i]; !math.IsNaN(l) && !math.IsNaN(x) {
+			as.group(g).Diff.Add(x - l)
+		}
+	}
 }
 
 func accumulatePerSystem(as *accSet, o *scorers.Out) {
 	legacy, ai := o.Legacy[:len(as.gi)], o.AI[:len(as.gi)]
-	foldSketches(as, legacy, legacy, legacy, func(a *Acc) *Sketch { return a.systemSketch(0) })
-	foldSketches(as, ai, ai, ai, func(a *Acc) *Sketch { return a.systemSketch(1) })
+	foldSketches(as, legacy, nil, func(a *Acc) *Sketch { return a.systemSketch(0) })
+	foldSketches(as, ai, nil, func(a *Acc) *Sketch { return a.systemSketch(1) })
 }
 
 // foldSketches adds xs[i] to the sketch of row i's group, sketch(acc),
-// for every row where neither guard1[i] nor guard2[i] is NaN. A kind's
+// for every row where xs[i] is not NaN, nor guard[i] if guard is not
+// nil. A kind's
 // sketches are folded one column at a time, each in row order, so every
 // sketch sees its values in the order it always did (sums are
 // bit-identical), in two passes: the bucket indexes of the whole column
 // first (bucketIndexes), then the per-group updates, written out here
 // rather than calling Sketch.addBucketed per value (not inlined, and
 // the calls cost as much as the updates).
-func foldSketches(as *accSet, xs, guard1, guard2 []float64, sketch func(*Acc) *Sketch) {
+func foldSketches(as *accSet, xs, guard []float64, sketch func(*Acc) *Sketch) {
 	n := len(as.gi)
-	xs, guard1, guard2 = xs[:n], guard1[:n], guard2[:n]
+	xs = xs[:n]
+	if guard != nil {
+		guard = guard[:n]
+	}
 	kb := getBucketBuf(n)
 	defer bucketPool.Put(kb)
 	ks := (*kb)[:n]
@@ -198,7 +216,7 @@ func foldSketches(as *accSet, xs, guard1, guard2 []float64, sketch func(*Acc) *S
 	sks := *sp
 	for i, g := range as.gi {
 		x := xs[i]
-		if math.IsNaN(guard1[i]) || math.IsNaN(guard2[i]) {
+		if math.IsNaN(x) || guard != nil && math.IsNaN(guard[i]) {
 			continue
 		}
 		s := sks[g]

@@ -120,16 +120,7 @@ func representative(i int32) float64 {
 // Add adds one value; NaN and ±Inf must be filtered by the caller. The
 // accumulate loops add a batch's column at once instead (foldSketches),
 // with the same result.
-func (s *Sketch) Add(x float64) {
-	var k int32
-	if abs := math.Abs(x); !(abs <= minMagnitude) { // NaN too (see bucketIndexes)
-		var ok bool
-		if k, ok = bucketFastPath(abs); !ok {
-			k = bucketOf(abs)
-		}
-	}
-	s.addBucketed(x, k)
-}
+func (s *Sketch) Add(x float64) { s.addBucketed(x, bucketIndex(math.Abs(x))) }
 
 // addBucketed is Add for a value whose bucket k = bucketOf(|x|) is known
 // (k is not read when |x| <= minMagnitude). foldSketches has a copy of

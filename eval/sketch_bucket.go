@@ -118,6 +118,18 @@ var (
 	}()
 )
 
+// bucketIndex is bucketOf(a) for a = |x| above minMagnitude or NaN (0,
+// never read, for the rest), by the fast path where it can.
+func bucketIndex(a float64) int32 {
+	if a <= minMagnitude {
+		return 0
+	}
+	if k, ok := bucketFastPath(a); ok {
+		return k
+	}
+	return bucketOf(a)
+}
+
 // bucketIndexes sets k[i] to bucketOf(|xs[i]|) for every xs[i] of
 // magnitude above minMagnitude or NaN (the others' k[i] is left
 // unspecified),
@@ -128,10 +140,23 @@ var (
 func bucketIndexes(k []int32, xs []float64) {
 	k = k[:len(xs)]
 	// Locals: the globals would be reloaded after every store to k.
+	if n := len(xs); n > 2 && xs[0] == xs[n/2] && xs[0] == xs[n-1] {
+		// Probably a constant column (a fixed cost per call): each run
+		// of one magnitude is looked up once. Checking every value for
+		// a repeat cost a tenth more on columns without.
+		prevA, prevK := math.NaN(), int32(0)
+		for i, x := range xs {
+			if a := math.Abs(x); a != prevA {
+				prevA, prevK = a, bucketIndex(a)
+			}
+			k[i] = prevK
+		}
+		return
+	}
 	bounds, k0 := edgeBounds, bucketEdgeK0
 	for i, x := range xs {
-		// bucketFastPath, inlined by hand (the compiler does not).
 		a := math.Abs(x)
+		// bucketFastPath, inlined by hand (the compiler does not).
 		b := math.Float64bits(a)
 		if e := uint(b>>52) - (1023 + edgeMinExp); e < uint(len(candExp)) {
 			st := candSteps[b>>42&1023]

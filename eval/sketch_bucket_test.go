@@ -96,7 +96,7 @@ func TestBucketOfFastRandom(t *testing.T) {
 // path could go wrong (around every edge and table step, as above), on
 // random magnitudes and bit patterns of both signs, and on the values
 // it must leave to bucketOf or to no bucket (tiny, zero, NaN, ±Inf,
-// beyond the table).
+// beyond the table), alone and in runs.
 func TestBucketIndexesMatchesBucketOf(t *testing.T) {
 	var xs []float64
 	for _, e := range bucketEdges {
@@ -123,9 +123,33 @@ func TestBucketIndexesMatchesBucketOf(t *testing.T) {
 		xs = append(xs, math.Exp(r.Float64()*70-25), math.Float64frombits(r.Uint64()))
 	}
 	xs = append(xs, 0, minMagnitude, math.Nextafter(minMagnitude, 1), math.NaN(), math.Inf(1), math.Inf(-1), math.MaxFloat64, 5e-324, 0x1p64)
+	// Runs of one magnitude (the previous value's bucket is reused).
+	xs = append(xs, 42, 42, -42, 0, 0, 42, 1e-10, 1e-10, 7, 7, math.NaN(), math.NaN(), 7, 1e300, 1e300, 0, -0.0, 3)
 	for i := range len(xs) {
 		xs = append(xs, -xs[i])
 	}
+	checkBucketIndexes(t, xs)
+	// Columns that look constant (same first, middle and last value)
+	// take the path that looks each run up once.
+	for _, c := range []float64{42, -42, 0, 1e-10, 0.0002, math.Inf(1), 1e300, math.MaxFloat64} {
+		col := make([]float64, 101)
+		for i := range col {
+			switch r.IntN(4) {
+			case 0:
+				col[i] = xs[r.IntN(len(xs))]
+			case 1:
+				col[i] = -c
+			default:
+				col[i] = c
+			}
+		}
+		col[0], col[50], col[100] = c, c, c
+		checkBucketIndexes(t, col)
+	}
+}
+
+func checkBucketIndexes(t *testing.T, xs []float64) {
+	t.Helper()
 	k := make([]int32, len(xs))
 	bucketIndexes(k, xs)
 	for i, x := range xs {
