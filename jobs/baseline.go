@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -71,30 +72,63 @@ func (r *Runner) loadAggregates(ctx context.Context, w eval.Window) (*eval.Aggre
 // window at most once: a backfill of N windows otherwise re-read and
 // re-parsed the same baseline windows N times. Cached aggregates are only
 // read (baseline merges into fresh groups), so sharing them is safe.
+//
+// The windows this run has just written (fresh, by window key) are taken
+// from memory rather than read back and parsed: in a backfill most
+// baseline windows are the run's own. With checkFresh, each is also read
+// back and must encode to the same bytes, the same check replay makes of
+// the evaluations.
 type baselineReader struct {
 	r      *Runner
 	stored []eval.Window
+	fresh  map[string]*eval.Aggregates
 	loaded map[string]*eval.Aggregates
 }
 
-func (r *Runner) newBaselineReader(ctx context.Context) (*baselineReader, error) {
+func (r *Runner) newBaselineReader(ctx context.Context, fresh map[string]*eval.Aggregates) (*baselineReader, error) {
 	stored, err := r.storedWindows(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &baselineReader{r: r, stored: stored, loaded: map[string]*eval.Aggregates{}}, nil
+	return &baselineReader{r: r, stored: stored, fresh: fresh, loaded: map[string]*eval.Aggregates{}}, nil
 }
 
 func (br *baselineReader) load(ctx context.Context, w eval.Window) (*eval.Aggregates, error) {
 	if a, ok := br.loaded[w.Key()]; ok {
 		return a, nil
 	}
-	a, err := br.r.loadAggregates(ctx, w)
-	if err != nil {
-		return nil, err
+	a, ok := br.fresh[w.Key()]
+	if !ok || checkFresh() {
+		stored, err := br.r.loadAggregates(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if err := sameAggregates(a, stored); err != nil {
+				return nil, fmt.Errorf("window %s: %w", w, err)
+			}
+		}
+		a = stored
 	}
 	br.loaded[w.Key()] = a
 	return a, nil
+}
+
+// sameAggregates fails unless the aggregates in memory and as read back
+// encode identically (checkFresh).
+func sameAggregates(mem, stored *eval.Aggregates) error {
+	a, err := json.Marshal(mem.File())
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(stored.File())
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("PARITY_CHECK_FRESH_EVALUATIONS: the aggregates in memory differ from the stored ones (%d and %d bytes encoded)", len(a), len(b))
+	}
+	return nil
 }
 
 // baseline merges the aggregates of the baseline period per feature ×

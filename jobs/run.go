@@ -340,7 +340,12 @@ func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
 // finish evaluates windows from their aggregates and writes scores,
 // history records and verdicts. Used by Evaluate and Merge.
 func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options, res *Result) error {
-	br, err := r.newBaselineReader(ctx)
+	parts := splitWindows(aggs, windows)
+	fresh := make(map[string]*eval.Aggregates, len(windows))
+	for _, w := range windows {
+		fresh[w.Key()] = parts[w.Start.Unix()]
+	}
+	br, err := r.newBaselineReader(ctx, fresh)
 	if err != nil {
 		return err
 	}
@@ -363,7 +368,6 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 			return err
 		}
 	}
-	parts := splitWindows(aggs, windows)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, o.Workers))
 	for i, w := range windows {
