@@ -507,7 +507,13 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	}
 	accs := st.accs[:len(groups)]
 	for k, s := range p.scorers {
-		st.out.Reset(len(idx))
+		if k < p.builtin {
+			// A built-in scorer's outputs that it writes on every row
+			// are not refilled first (scorers.Out.ResetBuiltin).
+			st.out.ResetBuiltin(s, len(idx))
+		} else {
+			st.out.Reset(len(idx))
+		}
 		err := s.Score(in, st.out)
 		if err == nil && k < p.builtin {
 			st.out.Untouched(s.Kind())

@@ -131,7 +131,7 @@ func BenchmarkBuiltins(b *testing.B) {
 // BenchmarkFeatureBatch is one batch of each feature through all its
 // built-in scorers in eval's order, as eval.Workers.Batch runs them: a
 // new Input, the JSON fields derived from both documents, then each
-// scorer after an Out.Reset (with Untouched, as for built-ins). It
+// scorer after Out.ResetBuiltin, and Untouched after it. It
 // measures what the per-scorer benchmarks cannot: work the scorers of
 // one batch share (parsed numbers, agreement computed once).
 func BenchmarkFeatureBatch(b *testing.B) {
@@ -174,7 +174,7 @@ func BenchmarkFeatureBatch(b *testing.B) {
 				}
 				in := &scorers.Input{Rows: n, Batch: batch, Labels: base.Labels}
 				for _, s := range ss {
-					out.Reset(n)
+					out.ResetBuiltin(s, n)
 					if err := s.Score(in, out); err != nil {
 						b.Fatal(err)
 					}

@@ -619,6 +619,7 @@ func (s *FieldAgreement) Kind() Kind   { return Agreement }
 func (s *FieldAgreement) Needs() []Need {
 	return []Need{{Column: s.LegacyCol, Kind: s.ColKind}, {Column: s.AICol, Kind: s.ColKind}}
 }
+func (s *FieldAgreement) overwrites() uint8 { return 1 << outValue }
 func (s *FieldAgreement) Score(in *Input, out *Out) error {
 	v := out.Value[:in.Rows]
 	for i, c := range s.codes(in)[:len(v)] {
@@ -870,10 +871,12 @@ func (s *CriticalAgreement) Needs() []Need {
 	}
 	return n
 }
+func (s *CriticalAgreement) overwrites() uint8 { return 1 << outValue }
 func (s *CriticalAgreement) Score(in *Input, out *Out) error {
 	v := out.Value[:in.Rows]
 	switch len(s.Fields) {
 	case 0:
+		fillNaN(v)
 	case 1:
 		for i, c := range s.Fields[0].codes(in)[:len(v)] {
 			v[i] = agreementValue[c&3]
@@ -911,6 +914,7 @@ func (s *FieldAccuracy) Needs() []Need {
 	// first, so the log column is optional.
 	return append(s.FieldAgreement.Needs(), Need{Column: s.LabelCol, Kind: datasets.KindString, Optional: true})
 }
+func (s *FieldAccuracy) overwrites() uint8 { return 1<<outLegacy | 1<<outAI }
 func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 	l, a := in.Col(s.LegacyCol), in.Col(s.AICol)
 	labels := in.LabelColumn(s.LabelCol)
@@ -966,6 +970,8 @@ func (s *FieldAccuracy) Score(in *Input, out *Out) error {
 	for i := 0; i < in.Rows; i++ {
 		if lab, ok := labels.At(i); ok {
 			s.judge(l, a, lab, out, i)
+		} else {
+			out.Legacy[i], out.AI[i] = math.NaN(), math.NaN()
 		}
 	}
 	return nil
@@ -1031,12 +1037,15 @@ func (s *BoolRate) Kind() Kind   { return Rate }
 func (s *BoolRate) Needs() []Need {
 	return []Need{{Column: s.Column, Kind: datasets.KindBool, Optional: true}}
 }
+func (s *BoolRate) overwrites() uint8 { return 1 << outValue }
 func (s *BoolRate) Score(in *Input, out *Out) error {
 	c := in.Col(s.Column)
+	v := out.Value[:in.Rows]
 	if c == nil {
+		fillNaN(v)
 		return nil
 	}
-	v, b := out.Value[:in.Rows], c.Bool[:in.Rows]
+	b := c.Bool[:len(v)]
 	if c.Null == nil {
 		for i, x := range b {
 			v[i] = b2f(x)
@@ -1045,11 +1054,20 @@ func (s *BoolRate) Score(in *Input, out *Out) error {
 	}
 	null := c.Null[:len(b)]
 	for i, x := range b {
-		if !null[i] {
-			v[i] = b2f(x)
-		}
+		// One table read, no branch: NaN for a null row.
+		v[i] = boolValue[b2i(null[i])<<1|b2i(x)]
 	}
 	return nil
+}
+
+// boolValue is BoolRate's value of (null<<1 | true).
+var boolValue = [4]float64{0, 1, math.NaN(), math.NaN()}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // ValueRate is the rate of rows whose string column equals Value
@@ -1061,9 +1079,11 @@ func (s *ValueRate) Kind() Kind   { return Rate }
 func (s *ValueRate) Needs() []Need {
 	return []Need{{Column: s.Column, Kind: datasets.KindString, Optional: true}}
 }
+func (s *ValueRate) overwrites() uint8 { return 1 << outValue }
 func (s *ValueRate) Score(in *Input, out *Out) error {
 	c := in.Col(s.Column)
 	if c == nil {
+		fillNaN(out.Value[:in.Rows])
 		return nil
 	}
 	// Each dictionary entry a row uses is compared once: 0 not yet,
@@ -1071,6 +1091,7 @@ func (s *ValueRate) Score(in *Input, out *Out) error {
 	memo := make([]uint8, len(c.Dict))
 	for i, code := range c.Codes[:in.Rows] {
 		if c.Null != nil && c.Null[i] {
+			out.Value[i] = math.NaN()
 			continue
 		}
 		if memo[code] == 0 {
@@ -1094,33 +1115,38 @@ func (s *PerSystemValue) Kind() Kind   { return PerSystem }
 func (s *PerSystemValue) Needs() []Need {
 	return []Need{{Column: s.LegacyCol, Kind: datasets.KindFloat64, Optional: true}, {Column: s.AICol, Kind: datasets.KindFloat64, Optional: true}}
 }
+func (s *PerSystemValue) overwrites() uint8 { return 1<<outLegacy | 1<<outAI }
 func (s *PerSystemValue) Score(in *Input, out *Out) error {
 	copyFinite(in.Col(s.LegacyCol), out.Legacy[:in.Rows])
 	copyFinite(in.Col(s.AICol), out.AI[:in.Rows])
 	return nil
 }
 
-// copyFinite copies the values of a float column (nil: absent) into dst
-// except null rows and ±Inf; NaN is copied (NaN stays NaN: skipped).
-// Without null flags the loop reads no flag per row.
+// copyFinite copies the values of a float column (nil: absent) into
+// every row of dst, NaN for null rows and ±Inf (NaN is copied: skipped
+// too). Without null flags the loop reads no flag per row.
 func copyFinite(c *datasets.Column, dst []float64) {
 	if c == nil {
+		fillNaN(dst)
 		return
 	}
+	nan := math.NaN()
 	f := c.Float[:len(dst)]
 	if c.Null == nil {
 		for i, x := range f {
-			if !math.IsInf(x, 0) {
-				dst[i] = x
+			if math.IsInf(x, 0) {
+				x = nan
 			}
+			dst[i] = x
 		}
 		return
 	}
 	null := c.Null[:len(f)]
 	for i, x := range f {
-		if !null[i] && !math.IsInf(x, 0) {
-			dst[i] = x
+		if null[i] || math.IsInf(x, 0) {
+			x = nan
 		}
+		dst[i] = x
 	}
 }
 
@@ -1136,12 +1162,9 @@ func (s *NumericValue) Kind() Kind   { return Score }
 func (s *NumericValue) Needs() []Need {
 	return []Need{{Column: s.Column, Kind: datasets.KindFloat64, Optional: s.Optional}}
 }
+func (s *NumericValue) overwrites() uint8 { return 1 << outValue }
 func (s *NumericValue) Score(in *Input, out *Out) error {
-	c := in.Col(s.Column)
-	if c == nil {
-		return nil
-	}
-	copyFinite(c, out.Value[:in.Rows])
+	copyFinite(in.Col(s.Column), out.Value[:in.Rows])
 	return nil
 }
 
@@ -1242,6 +1265,7 @@ func (s *AuditComplete) Needs() []Need {
 	}
 	return n
 }
+func (s *AuditComplete) overwrites() uint8 { return 1 << outValue }
 func (s *AuditComplete) Score(in *Input, out *Out) error {
 	cols := make([]*datasets.Column, len(s.Columns))
 	for i, name := range s.Columns {
@@ -1304,15 +1328,19 @@ func (s *OverBound) Kind() Kind   { return Rate }
 func (s *OverBound) Needs() []Need {
 	return []Need{{Column: s.Column, Kind: datasets.KindFloat64, Optional: true}}
 }
+func (s *OverBound) overwrites() uint8 { return 1 << outValue }
 func (s *OverBound) Score(in *Input, out *Out) error {
 	c := in.Col(s.Column)
 	if c == nil {
+		fillNaN(out.Value[:in.Rows])
 		return nil
 	}
 	for i := 0; i < in.Rows; i++ {
+		v := math.NaN()
 		if !c.IsNull(i) && !math.IsNaN(c.Float[i]) {
-			out.Value[i] = b2f(c.Float[i] > s.Bound)
+			v = b2f(c.Float[i] > s.Bound)
 		}
+		out.Value[i] = v
 	}
 	return nil
 }

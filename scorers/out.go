@@ -136,6 +136,69 @@ func (o *Out) Reset(n int) {
 	o.Keys = nil // back to the Cat form until the scorer calls UseCodes
 }
 
+// ResetBuiltin is Reset before the built-in scorer s, refilling only
+// what s relies on: the buffers of its kind's outputs (outputsOf) that
+// it does not itself write on every row. The buffers it overwrites are
+// only sized, and the others, which it leaves alone (a test in eval
+// holds every built-in to its kind's outputs) and eval does not read
+// for its kind, are left as they are, their refill put off until a
+// scorer needs them. eval calls it only for parity's own built-in
+// scorers: a configured, external or contrib scorer gets Reset, every
+// buffer filled, as docs/scorers.md promises, even when its type
+// embeds a built-in one.
+func (o *Out) ResetBuiltin(s Scorer, n int) {
+	var over uint8
+	if ow, ok := s.(overwriter); ok {
+		over = ow.overwrites()
+	}
+	read := outputsOf(s.Kind())
+	mode := func(b int) fillMode {
+		switch {
+		case over&(1<<b) != 0:
+			return overwriteRows
+		case read&(1<<b) == 0:
+			return leaveRows
+		}
+		return fillRows
+	}
+	o.Value = refillAs(mode(outValue), o.Value, n, &o.filled[outValue], &o.reset[outValue], fillNaN)
+	o.Legacy = refillAs(mode(outLegacy), o.Legacy, n, &o.filled[outLegacy], &o.reset[outLegacy], fillNaN)
+	o.AI = refillAs(mode(outAI), o.AI, n, &o.filled[outAI], &o.reset[outAI], fillNaN)
+	o.Cat = refillAs(mode(outCat), o.Cat, n, &o.filled[outCat], &o.reset[outCat], clearStrings)
+	o.Keys = nil
+}
+
+// overwriter is implemented by built-in scorers that write every row of
+// some of their float outputs in every Score, NaN included: overwrites
+// is that set, as bits of Out's buffers (outValue..outAI). A test holds
+// each to it.
+type overwriter interface{ overwrites() uint8 }
+
+// fillMode is what ResetBuiltin does with one buffer.
+type fillMode uint8
+
+const (
+	fillRows      fillMode = iota // refilled, as by Reset
+	overwriteRows                 // sized only: the scorer writes every row
+	leaveRows                     // sized only: the scorer neither reads nor writes it
+)
+
+// refillAs is refill in mode m (see fillMode). A buffer left alone keeps
+// its count of filled rows, which Untouched restores after the scorer.
+func refillAs[T any](m fillMode, s []T, n int, filled, reset *int, fill func([]T)) []T {
+	if m == fillRows {
+		return refill(s, n, filled, reset, fill)
+	}
+	if cap(s) < n {
+		s, *filled = make([]T, n), 0
+	}
+	*reset, *filled = *filled, 0
+	if m == overwriteRows {
+		*reset = 0
+	}
+	return s[:n]
+}
+
 // Untouched records that the scorer that ran since the last Reset wrote
 // only the buffers of its kind k (outputsOf; not Cat if it used the
 // coded form), so the next Reset refills only those. eval calls it for its built-in scorers, which a test holds

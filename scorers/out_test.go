@@ -84,6 +84,100 @@ func TestOutUntouchedRefillsWhatWasWritten(t *testing.T) {
 	}
 }
 
+// fakeBuiltin is a built-in scorer as ResetBuiltin sees it: a kind and
+// the float buffers it overwrites.
+type fakeBuiltin struct {
+	kind Kind
+	over uint8
+}
+
+func (s *fakeBuiltin) Name() string                    { return "fake" }
+func (s *fakeBuiltin) Kind() Kind                      { return s.kind }
+func (s *fakeBuiltin) Needs() []Need                   { return nil }
+func (s *fakeBuiltin) Score(*Input, *Out) error        { return nil }
+func (s *fakeBuiltin) overwrites() uint8               { return s.over }
+func (s *fakeBuiltin) reads(b int) bool                { return outputsOf(s.kind)&(1<<b) != 0 }
+func (s *fakeBuiltin) overwritten(b int) bool          { return s.over&(1<<b) != 0 }
+func (s *fakeBuiltin) needsFilled(b int) bool          { return s.reads(b) && !s.overwritten(b) }
+func (s *fakeBuiltin) String() string                  { return s.kind.String() }
+func (s *fakeBuiltin) writes(b int, r *rand.Rand) bool { return s.reads(b) && r.IntN(2) == 0 }
+
+// TestResetBuiltinRefillsWhatItReads: over random sequences of sizes,
+// built-in scorers (each writing only its kind's outputs, every row of
+// the ones it overwrites) and other scorers (writing any buffer, after
+// Reset), the buffers a built-in reads and does not overwrite are NaN /
+// "" after ResetBuiltin, and every buffer is after Reset.
+func TestResetBuiltinRefillsWhatItReads(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	kinds := []Kind{Agreement, PairedCorrect, Rate, Score, PairedScore, PerSystem, Category, Classification}
+	o := &Out{}
+	for step := range 3000 {
+		n := r.IntN(300)
+		if step%100 == 0 {
+			n = 70000 // grows the buffers
+		}
+		var s *fakeBuiltin
+		if r.IntN(4) != 0 {
+			k := kinds[r.IntN(len(kinds))]
+			s = &fakeBuiltin{kind: k, over: outputsOf(k) & uint8(r.IntN(8))} // float buffers only
+			o.ResetBuiltin(s, n)
+		} else {
+			o.Reset(n)
+		}
+		if len(o.Value) != n || len(o.Legacy) != n || len(o.AI) != n || len(o.Cat) != n || o.Keys != nil {
+			t.Fatalf("step %d: lengths %d %d %d %d, keys %v", step, len(o.Value), len(o.Legacy), len(o.AI), len(o.Cat), o.Keys)
+		}
+		bufs := []func(i int) bool{
+			func(i int) bool { return math.IsNaN(o.Value[i]) },
+			func(i int) bool { return math.IsNaN(o.Legacy[i]) },
+			func(i int) bool { return math.IsNaN(o.AI[i]) },
+			func(i int) bool { return o.Cat[i] == "" },
+		}
+		for b, empty := range bufs {
+			if s != nil && !s.needsFilled(b) {
+				continue
+			}
+			for i := range n {
+				if !empty(i) {
+					t.Fatalf("step %d: buffer %d row %d not refilled before %v", step, b, i, s)
+				}
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		write := func(b int, i int) {
+			switch b {
+			case outValue:
+				o.Value[i] = 1
+			case outLegacy:
+				o.Legacy[i] = 2
+			case outAI:
+				o.AI[i] = 3
+			default:
+				o.Cat[i] = "c"
+			}
+		}
+		if s == nil { // any other scorer: writes any buffer
+			for b := range numOutputs {
+				write(b, r.IntN(n))
+			}
+			continue
+		}
+		for b := range numOutputs {
+			switch {
+			case s.overwritten(b):
+				for i := range n {
+					write(b, i)
+				}
+			case s.writes(b, r):
+				write(b, r.IntN(n))
+			}
+		}
+		o.Untouched(s.kind)
+	}
+}
+
 // TestUseCodesFillsNoCategory: UseCodes hands out n codes of -1 (no
 // category) whatever the previous scorer wrote into them and whatever
 // the size (the fill doubles its copies, so sizes around powers of two

@@ -108,7 +108,9 @@ func (s *FieldQuality) Score(in *Input, out *Out) error {
 		return k
 	}
 	for i, lab := range code {
+		out.Value[i] = math.NaN()
 		if lab < 0 {
+			out.Legacy[i], out.AI[i] = math.NaN(), math.NaN()
 			continue
 		}
 		var k int32
@@ -129,6 +131,8 @@ func (s *FieldQuality) Score(in *Input, out *Out) error {
 	}
 	return nil
 }
+
+func (s *FieldQuality) overwrites() uint8 { return 1<<outValue | 1<<outLegacy | 1<<outAI }
 
 // maxDenseTriples bounds Score's dense table of key codes (256 KiB).
 const maxDenseTriples = 1 << 16
@@ -199,6 +203,9 @@ func (s *FieldQuality) scoreDense(in *Input, lab *datasets.Column, out *Out) boo
 	}
 	nan := math.NaN()
 	legacy, ai, value := out.Legacy[:n], out.AI[:n], out.Value[:n]
+	if confF == nil {
+		fillNaN(value)
+	}
 	for i := range code {
 		lr, l, a := labCodes[i], int(lCodes[i]), int(aCodes[i])
 		if labNulls != nil && labNulls[i] {
