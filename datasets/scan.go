@@ -597,6 +597,14 @@ func (d *Dataset) runUnit(ctx context.Context, w int, u unit, spec *ScanSpec, sp
 			return err
 		}
 		name := spec.Columns[i].Name
+		if cp.conv.presence && presentByStatistics(cp.leaf, &meta.Columns[cp.leaf.index].MetaData) {
+			var sp *colBuf
+			if spare != nil {
+				sp = &spare[i]
+			}
+			b.Cols[i] = allPresent(name, rows, sp)
+			continue
+		}
 		var pages parquet.Pages
 		if fc, ok := chunks[cp.leaf.index].(*parquet.FileColumnChunk); ok && bufs != nil {
 			pages = fc.PagesFrom(bufs[i])
@@ -639,6 +647,9 @@ func (p *pfile) fetch(rg int) ([]*chunkReader, error) {
 			continue
 		}
 		md := &p.f.Metadata().RowGroups[rg].Columns[cp.leaf.index].MetaData
+		if cp.conv.presence && presentByStatistics(cp.leaf, md) {
+			continue // runUnit does not read it
+		}
 		// The same range parquet-go's page reader reads (FilePages.init).
 		start := md.DataPageOffset
 		if md.DictionaryPageOffset != 0 {
@@ -674,6 +685,38 @@ func (c *chunkReader) ReadAt(p []byte, off int64) (int, error) {
 		return copy(p, c.buf[off-c.off:]), nil
 	}
 	return c.fallback.ReadAt(p, off)
+}
+
+// presentByStatistics reports whether a PresenceOnly column chunk is
+// known from the footer, without reading it, to hold a non-empty value in
+// every row: the column is required (no nulls by its schema) and either
+// of a fixed length above zero or with a non-empty min_value (nothing
+// sorts below the empty string, and a truncated minimum is still a lower
+// bound). The deprecated min field is not trusted: old writers computed
+// binary statistics wrongly (PARQUET-251).
+func presentByStatistics(l *leaf, md *format.ColumnMetaData) bool {
+	if l.maxDef != 0 || md.NumValues <= 0 {
+		return false
+	}
+	e := l.elem
+	if e.Type.Valid && e.Type.V == format.FixedLenByteArray && e.TypeLength.Valid && e.TypeLength.V > 0 {
+		return true
+	}
+	return len(md.Statistics.MinValue) > 0
+}
+
+// allPresent is a PresenceOnly column of rows non-empty values, in sp's
+// slices when they are large enough.
+func allPresent(name string, rows int, sp *colBuf) *Column {
+	c := newColumn(name, KindString, rows, sp)
+	c.Dict = append(c.Dict, PresenceDict[:]...)
+	for i := range c.Codes {
+		c.Codes[i] = 1
+	}
+	if sp != nil {
+		sp.keep(c)
+	}
+	return c
 }
 
 // decodeSafely is decodeChunk with parquet-go's panics on malformed pages

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/parity-eval/parity/datasets/parquettest"
 )
@@ -20,6 +22,7 @@ type presenceRow struct {
 	Opt   *string  `parquet:"opt,optional,dict"`
 	Mixed *string  `parquet:"mixed,optional,dict"`
 	UUID  [16]byte `parquet:"u,uuid"`
+	Full  string   `parquet:"full"` // required, never empty: known from its statistics
 }
 
 // TestScanPresenceOnly scans each string column twice, as values and as
@@ -53,9 +56,10 @@ func TestScanPresenceOnly(t *testing.T) {
 			r.Mixed = &v
 		}
 		r.UUID[0], r.UUID[1] = byte(i), byte(i>>8)
+		r.Full = fmt.Sprintf("f%d", i%17)
 		rows[i] = r
 	}
-	names := []string{"hash", "delta", "opt", "mixed", "u"}
+	names := []string{"hash", "delta", "opt", "mixed", "u", "full"}
 	for _, version := range []int{1, 2} {
 		t.Run(fmt.Sprintf("v%d", version), func(t *testing.T) {
 			s, dir := store(t)
@@ -72,8 +76,8 @@ func TestScanPresenceOnly(t *testing.T) {
 				full.Columns = append(full.Columns, ColumnSpec{Name: name, Kind: KindString})
 				pres.Columns = append(pres.Columns, ColumnSpec{Name: name, Kind: KindString, PresenceOnly: true})
 			}
-			vals, _ := scanAll(t, d, files, full)
-			codes, _ := scanAll(t, d, files, pres)
+			vals, mv := scanAll(t, d, files, full)
+			codes, mp := scanAll(t, d, files, pres)
 			for _, name := range names {
 				v, c := vals.col(t, name), codes.col(t, name)
 				var present int
@@ -94,12 +98,43 @@ func TestScanPresenceOnly(t *testing.T) {
 					}
 				}
 				switch {
-				case name == "u" && present != n: // a UUID is never empty
-					t.Fatalf("u: %d of %d rows present", present, n)
-				case name != "u" && (present == 0 || present == n):
+				case (name == "u" || name == "full") && present != n: // never empty
+					t.Fatalf("%s: %d of %d rows present", name, present, n)
+				case name != "u" && name != "full" && (present == 0 || present == n):
 					t.Fatalf("%s: %d of %d rows present: the fixture proves little", name, present, n)
 				}
 			}
+			// The required columns that are never empty (u, full) are
+			// answered from the footer: their chunks are not read.
+			if mp.Files[0].BytesRead >= mv.Files[0].BytesRead {
+				t.Errorf("presence scan read %d bytes, full scan %d: chunks known from statistics were read", mp.Files[0].BytesRead, mv.Files[0].BytesRead)
+			}
 		})
+	}
+}
+
+// TestPresentByStatistics: only a required column's footer can prove
+// every value present, and only its min_value (not the deprecated min)
+// or a fixed length can prove none empty.
+func TestPresentByStatistics(t *testing.T) {
+	str := &format.SchemaElement{Type: thrift.New(format.ByteArray)}
+	fixed := &format.SchemaElement{Type: thrift.New(format.FixedLenByteArray), TypeLength: thrift.New(int32(16))}
+	for _, c := range []struct {
+		name string
+		l    leaf
+		md   format.ColumnMetaData
+		want bool
+	}{
+		{"required, min_value non-empty", leaf{elem: str}, format.ColumnMetaData{NumValues: 9, Statistics: format.Statistics{MinValue: []byte("a")}}, true},
+		{"required, min_value empty", leaf{elem: str}, format.ColumnMetaData{NumValues: 9, Statistics: format.Statistics{MinValue: []byte{}}}, false},
+		{"required, only the deprecated min", leaf{elem: str}, format.ColumnMetaData{NumValues: 9, Statistics: format.Statistics{Min: []byte("a")}}, false},
+		{"required, no statistics", leaf{elem: str}, format.ColumnMetaData{NumValues: 9}, false},
+		{"optional, min_value non-empty", leaf{elem: str, maxDef: 1}, format.ColumnMetaData{NumValues: 9, Statistics: format.Statistics{MinValue: []byte("a")}}, false},
+		{"required, fixed length 16", leaf{elem: fixed}, format.ColumnMetaData{NumValues: 9}, true},
+		{"optional, fixed length 16", leaf{elem: fixed, maxDef: 1}, format.ColumnMetaData{NumValues: 9}, false},
+	} {
+		if got := presentByStatistics(&c.l, &c.md); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }
