@@ -372,7 +372,10 @@ func TestSchedulerStopAbandonsWithinGrace(t *testing.T) {
 	var once sync.Once
 	var sch *jobs.Scheduler
 	var schMu sync.Mutex
-	so := jobs.ScheduleOptions{Grace: 4 * time.Second}
+	// The run is abandoned at Grace minus a quarter of it; with 8 s the
+	// abandoning run has 2 s to unwind, which a loaded machine needs (1 s
+	// was seen to overrun by 0.2 s).
+	so := jobs.ScheduleOptions{Grace: 8 * time.Second}
 	so.Now = clk.Now
 	// A scan that outlasts the grace period: it blocks until the
 	// scheduler abandons the run.
@@ -608,8 +611,12 @@ func counterSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 
 func lockerTests(t *testing.T, st storage.Store) {
 	ctx := context.Background()
-	a := &jobs.StoreLocker{Store: st, Owner: "a", TTL: 1500 * time.Millisecond}
-	b := &jobs.StoreLocker{Store: st, Owner: "b", TTL: 1500 * time.Millisecond}
+	// A lease renewed every third of its TTL survives a renewal delayed
+	// by a loaded machine (the test server shares its two cores with
+	// parallel test binaries); 1.5 s was seen to lapse under load.
+	const ttl = 3 * time.Second
+	a := &jobs.StoreLocker{Store: st, Owner: "a", TTL: ttl}
+	b := &jobs.StoreLocker{Store: st, Owner: "b", TTL: ttl}
 	la, err := a.Lock(ctx, "daily")
 	if err != nil {
 		t.Fatal(err)
@@ -622,7 +629,7 @@ func lockerTests(t *testing.T, st storage.Store) {
 	} else if err := lo.Unlock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * time.Second) // two TTLs: only renewal keeps the lease
+	time.Sleep(2 * ttl) // only renewal keeps the lease
 	if _, err := b.Lock(ctx, "daily"); !errors.Is(err, storage.ErrLocked) {
 		t.Fatalf("lock after 2 TTLs of a renewed lease: %v, want ErrLocked", err)
 	}
