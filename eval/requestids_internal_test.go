@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/parity-eval/parity/datasets"
@@ -20,9 +21,10 @@ func plainIDs(ids []string) *datasets.Column {
 }
 
 // TestDupFinderMatchesMap checks dupFinder.mark against a Go map: on
-// 200k rows drawn from 150k ids (so hash-prefix runs hold distinct ids as
-// well as repeats), over a subset of the rows, twice with the same
-// finder (buffers reused), and on a batch of a single repeated id.
+// 200k rows drawn from 150k ids (so buckets hold distinct ids as well as
+// repeats), over a subset of the rows, twice with the same finder
+// (buffers reused, the table's stale entries ignored), on more rows than
+// the buckets' usual size allows, and on a batch of a single repeated id.
 func TestDupFinderMatchesMap(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 6))
 	const n = 200_000
@@ -61,11 +63,30 @@ func TestDupFinderMatchesMap(t *testing.T) {
 		}
 	}
 
+	// More rows than dupMaxBits' buckets hold at their usual size: the
+	// buckets grow instead, one id in three repeated.
+	big := make([]string, 1<<(dupBucketLog+dupMaxBits)+5)
+	for i := range big {
+		big[i] = "id-" + strconv.Itoa(rnd.IntN(len(big)*2/3))
+	}
+	rows := make([]int32, len(big))
+	for i := range rows {
+		rows[i] = int32(i)
+	}
+	f.mark(plainIDs(big), rows)
+	seen := map[string]bool{}
+	for i, id := range big {
+		if want := seen[id]; (rows[i] < 0) != want {
+			t.Fatalf("%d rows: row %d marked %v, want %v", len(big), i, rows[i] < 0, want)
+		}
+		seen[id] = true
+	}
+
 	same := make([]string, 100_000)
 	for i := range same {
 		same[i] = "the-one-id"
 	}
-	rows := make([]int32, len(same))
+	rows = make([]int32, len(same))
 	for i := range rows {
 		rows[i] = int32(i)
 	}
@@ -102,6 +123,40 @@ func BenchmarkDuplicateIDs(b *testing.B) {
 				rows[i] = int32(i)
 			}
 			f.mark(col, rows)
+		}
+		if rows[n-1] != n-1 {
+			b.Fatal("distinct id marked as a duplicate")
+		}
+		report(b)
+	})
+	// Ids as the decoder leaves them (one buffer of bytes, a Dict
+	// entry per row), in batches that together outgrow the caches, as a
+	// scan's row groups do: the ids' bytes and the finder's buffers are
+	// not already cached from the previous call.
+	b.Run("dupFinder/cold", func(b *testing.B) {
+		const batches = 8
+		cols := make([]*datasets.Column, batches)
+		for k := range cols {
+			var buf []byte
+			ends := make([]int, n)
+			for i := range n {
+				buf = fmt.Appendf(buf, "req-%d-%d-%d", k, i%7, i)
+				ends[i] = len(buf)
+			}
+			all, ids, start := string(buf), make([]string, n), 0
+			for i := range ids {
+				ids[i], start = all[start:ends[i]], ends[i]
+			}
+			cols[k] = plainIDs(ids)
+		}
+		var f dupFinder
+		k := 0
+		for b.Loop() {
+			for i := range rows {
+				rows[i] = int32(i)
+			}
+			f.mark(cols[k%batches], rows)
+			k++
 		}
 		if rows[n-1] != n-1 {
 			b.Fatal("distinct id marked as a duplicate")
