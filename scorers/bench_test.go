@@ -383,7 +383,7 @@ func FuzzExtractJSON(f *testing.F) {
 // followed by more bytes, or the same bytes as an escaped key; and
 // string values of every length around the eight bytes read at once,
 // with a stop byte (quote, backslash, control, non-ASCII) at each
-// position.
+// position, inside a document and at its end.
 func TestExtractJSONPathsLayouts(t *testing.T) {
 	docs := []string{
 		`{"amount":1,"currency":"EUR","vendor":"Acme"}`,
@@ -406,6 +406,8 @@ func TestExtractJSONPathsLayouts(t *testing.T) {
 			for _, stop := range []string{`"`, `\`, "	", "", "é", "", " "} {
 				docs = append(docs, fmt.Sprintf(`{"currency":"%s%s%s","amount":%d}`, base[:pos], stop, base[pos:], n))
 				docs = append(docs, fmt.Sprintf(`{"%s%s%s":"%s","amount":%d}`, base[:pos], stop, base[pos:], base, n))
+				// The last value, where fewer than eight bytes follow.
+				docs = append(docs, fmt.Sprintf(`{"amount":%d,"currency":"%s%s%s"}`, n, base[:pos], stop, base[pos:]))
 			}
 		}
 	}
