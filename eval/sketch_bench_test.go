@@ -80,6 +80,15 @@ func BenchmarkAccumulate(b *testing.B) {
 		bool01.Legacy[i] = float64(r.IntN(2))
 		bool01.AI[i] = float64(r.IntN(2))
 	}
+	// Accuracy's outputs: NaN on the rows without a label (60%, at
+	// random, as labels arrive for a sample of requests).
+	labelled := scorers.NewOut(n)
+	for i := range n {
+		labelled.Legacy[i], labelled.AI[i] = bool01.Legacy[i], bool01.AI[i]
+		if r.IntN(5) < 3 {
+			labelled.Legacy[i], labelled.AI[i] = math.NaN(), math.NaN()
+		}
+	}
 	cases := []struct {
 		name string
 		s    scorers.Scorer
@@ -87,6 +96,7 @@ func BenchmarkAccumulate(b *testing.B) {
 	}{
 		{"agreement", benchScorer{kind: scorers.Agreement}, bool01},
 		{"paired_correct", benchScorer{kind: scorers.PairedCorrect}, bool01},
+		{"paired_correct/labelled", benchScorer{kind: scorers.PairedCorrect}, labelled},
 		{"score", benchScorer{kind: scorers.Score}, out},
 		{"paired_score", benchScorer{kind: scorers.PairedScore}, out},
 		{"per_system", benchScorer{kind: scorers.PerSystem}, out},
