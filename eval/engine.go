@@ -106,8 +106,9 @@ type featurePlan struct {
 	// so the next Reset refills only those (scorers.Out.Untouched).
 	builtin int
 	// cols are the batch columns the feature's scoring reads (its
-	// scorers' Needs, JSON sources, class, time, request id, feature):
-	// only these are gathered for its rows.
+	// scorers' Needs, JSON sources, class, time and request id): only
+	// these are gathered for its rows. The feature column, already read
+	// to split the batch, is not, unless a scorer needs it.
 	cols map[string]bool
 }
 
@@ -201,7 +202,7 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 				p.addJSON(fd.AIJSON, jp)
 			}
 		}
-		p.cols = map[string]bool{p.classCol: true, cfg.Columns.TS: true, cfg.Columns.RequestID: true, cfg.Columns.Feature: true}
+		p.cols = map[string]bool{p.classCol: true, cfg.Columns.TS: true, cfg.Columns.RequestID: true}
 		for _, j := range p.jsonSrcs {
 			p.cols[j.src] = true
 		}
