@@ -317,3 +317,47 @@ func TestProjectionPresenceOnly(t *testing.T) {
 		t.Error("input_hash read by a configured scorer is still PresenceOnly")
 	}
 }
+
+// TestFeatureColumnGatheredOnlyWhenNeeded: the feature column is not
+// gathered for a feature's rows unless a scorer needs it, and a
+// configured scorer that compares it with itself then sees it on every
+// row of a mixed batch.
+func TestFeatureColumnGatheredOnlyWhenNeeded(t *testing.T) {
+	cfgText := strings.Replace(builtinConfig,
+		"      - {name: same_category, type: normalized_equal, legacy: legacy_category, ai: ai_category}",
+		"      - {name: same_category, type: normalized_equal, legacy: legacy_category, ai: ai_category}\n      - {name: same_feature, type: normalized_equal, legacy: feature, ai: feature}", 1)
+	if cfgText == builtinConfig {
+		t.Fatal("fixture: config not extended")
+	}
+	cfg, err := config.Parse("t.yaml", []byte(cfgText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	e, err := NewEngine(cfg, nil, WindowsBetween(day, day.AddDate(0, 0, 1), 6*time.Hour), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.plans["ticket_routing"].cols["feature"] != true || e.plans["invoice_extraction"].cols["feature"] {
+		t.Errorf("feature column gathered: routing %v (a scorer needs it), invoice %v (none does)",
+			e.plans["ticket_routing"].cols["feature"], e.plans["invoice_extraction"].cols["feature"])
+	}
+	ws := e.NewWorkers(1, []string{"f"})
+	if err := ws.Batch(0, testBatch(t, e, 5, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	for k, g := range ws.Result().Groups {
+		if k.Feature != "ticket_routing" {
+			continue
+		}
+		a := g.Metrics["same_feature"]
+		if a == nil || a.N != g.Rows || a.K != g.Rows {
+			t.Fatalf("group %v: same_feature %+v, want N = K = %d rows", k, a, g.Rows)
+		}
+		rows += g.Rows
+	}
+	if rows < 1000 {
+		t.Fatalf("%d ticket_routing rows: the fixture proves little", rows)
+	}
+}
