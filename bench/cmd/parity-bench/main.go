@@ -51,7 +51,7 @@ func main() {
 	threads := flag.Int("threads", runtime.NumCPU(), "DuckDB threads (parity uses GOMAXPROCS workers)")
 	repeat := flag.Int("repeat", 3, "runs of each; the best wall time counts, the highest RSS counts")
 	regen := flag.Bool("regen", false, "regenerate the log even if it exists")
-	memLimit := flag.String("gomemlimit", "", "GOMEMLIMIT for the parity child (e.g. 160MiB; default: unset, Go's default GC pacing)")
+	memLimit := flag.String("gomemlimit", "", "GOMEMLIMIT for the parity child (e.g. 128MiB; default: unset, so the binary's own soft limit applies)")
 	prof := flag.Bool("profile", false, "instead of comparing, evaluate the existing log in-process with CPU and heap profiles")
 	flag.Parse()
 
