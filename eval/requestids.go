@@ -23,8 +23,8 @@ import (
 // 512-1,024 ids, and each bucket is checked, in row order, against an
 // open-addressing table of 8-16 slots per id (a 128Ki-row row group's
 // are 16-32 KiB, in L1, and so sparse that a probe rarely meets another
-// id, a branch that would mispredict); only ids whose 32-bit hashes are equal
-// are compared. It replaced two counting-sort passes of 2,048 streams
+// id, a branch that would mispredict); only ids whose 32-bit hashes are
+// equal are compared. It replaced two counting-sort passes of 2,048 streams
 // each, more than L1 holds, followed by a comparison of neighbours:
 // 1.14× as much CPU per id on a cached batch of distinct ids, 1.23× on
 // batches that outgrow the caches (BenchmarkDuplicateIDs).
@@ -79,10 +79,9 @@ func (f *dupFinder) mark(ids *datasets.Column, rows []int32) {
 	}
 	// Each bucket's table has at least 8 slots per id, a power of two
 	// indexed by the low bits of the 32-bit hash (the bucket is its top
-	// bits). Entries are
-	// indices into tmp + 1, and a bucket's own are past its start, so
-	// the previous buckets' entries read as empty and the table is
-	// cleared once per batch, not per bucket.
+	// bits). Entries are indices into tmp + 1, and a bucket's own are
+	// past its start, so the previous buckets' entries read as empty and
+	// the table is cleared once per batch, not per bucket.
 	size := 1 << bits.Len(uint(8*largest-1))
 	if cap(f.table) < size {
 		f.table = make([]uint32, size)
