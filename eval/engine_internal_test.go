@@ -104,8 +104,11 @@ func testBatch(t *testing.T, e *Engine, seed uint64, n int) *datasets.Batch {
 	return b
 }
 
-func testEngine(t *testing.T) *Engine {
-	cfg, err := config.Parse("t.yaml", []byte(builtinConfig))
+func testEngine(t *testing.T) *Engine { return engineFor(t, builtinConfig) }
+
+// engineFor is an engine for cfgText over four 6h windows of 2026-10-01.
+func engineFor(t *testing.T, cfgText string) *Engine {
+	cfg, err := config.Parse("t.yaml", []byte(cfgText))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,17 +289,8 @@ func TestBatchRowsInWindows(t *testing.T) {
 // configured scorer compares it) is decoded in full.
 func TestProjectionPresenceOnly(t *testing.T) {
 	presence := func(cfgText string) map[string]bool {
-		cfg, err := config.Parse("t.yaml", []byte(cfgText))
-		if err != nil {
-			t.Fatal(err)
-		}
-		day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-		e, err := NewEngine(cfg, nil, WindowsBetween(day, day.AddDate(0, 0, 1), 6*time.Hour), nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		out := map[string]bool{}
-		for _, c := range e.Projection() {
+		for _, c := range engineFor(t, cfgText).Projection() {
 			out[c.Name] = c.PresenceOnly
 		}
 		return out
@@ -329,15 +323,7 @@ func TestFeatureColumnGatheredOnlyWhenNeeded(t *testing.T) {
 	if cfgText == builtinConfig {
 		t.Fatal("fixture: config not extended")
 	}
-	cfg, err := config.Parse("t.yaml", []byte(cfgText))
-	if err != nil {
-		t.Fatal(err)
-	}
-	day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	e, err := NewEngine(cfg, nil, WindowsBetween(day, day.AddDate(0, 0, 1), 6*time.Hour), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engineFor(t, cfgText)
 	if e.plans["ticket_routing"].cols["feature"] != true || e.plans["invoice_extraction"].cols["feature"] {
 		t.Errorf("feature column gathered: routing %v (a scorer needs it), invoice %v (none does)",
 			e.plans["ticket_routing"].cols["feature"], e.plans["invoice_extraction"].cols["feature"])
