@@ -172,7 +172,7 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		return nil, fmt.Errorf("abandoned before writing: %w", err)
 	}
 	ctx = lock.guard(context.WithoutCancel(ctx))
-	mdata, err := json.MarshalIndent(manifest, "", "  ")
+	mdata, err := marshalIndent(manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		return fmt.Sprintf(keyAggregates, w.Key())
 	}
 	encoded := runAhead(len(windows), o.Workers, func(i int) ([]byte, error) {
-		data, err := json.MarshalIndent(parts[windows[i].Start.Unix()].File(), "", "  ")
+		data, err := marshalIndent(parts[windows[i].Start.Unix()].File())
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", key(windows[i]), err)
 		}
@@ -327,7 +327,7 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 }
 
 func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
+	data, err := marshalIndent(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
@@ -381,7 +381,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 			c.scores, c.err = reports.EncodeScores(reports.ScoreRows(c.fws, run.ID, run.ConfigHash))
 			if c.err == nil {
 				c.doc = evaluationDoc(w, c.fws, run)
-				if c.evalJS, c.err = json.MarshalIndent(c.doc, "", "  "); c.err != nil {
+				if c.evalJS, c.err = marshalIndent(c.doc); c.err != nil {
 					c.err = fmt.Errorf("encode %s: %w", fmt.Sprintf(keyEvaluation, w.Key()), c.err)
 				}
 			}

@@ -1,0 +1,117 @@
+package jobs
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// marshalIndent is json.MarshalIndent(v, "", "  "), byte for byte, with a
+// faster indenting pass. encoding/json indents by running its validating
+// scanner over the compact encoding one byte at a time, which had become
+// a fifth of a small backfill's CPU (each window's aggregates and
+// evaluation are ~1 MB of JSON). json.Marshal's output is valid and
+// compact (it compacts MarshalJSON output too), so indenting it only
+// needs to find strings and the structural bytes.
+//
+// Hand-written: no library reproduces encoding/json's layout exactly
+// (TestMarshalIndentMatchesEncodingJSON holds it to json.MarshalIndent).
+func marshalIndent(v any) ([]byte, error) {
+	compact, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	// Indenting parity's nested documents about triples their size;
+	// growing the output by doubling had cost more than indenting.
+	out, ok := indentCompact(make([]byte, 0, 3*len(compact)), compact)
+	if !ok {
+		// Not the compact JSON expected (cannot happen for Marshal's
+		// output): let encoding/json indent it, or say what is wrong.
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, compact, "", "  "); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	return out, nil
+}
+
+// indentCompact appends src, a compact JSON text, to dst as json.Indent
+// with prefix "" and indent "  " lays it out: a newline and two spaces
+// per level after an opening bracket and after a comma, ": " after a key,
+// and "{}" / "[]" for empty ones. ok is false when src has an unclosed
+// string or brackets that do not balance.
+func indentCompact(dst, src []byte) (_ []byte, ok bool) {
+	depth := 0
+	// newline and 2·depth spaces, sliced from one buffer per call.
+	breaks := []byte("\n" + strings.Repeat(" ", 64))
+	newline := func(depth int) []byte {
+		for 1+2*depth > len(breaks) {
+			breaks = append(breaks, breaks[1:]...)
+		}
+		return breaks[:1+2*depth]
+	}
+	for i := 0; i < len(src); {
+		c := src[i]
+		if !structural[c] {
+			// A number or literal: copy up to the next byte that matters.
+			j := i + 1
+			for j < len(src) && !structural[src[j]] {
+				j++
+			}
+			dst = append(dst, src[i:j]...)
+			i = j
+			continue
+		}
+		switch c {
+		case '"':
+			j := i + 1
+			for {
+				k := bytes.IndexByte(src[j:], '"')
+				if k < 0 {
+					return dst, false
+				}
+				j += k
+				// The quote ends the string unless an odd number of
+				// backslashes precedes it.
+				n := 0
+				for p := j - 1; p > i && src[p] == '\\'; p-- {
+					n++
+				}
+				if n%2 == 0 {
+					break
+				}
+				j++
+			}
+			dst = append(dst, src[i:j+1]...)
+			i = j + 1
+			continue
+		case '{', '[':
+			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
+				dst = append(dst, c, src[i+1])
+				i += 2
+				continue
+			}
+			depth++
+			dst = append(dst, c)
+			dst = append(dst, newline(depth)...)
+		case '}', ']':
+			if depth == 0 {
+				return dst, false
+			}
+			depth--
+			dst = append(dst, newline(depth)...)
+			dst = append(dst, c)
+		case ',':
+			dst = append(dst, c)
+			dst = append(dst, newline(depth)...)
+		case ':':
+			dst = append(dst, c, ' ')
+		}
+		i++
+	}
+	return dst, depth == 0
+}
+
+// structural marks the bytes indentCompact acts on.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true, ',': true, ':': true}
