@@ -542,16 +542,9 @@ func (d *chunkDecoder) strings(dst []int32, v *encoding.Values, dict parquet.Dic
 	}
 	switch v.Kind() {
 	case encoding.ByteArray:
-		data, offs := v.ByteArray()
-		if len(offs) < len(dst)+1 {
-			return shortPage(len(offs)-1, len(dst))
-		}
-		offs = offs[:len(dst)+1]
-		for i := range dst {
-			a, b := offs[i], offs[i+1]
-			if a > b || int(b) > len(data) {
-				return fmt.Errorf("value %d has offsets %d..%d outside the page's %d bytes: %w", i, a, b, len(data), errCorrupt)
-			}
+		data, offs, err := byteArrays(*v, len(dst))
+		if err != nil {
+			return err
 		}
 		if d.plain == plainUndecided {
 			d.choosePlain(data, offs, 0)
@@ -615,23 +608,36 @@ func (d *chunkDecoder) presenceCodes(dst []int32, v *encoding.Values, dict parqu
 	return err
 }
 
+// byteArrays returns a BYTE_ARRAY page's bytes and the offsets of its
+// first n values (n+1 of them), checked to lie in order inside the bytes.
+func byteArrays(v encoding.Values, n int) ([]byte, []uint32, error) {
+	data, offs := v.ByteArray()
+	if len(offs) < n+1 {
+		return nil, nil, shortPage(len(offs)-1, n)
+	}
+	offs = offs[:n+1]
+	for i := range n {
+		a, b := offs[i], offs[i+1]
+		if a > b || int(b) > len(data) {
+			return nil, nil, fmt.Errorf("value %d has offsets %d..%d outside the page's %d bytes: %w", i, a, b, len(data), errCorrupt)
+		}
+	}
+	return data, offs, nil
+}
+
 // presenceOf returns the PresenceDict codes of the first n values of v,
 // in dst's array when it is large enough.
 func presenceOf(v encoding.Values, n int, dst []int32) ([]int32, error) {
 	out := reuse(dst, n)
 	switch v.Kind() {
 	case encoding.ByteArray:
-		data, offs := v.ByteArray()
-		if len(offs) < n+1 {
-			return nil, shortPage(len(offs)-1, n)
+		_, offs, err := byteArrays(v, n)
+		if err != nil {
+			return nil, err
 		}
 		for i := range out {
-			a, b := offs[i], offs[i+1]
-			if a > b || int(b) > len(data) {
-				return nil, fmt.Errorf("value %d has offsets %d..%d outside the page's %d bytes: %w", i, a, b, len(data), errCorrupt)
-			}
 			out[i] = 0
-			if b > a {
+			if offs[i+1] > offs[i] {
 				out[i] = 1
 			}
 		}
