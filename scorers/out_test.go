@@ -21,11 +21,16 @@ func TestOutResetFillsNaN(t *testing.T) {
 			t.Fatalf("Reset(%d): lengths %d %d %d %d", n, len(o.Value), len(o.Legacy), len(o.AI), len(o.Cat))
 		}
 		for i := range n {
-			if !math.IsNaN(o.Value[i]) || !math.IsNaN(o.Legacy[i]) || !math.IsNaN(o.AI[i]) || o.Cat[i] != "" {
+			if !cleared(o, i) {
 				t.Fatalf("Reset(%d): row %d is %v %v %v %q", n, i, o.Value[i], o.Legacy[i], o.AI[i], o.Cat[i])
 			}
 		}
 	}
+}
+
+// cleared reports whether row i of every buffer is as Reset leaves it.
+func cleared(o *Out, i int) bool {
+	return math.IsNaN(o.Value[i]) && math.IsNaN(o.Legacy[i]) && math.IsNaN(o.AI[i]) && o.Cat[i] == ""
 }
 
 // TestOutUntouchedRefillsWhatWasWritten: over random sequences of
@@ -44,7 +49,7 @@ func TestOutUntouchedRefillsWhatWasWritten(t *testing.T) {
 		}
 		o.Reset(n)
 		for i := range n {
-			if !math.IsNaN(o.Value[i]) || !math.IsNaN(o.Legacy[i]) || !math.IsNaN(o.AI[i]) || o.Cat[i] != "" {
+			if !cleared(o, i) {
 				t.Fatalf("step %d: Reset(%d): row %d is %v %v %v %q", step, n, i, o.Value[i], o.Legacy[i], o.AI[i], o.Cat[i])
 			}
 		}
