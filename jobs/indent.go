@@ -8,9 +8,9 @@ import (
 
 // marshalIndent is json.MarshalIndent(v, "", "  "), byte for byte, with a
 // faster indenting pass. encoding/json indents by running its validating
-// scanner over the compact encoding one byte at a time, which had become
-// a fifth of a small backfill's CPU (each window's aggregates and
-// evaluation are ~1 MB of JSON). json.Marshal's output is valid and
+// scanner over the compact encoding one byte at a time: ~13% of the CPU
+// samples of a 1M-row, 10-day backfill (json.MarshalIndent in all 20%;
+// each window's aggregates and evaluation are ~1 MB of JSON). json.Marshal's output is valid and
 // compact (it compacts MarshalJSON output too), so indenting it only
 // needs to find strings and the structural bytes.
 //

@@ -210,7 +210,7 @@ func helpOrUsage(err error) int {
 // the operator sets GOMEMLIMIT. On the benchmark logs the scan's live heap
 // after a collection is ~75–95 MiB from 1M to 50M rows; without a limit
 // the garbage collector lets the peak RSS drift upwards with the run's
-// length, with this one it stays at ~156–164 MiB (docs/performance.md).
+// length, with this one it stays at ~140–164 MiB (docs/performance.md).
 // 160 MiB, the limit before less was decoded per row, cost no measurably
 // less CPU (within 2% at 50M rows) but let long runs peak at 180 MiB. It
 // is soft: a larger workload still gets memory.
