@@ -135,8 +135,6 @@ type Feature struct {
 	Policy          Policy      `yaml:"policy"`
 	// DriftColumns are input columns tested for drift against the baseline.
 	DriftColumns []string `yaml:"drift_columns"`
-
-	line int
 }
 
 // Field is one decision field, produced by both systems.

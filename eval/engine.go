@@ -10,7 +10,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"sync"
 	"sync/atomic"
 
 	"github.com/parity-eval/parity/config"
@@ -298,7 +297,6 @@ type Workers struct {
 	e     *Engine
 	ws    []*worker
 	used  []atomic.Int64 // rows used per file index
-	mu    sync.Mutex
 	files map[string]int
 }
 
