@@ -124,7 +124,7 @@ func TestBucketIndexesMatchesBucketOf(t *testing.T) {
 	}
 	xs = append(xs, 0, minMagnitude, math.Nextafter(minMagnitude, 1), math.NaN(), math.Inf(1), math.Inf(-1), math.MaxFloat64, 5e-324, 0x1p64)
 	// Runs of one magnitude (the previous value's bucket is reused).
-	xs = append(xs, 42, 42, -42, 0, 0, 42, 1e-10, 1e-10, 7, 7, math.NaN(), math.NaN(), 7, 1e300, 1e300, 0, -0.0, 3)
+	xs = append(xs, 42, 42, -42, 0, 0, 42, 1e-10, 1e-10, 7, 7, math.NaN(), math.NaN(), 7, 1e300, 1e300, 0, math.Copysign(0, -1), 3)
 	for i := range len(xs) {
 		xs = append(xs, -xs[i])
 	}

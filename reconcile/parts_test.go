@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -98,7 +99,7 @@ func TestRecordRoundTripAndComparators(t *testing.T) {
 		{scorers.Comparator{Kind: "exact"}, ts(5), ts(6), false},
 		{scorers.Comparator{Kind: "exact"}, boo(true), boo(false), false},
 		{scorers.Comparator{Kind: "set", Sep: ","}, str("a,b", false), str("b, a", false), true},
-		{scorers.Comparator{Kind: "exact"}, flt(0), flt(-0.0 * 1), true},
+		{scorers.Comparator{Kind: "exact"}, flt(0), flt(math.Copysign(0, -1)), true},
 	}
 	for i, c := range cases {
 		if got := equalValues(c.cmp, v(c.a), v(c.b)); got != c.eq {

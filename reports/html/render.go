@@ -175,13 +175,12 @@ func (v *view) summary() {
 	if fv.Override != nil {
 		v.Summary = append(v.Summary, fmt.Sprintf("A human override is in force (force_legacy=%t, freeze=%t) by %s: %s.", fv.Override.ForceLegacy, fv.Override.Freeze, fv.Override.By, fv.Override.Reason))
 	}
-	var pass, fail, insuf []string
+	var pass, insuf []string
 	for _, c := range lw.Classes {
 		switch c.Status {
 		case eval.StatusPass:
 			pass = append(pass, c.Class)
-		case eval.StatusFail:
-			fail = append(fail, c.Class)
+		case eval.StatusFail: // listed with their reasons below
 		default:
 			insuf = append(insuf, c.Class)
 		}
