@@ -1,0 +1,557 @@
+package scorers
+
+// JSON fields: the values at a field's paths, extracted from each logged
+// document in one pass (ExtractJSONPaths), and the numeric reading of
+// extracted values (numDict, parseNumber).
+
+import (
+	"math/bits"
+	"strconv"
+	"strings"
+
+	"github.com/parity-eval/parity/datasets"
+	"github.com/parity-eval/parity/scorers/jsonpath"
+)
+
+// ExtractJSONPaths derives the columns of several JSON paths from one
+// JSON string column, in the order of paths. Each document a row uses is
+// scanned once for all paths (the flat fast path reads every top-level
+// key in one pass), not once per path; rows whose document lacks a path
+// are null in that path's column.
+//
+// A path with few distinct values in the batch (currencies, vendors)
+// gets a dictionary of those values, so that category counts and
+// comparisons see a handful of codes. Any other path's column (amounts,
+// mostly one value per document) keeps one dictionary entry per source
+// entry, the value in that document, and reuses the source's codes:
+// deduplicating values that rarely repeat through a map cost more than
+// anything it saved. Scorers read derived columns only as
+// Dict[Codes[i]] (or parse each used entry once), never relying on
+// distinct codes.
+func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.Column {
+	sc := &flatScanner{}
+	keyOf := make([]int, len(paths)) // index in sc.keys of each flat path's key; -1 for other paths
+	for p, path := range paths {
+		keyOf[p] = -1
+		if key, ok := flatKey(path); ok {
+			keyOf[p] = sc.want(key)
+		}
+	}
+	sc.vals = make([]span, len(sc.keys))
+	outs := make([]pathValues, len(paths))
+	for p := range outs {
+		outs[p].remap = make([]uint8, len(src.Dict))
+	}
+	// Only the documents rows use are read: a gathered column shares the
+	// whole row group's dictionary, most of it other features' rows.
+	done := make([]bool, len(src.Dict))
+	for i, c := range src.Codes {
+		if (src.Null != nil && src.Null[i]) || done[c] {
+			continue
+		}
+		done[c] = true
+		doc := src.Dict[c]
+		sure := len(sc.keys) > 0 && sc.scan(doc)
+		for p, k := range keyOf {
+			if sure && k >= 0 {
+				v, pv := sc.vals[k], &outs[p]
+				if v.to >= 0 && pv.remap == nil {
+					pv.dict[c] = doc[v.from:v.to] // set's common case, inline
+				} else {
+					pv.set(c, doc[v.from:max(v.to, v.from)], v.to >= 0, done)
+				}
+			} else {
+				v, ok := paths[p].Lookup(doc)
+				outs[p].set(c, v, ok, done)
+			}
+		}
+	}
+	cols := make([]*datasets.Column, len(paths))
+	for p, path := range paths {
+		cols[p] = outs[p].column(src, src.Name+"#"+path.String())
+	}
+	return cols
+}
+
+// maxFewValues bounds the values a path may take in a batch to get its
+// own dictionary of them.
+const maxFewValues = 16
+
+// pathValues collects one path's values, per source dictionary entry.
+type pathValues struct {
+	// While the path has at most maxFewValues distinct values, few holds
+	// them and remap[c] indexes it for source entry c; both are nil
+	// afterwards, when dict holds each entry's value instead.
+	few   []string
+	remap []uint8
+	// hint[fewSlot(v)] is 1 + the index in few of a value v, found
+	// with one comparison where a search of few would compare several;
+	// 0 when no value has that slot yet.
+	hint [64]uint8
+	dict []string
+	// missing[c] marks entry c as lacking the path; nil until one does,
+	// as complete documents are the common case.
+	missing []bool
+}
+
+// fewSlot is a value's slot in pathValues.hint: a hash of its length
+// and end bytes, which tell a batch's few currencies or vendors apart.
+func fewSlot(v string) int {
+	if v == "" {
+		return 0
+	}
+	return (len(v)*37 + int(v[0])*7 + int(v[len(v)-1])) & 63
+}
+
+// set records source entry c's value (ok false: the path is missing).
+// done marks the entries recorded so far, c included.
+func (pv *pathValues) set(c int32, v string, ok bool, done []bool) {
+	if !ok {
+		if pv.missing == nil {
+			pv.missing = make([]bool, len(done))
+		}
+		pv.missing[c] = true
+		return
+	}
+	if pv.remap == nil {
+		pv.dict[c] = v
+		return
+	}
+	slot := fewSlot(v)
+	if h := int(pv.hint[slot]) - 1; h >= 0 && pv.few[h] == v {
+		pv.remap[c] = uint8(h)
+		return
+	}
+	for k, f := range pv.few {
+		if f == v {
+			pv.remap[c], pv.hint[slot] = uint8(k), uint8(k+1)
+			return
+		}
+	}
+	if len(pv.few) < maxFewValues {
+		pv.remap[c] = uint8(len(pv.few))
+		pv.few = append(pv.few, v)
+		pv.hint[slot] = uint8(len(pv.few))
+		return
+	}
+	// Too many values: one entry per source entry from now on, the
+	// earlier ones filled in from few.
+	pv.dict = make([]string, len(done))
+	for e, d := range done {
+		if d && (pv.missing == nil || !pv.missing[e]) {
+			pv.dict[e] = pv.few[pv.remap[e]]
+		}
+	}
+	pv.dict[c] = v
+	pv.few, pv.remap = nil, nil
+}
+
+// column is the path's derived column over src's rows.
+func (pv *pathValues) column(src *datasets.Column, name string) *datasets.Column {
+	out := &datasets.Column{Name: name, Kind: datasets.KindString}
+	if pv.remap == nil {
+		out.Dict = pv.dict
+		markRepeats(out)
+		if pv.missing == nil {
+			out.Codes, out.Null = src.Codes, src.Null
+			return out
+		}
+	} else {
+		out.Dict = pv.few
+		if out.Dict == nil {
+			out.Dict = []string{} // every row null
+		}
+	}
+	out.Codes = make([]int32, len(src.Codes))
+	for i, c := range src.Codes {
+		if src.IsNull(i) || (pv.missing != nil && pv.missing[c]) {
+			if out.Null == nil {
+				out.Null = make([]bool, len(src.Codes))
+			}
+			out.Null[i] = true // its code stays 0, as for any null row
+			continue
+		}
+		if pv.remap != nil {
+			out.Codes[i] = int32(pv.remap[c])
+		} else {
+			out.Codes[i] = c
+		}
+	}
+	return out
+}
+
+// markRepeats flags a derived column whose Dict may hold a value under
+// several codes (two documents with the same amount).
+func markRepeats(c *datasets.Column) { c.DictRepeats = true }
+
+// flatKey reports whether path is a single top-level key ($.name), the
+// shape of almost every decision field, and returns the key.
+func flatKey(path jsonpath.Path) (string, bool) {
+	src := path.String()
+	if len(src) < 3 || src[:2] != "$." || strings.ContainsAny(src[2:], ".[") {
+		return "", false
+	}
+	return src[2:], true
+}
+
+// flatScanner is jsonpath's Lookup of $.keys[k] for every k at once, for
+// the common document: a flat JSON object of ASCII keys and values
+// (strings without escapes, numbers, booleans, null). It scans the bytes
+// once instead of decoding with encoding/json, which made JSON fields
+// 40% of a full evaluation's CPU time; it is written by hand because no
+// JSON library both validates the whole document and answers exactly as
+// Lookup does. scan reports false (not sure) whenever the document is
+// anything else (nested values, escapes, non-ASCII, trailing data,
+// invalid JSON), and the caller then uses Lookup, so results are always
+// Lookup's: numbers in source form, booleans as true/false, null and a
+// missing key not ok, and the last of duplicate keys wins.
+//
+// The documents of one column mostly list the same keys in the same
+// order, so the scanner remembers the keys of the previous document by
+// position and first checks whether the next one has the same key
+// there: one comparison instead of reading the key byte by byte and
+// comparing it with every wanted key.
+type flatScanner struct {
+	keys []string // the distinct wanted keys
+	// vals[k] receives keys[k]'s value when scan reports true: where it
+	// is in the document, not a string, so recording it stores no
+	// pointer (no write barrier).
+	vals []span
+	// layout[m] is the m-th key of the last document read (a key without
+	// escapes, so it is the key wherever its bytes and a closing quote
+	// follow an opening quote) and its index in keys (-1: not wanted).
+	layout []layoutKey
+}
+
+// span is a value's bytes doc[from:to]; to is -1 when the value is
+// missing or null.
+type span struct{ from, to int }
+
+type layoutKey struct {
+	key string
+	k   int
+	// A key of at most 7 bytes and its closing quote, as the word
+	// load64 reads at the key (mask selects their bytes): one
+	// comparison where a string comparison calls memequal.
+	word, mask uint64
+}
+
+func newLayoutKey(key string, k int) layoutKey {
+	lk := layoutKey{key: key, k: k}
+	if len(key) < 8 {
+		q := key + `"`
+		for b := range len(q) {
+			lk.word |= uint64(q[b]) << (8 * b)
+		}
+		lk.mask = 1<<(8*len(q)) - 1
+		if len(q) == 8 {
+			lk.mask = ^uint64(0)
+		}
+	}
+	return lk
+}
+
+// maxLayout bounds the key positions remembered per document.
+const maxLayout = 32
+
+// want adds key to the wanted keys (once) and returns its index.
+func (sc *flatScanner) want(key string) int {
+	for k, w := range sc.keys {
+		if w == key {
+			return k
+		}
+	}
+	sc.keys = append(sc.keys, key)
+	return len(sc.keys) - 1
+}
+
+// scan reads doc's top-level keys into vals; see flatScanner.
+func (sc *flatScanner) scan(doc string) (sure bool) {
+	vals := sc.vals
+	for k := range vals {
+		vals[k] = span{0, -1}
+	}
+	i := skipSpace(doc, 0)
+	if i >= len(doc) || doc[i] != '{' {
+		return false
+	}
+	i = skipSpace(doc, i+1)
+	if i < len(doc) && doc[i] == '}' {
+		return skipSpace(doc, i+1) == len(doc)
+	}
+	for m := 0; ; m++ {
+		if i >= len(doc) || doc[i] != '"' {
+			return false
+		}
+		var k, end int
+		hit := false
+		if m < len(sc.layout) {
+			// The key at this position in the last document, inline.
+			if lk := &sc.layout[m]; lk.mask != 0 && i+9 <= len(doc) {
+				hit = load64(doc, i+1)&lk.mask == lk.word
+			} else {
+				hit = quotedAt(doc, i+1, lk.key)
+			}
+		}
+		if hit {
+			k, end = sc.layout[m].k, i+1+len(sc.layout[m].key)
+		} else {
+			if end = plainStringEnd(doc, i+1); end < 0 {
+				return false
+			}
+			key := doc[i+1 : end]
+			k = -1
+			for j, w := range sc.keys {
+				if key == w {
+					k = j
+					break
+				}
+			}
+			if m < len(sc.layout) {
+				sc.layout[m] = newLayoutKey(key, k)
+			} else if m < maxLayout {
+				sc.layout = append(sc.layout, newLayoutKey(key, k))
+			}
+		}
+		i = skipSpace(doc, end+1)
+		if i >= len(doc) || doc[i] != ':' {
+			return false
+		}
+		i = skipSpace(doc, i+1)
+		if i >= len(doc) {
+			return false
+		}
+		v := span{from: i}
+		switch c := doc[i]; {
+		case c == '"':
+			end := plainStringEnd(doc, i+1)
+			if end < 0 {
+				return false
+			}
+			v, i = span{i + 1, end}, end+1
+		case c == '-' || (c >= '0' && c <= '9'):
+			end := numberEnd(doc, i)
+			if end < 0 {
+				return false
+			}
+			v.to, i = end, end
+		case strings.HasPrefix(doc[i:], "true"):
+			v.to, i = i+4, i+4
+		case strings.HasPrefix(doc[i:], "false"):
+			v.to, i = i+5, i+5
+		case strings.HasPrefix(doc[i:], "null"):
+			v.to, i = -1, i+4
+		default:
+			return false
+		}
+		if k >= 0 {
+			vals[k] = v
+		}
+		i = skipSpace(doc, i)
+		if i >= len(doc) {
+			return false
+		}
+		if doc[i] == ',' {
+			i = skipSpace(doc, i+1)
+			continue
+		}
+		if doc[i] != '}' {
+			return false
+		}
+		return skipSpace(doc, i+1) == len(doc)
+	}
+}
+
+// quotedAt reports whether doc holds key and a closing quote at i.
+func quotedAt(doc string, i int, key string) bool {
+	j := i + len(key)
+	return j < len(doc) && doc[j] == '"' && doc[i:j] == key
+}
+
+// skipSpace returns the index of the first byte at or after i that is
+// not JSON whitespace.
+func skipSpace(doc string, i int) int {
+	// Every JSON whitespace byte is <= ' ': most calls, at a token,
+	// take one comparison.
+	for i < len(doc) && doc[i] <= ' ' {
+		if c := doc[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			break
+		}
+		i++
+	}
+	return i
+}
+
+// stopsString marks the bytes that end scanFlat's reading of a string:
+// its closing quote, and what it leaves to Lookup (escapes, control
+// characters, non-ASCII).
+var stopsString = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+	}
+	return t
+}()
+
+// plainStringEnd returns the index of the closing quote of a string
+// without escapes starting at i (just after its opening quote), or -1.
+func plainStringEnd(doc string, i int) int {
+	// Eight bytes at a time while eight remain (SWAR): a mask of the
+	// bytes that stop the string, whose lowest set bit is the first one.
+	// Each test below may also flag bytes after a byte it rightly flags
+	// (a borrow carries up), never before, so that lowest bit is exact.
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i+8 <= len(doc) {
+		w := load64(doc, i)
+		q, b := w^(ones*'"'), w^(ones*'\\')
+		stop := (q-ones)&^q | (b-ones)&^b | (w-ones*0x20)&^w | w
+		if stop &= highs; stop != 0 {
+			i += bits.TrailingZeros64(stop) / 8
+			break
+		}
+		i += 8
+	}
+	for i < len(doc) && !stopsString[doc[i]] {
+		i++
+	}
+	if i < len(doc) && doc[i] == '"' {
+		return i
+	}
+	return -1
+}
+
+// load64 is doc[i:i+8] as a little-endian word (one load: the compiler
+// merges the byte loads).
+func load64(doc string, i int) uint64 {
+	s := doc[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// numberEnd returns the end of the JSON number starting at i, or -1 when
+// the bytes there do not follow the number grammar
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func numberEnd(doc string, i int) int {
+	if doc[i] == '-' {
+		i++
+	}
+	if i < len(doc) && doc[i] == '0' {
+		i++
+	} else if j := digitsEnd(doc, i); j == i {
+		return -1
+	} else {
+		i = j
+	}
+	if i < len(doc) && doc[i] == '.' {
+		j := digitsEnd(doc, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+		i++
+		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
+			i++
+		}
+		j := digitsEnd(doc, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+func digitsEnd(doc string, i int) int {
+	for i < len(doc) && doc[i] >= '0' && doc[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// numDict is a string column's entries parsed as EqualStrings' numeric
+// comparison parses them, each on first use.
+type numDict struct {
+	dict []string
+	val  []float64
+	st   []uint8 // per entry: 0 not parsed yet, 1 a number, 2 not a number
+}
+
+// numbers returns the parsed entries of c for this batch, shared by the
+// batch's scorers (a critical numeric field is compared by its own
+// agreement scorer and by CriticalAgreement).
+func (in *Input) numbers(c *datasets.Column) *numDict {
+	if d, ok := in.nums[c]; ok {
+		return d
+	}
+	d := &numDict{dict: c.Dict, val: make([]float64, len(c.Dict)), st: make([]uint8, len(c.Dict))}
+	if in.nums == nil {
+		in.nums = map[*datasets.Column]*numDict{}
+	}
+	in.nums[c] = d
+	return d
+}
+
+// parse parses entry c and records it: st[c] becomes 1 (val[c] holds
+// it) or 2 (not a number).
+func (d *numDict) parse(c int32) {
+	x, ok := parseNumber(d.dict[c])
+	if !ok {
+		d.st[c] = 2
+		return
+	}
+	d.val[c], d.st[c] = x, 1
+}
+
+// parseNumber is strconv.ParseFloat(strings.TrimSpace(s), 64) as
+// EqualStrings' numeric comparison parses, ok false on error. The common
+// text of a JSON amount, a plain decimal of at most 15 digits
+// (-1234.56), is converted here: its digits are an exact float64, so is
+// the power of ten, and the one correctly rounded division gives exactly
+// ParseFloat's result (ParseFloat's own exact fast path, which it reaches
+// only after its general-purpose reading, a third of JSON agreement's
+// time). Anything else goes to ParseFloat.
+func parseNumber(s string) (float64, bool) {
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		i, neg = 1, true
+	}
+	// The integer digits, then those after the point: two tight loops.
+	var mant uint64
+	start := i
+	for ; i < len(s) && s[i]-'0' < 10; i++ {
+		mant = mant*10 + uint64(s[i]-'0')
+	}
+	digits, frac := i-start, 0 // frac: digits after the point
+	if i < len(s) && s[i] == '.' {
+		i++
+		start = i
+		for ; i < len(s) && s[i]-'0' < 10; i++ {
+			mant = mant*10 + uint64(s[i]-'0')
+		}
+		if frac = i - start; frac == 0 {
+			return parseFloatSlow(s)
+		}
+		digits += frac
+	}
+	if i < len(s) || digits == 0 || digits > 15 {
+		return parseFloatSlow(s)
+	}
+	x := float64(mant)
+	if frac > 0 {
+		x /= exactPow10[frac]
+	}
+	if neg {
+		x = -x
+	}
+	return x, true
+}
+
+// exactPow10 are the powers of ten parseNumber divides by, all exact in
+// float64.
+var exactPow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+func parseFloatSlow(s string) (float64, bool) {
+	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return x, err == nil
+}
