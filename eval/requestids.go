@@ -3,6 +3,7 @@ package eval
 import (
 	"hash/maphash"
 	"math/bits"
+	"math/rand/v2"
 
 	"github.com/parity-eval/parity/datasets"
 )
@@ -36,6 +37,49 @@ type dupFinder struct {
 
 var idSeed = maphash.MakeSeed()
 
+// idSeed64 seeds idHash's short-string path, drawn per process like
+// idSeed so no log can be written to collide on purpose.
+var idSeed64 = rand.Uint64() | 1
+
+// idHash hashes one request id. Ids are short (up to 16 bytes: "req-3-1-
+// 123456", a UUID's 16 bytes): those are read as two overlapping words
+// and mixed by one 64×64→128-bit multiply (wyhash's short-input form),
+// without the call, length dispatch and AES rounds of maphash.String,
+// which were half of mark's CPU; longer ids go to maphash.String. Only
+// the top 32 bits are used (bucket and tag), which the multiply's high
+// half mixes from every input bit. Hand-written: the standard library's
+// hashes have no inlinable short path and no dependency offers one.
+func idHash(s string) uint64 {
+	n := len(s)
+	var a, b uint64
+	switch {
+	case n > 16:
+		return maphash.String(idSeed, s)
+	case n >= 8:
+		a, b = le64(s), le64(s[n-8:])
+	case n >= 4:
+		a, b = uint64(le32(s)), uint64(le32(s[n-4:]))
+	case n > 0:
+		a = uint64(s[0])<<16 | uint64(s[n>>1])<<8 | uint64(s[n-1])
+	}
+	hi, lo := bits.Mul64(a^idSeed64^0xa0761d6478bd642f, b^uint64(n)^0xe7037ed1a0b428db)
+	hi, lo = bits.Mul64(hi^lo^idSeed64, 0x8ebc6af09c88c6e3)
+	return hi ^ lo
+}
+
+// le64 and le32 read the first bytes of s as a little-endian word (the
+// compiler merges the byte loads into one).
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
 const (
 	dupBucketLog = 10 // 2^(dupBucketLog-1) to 2^dupBucketLog ids per bucket
 	dupMaxBits   = 10 // at most 2^dupMaxBits buckets (write streams)
@@ -61,7 +105,7 @@ func (f *dupFinder) mark(ids *datasets.Column, rows []int32) {
 	count := f.count[:1<<nb]
 	clear(count)
 	for k, i := range rows {
-		key := maphash.String(idSeed, ids.Dict[ids.Codes[i]])&^(1<<32-1) | uint64(k)
+		key := idHash(ids.Dict[ids.Codes[i]])&^(1<<32-1) | uint64(k)
 		keys[k] = key
 		count[key>>shift]++
 	}

@@ -198,3 +198,53 @@ func BenchmarkDuplicateIDs(b *testing.B) {
 		report(b)
 	})
 }
+
+// TestDupFinderIDLengths checks mark against a map on ids of every length
+// from 0 to 40 bytes, so each of idHash's paths (1-3, 4-7, 8-16 bytes and
+// maphash beyond) finds the repeats, ids that differ only in their middle
+// bytes included, and that idHash's top 32 bits (all mark uses) spread
+// near-identical ids without more collisions than chance.
+func TestDupFinderIDLengths(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	var ids []string
+	for n := range 41 {
+		for range 300 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = "ab"[rnd.IntN(2)] // few symbols: many repeats at short lengths
+			}
+			ids = append(ids, string(b))
+		}
+	}
+	rows := make([]int32, len(ids))
+	for i := range rows {
+		rows[i] = int32(i)
+	}
+	var f dupFinder
+	f.mark(plainIDs(ids), rows)
+	seen := map[string]bool{}
+	for i, id := range ids {
+		if want := seen[id]; (rows[i] < 0) != want {
+			t.Fatalf("id %q (row %d): marked %v, want %v", id, i, rows[i] < 0, want)
+		}
+		seen[id] = true
+	}
+
+	tags := map[uint64]string{}
+	collisions := 0
+	for i := range 200_000 {
+		id := fmt.Sprintf("req-%d-%d-%d", i%10, i%7, i)
+		if len(id) > 16 {
+			t.Fatalf("fixture: id %q is longer than idHash's short path", id)
+		}
+		tag := idHash(id) >> 32
+		if _, ok := tags[tag]; ok {
+			collisions++
+		}
+		tags[tag] = id
+	}
+	// 200k random 32-bit tags collide ~4.7 times on average.
+	if collisions > 30 {
+		t.Errorf("%d collisions of idHash's top 32 bits among 200k short ids", collisions)
+	}
+}
