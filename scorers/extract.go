@@ -5,6 +5,7 @@ package scorers
 // extracted values (numDict, parseNumber).
 
 import (
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -38,9 +39,13 @@ func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.C
 		}
 	}
 	sc.vals = make([]span, len(sc.keys))
+	sc.pred = make([]*pathValues, len(sc.keys))
 	outs := make([]pathValues, len(paths))
 	for p := range outs {
 		outs[p].remap = make([]uint8, len(src.Dict))
+		if k := keyOf[p]; k >= 0 && sc.pred[k] == nil {
+			sc.pred[k] = &outs[p]
+		}
 	}
 	// Only the documents rows use are read: a gathered column shares the
 	// whole row group's dictionary, most of it other features' rows.
@@ -55,7 +60,9 @@ func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.C
 		for p, k := range keyOf {
 			if sure && k >= 0 {
 				v, pv := sc.vals[k], &outs[p]
-				if v.to >= 0 && pv.remap == nil {
+				if v.few != 0 && sc.pred[k] == pv {
+					pv.remap[c] = uint8(v.few - 1) // scan found it among pv's values
+				} else if v.to >= 0 && pv.remap == nil {
 					pv.dict[c] = doc[v.from:v.to] // set's common case, inline
 				} else {
 					pv.set(c, doc[v.from:max(v.to, v.from)], v.to >= 0, done)
@@ -88,7 +95,15 @@ type pathValues struct {
 	// with one comparison where a search of few would compare several;
 	// 0 when no value has that slot yet.
 	hint [64]uint8
-	dict []string
+	// quoted[h] is few[h] for flatScanner's comparison at a document's
+	// bytes, and first[b] 1 + the index in few of the latest value
+	// starting with byte b ('"' for the empty string) that such a
+	// comparison may find: one without bytes that stop a plain string,
+	// so its bytes and a quote are the whole string wherever they
+	// follow an opening quote. 0 when no value qualifies.
+	quoted []quotedText
+	first  [256]uint8
+	dict   []string
 	// missing[c] marks entry c as lacking the path; nil until one does,
 	// as complete documents are the common case.
 	missing []bool
@@ -119,19 +134,21 @@ func (pv *pathValues) set(c int32, v string, ok bool, done []bool) {
 	}
 	slot := fewSlot(v)
 	if h := int(pv.hint[slot]) - 1; h >= 0 && pv.few[h] == v {
-		pv.remap[c] = uint8(h)
+		pv.found(c, h)
 		return
 	}
 	for k, f := range pv.few {
 		if f == v {
-			pv.remap[c], pv.hint[slot] = uint8(k), uint8(k+1)
+			pv.found(c, k)
+			pv.hint[slot] = uint8(k + 1)
 			return
 		}
 	}
 	if len(pv.few) < maxFewValues {
-		pv.remap[c] = uint8(len(pv.few))
 		pv.few = append(pv.few, v)
+		pv.quoted = append(pv.quoted, newQuotedText(v))
 		pv.hint[slot] = uint8(len(pv.few))
+		pv.found(c, len(pv.few)-1)
 		return
 	}
 	// Too many values: one entry per source entry from now on, the
@@ -143,7 +160,34 @@ func (pv *pathValues) set(c int32, v string, ok bool, done []bool) {
 		}
 	}
 	pv.dict[c] = v
-	pv.few, pv.remap = nil, nil
+	pv.few, pv.remap, pv.quoted = nil, nil, nil
+}
+
+// found records few[h] as source entry c's value, and as the value
+// flatScanner tries first for a string starting with its first byte:
+// the latest one, as a batch's values that share a first byte tend to
+// come in runs.
+func (pv *pathValues) found(c int32, h int) {
+	pv.remap[c] = uint8(h)
+	v := pv.few[h]
+	if !plain(v) {
+		return
+	}
+	b := byte('"')
+	if v != "" {
+		b = v[0]
+	}
+	pv.first[b] = uint8(h + 1)
+}
+
+// plain reports whether v holds no byte that stops a plain string.
+func plain(v string) bool {
+	for i := range len(v) {
+		if stopsString[v[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // column is the path's derived column over src's rows.
@@ -217,6 +261,12 @@ type flatScanner struct {
 	// is in the document, not a string, so recording it stores no
 	// pointer (no write barrier).
 	vals []span
+	// pred[k] is the pathValues whose few values scan compares with a
+	// string value of keys[k] at its first bytes (the first path reading
+	// the key): a match is that value, found without reading the string
+	// to its end or comparing it again (span.few). Nil entries, and
+	// values past a path's few, are read as any other string.
+	pred []*pathValues
 	// layout[m] is the m-th key of the last document read (a key without
 	// escapes, so it is the key wherever its bytes and a closing quote
 	// follow an opening quote) and its index in keys (-1: not wanted).
@@ -224,31 +274,55 @@ type flatScanner struct {
 }
 
 // span is a value's bytes doc[from:to]; to is -1 when the value is
-// missing or null.
-type span struct{ from, to int }
+// missing or null. few is 1 + the value's index in the few values of
+// pred[k] when scan found it there, else 0.
+type span struct{ from, to, few int32 }
 
 type layoutKey struct {
-	key string
+	key quotedText
 	k   int
-	// A key of at most 7 bytes and its closing quote, as the word
-	// load64 reads at the key (mask selects their bytes): one
-	// comparison where a string comparison calls memequal.
-	word, mask uint64
 }
 
-func newLayoutKey(key string, k int) layoutKey {
-	lk := layoutKey{key: key, k: k}
-	if len(key) < 8 {
-		q := key + `"`
-		for b := range len(q) {
-			lk.word |= uint64(q[b]) << (8 * b)
-		}
-		lk.mask = 1<<(8*len(q)) - 1
-		if len(q) == 8 {
-			lk.mask = ^uint64(0)
-		}
+// quotedText is a string followed by its closing quote, for comparison
+// with a document's bytes at a position: as one or two words load64
+// reads there (the last one's bytes selected by mask) when the string
+// has at most 15 bytes, one or two comparisons where a string
+// comparison calls memequal.
+type quotedText struct {
+	s     string
+	w     [2]uint64
+	mask  uint64
+	words int // words holding s and its quote: 1, 2, or 0 (longer: compared as a string)
+}
+
+func newQuotedText(s string) quotedText {
+	q := quotedText{s: s}
+	t := s + `"`
+	if len(t) > 16 {
+		return q
 	}
-	return lk
+	q.words = (len(t) + 7) / 8
+	for b := range len(t) {
+		q.w[b/8] |= uint64(t[b]) << (8 * (b % 8))
+	}
+	q.mask = ^uint64(0)
+	if r := len(t) % 8; r != 0 {
+		q.mask = 1<<(8*r) - 1
+	}
+	return q
+}
+
+// at reports whether doc holds q's string and a closing quote at i.
+// Too big to be inlined: scan does its one-word case inline (short
+// keys and values, the common case) and calls at for the others.
+func (q *quotedText) at(doc string, i int) bool {
+	switch {
+	case q.words == 1 && i+8 <= len(doc):
+		return load64(doc, i)&q.mask == q.w[0]
+	case q.words == 2 && i+16 <= len(doc):
+		return load64(doc, i) == q.w[0] && load64(doc, i+8)&q.mask == q.w[1]
+	}
+	return quotedAt(doc, i, q.s)
 }
 
 // maxLayout bounds the key positions remembered per document.
@@ -269,7 +343,10 @@ func (sc *flatScanner) want(key string) int {
 func (sc *flatScanner) scan(doc string) (sure bool) {
 	vals := sc.vals
 	for k := range vals {
-		vals[k] = span{0, -1}
+		vals[k] = span{to: -1}
+	}
+	if len(doc) > math.MaxInt32 {
+		return false // beyond span's offsets
 	}
 	i := skipSpace(doc, 0)
 	if i >= len(doc) || doc[i] != '{' {
@@ -286,15 +363,15 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 		var k, end int
 		hit := false
 		if m < len(sc.layout) {
-			// The key at this position in the last document, inline.
-			if lk := &sc.layout[m]; lk.mask != 0 && i+9 <= len(doc) {
-				hit = load64(doc, i+1)&lk.mask == lk.word
+			// The key at this position in the last document.
+			if q := &sc.layout[m].key; q.words == 1 && i+9 <= len(doc) {
+				hit = load64(doc, i+1)&q.mask == q.w[0] // at, inline
 			} else {
-				hit = quotedAt(doc, i+1, lk.key)
+				hit = q.at(doc, i+1)
 			}
 		}
 		if hit {
-			k, end = sc.layout[m].k, i+1+len(sc.layout[m].key)
+			k, end = sc.layout[m].k, i+1+len(sc.layout[m].key.s)
 		} else {
 			if end = plainStringEnd(doc, i+1); end < 0 {
 				return false
@@ -308,9 +385,9 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 				}
 			}
 			if m < len(sc.layout) {
-				sc.layout[m] = newLayoutKey(key, k)
+				sc.layout[m] = layoutKey{newQuotedText(key), k}
 			} else if m < maxLayout {
-				sc.layout = append(sc.layout, newLayoutKey(key, k))
+				sc.layout = append(sc.layout, layoutKey{newQuotedText(key), k})
 			}
 		}
 		i = skipSpace(doc, end+1)
@@ -321,24 +398,29 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 		if i >= len(doc) {
 			return false
 		}
-		v := span{from: i}
+		v := span{from: int32(i)}
 		switch c := doc[i]; {
 		case c == '"':
+			if h := sc.predicted(doc, i+1, k); h >= 0 {
+				end := i + 1 + len(sc.pred[k].few[h])
+				v, i = span{int32(i + 1), int32(end), int32(h + 1)}, end+1
+				break
+			}
 			end := plainStringEnd(doc, i+1)
 			if end < 0 {
 				return false
 			}
-			v, i = span{i + 1, end}, end+1
+			v, i = span{int32(i + 1), int32(end), 0}, end+1
 		case c == '-' || (c >= '0' && c <= '9'):
 			end := numberEnd(doc, i)
 			if end < 0 {
 				return false
 			}
-			v.to, i = end, end
+			v.to, i = int32(end), end
 		case strings.HasPrefix(doc[i:], "true"):
-			v.to, i = i+4, i+4
+			v.to, i = int32(i+4), i+4
 		case strings.HasPrefix(doc[i:], "false"):
-			v.to, i = i+5, i+5
+			v.to, i = int32(i+5), i+5
 		case strings.HasPrefix(doc[i:], "null"):
 			v.to, i = -1, i+4
 		default:
@@ -360,6 +442,33 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 		}
 		return skipSpace(doc, i+1) == len(doc)
 	}
+}
+
+// predicted returns the index in pred[k]'s few values of the value
+// doc has at i, just after a string's opening quote, when it is the
+// value pred[k] tries first for its first byte; else -1 (and the
+// string is read as any other).
+func (sc *flatScanner) predicted(doc string, i, k int) int {
+	if k < 0 || i >= len(doc) {
+		return -1
+	}
+	pv := sc.pred[k]
+	if pv == nil || pv.remap == nil {
+		return -1
+	}
+	h := int(pv.first[doc[i]]) - 1
+	if h < 0 {
+		return -1
+	}
+	q := &pv.quoted[h]
+	if q.words == 1 && i+8 <= len(doc) {
+		if load64(doc, i)&q.mask == q.w[0] { // at, inline
+			return h
+		}
+	} else if q.at(doc, i) {
+		return h
+	}
+	return -1
 }
 
 // quotedAt reports whether doc holds key and a closing quote at i.

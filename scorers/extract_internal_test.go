@@ -1,0 +1,45 @@
+package scorers
+
+import (
+	"testing"
+
+	"github.com/parity-eval/parity/datasets"
+	"github.com/parity-eval/parity/scorers/jsonpath"
+)
+
+// TestScanPredictsFewValues checks that the comparison at a string's
+// first bytes is taken (span.few) for values of one word, two words and
+// longer ones, and not for a value outside the path's few, so the
+// differential tests cover both ways of reading a string.
+func TestScanPredictsFewValues(t *testing.T) {
+	p, err := jsonpath.Parse("$.vendor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"Acme", "Acme GmbH", "Wayne Enterprises", ""} {
+		doc := `{"vendor":"` + v + `"}`
+		src := &datasets.Column{Kind: datasets.KindString, Dict: []string{doc, doc, `{"vendor":"Other"}`}, Codes: []int32{0, 1, 2}}
+		sc := &flatScanner{}
+		sc.want("vendor")
+		sc.vals = make([]span, 1)
+		pv := &pathValues{remap: make([]uint8, len(src.Dict))}
+		sc.pred = []*pathValues{pv}
+		done := []bool{true, false, false}
+		if !sc.scan(doc) || sc.vals[0].few != 0 {
+			t.Fatalf("%q: first document: sure false or predicted (%+v)", v, sc.vals[0])
+		}
+		pv.set(0, doc[sc.vals[0].from:sc.vals[0].to], true, done)
+		if !sc.scan(doc) || sc.vals[0].few != 1 {
+			t.Errorf("%q: second document not predicted: %+v", v, sc.vals[0])
+		}
+		if !sc.scan(src.Dict[2]) || sc.vals[0].few != 0 {
+			t.Errorf("%q: other value predicted: %+v", v, sc.vals[0])
+		}
+		got := ExtractJSONPaths(src, []jsonpath.Path{p})[0]
+		for i := range src.Codes {
+			if want, _ := p.Lookup(src.Dict[i]); got.Str(i) != want {
+				t.Errorf("%q: row %d: %q, want %q", v, i, got.Str(i), want)
+			}
+		}
+	}
+}
