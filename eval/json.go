@@ -56,7 +56,11 @@ type metricJSON struct {
 // thousands of metrics, and reflecting over each, with a nested
 // marshaller per figure, was most of the cost of writing it.
 func (m *Metric) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 192+len(m.Name)+len(m.Reason))
+	return m.appendJSON(make([]byte, 0, 192+len(m.Name)+len(m.Reason)))
+}
+
+// appendJSON appends m's MarshalJSON encoding to b.
+func (m *Metric) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"metric":`...)
 	b = appendJSONString(b, m.Name)
 	b = appendFigure(b, `,"value":`, m.Value)

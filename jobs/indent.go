@@ -17,7 +17,13 @@ import (
 // Hand-written: no library reproduces encoding/json's layout exactly
 // (TestMarshalIndentMatchesEncodingJSON holds it to json.MarshalIndent).
 func marshalIndent(v any) ([]byte, error) {
-	compact, err := json.Marshal(v)
+	var compact []byte
+	var err error
+	if a, ok := v.(jsonAppender); ok {
+		compact, err = a.appendJSON(nil)
+	} else {
+		compact, err = json.Marshal(v)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -34,6 +40,13 @@ func marshalIndent(v any) ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	return out, nil
+}
+
+// jsonAppender is a document that appends its json.Marshal encoding
+// itself, byte for byte, skipping encoding/json's reflection and its
+// re-validation of MarshalJSON output (see eval.FeatureWindow.AppendJSON).
+type jsonAppender interface {
+	appendJSON(b []byte) ([]byte, error)
 }
 
 // indentCompact appends src, a compact JSON text, to dst as json.Indent

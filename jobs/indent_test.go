@@ -133,3 +133,77 @@ func BenchmarkMarshalIndent(b *testing.B) {
 		}
 	})
 }
+
+// TestEvaluationAppendJSON: an evaluation document's appendJSON, which
+// marshalIndent uses instead of json.Marshal, writes json.Marshal's
+// bytes, with no features, a nil feature window, and a full one (its
+// parts are held to encoding/json by eval's TestFeatureWindowAppendJSON).
+func TestEvaluationAppendJSON(t *testing.T) {
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	w := eval.Window{Start: start, End: start.Add(6 * time.Hour)}
+	run := reports.RunInfo{ID: "r<1>", ConfigHash: "h&", ManifestHash: `"m"`, ParityVersion: "v0"}
+	full := &eval.FeatureWindow{Feature: "f", Window: w, Status: eval.StatusPass, Rows: 4, AIShare: eval.Float(0.5), AICost: eval.Float(math.Inf(1)),
+		Alerts: []eval.Alert{{Severity: "info", Message: "m"}}, ModelVersions: map[string]int64{"b": 1, "a": 2}, Triggers: []string{"t"},
+		Classes: []*eval.ClassResult{{Class: "c", Status: eval.StatusPass, N: 4, Reasons: []string{}, Gate: &eval.Gate{Threshold: eval.Float(math.NaN()), Method: "x"},
+			Metrics: []*eval.Metric{{Name: "agreement.x", Value: 1, CILow: math.NaN(), N: 4, Status: eval.StatusPass}}}}}
+	for i, doc := range []*Evaluation{
+		evaluationDoc(w, nil, run),
+		evaluationDoc(w, []*eval.FeatureWindow{}, run),
+		evaluationDoc(w, []*eval.FeatureWindow{nil, full}, run),
+	} {
+		want, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := doc.appendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("document %d:\n got %s\nwant %s", i, got, want)
+		}
+		if got, want := must(marshalIndent(doc)), must(json.MarshalIndent(doc, "", "  ")); !bytes.Equal(got, want) {
+			t.Fatalf("document %d indented:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+// BenchmarkEncodeEvaluation encodes an evaluation document of the
+// benchmark's size (3 features × 20 classes × 160 metrics) as parity
+// writes it, through json.MarshalIndent's path (json.Marshal, then
+// marshalIndent's indenting) and through marshalIndent's appendJSON path.
+func BenchmarkEncodeEvaluation(b *testing.B) {
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	w := eval.Window{Start: start, End: start.Add(24 * time.Hour)}
+	r := rand.New(rand.NewPCG(3, 4))
+	var fws []*eval.FeatureWindow
+	for f := range 3 {
+		fw := &eval.FeatureWindow{Feature: "feature" + string(rune('a'+f)), Window: w, Status: eval.StatusFail, Rows: 1e5, AIShare: eval.Float(0.1), AICost: eval.Float(math.NaN())}
+		for c := range 20 {
+			cr := &eval.ClassResult{Class: "class" + string(rune('a'+c)), Status: eval.StatusPass, N: 5000, Reasons: []string{"fail: critical-field divergence 6.0% of 19857 requests (bound 5.0%)"}}
+			for m := range 160 {
+				cr.Metrics = append(cr.Metrics, &eval.Metric{Name: "quality.category.recall." + string(rune('a'+m%26)), Value: r.Float64(), CILow: r.Float64(), CIHigh: r.Float64(), CILevel: 0.9,
+					CIMethod: "clopper-pearson", Test: "exact binomial, one-sided", Statistic: 1188, P: r.Float64(), PAdjusted: 1, N: 19857, Threshold: 0.05, Status: eval.StatusPass})
+			}
+			fw.Classes = append(fw.Classes, cr)
+		}
+		fws = append(fws, fw)
+	}
+	doc := evaluationDoc(w, fws, reports.RunInfo{ID: "r"})
+	b.Run("json.Marshal", func(b *testing.B) {
+		for b.Loop() {
+			compact, err := json.Marshal(doc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			indentCompact(make([]byte, 0, 3*len(compact)), compact)
+		}
+	})
+	b.Run("appendJSON", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := marshalIndent(doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -634,6 +634,43 @@ type Evaluation struct {
 	Features []*eval.FeatureWindow `json:"features"`
 }
 
+// appendJSON appends ev as json.Marshal encodes it (marshalIndent's
+// fast path; TestEvaluationAppendJSON holds the two equal).
+func (ev *Evaluation) appendJSON(b []byte) ([]byte, error) {
+	var err error
+	if b, err = appendMarshal(append(b, `{"window":`...), ev.Window); err != nil {
+		return nil, err
+	}
+	if b, err = appendMarshal(append(b, `,"run":`...), ev.Run); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"features":`...)
+	if ev.Features == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, fw := range ev.Features {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = fw.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+// appendMarshal appends json.Marshal(v) to b.
+func appendMarshal(b []byte, v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
+}
+
 func evaluationDoc(w eval.Window, fws []*eval.FeatureWindow, run reports.RunInfo) *Evaluation {
 	return &Evaluation{Window: w, Run: run, Features: fws}
 }
