@@ -284,21 +284,20 @@ type layoutKey struct {
 }
 
 // quotedText is a string followed by its closing quote, for comparison
-// with a document's bytes at a position: as one or two words load64
-// reads there (the last one's bytes selected by mask) when the string
-// has at most 15 bytes, one or two comparisons where a string
-// comparison calls memequal.
+// with a document's bytes at a position: as the words load64 reads
+// there (the last one's bytes selected by mask), a comparison per eight
+// bytes where a string comparison calls memequal.
 type quotedText struct {
 	s     string
-	w     [2]uint64
+	w     [4]uint64
 	mask  uint64
-	words int // words holding s and its quote: 1, 2, or 0 (longer: compared as a string)
+	words int // words holding s and its quote, 1 to 4; 0 when longer (compared as a string)
 }
 
 func newQuotedText(s string) quotedText {
 	q := quotedText{s: s}
 	t := s + `"`
-	if len(t) > 16 {
+	if len(t) > 8*len(q.w) {
 		return q
 	}
 	q.words = (len(t) + 7) / 8
@@ -316,13 +315,16 @@ func newQuotedText(s string) quotedText {
 // Too big to be inlined: scan does its one-word case inline (short
 // keys and values, the common case) and calls at for the others.
 func (q *quotedText) at(doc string, i int) bool {
-	switch {
-	case q.words == 1 && i+8 <= len(doc):
-		return load64(doc, i)&q.mask == q.w[0]
-	case q.words == 2 && i+16 <= len(doc):
-		return load64(doc, i) == q.w[0] && load64(doc, i+8)&q.mask == q.w[1]
+	n := q.words - 1
+	if n < 0 || i+8*q.words > len(doc) {
+		return quotedAt(doc, i, q.s) // too long, or too near the end for whole words
 	}
-	return quotedAt(doc, i, q.s)
+	for j := range n {
+		if load64(doc, i+8*j) != q.w[j&3] {
+			return false
+		}
+	}
+	return load64(doc, i+8*n)&q.mask == q.w[n&3]
 }
 
 // maxLayout bounds the key positions remembered per document.

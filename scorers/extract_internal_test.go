@@ -1,6 +1,7 @@
 package scorers
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/parity-eval/parity/datasets"
@@ -16,7 +17,7 @@ func TestScanPredictsFewValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"Acme", "Acme GmbH", "Wayne Enterprises", ""} {
+	for _, v := range []string{"Acme", "Acme GmbH", "Wayne Enterprises", "", strings.Repeat("x", 40)} {
 		doc := `{"vendor":"` + v + `"}`
 		src := &datasets.Column{Kind: datasets.KindString, Dict: []string{doc, doc, `{"vendor":"Other"}`}, Codes: []int32{0, 1, 2}}
 		sc := &flatScanner{}

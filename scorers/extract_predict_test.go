@@ -9,8 +9,8 @@ import (
 // TestExtractJSONPathsPredictedValues covers flatScanner's comparison of
 // a string value with the path's few values at its first bytes: values
 // sharing a first byte, a value that is another's prefix or extends it,
-// values of every length around the one and two words compared at once
-// (and longer, compared as strings), at a document's end where fewer
+// values of every length around the words compared at once (and
+// longer, compared as strings), at a document's end where fewer
 // than eight or sixteen bytes follow, the empty string, a number or
 // boolean whose text is a few value, values Lookup decoded from escapes
 // (whose bytes would also match an invalid document's), a value followed
@@ -49,7 +49,7 @@ func TestExtractJSONPathsPredictedValues(t *testing.T) {
 	checkExtract(t, paths, docs)
 	// Lengths, each in a batch of its own: a batch's values outgrow its
 	// few values after 16.
-	for n := range 20 {
+	for n := range 36 {
 		v := strings.Repeat("v", n)
 		w := strings.Repeat("w", n) + "x"
 		docs := []string{
