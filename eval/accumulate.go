@@ -104,6 +104,79 @@ func accumulateCounts(as *accSet, o *scorers.Out) {
 	as.addCounts(nk)
 }
 
+// rateTally folds built-in count scorers' outcome codes
+// (scorers.RateCoder) into the groups: one byte per row read and one
+// count incremented, where accumulateCounts reads a float, branches on
+// NaN and increments two. One per worker, reused from batch to batch.
+type rateTally struct {
+	buf []uint8    // the codes of a scorer that writes its own
+	tab [][4]int64 // per group, rows of each code
+	// The shared codes (a field's agreement, returned again by critical
+	// agreement on that one field) tab was last counted from, in the
+	// current batch: counted once for both.
+	last  *uint8
+	lastN int
+}
+
+// batch starts a feature's batch: codes shared in an earlier one are
+// gone (their memory may be reused).
+func (t *rateTally) batch(n int) {
+	t.last, t.lastN = nil, 0
+	if cap(t.buf) < n {
+		t.buf = make([]uint8, n)
+	}
+	t.buf = t.buf[:n]
+}
+
+// fold adds codes, one per row of as.gi (from a RateCoder given t.buf),
+// to the groups: rows with code 0 or 1 are counted, code 1 as a success.
+func (t *rateTally) fold(as *accSet, codes []uint8) {
+	n := len(as.gi)
+	if n == 0 {
+		return
+	}
+	codes = codes[:n]
+	p := &codes[0]
+	if p != t.last || n != t.lastN {
+		if cap(t.tab) < len(as.groups) {
+			t.tab = make([][4]int64, len(as.groups))
+		}
+		t.tab = t.tab[:len(as.groups)]
+		clear(t.tab)
+		tab := t.tab
+		for i, g := range as.gi {
+			tab[g][codes[i]&3]++
+		}
+		t.last, t.lastN = nil, 0
+		if p != &t.buf[0] {
+			t.last, t.lastN = p, n
+		}
+	}
+	for g, c := range t.tab {
+		if rows := c[0] + c[1]; rows > 0 {
+			a := as.group(int32(g))
+			a.N += rows
+			a.K += c[1]
+		}
+	}
+}
+
+// rateCoder returns a built-in scorer's count codes, for a count kind
+// only: FieldAccuracy (paired correct) embeds FieldAgreement and so has
+// its RateCodes too.
+func rateCoder(s scorers.Scorer) (scorers.RateCoder, bool) {
+	if k := s.Kind(); k != scorers.Agreement && k != scorers.Rate {
+		return nil, false
+	}
+	rc, ok := s.(scorers.RateCoder)
+	return rc, ok
+}
+
+// accumulateRateCodes is accumulate for a built-in count scorer's codes.
+func accumulateRateCodes(t *rateTally, name string, codes []uint8, gi []int32, groups []*Group, accs []*Acc) {
+	t.fold(&accSet{name: name, gi: gi, groups: groups, accs: accs}, codes)
+}
+
 func accumulatePairedCorrect(as *accSet, o *scorers.Out) {
 	// Per group: both wrong, AI only, legacy only, both right (index
 	// 2·legacy + AI), then the same four for rows without both values,

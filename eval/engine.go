@@ -290,6 +290,7 @@ type worker struct {
 	gbuf  gatherBufs // the feature being scored: its gathered columns
 	cells cellTable  // resolves rows to groups
 	nrows []int64    // rows per group of the feature being scored
+	rates rateTally  // built-in count scorers' codes per group
 }
 
 // Workers creates per-worker state for n workers.
@@ -505,7 +506,15 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 		st.accs = make([]*Acc, len(groups))
 	}
 	accs := st.accs[:len(groups)]
+	st.rates.batch(len(idx))
 	for k, s := range p.scorers {
+		if rc, ok := rateCoder(s); ok && k < p.builtin {
+			// A built-in count scorer: its outcomes as codes, counted
+			// per group without writing Out (scorers.RateCoder).
+			clear(accs)
+			accumulateRateCodes(&st.rates, s.Name(), rc.RateCodes(in, st.rates.buf), gi, groups, accs)
+			continue
+		}
 		if k < p.builtin {
 			// A built-in scorer's outputs that it writes on every row
 			// are not refilled first (scorers.Out.ResetBuiltin).

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/scorers"
 )
 
@@ -46,9 +48,17 @@ func BenchmarkSketchAdd(b *testing.B) {
 
 // benchScorer stands in for a scorer of a kind: accumulate only asks
 // for the name, kind and (Score kind) threshold.
-type benchScorer struct{ kind scorers.Kind }
+type benchScorer struct {
+	kind scorers.Kind
+	name string // "m" if empty
+}
 
-func (s benchScorer) Name() string                                { return "m" }
+func (s benchScorer) Name() string {
+	if s.name == "" {
+		return "m"
+	}
+	return s.name
+}
 func (s benchScorer) Kind() scorers.Kind                          { return s.kind }
 func (s benchScorer) Needs() []scorers.Need                       { return nil }
 func (s benchScorer) Score(*scorers.Input, *scorers.Out) error    { return nil }
@@ -151,5 +161,69 @@ func BenchmarkBucketOf(b *testing.B) {
 	})
 	if sink == 0 {
 		b.Log(sink)
+	}
+}
+
+// BenchmarkCountScorers is a built-in count scorer's whole cost per
+// batch, scoring and folding into five groups, both ways: "float"
+// writes Out.Value and folds it (accumulateCounts, as for any scorer),
+// "codes" counts its RateCodes (rateTally, eval's path for built-ins).
+func BenchmarkCountScorers(b *testing.B) {
+	const n, ng = 64 << 10, 5
+	r := rand.New(rand.NewPCG(11, 12))
+	gi := make([]int32, n)
+	for i := range gi {
+		gi[i] = int32(r.IntN(ng))
+	}
+	cats := []string{"billing", "technical", "account", "sales", "fraud"}
+	errs := &datasets.Column{Name: "err", Kind: datasets.KindBool, Bool: make([]bool, n)}
+	served := &datasets.Column{Name: "served_by", Kind: datasets.KindString, Dict: []string{"legacy", "ai"}, Codes: make([]int32, n)}
+	l := &datasets.Column{Name: "l", Kind: datasets.KindString, Dict: cats, Codes: make([]int32, n)}
+	a := &datasets.Column{Name: "a", Kind: datasets.KindString, Dict: cats, Codes: make([]int32, n)}
+	for i := range n {
+		errs.Bool[i] = r.IntN(50) == 0
+		served.Codes[i] = int32(r.IntN(2))
+		l.Codes[i] = int32(r.IntN(len(cats)))
+		a.Codes[i] = l.Codes[i]
+		if r.IntN(20) == 0 {
+			a.Codes[i] = int32(r.IntN(len(cats)))
+		}
+	}
+	batch := &datasets.Batch{Rows: n, Cols: []*datasets.Column{errs, served, l, a}}
+	field := scorers.NewFieldAgreement(&config.Field{Name: "cat", Legacy: "l", AI: "a"})
+	for _, s := range []scorers.Scorer{
+		&scorers.BoolRate{Metric: "err", Column: "err"},
+		&scorers.ValueRate{Metric: "share", Column: "served_by", Value: "ai"},
+		field,
+		&scorers.CriticalAgreement{Fields: []*scorers.FieldAgreement{field}},
+	} {
+		groups := make([]*Group, ng)
+		for i := range groups {
+			groups[i] = &Group{Metrics: map[string]*Acc{}}
+		}
+		accs := make([]*Acc, ng)
+		b.Run(s.Name()+"/float", func(b *testing.B) {
+			out := &scorers.Out{}
+			for b.Loop() {
+				in := &scorers.Input{Rows: n, Batch: batch}
+				out.ResetBuiltin(s, n)
+				if err := s.Score(in, out); err != nil {
+					b.Fatal(err)
+				}
+				out.Untouched(s.Kind())
+				clear(accs)
+				accumulate(s, out, gi, groups, accs)
+			}
+		})
+		b.Run(s.Name()+"/codes", func(b *testing.B) {
+			var t rateTally
+			rc := s.(scorers.RateCoder)
+			for b.Loop() {
+				in := &scorers.Input{Rows: n, Batch: batch}
+				t.batch(n)
+				clear(accs)
+				accumulateRateCodes(&t, s.Name(), rc.RateCodes(in, t.buf), gi, groups, accs)
+			}
+		})
 	}
 }
