@@ -409,7 +409,11 @@ type sketchJSON struct {
 // building two maps per sketch for encoding/json to stringify and sort
 // their keys was most of the cost of writing a window's aggregates.
 func (s Sketch) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 96+16*(len(s.side[0].counts)+len(s.side[1].counts)))
+	return s.appendJSON(make([]byte, 0, 96+16*(len(s.side[0].counts)+len(s.side[1].counts))))
+}
+
+// appendJSON appends s's MarshalJSON encoding to b.
+func (s *Sketch) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"count":`...)
 	b = strconv.AppendInt(b, s.Count, 10)
 	var err error

@@ -2,6 +2,8 @@ package eval
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -134,4 +136,142 @@ func appendMarshal(b []byte, name string, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(append(b, name...), j...), nil
+}
+
+// AppendJSON appends f as json.Marshal encodes it, byte for byte
+// (TestAggregatesFileAppendJSON holds it to that and guards the field
+// lists of GroupEntry, Group and Acc). Hand-written for the reason
+// FeatureWindow's is: a window's aggregates hold thousands of sketches,
+// whose MarshalJSON output encoding/json would scan again. Quality
+// tallies (a few per group) still go through json.Marshal.
+func (f *AggregatesFile) AppendJSON(b []byte) ([]byte, error) {
+	if f == nil {
+		return append(b, "null"...), nil
+	}
+	var err error
+	b = append(b, `{"groups":`...)
+	if f.Groups == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range f.Groups {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = f.Groups[i].appendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"dropped":`...)
+	b = appendCounts(b, f.Dropped)
+	return append(b, '}'), nil
+}
+
+// appendJSON appends e as json.Marshal encodes it: the key, then the
+// embedded Group's fields (none when it is nil).
+func (e *GroupEntry) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"key":{"feature":`...)
+	b = appendJSONString(b, e.Key.Feature)
+	b = append(b, `,"input_class":`...)
+	b = appendJSONString(b, e.Key.Class)
+	b = append(b, `,"window":`...)
+	b = strconv.AppendInt(b, e.Key.Window, 10)
+	b = append(b, '}')
+	if g := e.Group; g != nil {
+		b = append(b, `,"rows":`...)
+		b = strconv.AppendInt(b, g.Rows, 10)
+		b = append(b, `,"metrics":`...)
+		if g.Metrics == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '{')
+			for i, name := range slices.Sorted(maps.Keys(g.Metrics)) {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(appendJSONString(b, name), ':')
+				var err error
+				if b, err = g.Metrics[name].appendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSON appends a as json.Marshal encodes it.
+func (a *Acc) appendJSON(b []byte) ([]byte, error) {
+	if a == nil {
+		return append(b, "null"...), nil
+	}
+	start := len(b)
+	b = append(b, '{')
+	// field appends name (its leading comma dropped for the first field)
+	// and returns b ready for the value.
+	field := func(b []byte, name string) []byte {
+		if len(b) == start+1 {
+			name = name[1:]
+		}
+		return append(b, name...)
+	}
+	for _, c := range [...]struct {
+		name string
+		v    int64
+	}{{`,"k":`, a.K}, {`,"n":`, a.N}, {`,"both_right":`, a.BothRight}, {`,"legacy_only":`, a.LegacyOnly}, {`,"ai_only":`, a.AIOnly}, {`,"both_wrong":`, a.BothWrong}} {
+		if c.v != 0 {
+			b = strconv.AppendInt(field(b, c.name), c.v, 10)
+		}
+	}
+	var err error
+	for _, s := range [...]struct {
+		name string
+		s    *Sketch
+	}{{`,"legacy":`, a.Legacy}, {`,"ai":`, a.AI}, {`,"value":`, a.Value}, {`,"diff":`, a.Diff}} {
+		if s.s != nil {
+			if b, err = s.s.appendJSON(field(b, s.name)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(a.Cats) > 0 {
+		b = appendCounts(field(b, `,"cats":`), a.Cats)
+	}
+	if a.Quality != nil {
+		j, err := json.Marshal(a.Quality)
+		if err != nil {
+			return nil, err
+		}
+		b = append(field(b, `,"quality":`), j...)
+	}
+	if a.Invalid != 0 {
+		b = strconv.AppendInt(field(b, `,"invalid":`), a.Invalid, 10)
+	}
+	if a.Errors != 0 {
+		b = strconv.AppendInt(field(b, `,"errors":`), a.Errors, 10)
+	}
+	if a.Error != "" {
+		b = appendJSONString(field(b, `,"error":`), a.Error)
+	}
+	return append(b, '}'), nil
+}
+
+// appendCounts appends m as encoding/json writes a map[string]int64:
+// keys sorted, null when nil.
+func appendCounts(b []byte, m map[string]int64) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, k), ':')
+		b = strconv.AppendInt(b, m[k], 10)
+	}
+	return append(b, '}')
 }

@@ -117,3 +117,126 @@ func TestFeatureWindowAppendJSON(t *testing.T) {
 		t.Error("NaN alpha: no error")
 	}
 }
+
+// TestAggregatesFileAppendJSON: AggregatesFile.AppendJSON writes exactly
+// json.Marshal's bytes for random aggregates (nil and empty maps, nil
+// groups and accumulators, every Acc field set or zero, sketches with
+// and without buckets on both sides, quality tallies, keys encoding/json
+// escapes), and the field lists of GroupEntry, Group, GroupKey and Acc
+// are the ones it writes.
+func TestAggregatesFileAppendJSON(t *testing.T) {
+	fields := func(v any) []string {
+		var out []string
+		rt := reflect.TypeOf(v)
+		for i := range rt.NumField() {
+			out = append(out, rt.Field(i).Name+" "+rt.Field(i).Tag.Get("json"))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		v    any
+		want []string
+	}{
+		{AggregatesFile{}, []string{"Groups groups", "Dropped dropped"}},
+		{GroupEntry{}, []string{"Key key", "Group "}},
+		{GroupKey{}, []string{"Feature feature", "Class input_class", "Window window"}},
+		{Group{}, []string{"Rows rows", "Metrics metrics"}},
+		{Acc{}, []string{"K k,omitempty", "N n,omitempty", "BothRight both_right,omitempty", "LegacyOnly legacy_only,omitempty", "AIOnly ai_only,omitempty",
+			"BothWrong both_wrong,omitempty", "Legacy legacy,omitempty", "AI ai,omitempty", "Value value,omitempty", "Diff diff,omitempty",
+			"Cats cats,omitempty", "Quality quality,omitempty", "Invalid invalid,omitempty", "Errors errors,omitempty", "Error error,omitempty"}},
+	} {
+		if got := fields(c.v); !reflect.DeepEqual(got, c.want) {
+			t.Fatalf("%T's fields changed: update AppendJSON and this list\n got %q\nwant %q", c.v, got, c.want)
+		}
+	}
+
+	r := rand.New(rand.NewPCG(31, 32))
+	strs := []string{"", "latency_ms", "quality.category", "p<0.05 & x", `q"uote`, "a\\b", "label\x00pred", "é 日本", "\xff bad", "line\u2028sep"}
+	str := func() string { return strs[r.IntN(len(strs))] }
+	counts := func() map[string]int64 {
+		switch r.IntN(3) {
+		case 0:
+			return nil
+		case 1:
+			return map[string]int64{}
+		}
+		m := map[string]int64{}
+		for range 1 + r.IntN(4) {
+			m[str()] = r.Int64N(1000) - 5
+		}
+		return m
+	}
+	sketch := func() *Sketch {
+		if r.IntN(3) == 0 {
+			return nil
+		}
+		s := NewSketch()
+		for range 1 + r.IntN(50) {
+			x := r.NormFloat64() * math.Pow(10, float64(r.IntN(12)-4))
+			if r.IntN(10) == 0 {
+				x = 0
+			}
+			s.Add(x)
+		}
+		return s
+	}
+	n := func() int64 {
+		switch r.IntN(3) {
+		case 0:
+			return 0
+		case 1:
+			return 1 + r.Int64N(3)
+		}
+		return r.Int64N(1e6)
+	}
+	for trial := range 300 {
+		f := &AggregatesFile{Dropped: counts()}
+		if r.IntN(6) > 0 {
+			f.Groups = []GroupEntry{}
+			for range r.IntN(4) {
+				e := GroupEntry{Key: GroupKey{Feature: str(), Class: str(), Window: r.Int64N(2e9) - 1e9}}
+				if r.IntN(6) > 0 {
+					e.Group = &Group{Rows: r.Int64N(1e6)}
+					if r.IntN(5) > 0 {
+						e.Group.Metrics = map[string]*Acc{}
+						for range r.IntN(4) {
+							if r.IntN(8) == 0 {
+								e.Group.Metrics[str()] = nil
+								continue
+							}
+							a := &Acc{K: n(), N: n(), BothRight: n(), LegacyOnly: n(), AIOnly: n(), BothWrong: n(), Legacy: sketch(), AI: sketch(), Value: sketch(), Diff: sketch(),
+								Cats: counts(), Invalid: n(), Errors: n()}
+							if r.IntN(3) == 0 {
+								a.Error = str()
+							}
+							if r.IntN(3) == 0 {
+								a.Quality = &QualityAcc{Legacy: counts(), AI: counts(), BrierSum: r.Float64(), PerLabel: map[string]Pair{str(): {}}}
+							}
+							e.Group.Metrics[str()] = a
+						}
+					}
+				}
+				f.Groups = append(f.Groups, e)
+			}
+		}
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.AppendJSON([]byte("prefix"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, append([]byte("prefix"), want...)) {
+			t.Fatalf("trial %d:\n got %s\nwant prefix%s", trial, got, want)
+		}
+	}
+	// An empty sketch (min +Inf) is refused, as encoding/json refuses it.
+	empty := &AggregatesFile{Groups: []GroupEntry{{Group: &Group{Metrics: map[string]*Acc{"m": {Value: NewSketch()}}}}}}
+	if _, err := json.Marshal(empty); err == nil {
+		t.Fatal("encoding/json accepted an empty sketch: the case below proves nothing")
+	}
+	if _, err := empty.AppendJSON(nil); err == nil {
+		t.Error("empty sketch: no error")
+	}
+}

@@ -101,7 +101,8 @@ func must(b []byte, err error) []byte {
 }
 
 // BenchmarkMarshalIndent encodes a window's aggregates as parity writes
-// them, with encoding/json's indenting and with marshalIndent's.
+// them, with json.MarshalIndent and with marshalIndent (the aggregates'
+// own AppendJSON, then marshalIndent's indenting).
 func BenchmarkMarshalIndent(b *testing.B) {
 	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(3, 4))
@@ -134,7 +135,7 @@ func BenchmarkMarshalIndent(b *testing.B) {
 	})
 }
 
-// TestEvaluationAppendJSON: an evaluation document's appendJSON, which
+// TestEvaluationAppendJSON: an evaluation document's AppendJSON, which
 // marshalIndent uses instead of json.Marshal, writes json.Marshal's
 // bytes, with no features, a nil feature window, and a full one (its
 // parts are held to encoding/json by eval's TestFeatureWindowAppendJSON).
@@ -155,7 +156,7 @@ func TestEvaluationAppendJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := doc.appendJSON(nil)
+		got, err := doc.AppendJSON(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +172,7 @@ func TestEvaluationAppendJSON(t *testing.T) {
 // BenchmarkEncodeEvaluation encodes an evaluation document of the
 // benchmark's size (3 features × 20 classes × 160 metrics) as parity
 // writes it, through json.MarshalIndent's path (json.Marshal, then
-// marshalIndent's indenting) and through marshalIndent's appendJSON path.
+// marshalIndent's indenting) and through marshalIndent's AppendJSON path.
 func BenchmarkEncodeEvaluation(b *testing.B) {
 	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	w := eval.Window{Start: start, End: start.Add(24 * time.Hour)}
@@ -199,7 +200,7 @@ func BenchmarkEncodeEvaluation(b *testing.B) {
 			indentCompact(make([]byte, 0, 3*len(compact)), compact)
 		}
 	})
-	b.Run("appendJSON", func(b *testing.B) {
+	b.Run("AppendJSON", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := marshalIndent(doc); err != nil {
 				b.Fatal(err)

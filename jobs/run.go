@@ -634,9 +634,9 @@ type Evaluation struct {
 	Features []*eval.FeatureWindow `json:"features"`
 }
 
-// appendJSON appends ev as json.Marshal encodes it (marshalIndent's
+// AppendJSON appends ev as json.Marshal encodes it (marshalIndent's
 // fast path; TestEvaluationAppendJSON holds the two equal).
-func (ev *Evaluation) appendJSON(b []byte) ([]byte, error) {
+func (ev *Evaluation) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	if b, err = appendMarshal(append(b, `{"window":`...), ev.Window); err != nil {
 		return nil, err
