@@ -3,12 +3,13 @@ package eval
 import "math"
 
 // bucketFastPath returns bucketOf(x) for x > minMagnitude, bit for bit,
-// without a logarithm, for all but about one value in 10^4: those, and
+// without a logarithm, for all but about one value in 10^6: those, and
 // values outside its table, get ok false and must use bucketOf. Once map
 // increments were gone, math.Log was most of the cost of Sketch.Add.
-// Hand-written: no library computes this bucketing. Small enough to be
-// inlined into the accumulate loops, and all in integers up to the edge
-// test (a float candidate and its ceil made a chain twice as long).
+// Hand-written: no library computes this bucketing. One table load and
+// integer compares (an estimate of the bucket from the logarithm's
+// series, then a float test against its edges, took a quarter longer
+// per value in bucketIndexes: BenchmarkBucketOf/batch).
 //
 // Why it is exactly bucketOf. Let lg be the float64 logGamma and
 // r(x) = ln(x)/lg in exact arithmetic. bucketOf(x) = ceil(c(x)) with
@@ -29,26 +30,16 @@ import "math"
 // test would otherwise compute per value), far more than those errors
 // together, so a value that passes it is strictly inside bucket k's
 // interval above. A value that fails it (within ~1e-9 relative of an
-// edge, or outside the table) gets ok false. The candidate k only
-// decides which bounds are tested, so its accuracy (fixed point, and
-// the logarithm's series cut after its first term) affects speed, never
-// the result.
+// edge, or outside the table) gets ok false. The test is made on bit
+// patterns (bitsTable), which order as the positive floats do.
 func bucketFastPath(x float64) (k int32, ok bool) {
 	b := math.Float64bits(x)
-	// x = 2^e · (m_t + h) with m_t = 1 + t/1024 from the mantissa's top
-	// ten bits and 0 <= h < 1/1024 from the rest: r(x) ≈ e·ln2/lg +
-	// ln(m_t)/lg + h/(m_t·lg), off by at most h²/2/lg < 5e-5 buckets,
-	// here in fixed point with candFrac fraction bits, offset so that
-	// its integer part is the candidate's index in edgeBounds.
-	e := uint(b>>52) - (1023 + edgeMinExp) // a negative x's sign makes it large
-	if e >= uint(len(candExp)) {
-		return 0, false
-	}
-	st := candSteps[b>>42&1023]
-	r := candExp[e] + int64(int32(st)) + int64((b&(1<<42-1)>>20)*(st>>32)>>32)
-	if i := uint(r >> candFrac); i < uint(len(edgeBounds)) {
-		if p := &edgeBounds[i]; x > p[0] && x < p[1] {
-			return int32(int(i) + bucketEdgeK0), true
+	// A negative x's sign bit puts j beyond the table.
+	if j := uint(b>>bitsShift) - bitsBase; j < uint(len(bitsTable)) {
+		e := bitsTable[j]
+		q := b >> bitsQ & (1<<(bitsShift-bitsQ) - 1)
+		if lo, hi := e>>16&(1<<24-1), e>>40; q-lo > hi-lo {
+			return int32(int16(e)) + int32(b2i(q > hi)), true
 		}
 	}
 	return 0, false
@@ -60,9 +51,6 @@ const (
 	edgeMinExp = -30
 	edgeMaxExp = 63
 	edgeMargin = 0x1p-30
-	// candFrac is the candidate's fraction bits: ln(m_t)/lg < 70 fits an
-	// int32 with 24 of them.
-	candFrac = 24
 )
 
 var (
@@ -92,30 +80,6 @@ var (
 		}
 		return p
 	}()
-	// candExp[e-edgeMinExp] = (e·ln2/lg + 1 - bucketEdgeK0)·2^candFrac:
-	// an exponent's part of the candidate, with the index's offset and
-	// the +1 that turns the floor into a ceiling (ceil(r) = floor(r)+1
-	// but for integers, which only the edge test decides).
-	candExp = func() (c [edgeMaxExp - edgeMinExp + 1]int64) {
-		for i := range c {
-			c[i] = int64(math.Round((float64(i+edgeMinExp)*bucketsPerOctave + 1 - float64(bucketEdgeK0)) * (1 << candFrac)))
-		}
-		return c
-	}()
-	// candSteps[t] holds, for m_t = 1+t/1024, ln(m_t)/lg·2^candFrac (the
-	// mantissa's part, an int32 in the low half) and 1/(m_t·lg)·2^candFrac
-	// (in the high half: the slope by which the top 22 of the remaining
-	// 42 bits, the product shifted by 32, add the rest). One word, not a
-	// pair the compiler moved through the stack.
-	candSteps = func() (s [1024]uint64) {
-		for t := range s {
-			m := 1 + float64(t)/1024
-			l := int32(math.Round(math.Log(m) / logGamma * (1 << candFrac)))
-			slope := uint32(math.Round(1 / (m * logGamma) * (1 << candFrac)))
-			s[t] = uint64(uint32(l)) | uint64(slope)<<32
-		}
-		return s
-	}()
 )
 
 // bucketIndex is bucketOf(a) for a = |x| above minMagnitude or NaN (0,
@@ -139,7 +103,6 @@ func bucketIndex(a float64) int32 {
 // Sketch.Add they queued behind the sketch's own updates.
 func bucketIndexes(k []int32, xs []float64) {
 	k = k[:len(xs)]
-	// Locals: the globals would be reloaded after every store to k.
 	if n := len(xs); n > 2 && xs[0] == xs[n/2] && xs[0] == xs[n-1] {
 		// Probably a constant column (a fixed cost per call): each run
 		// of one magnitude is looked up once. Checking every value for
@@ -153,19 +116,19 @@ func bucketIndexes(k []int32, xs []float64) {
 		}
 		return
 	}
-	bounds, k0 := edgeBounds, bucketEdgeK0
+	tab := bitsTable
 	for i, x := range xs {
 		a := math.Abs(x)
-		// bucketFastPath, inlined by hand (the compiler does not).
+		// The bits table, inlined by hand.
 		b := math.Float64bits(a)
-		if e := uint(b>>52) - (1023 + edgeMinExp); e < uint(len(candExp)) {
-			st := candSteps[b>>42&1023]
-			r := candExp[e] + int64(int32(st)) + int64((b&(1<<42-1)>>20)*(st>>32)>>32)
-			if j := uint(r >> candFrac); j < uint(len(bounds)) {
-				if p := &bounds[j]; a > p[0] && a < p[1] {
-					k[i] = int32(int(j) + k0)
-					continue
-				}
+		if j := uint(b>>bitsShift) - bitsBase; j < uint(len(tab)) {
+			e := tab[j]
+			q := b >> bitsQ & (1<<(bitsShift-bitsQ) - 1)
+			// Outside [lo, hi], as one unsigned compare (no branch on
+			// the side, which is random).
+			if lo, hi := e>>16&(1<<24-1), e>>40; q-lo > hi-lo {
+				k[i] = int32(int16(e)) + int32(b2i(q > hi))
+				continue
 			}
 		}
 		switch {
@@ -178,3 +141,59 @@ func bucketIndexes(k []int32, xs []float64) {
 		}
 	}
 }
+
+// The bucket table by bit pattern: for x in [2^edgeMinExp, 2^(edgeMaxExp+1)),
+// entry (bits(x)>>bitsShift) - bitsBase covers 2^bitsShift consecutive
+// bit patterns (1/bitsSub of an octave, narrower than a bucket, so at
+// most one uncertain zone between two buckets meets it). Positive floats
+// order as their bit patterns do, so the edge test is on integers: the
+// entry's zone, from the top of bucket k's certain values to the bottom
+// of bucket k+1's (edgeBounds, whose values are proven to be in their
+// bucket, see bucketFastPath), is [lo, hi] in units of 2^bitsQ patterns
+// from the entry's start, rounded outwards; a value's q (its offset in
+// those units) below lo is in bucket k, above hi in k+1, and only in
+// [lo, hi] (about one value in 10^6) goes to bucketOf. One load and two
+// compares per value, without a branch on which bucket (values fall on
+// both sides of an edge at random). Hand-written, as bucketFastPath.
+const (
+	bitsSub   = 128 // entries per octave: 7 mantissa bits
+	bitsShift = 52 - 7
+	bitsQ     = 22 // q's unit: 2^22 patterns, 2^-30 of an octave
+	bitsBase  = (1023 + edgeMinExp) * bitsSub
+)
+
+// bitsTable entries pack k (int16, bits 0-15), lo (bits 16-39) and hi
+// (bits 40-63).
+var bitsTable = func() []uint64 {
+	t := make([]uint64, (edgeMaxExp-edgeMinExp+1)*bitsSub)
+	bits := math.Float64bits
+	i := 1 // edgeBounds[0] admits nothing
+	for j := range t {
+		start := uint64(bitsBase+j) << bitsShift
+		end := start + 1<<bitsShift
+		// The first zone not wholly below the entry: between buckets
+		// i and i+1, patterns [zlo, zhi].
+		for bits(edgeBounds[i+1][0]) < start {
+			i++
+		}
+		zlo, zhi := bits(edgeBounds[i][1]), bits(edgeBounds[i+1][0])
+		if bits(edgeBounds[i][0]) >= start || bits(edgeBounds[i+1][1]) < end {
+			// Another zone meets the entry: cannot happen while a
+			// bucket is wider than an entry (TestBitsTable).
+			panic("eval: bucket narrower than a bits table entry")
+		}
+		unit := func(p uint64) uint64 { // offset of p from start, in q units, clamped
+			if p < start {
+				return 0
+			}
+			return min((p-start)>>bitsQ, 1<<24-1)
+		}
+		// q < lo needs every pattern of q below zlo: (q+1)·2^bitsQ <=
+		// zlo-start, so lo = floor((zlo-start)/2^bitsQ); q > hi needs
+		// q·2^bitsQ > zhi-start, so hi = floor((zhi-start)/2^bitsQ).
+		lo, hi := unit(zlo), unit(zhi)
+		k := bucketEdgeK0 + i
+		t[j] = uint64(uint16(int16(k))) | lo<<16 | hi<<40
+	}
+	return t
+}()

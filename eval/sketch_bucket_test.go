@@ -166,3 +166,34 @@ func checkBucketIndexes(t *testing.T, xs []float64) {
 		}
 	}
 }
+
+// TestBitsTable checks bucketFastPath against bucketOf at the ends of
+// every bitsTable entry and at the first and last bit pattern of the q
+// units around each entry's uncertain zone (lo-1, lo, hi, hi+1), where
+// the table's rounding of the zone to whole units decides, and that the
+// zone is a small share of the entry (else values go to bucketOf).
+func TestBitsTable(t *testing.T) {
+	var zone uint64
+	for j, e := range bitsTable {
+		start := uint64(bitsBase+j) << bitsShift
+		lo, hi := e>>16&(1<<24-1), e>>40
+		if lo > hi {
+			t.Fatalf("entry %d: lo %d > hi %d", j, lo, hi)
+		}
+		if hi < 1<<23 {
+			zone += hi - lo + 1
+		}
+		pats := []uint64{start, start + 1<<bitsShift - 1}
+		for _, q := range []uint64{lo - 1, lo, hi, hi + 1} {
+			if q < 1<<23 {
+				pats = append(pats, start+q<<bitsQ, start+(q+1)<<bitsQ-1)
+			}
+		}
+		for _, p := range pats {
+			checkBucket(t, math.Float64frombits(p))
+		}
+	}
+	if share := float64(zone) / float64(len(bitsTable)<<23); share > 1e-5 {
+		t.Errorf("uncertain zones are %.2g of the table's values", share)
+	}
+}
