@@ -44,3 +44,31 @@ func TestScanPredictsFewValues(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotedTextAt holds quotedText.at to quotedAt for strings of every
+// length around its words (one, several, too many), at every position
+// of documents that hold them, a string differing in one byte, or a
+// prefix, with 0 to 9 bytes after the quote, so also near a document's
+// end, where fewer bytes than its words remain.
+func TestQuotedTextAt(t *testing.T) {
+	for n := range 45 {
+		s := strings.Repeat("abcdefghij", 5)[:n]
+		q := newQuotedText(s)
+		var others []string
+		for b := range n {
+			others = append(others, s[:b]+"X"+s[b+1:], s[:b]+`"`)
+		}
+		for _, body := range append(others, s, s+"x") {
+			for after := range 10 {
+				for before := range 10 {
+					doc := strings.Repeat(" ", before) + body + `"` + strings.Repeat("}", after)
+					for i := range len(doc) + 1 {
+						if got, want := q.at(doc, i), quotedAt(doc, i, s); got != want {
+							t.Fatalf("%q at %d of %q: %v, quotedAt %v", s, i, doc, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -49,7 +49,7 @@ func TestExtractJSONPathsPredictedValues(t *testing.T) {
 	checkExtract(t, paths, docs)
 	// Lengths, each in a batch of its own: a batch's values outgrow its
 	// few values after 16.
-	for n := range 36 {
+	for n := range 45 {
 		v := strings.Repeat("v", n)
 		w := strings.Repeat("w", n) + "x"
 		docs := []string{
