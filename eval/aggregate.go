@@ -182,27 +182,51 @@ func (s *Sketch) Weighted() (x, w []float64) {
 	if s == nil || s.Count == 0 {
 		return nil, nil
 	}
-	negK, negN := s.side[1].sorted()
-	posK, posN := s.side[0].sorted()
-	n := len(negK) + len(posK)
+	neg, pos := &s.side[1], &s.side[0]
+	n := neg.occupied() + pos.occupied()
 	if s.Zero > 0 {
 		n++
 	}
-	x, w = make([]float64, 0, n), make([]float64, 0, n)
-	for i := len(negK) - 1; i >= 0; i-- { // most negative first
-		x = append(x, -representative(negK[i]))
-		w = append(w, float64(negN[i]))
+	// One allocation for both slices: callers only read them.
+	buf := make([]float64, 2*n)
+	x, w = buf[:0:n], buf[n:n]
+	rep := representatives()
+	// A value clamped to [Min, Max]: math.Min and math.Max, not
+	// comparisons, for their handling of signed zeros.
+	clamp := func(v float64) float64 { return math.Min(math.Max(v, s.Min), s.Max) }
+	if len(neg.far) == 0 {
+		// The usual case, read straight from the dense span, most
+		// negative (highest index) first.
+		for j := len(neg.counts) - 1; j >= 0; j-- {
+			if c := neg.counts[j]; c != 0 {
+				x = append(x, clamp(-representativeOf(rep, neg.lo+int32(j))))
+				w = append(w, float64(c))
+			}
+		}
+	} else {
+		negK, negN := neg.sorted()
+		for i := len(negK) - 1; i >= 0; i-- {
+			x = append(x, clamp(-representativeOf(rep, negK[i])))
+			w = append(w, float64(negN[i]))
+		}
 	}
 	if s.Zero > 0 {
-		x = append(x, 0)
+		x = append(x, clamp(0))
 		w = append(w, float64(s.Zero))
 	}
-	for i, k := range posK {
-		x = append(x, representative(k))
-		w = append(w, float64(posN[i]))
-	}
-	for i := range x {
-		x[i] = math.Min(math.Max(x[i], s.Min), s.Max)
+	if len(pos.far) == 0 {
+		for j, c := range pos.counts {
+			if c != 0 {
+				x = append(x, clamp(representativeOf(rep, pos.lo+int32(j))))
+				w = append(w, float64(c))
+			}
+		}
+	} else {
+		posK, posN := pos.sorted()
+		for i, k := range posK {
+			x = append(x, clamp(representativeOf(rep, k)))
+			w = append(w, float64(posN[i]))
+		}
 	}
 	return x, w
 }

@@ -107,6 +107,17 @@ func BenchmarkQuantileCIHistogram(b *testing.B) {
 	}
 }
 
+// BenchmarkQuantileCIClass: the latency quantiles' intervals of one
+// class and window (~20k requests in 400 buckets).
+func BenchmarkQuantileCIClass(b *testing.B) {
+	s := benchHist(14, 400, 100)
+	for b.Loop() {
+		for _, q := range []float64{0.5, 0.95, 0.99} {
+			QuantileCI(s, q, 0.95)
+		}
+	}
+}
+
 func BenchmarkSimulateGraduation(b *testing.B) {
 	cfg := DefaultSimConfig()
 	cfg.Reps = 200
