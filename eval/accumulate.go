@@ -279,6 +279,77 @@ func accumulatePerSystem(as *accSet, o *scorers.Out) {
 	foldSketches(as, ai, nil, func(a *Acc) *Sketch { return a.systemSketch(1) })
 }
 
+// foldPerSystemColumns is accumulate for parity's own PerSystemValue
+// (latency, cost), read from the batch's columns: each system's values
+// of the feature's rows (rows, the feature's row indexes in b, nil for
+// every row) are copied once, non-finite and null ones as NaN, and
+// folded. Scoring it through Out had copied each column twice (the
+// gather, then Score's copy into Out) before the fold read it; its
+// columns are not gathered unless another scorer reads them
+// (featurePlan.direct). TestDirectPerSystemMatchesScore holds it to
+// Score and accumulate.
+func foldPerSystemColumns(s *scorers.PerSystemValue, b *datasets.Batch, rows []int32, gi []int32, groups []*Group, accs []*Acc) {
+	as := &accSet{name: s.Name(), gi: gi, groups: groups, accs: accs}
+	fb := getFloatBuf(len(gi))
+	defer floatPool.Put(fb)
+	for system, name := range [2]string{s.LegacyCol, s.AICol} {
+		c := b.Col(name)
+		if c == nil {
+			continue // every value NaN: nothing to fold
+		}
+		xs := (*fb)[:len(gi)]
+		gatherFinite(xs, c, rows)
+		foldSketches(as, xs, nil, func(a *Acc) *Sketch { return a.systemSketch(system) })
+	}
+}
+
+// gatherFinite sets dst[i] to float column c's value at row rows[i]
+// (row i when rows is nil), NaN where that is null or not finite, as
+// PerSystemValue's Score copies a gathered column.
+func gatherFinite(dst []float64, c *datasets.Column, rows []int32) {
+	nan := math.NaN()
+	if rows == nil {
+		src := c.Float[:len(dst)]
+		if c.Null == nil {
+			for i, x := range src {
+				if x-x != 0 { // ±Inf (NaN stays NaN)
+					x = nan
+				}
+				dst[i] = x
+			}
+			return
+		}
+		null := c.Null[:len(dst)]
+		for i, x := range src {
+			if null[i] || x-x != 0 {
+				x = nan
+			}
+			dst[i] = x
+		}
+		return
+	}
+	rows = rows[:len(dst)]
+	src := c.Float
+	if c.Null == nil {
+		for i, j := range rows {
+			x := src[j]
+			if x-x != 0 {
+				x = nan
+			}
+			dst[i] = x
+		}
+		return
+	}
+	null := c.Null[:len(src)]
+	for i, j := range rows {
+		x := src[j]
+		if null[j] || x-x != 0 {
+			x = nan
+		}
+		dst[i] = x
+	}
+}
+
 // foldSketches adds xs[i] to the sketch of row i's group, sketch(acc),
 // for every row where xs[i] is not NaN, nor guard[i] if guard is not
 // nil. A kind's

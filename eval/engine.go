@@ -107,8 +107,14 @@ type featurePlan struct {
 	// cols are the batch columns the feature's scoring reads (its
 	// scorers' Needs, JSON sources, class, time and request id): only
 	// these are gathered for its rows. The feature column, already read
-	// to split the batch, is not, unless a scorer needs it.
+	// to split the batch, is not, unless a scorer needs it. Columns read
+	// only by direct scorers are not gathered either.
 	cols map[string]bool
+	// direct[k]: scorer k is a built-in per-system measurement that eval
+	// folds from the batch's columns through the feature's row indexes
+	// (foldPerSystemColumns), without its Score, a gathered copy of its
+	// columns, or Out.
+	direct []bool
 }
 
 // jsonSource is the JSON paths read from one source column, extracted
@@ -202,10 +208,21 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 			}
 		}
 		p.cols = map[string]bool{p.classCol: true, cfg.Columns.TS: true, cfg.Columns.RequestID: true}
+		derived := map[string]bool{}
 		for _, j := range p.jsonSrcs {
 			p.cols[j.src] = true
+			for _, name := range j.names {
+				derived[name] = true
+			}
 		}
-		for _, s := range p.scorers {
+		p.direct = make([]bool, len(p.scorers))
+		for k, s := range p.scorers {
+			// A column derived from JSON exists only in the gathered
+			// batch, so a scorer reading one is not direct.
+			if ps, ok := s.(*scorers.PerSystemValue); ok && k < p.builtin && !derived[ps.LegacyCol] && !derived[ps.AICol] {
+				p.direct[k] = true
+				continue
+			}
 			for _, n := range s.Needs() {
 				p.cols[n.Column] = true
 			}
@@ -507,7 +524,17 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	}
 	accs := st.accs[:len(groups)]
 	st.rates.batch(len(idx))
+	// The rows of the batch direct scorers read, nil for all of them.
+	var rows []int32
+	if len(idx) != b.Rows {
+		rows = idx
+	}
 	for k, s := range p.scorers {
+		if p.direct[k] {
+			clear(accs)
+			foldPerSystemColumns(s.(*scorers.PerSystemValue), b, rows, gi, groups, accs)
+			continue
+		}
 		if rc, ok := rateCoder(s); ok && k < p.builtin {
 			// A built-in count scorer: its outcomes as codes, counted
 			// per group without writing Out (scorers.RateCoder).

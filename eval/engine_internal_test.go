@@ -143,12 +143,9 @@ func TestBuiltinsWriteOnlyTheirKind(t *testing.T) {
 		}
 		var g gatherBufs
 		sub := &datasets.Batch{Rows: len(idx)}
-		for _, c := range b.Cols {
-			if p.cols[c.Name] {
-				sub.Cols = append(sub.Cols, c)
-			}
-		}
-		sub.Cols = g.gather(sub.Cols, idx)
+		// Every column: eval gathers fewer (p.cols; direct scorers read
+		// the batch's), but here each built-in's Score runs.
+		sub.Cols = g.gather(b.Cols, idx)
 		for _, s := range p.jsonSrcs {
 			sub.Cols = append(sub.Cols, scorers.ExtractJSONPaths(sub.Col(s.src), s.paths)...)
 		}

@@ -1,0 +1,121 @@
+package eval
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/parity-eval/parity/datasets"
+	"github.com/parity-eval/parity/scorers"
+)
+
+// TestDirectPerSystemMatchesScore holds foldPerSystemColumns to its
+// simple form: PerSystemValue's Score on the gathered rows, then
+// accumulate. Columns with and without null flags, absent, with NaN and
+// ±Inf; every row, or a subset of the batch's rows.
+func TestDirectPerSystemMatchesScore(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	s := &scorers.PerSystemValue{Metric: "latency_ms", LegacyCol: "l", AICol: "a"}
+	for trial := range 200 {
+		rows := []int{0, 1, 9, 200, 3000}[r.IntN(5)]
+		b := &datasets.Batch{Rows: rows}
+		for _, name := range []string{"l", "a"} {
+			if r.IntN(6) == 0 {
+				continue // absent
+			}
+			c := &datasets.Column{Name: name, Kind: datasets.KindFloat64, Float: make([]float64, rows)}
+			for i := range c.Float {
+				c.Float[i] = accValue(r, false)
+			}
+			if r.IntN(2) == 0 {
+				c.Null = make([]bool, rows)
+				for i := range c.Null {
+					c.Null[i] = r.IntN(4) == 0
+				}
+			}
+			b.Cols = append(b.Cols, c)
+		}
+		var idx []int32 // nil: every row
+		n := rows
+		if r.IntN(3) > 0 {
+			idx = []int32{}
+			for i := range rows {
+				if r.IntN(3) > 0 {
+					idx = append(idx, int32(i))
+				}
+			}
+			n = len(idx)
+		}
+		ng := 1 + r.IntN(5)
+		gi := make([]int32, n)
+		for i := range gi {
+			gi[i] = int32(r.IntN(ng))
+		}
+		got, want := make([]*Group, ng), make([]*Group, ng)
+		for g := range got {
+			got[g], want[g] = &Group{Metrics: map[string]*Acc{}}, &Group{Metrics: map[string]*Acc{}}
+		}
+		foldPerSystemColumns(s, b, idx, gi, got, make([]*Acc, ng))
+
+		sub := b
+		if idx != nil {
+			var gb gatherBufs
+			sub = &datasets.Batch{Rows: n, Cols: gb.gather(b.Cols, idx)}
+		}
+		o := scorers.NewOut(n)
+		if err := s.Score(&scorers.Input{Rows: n, Batch: sub}, o); err != nil {
+			t.Fatal(err)
+		}
+		accumulate(s, o, gi, want, make([]*Acc, ng))
+		for g := range got {
+			if !sameMetrics(got[g].Metrics, want[g].Metrics) {
+				t.Fatalf("trial %d, group %d:\n got %+v\nwant %+v", trial, g, got[g].Metrics[s.Metric], want[g].Metrics[s.Metric])
+			}
+		}
+	}
+}
+
+// TestGatherFinite checks gatherFinite against its definition on values
+// of every shape, with and without null flags and row indexes.
+func TestGatherFinite(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	const rows = 500
+	c := &datasets.Column{Kind: datasets.KindFloat64, Float: make([]float64, rows), Null: make([]bool, rows)}
+	for i := range rows {
+		c.Float[i] = accValue(r, false)
+		c.Null[i] = r.IntN(5) == 0
+	}
+	var idx []int32
+	for i := range rows {
+		if r.IntN(2) == 0 {
+			idx = append(idx, int32(i))
+		}
+	}
+	for _, nulls := range []bool{false, true} {
+		col := *c
+		if !nulls {
+			col.Null = nil
+		}
+		for _, rs := range [][]int32{nil, idx} {
+			n := rows
+			if rs != nil {
+				n = len(rs)
+			}
+			dst := make([]float64, n)
+			gatherFinite(dst, &col, rs)
+			for i, x := range dst {
+				j := i
+				if rs != nil {
+					j = int(rs[i])
+				}
+				want := col.Float[j]
+				if col.IsNull(j) || math.IsInf(want, 0) {
+					want = math.NaN()
+				}
+				if math.Float64bits(x) != math.Float64bits(want) && !(math.IsNaN(x) && math.IsNaN(want)) {
+					t.Fatalf("nulls %v, rows %v: dst[%d] = %v, want %v", nulls, rs != nil, i, x, want)
+				}
+			}
+		}
+	}
+}
