@@ -156,6 +156,11 @@ type pairSpace struct {
 	cumY   []int64 // cumY[j] = Σ_{l<j} wy[l]
 	walsh  bool
 	total  int64
+	// Scratch of kth and selectIn, kept for the next selection: an
+	// estimate and its interval select three or four times from one
+	// pair space.
+	scratch []int
+	items   []weightedValue
 }
 
 func newWalsh(s wsample) *pairSpace {
@@ -265,7 +270,10 @@ func (p *pairSpace) bounds() (lo, hi float64) {
 func (p *pairSpace) kth(k int64) float64 {
 	m := len(p.x)
 	_, hi := p.bounds()
-	eLo, eHi, eMid := make([]int, m), make([]int, m), make([]int, m)
+	if len(p.scratch) < 3*m {
+		p.scratch = make([]int, 3*m)
+	}
+	eLo, eHi, eMid := p.scratch[:m:m], p.scratch[m:2*m:2*m], p.scratch[2*m:3*m]
 	for i := range eLo {
 		eLo[i] = p.jmin(i)
 	}
@@ -319,7 +327,10 @@ func (p *pairSpace) selectIn(eLo, eHi []int, k int64, rng *rand.Rand) float64 {
 	for i := range eLo {
 		n += max(eHi[i]-eLo[i], 0)
 	}
-	items := make([]weightedValue, 0, n)
+	if cap(p.items) < n {
+		p.items = make([]weightedValue, 0, n)
+	}
+	items := p.items[:0]
 	for i := range p.x {
 		for j := eLo[i]; j < eHi[i]; j++ {
 			var w int64
