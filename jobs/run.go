@@ -172,6 +172,19 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		return nil, fmt.Errorf("abandoned before writing: %w", err)
 	}
 	ctx = lock.guard(context.WithoutCancel(ctx))
+	// Outputs are written through an OrderedStore: each object still
+	// appears in the order written below (the order docs/s3.md gives and
+	// the kill tests hold), and a failed write stops every later one, but
+	// in a local folder the next objects' files are written and fsynced
+	// while the current one is renamed into place, rather than each write
+	// waiting on the one before (~150 fsyncs for a 10-window backfill).
+	// Its error is checked before the run reports success; the lock is
+	// released only after it is flushed (defers run in reverse).
+	ordered := storage.Ordered(r.Out, 4)
+	defer ordered.Close()
+	wr := *r
+	wr.Out = ordered
+	r = &wr
 	mdata, err := marshalIndent(manifest)
 	if err != nil {
 		return nil, err
@@ -210,6 +223,9 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		}
 	}
 	if shard {
+		if err := ordered.Close(); err != nil {
+			return nil, fmt.Errorf("write %s: %w", r.Out.URI(), err)
+		}
 		log.Info("shard written", "shard", fmt.Sprintf("%d/%d", o.ShardIndex, o.ShardCount), "windows", len(windows))
 		return res, nil
 	}
@@ -225,6 +241,9 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
+	}
+	if err := ordered.Close(); err != nil {
+		return nil, fmt.Errorf("write %s: %w", r.Out.URI(), err)
 	}
 	return res, nil
 }

@@ -256,7 +256,7 @@ func (s *Store) stat(key, p string) (storage.Object, error) {
 }
 
 // Put implements storage.Store: temp file, fsync, rename, fsync folder.
-func (s *Store) Put(_ context.Context, key string, data []byte) (storage.Object, error) {
+func (s *Store) Put(ctx context.Context, key string, data []byte) (storage.Object, error) {
 	p, err := s.path(key)
 	if err != nil {
 		return storage.Object{}, err
@@ -265,13 +265,41 @@ func (s *Store) Put(_ context.Context, key string, data []byte) (storage.Object,
 	if err != nil {
 		return storage.Object{}, fmt.Errorf("write %s: %w", p, err)
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
-		return storage.Object{}, fmt.Errorf("write %s: %w", p, err)
-	}
-	syncDir(filepath.Dir(p))
-	return s.stat(key, p)
+	return (&staged{s: s, key: key, p: p, tmp: tmp}).Commit(ctx)
 }
+
+// Stage implements storage.Stager: Put's temp file, written and fsynced,
+// not yet renamed into place.
+func (s *Store) Stage(_ context.Context, key string, data []byte) (storage.Staged, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := writeTemp(p, data)
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", p, err)
+	}
+	return &staged{s: s, key: key, p: p, tmp: tmp}, nil
+}
+
+// staged is a temp file Stage wrote.
+type staged struct {
+	s           *Store
+	key, p, tmp string
+}
+
+// Commit renames the temp file into place and fsyncs its folder, as Put.
+func (st *staged) Commit(context.Context) (storage.Object, error) {
+	if err := os.Rename(st.tmp, st.p); err != nil {
+		os.Remove(st.tmp)
+		return storage.Object{}, fmt.Errorf("write %s: %w", st.p, err)
+	}
+	syncDir(filepath.Dir(st.p))
+	return st.s.stat(st.key, st.p)
+}
+
+// Discard removes the temp file.
+func (st *staged) Discard() { os.Remove(st.tmp) }
 
 // PutIfAbsent implements storage.Store with link(2), which fails when the
 // target exists: the same create-once semantics as If-None-Match: *.
