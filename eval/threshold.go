@@ -109,15 +109,19 @@ func ChooseThreshold(bins map[int]Pair, noConf Pair, margin, alpha, power float6
 		if cum.N() < thresholdMinRows {
 			continue
 		}
-		r := stats.NonInferiority(cum.Table(), margin, alpha, power)
+		// Only the p-value decides; the full result (its interval by
+		// bisection) is computed once, for the threshold kept.
+		p := stats.NonInferiorityP(cum.Table(), margin, alpha)
 		s.Tested++
-		if !(r.P < alpha) {
+		if !(p < alpha) {
 			break
 		}
 		s.Threshold = float64(k) / ThresholdBins
 		s.Coverage = float64(cum.N()) / float64(s.N)
 		s.Above = cum.Table()
-		s.Result = r
+	}
+	if !math.IsNaN(s.Threshold) {
+		s.Result = stats.NonInferiority(s.Above, margin, alpha, power)
 	}
 	return s
 }

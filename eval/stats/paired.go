@@ -213,6 +213,20 @@ func NonInferiority(t Paired2x2, margin, alpha, power float64) Result {
 	return r
 }
 
+// NonInferiorityP is NonInferiority(t, margin, alpha, power).P, the same
+// float64, without the interval, the sample size and the warnings: a
+// confidence-threshold search tests up to a hundred tables and keeps one
+// (TestNonInferiorityP).
+func NonInferiorityP(t Paired2x2, margin, alpha float64) float64 {
+	if !(margin > 0 && margin < 1) || !(alpha > 0 && alpha < 0.5) {
+		return math.NaN()
+	}
+	if t.BothRight < 0 || t.LegacyOnly < 0 || t.AIOnly < 0 || t.BothWrong < 0 || t.N() == 0 {
+		return math.NaN() // pairedChecks fails
+	}
+	return normalSF(tangoZ(t.AIOnly, t.LegacyOnly, t.N(), -margin))
+}
+
 // NonInferiorityN is the number of pairs for Tango's non-inferiority score
 // test at one-sided level alpha to reach power when the true difference is
 // 0 and the true discordant proportion is discordance (= P(systems
