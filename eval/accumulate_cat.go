@@ -85,36 +85,122 @@ func (t catTally) addTo(as *accSet) {
 	}
 }
 
-// accumulateCategoryCodes counts the coded form. Each code is resolved
-// once per batch to a slot per distinct key string (a column's
-// dictionary may repeat a value under several codes, and may be far
-// larger than the rows that use it), and rows are counted per (slot,
-// group). A code beyond Keys (a scorer bug; scorers.Out.CheckCategories
-// reports it in tests) counts as an invalid value of the row's group.
+// accumulateCategoryCodes counts the coded form (countCategoryCodes).
 func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
-	nk, ng := len(o.Keys), len(as.groups)
-	code := o.Code[:len(as.gi)]
+	countCategoryCodes(as, o.Code[:len(as.gi)], nil, o.Keys)
+}
+
+// countCategoryCodes counts row i's category keys[code[i]] (none when
+// code[i] < 0, null[i] or the key is ""; null may be nil) per group: the
+// coded form of Out, or a dictionary column read directly (parity's own
+// CategoryValue, whose Score copies the column's codes into Out). A code
+// beyond keys (a scorer bug; scorers.Out.CheckCategories reports it in
+// tests) counts as an invalid value of the row's group.
+//
+// Rows are counted per (code, group) in a dense per-batch array, with
+// nothing resolved per row, and codes are turned into key strings once
+// per batch (a column's dictionary may repeat a value under several
+// codes, so the fold adds them up by key). When the array would be too
+// large for the batch (many groups × many keys), codes are resolved to
+// a slot per distinct key first (countCategorySlots).
+func countCategoryCodes(as *accSet, code []int32, null []bool, keys []string) {
+	nk, ng := len(keys), len(as.groups)
+	if null != nil {
+		null = null[:len(code)]
+	}
 	if 2*nk > len(code) {
 		// Keys for about every row (a code per row, as for PLAIN-decoded
 		// or JSON-derived columns, or a large dictionary shared with
 		// other features' rows): resolving each code costs a string
 		// lookup anyway, so rows are counted one by one, as in the Cat
 		// form.
-		countRows(as, o, 0)
+		countRows(as, code, null, keys, 0)
 		return
 	}
+	if (nk+1)*ng > maxDenseCells(len(code)) {
+		countCategorySlots(as, code, null, keys)
+		return
+	}
+	// counts[code·ng + group]; code nk for the rows without a category.
+	cp := getCounts((nk + 1) * ng)
+	defer countPool.Put(cp)
+	counts := *cp
+	gi := as.gi[:len(code)]
+	none := int32(nk)
+	if null == nil {
+		for i, c := range code {
+			if uint(c) >= uint(nk) {
+				if c >= 0 {
+					as.of(i).Invalid++
+				}
+				c = none
+			}
+			counts[int(c)*ng+int(gi[i])]++
+		}
+	} else {
+		for i, c := range code {
+			if null[i] {
+				c = -1
+			}
+			if uint(c) >= uint(nk) {
+				if c >= 0 {
+					as.of(i).Invalid++
+				}
+				c = none
+			}
+			counts[int(c)*ng+int(gi[i])]++
+		}
+	}
+	// A key met under several codes is added up under its first code
+	// with rows first, so it is added (and its string copied, addCat)
+	// once per group; only codes with rows are looked up.
+	var first map[string]int
+	var withRows []int
+	for c, k := range keys {
+		row := counts[c*ng : (c+1)*ng]
+		if k == "" || !slices.ContainsFunc(row, func(n int64) bool { return n != 0 }) {
+			continue
+		}
+		if first == nil {
+			first = map[string]int{}
+		}
+		if f, ok := first[k]; ok {
+			to := counts[f*ng : (f+1)*ng]
+			for g, n := range row {
+				to[g] += n
+			}
+			continue
+		}
+		first[k] = c
+		withRows = append(withRows, c)
+	}
+	for _, c := range withRows {
+		for g, n := range counts[c*ng : (c+1)*ng] {
+			if n != 0 {
+				as.group(int32(g)).addCat(keys[c], n)
+			}
+		}
+	}
+	clear(counts) // pooled zeroed
+}
+
+// countCategorySlots is countCategoryCodes for many keys: each code is
+// resolved once per batch to a slot per distinct key string, and rows
+// are counted per (slot, group).
+func countCategorySlots(as *accSet, code []int32, null []bool, keys []string) {
+	nk, ng := len(keys), len(as.groups)
 	sp := getSlots(nk)
 	defer slotPool.Put(sp)
-	slotOf := *sp     // code → slot+1, 0 = not resolved yet
-	var used []int32  // codes resolved, to zero slotOf again
-	var keys []string // per slot
+	slotOf := *sp      // code → slot+1, 0 = not resolved yet
+	var used []int32   // codes resolved, to zero slotOf again
+	var skeys []string // per slot
 	index := map[string]int32{}
 	cp := getCounts(0)
 	defer countPool.Put(cp)
 	counts := (*cp)[:0] // [slot·ng + group]
 	limit := maxDenseCells(len(code))
 	fold := func() {
-		for s, k := range keys {
+		for s, k := range skeys {
 			for g, n := range counts[s*ng : (s+1)*ng] {
 				if n == 0 {
 					continue
@@ -129,7 +215,7 @@ func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
 		}
 	}
 	for i, c := range code {
-		if c < 0 {
+		if c < 0 || null != nil && null[i] {
 			continue
 		}
 		if int(c) >= nk {
@@ -138,21 +224,21 @@ func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
 		}
 		s := slotOf[c] - 1
 		if s < 0 {
-			k := o.Keys[c]
+			k := keys[c]
 			if k == "" {
 				continue
 			}
 			var seen bool
 			if s, seen = index[k]; !seen {
-				if (len(keys)+1)*ng > limit {
+				if (len(skeys)+1)*ng > limit {
 					// Too many distinct categories for a dense count:
 					// the rest of the batch is counted row by row.
 					fold()
-					countRows(as, o, i)
+					countRows(as, code, null, keys, i)
 					return
 				}
-				s = int32(len(keys))
-				keys = append(keys, k)
+				s = int32(len(skeys))
+				skeys = append(skeys, k)
 				index[k] = s
 				// Grow by one zeroed row (the pooled array is zero
 				// beyond its length).
@@ -167,16 +253,16 @@ func accumulateCategoryCodes(as *accSet, o *scorers.Out) {
 }
 
 // countRows counts the coded form's rows from `from` on one by one.
-func countRows(as *accSet, o *scorers.Out, from int) {
+func countRows(as *accSet, code []int32, null []bool, keys []string, from int) {
 	tally := catTally{}
-	for i := from; i < len(as.gi); i++ {
-		c := o.Code[i]
+	for i := from; i < len(code); i++ {
+		c := code[i]
 		switch {
-		case c < 0:
-		case int(c) >= len(o.Keys):
+		case c < 0 || null != nil && null[i]:
+		case int(c) >= len(keys):
 			as.of(i).Invalid++
-		case o.Keys[c] != "":
-			tally[catCell{as.gi[i], o.Keys[c]}]++
+		case keys[c] != "":
+			tally[catCell{as.gi[i], keys[c]}]++
 		}
 	}
 	tally.addTo(as)

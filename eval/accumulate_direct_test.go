@@ -119,3 +119,66 @@ func TestGatherFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectCategoryMatchesScore holds the direct count of a
+// CategoryValue's column (countCategoryCodes with the column's codes,
+// null flags and dictionary, as scoreFeature does) to its Score and
+// accumulate: nulls over arbitrary codes, "" and repeated dictionary
+// values, few and many keys and groups.
+func TestDirectCategoryMatchesScore(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	s := &scorers.CategoryValue{Metric: "output.category", Column: "c"}
+	for trial := range 300 {
+		n := []int{1, 9, 200, 3000}[r.IntN(4)]
+		nk := 1 + r.IntN(8)
+		if trial%5 == 0 {
+			nk = 1 + r.IntN(3000) // the slot and row-by-row paths
+		}
+		dict := make([]string, nk)
+		for k := range dict {
+			switch {
+			case r.IntN(8) == 0:
+				dict[k] = ""
+			case k > 0 && r.IntN(4) == 0:
+				dict[k] = dict[r.IntN(k)]
+			default:
+				dict[k] = "v" + string(rune('a'+r.IntN(20)))
+			}
+		}
+		c := &datasets.Column{Name: "c", Kind: datasets.KindString, Dict: dict, Codes: make([]int32, n)}
+		for i := range c.Codes {
+			c.Codes[i] = int32(r.IntN(nk))
+		}
+		if r.IntN(2) == 0 {
+			c.Null = make([]bool, n)
+			for i := range c.Null {
+				if c.Null[i] = r.IntN(4) == 0; c.Null[i] && r.IntN(2) == 0 {
+					c.Codes[i] = -7 // a null row's code is not read
+				}
+			}
+		}
+		ng := 1 + r.IntN(6)
+		if trial%7 == 0 {
+			ng = 300
+		}
+		gi := make([]int32, n)
+		for i := range gi {
+			gi[i] = int32(r.IntN(ng))
+		}
+		got, want := make([]*Group, ng), make([]*Group, ng)
+		for g := range got {
+			got[g], want[g] = &Group{Metrics: map[string]*Acc{}}, &Group{Metrics: map[string]*Acc{}}
+		}
+		countCategoryCodes(&accSet{name: s.Name(), gi: gi, groups: got, accs: make([]*Acc, ng)}, c.Codes, c.Null, c.Dict)
+		o := scorers.NewOut(n)
+		if err := s.Score(&scorers.Input{Rows: n, Batch: &datasets.Batch{Rows: n, Cols: []*datasets.Column{c}}}, o); err != nil {
+			t.Fatal(err)
+		}
+		accumulate(s, o, gi, want, make([]*Acc, ng))
+		for g := range got {
+			if !sameMetrics(got[g].Metrics, want[g].Metrics) {
+				t.Fatalf("trial %d, group %d:\n got %+v\nwant %+v", trial, g, got[g].Metrics[s.Metric], want[g].Metrics[s.Metric])
+			}
+		}
+	}
+}

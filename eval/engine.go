@@ -110,12 +110,23 @@ type featurePlan struct {
 	// to split the batch, is not, unless a scorer needs it. Columns read
 	// only by direct scorers are not gathered either.
 	cols map[string]bool
-	// direct[k]: scorer k is a built-in per-system measurement that eval
-	// folds from the batch's columns through the feature's row indexes
-	// (foldPerSystemColumns), without its Score, a gathered copy of its
-	// columns, or Out.
-	direct []bool
+	// direct[k] is how eval reads scorer k, one of parity's own, from
+	// the batch's columns instead of running its Score into Out (0: it
+	// does not).
+	direct []uint8
 }
+
+// Built-in scorers eval reads from columns (featurePlan.direct).
+const (
+	// directPerSystem: a PerSystemValue, folded from the batch's columns
+	// through the feature's row indexes (foldPerSystemColumns), its
+	// columns not gathered for it.
+	directPerSystem = 1 + iota
+	// directCategory: a CategoryValue, whose Score copies its gathered
+	// column's codes into Out: the column is counted instead
+	// (countCategoryCodes).
+	directCategory
+)
 
 // jsonSource is the JSON paths read from one source column, extracted
 // together so each document is scanned once; names are the derived
@@ -215,12 +226,21 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 				derived[name] = true
 			}
 		}
-		p.direct = make([]bool, len(p.scorers))
+		p.direct = make([]uint8, len(p.scorers))
+		for k, s := range p.scorers[:p.builtin] {
+			switch s := s.(type) {
+			case *scorers.PerSystemValue:
+				// A column derived from JSON exists only in the
+				// gathered batch, so a scorer reading one is not direct.
+				if !derived[s.LegacyCol] && !derived[s.AICol] {
+					p.direct[k] = directPerSystem
+				}
+			case *scorers.CategoryValue:
+				p.direct[k] = directCategory
+			}
+		}
 		for k, s := range p.scorers {
-			// A column derived from JSON exists only in the gathered
-			// batch, so a scorer reading one is not direct.
-			if ps, ok := s.(*scorers.PerSystemValue); ok && k < p.builtin && !derived[ps.LegacyCol] && !derived[ps.AICol] {
-				p.direct[k] = true
+			if p.direct[k] == directPerSystem {
 				continue
 			}
 			for _, n := range s.Needs() {
@@ -530,9 +550,18 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 		rows = idx
 	}
 	for k, s := range p.scorers {
-		if p.direct[k] {
+		switch p.direct[k] {
+		case directPerSystem:
 			clear(accs)
 			foldPerSystemColumns(s.(*scorers.PerSystemValue), b, rows, gi, groups, accs)
+			continue
+		case directCategory:
+			// The coded form CategoryValue.Score writes: the column's
+			// codes, none where null; nothing for an absent column.
+			if c := sub.Col(s.(*scorers.CategoryValue).Column); c != nil {
+				clear(accs)
+				countCategoryCodes(&accSet{name: s.Name(), gi: gi, groups: groups, accs: accs}, c.Codes[:len(idx)], c.Null, c.Dict)
+			}
 			continue
 		}
 		if rc, ok := rateCoder(s); ok && k < p.builtin {
