@@ -73,6 +73,12 @@ type Column struct {
 	// page is trusted to be distinct, as writers emit it. Code that groups
 	// or deduplicates rows by code must compare the strings when it is set.
 	DictRepeats bool
+
+	// NoEmpty reports that no Dict entry is the empty string, as the
+	// decoder saw while building Dict, so a check for empty values (the
+	// audit's) need not read the strings. False (the zero value) means
+	// unknown.
+	NoEmpty bool
 }
 
 // Len is the number of rows in the column.

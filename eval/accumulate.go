@@ -493,7 +493,7 @@ func (g *gatherBufs) gather(cols []*datasets.Column, idx []int32) []*datasets.Co
 // queue returns c's gathered column with its buffers taken and its copies
 // queued, not yet made.
 func (g *gatherBufs) queue(c *datasets.Column, idx []int32) *datasets.Column {
-	out := &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict, DictRepeats: c.DictRepeats}
+	out := &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict, DictRepeats: c.DictRepeats, NoEmpty: c.NoEmpty}
 	if c.Null != nil {
 		out.Null = g.pbools.add(take(&g.bools, &g.used[3], len(idx)), c.Null)
 	}
