@@ -118,6 +118,7 @@ type chunkDecoder struct {
 	dict      parquet.Dictionary // the dictionary the cached values below belong to
 	dictCodes []int32            // parquet dictionary index -> Column code; nil = identity
 	dictLen   int
+	empty     bool // an empty string went into Dict (Column.NoEmpty)
 
 	// Numeric columns: the dictionary's values, converted once per chunk.
 	dictInts   []int64
@@ -154,6 +155,9 @@ func decodeChunk(pages parquet.Pages, l *leaf, cv conv, name string, rows int, s
 	if d.row != rows {
 		return nil, fmt.Errorf("column chunk holds %d values, want %d (the row group's row count): %w", d.row, rows, errCorrupt)
 	}
+	// Every string reached Dict through dictStrings, appendPage or
+	// intern, which note an empty one.
+	d.col.NoEmpty = cv.want == KindString && !cv.presence && !d.empty
 	if sp != nil {
 		sp.keep(d.col)
 	}
@@ -716,6 +720,7 @@ func (d *chunkDecoder) dictStrings(dict parquet.Dictionary, dst []string) ([]str
 				return nil, fmt.Errorf("value %d has offsets %d..%d outside %d bytes: %w", i, a, b, end-base, errCorrupt)
 			}
 			out[i] = blob[a:b]
+			d.empty = d.empty || a == b
 		}
 	case encoding.FixedLenByteArray:
 		data, size := v.FixedLenByteArray()
@@ -827,9 +832,13 @@ func (d *chunkDecoder) appendPage(dst []int32, data []byte, offs []uint32, size 
 	case offs != nil:
 		base := offs[0]
 		blob := string(data[base:offs[len(dst)]])
+		empty := false
 		for i := range dst {
-			c.Dict = append(c.Dict, blob[offs[i]-base:offs[i+1]-base])
+			a, b := offs[i]-base, offs[i+1]-base
+			c.Dict = append(c.Dict, blob[a:b])
+			empty = empty || a == b
 		}
+		d.empty = d.empty || empty
 	case d.conv.uuid:
 		for i := range dst {
 			c.Dict = append(c.Dict, uuid.UUID(data[i*size:(i+1)*size]).String())
@@ -858,6 +867,7 @@ func (d *chunkDecoder) intern(b []byte) int32 {
 	if c, ok := d.index.find(h, b, d.col.Dict); ok {
 		return c
 	}
+	d.empty = d.empty || len(b) == 0
 	return d.add(h, d.arena.copy(b))
 }
 

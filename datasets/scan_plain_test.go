@@ -93,20 +93,32 @@ func TestScanPlainStrings(t *testing.T) {
 		}
 	}
 
-	// Per batch: which columns were deduplicated.
+	// Per batch: which columns were deduplicated, and which the decoder
+	// saw no empty string in (scanAll checks that NoEmpty is never wrong;
+	// here it must also be set where it can be).
 	var mu sync.Mutex
 	repeats := map[string][]bool{}
 	dictLen := map[string]int{}
+	noEmpty := map[string][]bool{}
 	if _, err := d.Scan(context.Background(), files, spec, func(_ int, b *Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range b.Cols {
 			repeats[c.Name] = append(repeats[c.Name], c.DictRepeats)
 			dictLen[c.Name] = max(dictLen[c.Name], len(c.Dict))
+			noEmpty[c.Name] = append(noEmpty[c.Name], c.NoEmpty)
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// rep holds "" (appended: uniq, fixed; interned: rep, fixed_rep).
+	for name, want := range map[string]bool{"uniq": true, "uniq_opt": true, "fixed": true, "fixed_rep": true, "rep": false} {
+		for rg, got := range noEmpty[name] {
+			if got != want {
+				t.Errorf("%s row group %d: NoEmpty = %v, want %v", name, rg, got, want)
+			}
+		}
 	}
 	for name, want := range map[string]bool{"uniq": true, "uniq_opt": true, "fixed": true, "rep": false, "rep_opt": false, "fixed_rep": false} {
 		for rg, got := range repeats[name] {

@@ -249,6 +249,9 @@ func scanAll(tb testing.TB, d *Dataset, files []storage.Object, spec ScanSpec) (
 					return fmt.Errorf("column %q row %d: code %d outside dictionary of %d", c.Name, j, code, len(c.Dict))
 				}
 			}
+			if c.NoEmpty && (c.Kind != KindString || slices.Contains(c.Dict, "")) {
+				return fmt.Errorf("column %q: NoEmpty set, but Dict holds an empty string (or the column is not a string column)", c.Name)
+			}
 			if c.Kind == KindString && !c.DictRepeats {
 				// Without DictRepeats, codes must be distinct strings.
 				seen := make(map[string]bool, len(c.Dict))

@@ -3,6 +3,7 @@ package scorers_test
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/parity-eval/parity/config"
@@ -35,6 +36,10 @@ func TestRateCodesMatchScore(t *testing.T) {
 		&scorers.ValueRate{Metric: "absent", Column: "absent", Value: "ai"},
 		&scorers.AuditComplete{Columns: []string{"served_by", "served_null", "conf"}},
 		&scorers.AuditComplete{Columns: []string{"served_by", "absent"}},
+		// A column the decoder marked NoEmpty is not read for empty
+		// strings; with nulls, and beside one that is.
+		&scorers.AuditComplete{Columns: []string{"full", "conf"}},
+		&scorers.AuditComplete{Columns: []string{"full", "served_null"}},
 		&scorers.OverBound{Metric: "over", Column: "lat", Bound: 500},
 		&scorers.OverBound{Metric: "over_null", Column: "lat_null", Bound: 500},
 		&scorers.OverBound{Metric: "absent", Column: "absent", Bound: 500},
@@ -85,6 +90,13 @@ func TestRateCodesMatchScore(t *testing.T) {
 			return c
 		}
 		named := func(name string, c *datasets.Column) *datasets.Column { c.Name = name; return c }
+		noEmpty := func(c *datasets.Column) *datasets.Column {
+			if slices.Contains(c.Dict, "") {
+				t.Fatalf("%s: Dict %q holds an empty string: NoEmpty would be wrong", c.Name, c.Dict)
+			}
+			c.NoEmpty = true
+			return c
+		}
 		served := strCol("served_by", pick("ai", "AI", "legacy", ""), false)
 		served.Null = nil // a column without nulls
 		b := &datasets.Batch{Rows: n, Cols: []*datasets.Column{
@@ -96,6 +108,7 @@ func TestRateCodesMatchScore(t *testing.T) {
 			strCol("a_ci", pick("<null>", "acme", "Bolt"), true),
 			served,
 			strCol("served_null", pick("<null>", "ai", "legacy", ""), false),
+			noEmpty(strCol("full", pick("<null>", "req-1", "req-2", "req-3"), true)),
 			named("err", bools(false)),
 			named("err_null", bools(true)),
 			named("lat", floats(false)),
@@ -179,4 +192,33 @@ func allPresent(b *datasets.Batch, s scorers.Scorer) bool {
 		}
 	}
 	return len(s.Needs()) > 0
+}
+
+// BenchmarkAuditNoEmpty: the audit's completeness codes over a batch's
+// request ids (a DictRepeats column, one Dict entry per row, as PLAIN
+// pages decode) without and with the decoder's NoEmpty mark.
+func BenchmarkAuditNoEmpty(b *testing.B) {
+	const n = 43 << 10
+	ids := make([]*string, n)
+	for i := range ids {
+		s := "req-" + string(rune('a'+i%26)) + "-" + string(rune('a'+i/26%26))
+		ids[i] = &s
+	}
+	for _, mark := range []bool{false, true} {
+		c := strCol("request_id", ids, true)
+		c.Null = nil
+		c.NoEmpty = mark
+		in := &scorers.Input{Rows: n, Batch: &datasets.Batch{Rows: n, Cols: []*datasets.Column{c}}}
+		s := &scorers.AuditComplete{Columns: []string{"request_id"}}
+		buf := make([]uint8, n)
+		name := "unmarked"
+		if mark {
+			name = "NoEmpty"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				s.RateCodes(in, buf)
+			}
+		})
+	}
 }
