@@ -94,17 +94,7 @@ func TestFeatureWindowAppendJSON(t *testing.T) {
 				fw.Classes = append(fw.Classes, c)
 			}
 		}
-		want, err := json.Marshal(fw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := fw.AppendJSON([]byte("prefix"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, append([]byte("prefix"), want...)) {
-			t.Fatalf("trial %d:\n got %s\nwant prefix%s", trial, got, want)
-		}
+		appendsAsMarshal(t, trial, fw, fw.AppendJSON)
 	}
 	var nilFW *FeatureWindow
 	if got, _ := nilFW.AppendJSON(nil); string(got) != "null" {
@@ -219,17 +209,7 @@ func TestAggregatesFileAppendJSON(t *testing.T) {
 				f.Groups = append(f.Groups, e)
 			}
 		}
-		want, err := json.Marshal(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := f.AppendJSON([]byte("prefix"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, append([]byte("prefix"), want...)) {
-			t.Fatalf("trial %d:\n got %s\nwant prefix%s", trial, got, want)
-		}
+		appendsAsMarshal(t, trial, f, f.AppendJSON)
 	}
 	// An empty sketch (min +Inf) is refused, as encoding/json refuses it.
 	empty := &AggregatesFile{Groups: []GroupEntry{{Group: &Group{Metrics: map[string]*Acc{"m": {Value: NewSketch()}}}}}}
@@ -238,5 +218,22 @@ func TestAggregatesFileAppendJSON(t *testing.T) {
 	}
 	if _, err := empty.AppendJSON(nil); err == nil {
 		t.Error("empty sketch: no error")
+	}
+}
+
+// appendsAsMarshal fails unless appendJSON appends json.Marshal(v) to
+// what it is given.
+func appendsAsMarshal(t *testing.T, trial int, v any, appendJSON func([]byte) ([]byte, error)) {
+	t.Helper()
+	want, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := appendJSON([]byte("prefix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, append([]byte("prefix"), want...)) {
+		t.Fatalf("trial %d:\n got %s\nwant prefix%s", trial, got, want)
 	}
 }
