@@ -403,7 +403,7 @@ func TestExtractJSONPathsLayouts(t *testing.T) {
 		base := "abcdefghijklmnopqrstuvwxyz"[:n]
 		docs = append(docs, fmt.Sprintf(`{"currency":"%s","amount":%d}`, base, n))
 		for pos := 0; pos <= n; pos++ {
-			for _, stop := range []string{`"`, `\`, "	", "", "é", "", " "} {
+			for _, stop := range []string{`"`, `\`, "\t", "\x01", "é", "\x7f", " "} {
 				docs = append(docs, fmt.Sprintf(`{"currency":"%s%s%s","amount":%d}`, base[:pos], stop, base[pos:], n))
 				docs = append(docs, fmt.Sprintf(`{"%s%s%s":"%s","amount":%d}`, base[:pos], stop, base[pos:], base, n))
 				// The last value, where fewer than eight bytes follow.
