@@ -50,24 +50,52 @@ func Num(x float64) *float64 {
 }
 
 // ScoreRows flattens a window's evaluation into score rows, in a stable
-// order (feature, class, metric as produced).
+// order (feature, class, metric as produced). The rows and their figures
+// are allocated once per window (Num allocated each figure on its own,
+// eight per row), their pointers into one backing slice.
 func ScoreRows(fws []*eval.FeatureWindow, runID, configHash string) []ScoreRow {
-	var out []ScoreRow
+	n := 0
 	for _, fw := range fws {
+		for _, c := range fw.Classes {
+			n += len(c.Metrics)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]ScoreRow, 0, n)
+	nums := make(numSlab, 0, 8*n)
+	for _, fw := range fws {
+		start, end := fw.Window.Start.UTC(), fw.Window.End.UTC()
 		for _, c := range fw.Classes {
 			for _, m := range c.Metrics {
 				out = append(out, ScoreRow{
 					Feature: fw.Feature, InputClass: c.Class,
-					WindowStart: fw.Window.Start.UTC(), WindowEnd: fw.Window.End.UTC(),
-					Metric: m.Name, Value: Num(m.Value), CILow: Num(m.CILow), CIHigh: Num(m.CIHigh), CILevel: Num(m.CILevel),
-					CIMethod: m.CIMethod, Test: m.Test, Statistic: Num(m.Statistic), PValue: Num(m.P), PAdjusted: Num(m.PAdjusted),
-					N: m.N, NNeeded: m.NNeeded, Threshold: Num(m.Threshold), Status: m.Status, Criterion: m.Criterion,
+					WindowStart: start, WindowEnd: end,
+					Metric: m.Name, Value: nums.num(m.Value), CILow: nums.num(m.CILow), CIHigh: nums.num(m.CIHigh), CILevel: nums.num(m.CILevel),
+					CIMethod: m.CIMethod, Test: m.Test, Statistic: nums.num(m.Statistic), PValue: nums.num(m.P), PAdjusted: nums.num(m.PAdjusted),
+					N: m.N, NNeeded: m.NNeeded, Threshold: nums.num(m.Threshold), Status: m.Status, Criterion: m.Criterion,
 					Reason: m.Reason, Warnings: strings.Join(m.Warnings, "; "), RunID: runID, ConfigHash: configHash,
 				})
 			}
 		}
 	}
 	return out
+}
+
+// numSlab holds the figures ScoreRows points at: Num without an
+// allocation per figure. ScoreRows sizes it for eight figures a row, so
+// it never grows (were it to, earlier pointers would still point at
+// their values in the old array).
+type numSlab []float64
+
+// num is Num(x) with x stored in the slab.
+func (s *numSlab) num(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	*s = append(*s, x)
+	return &(*s)[len(*s)-1]
 }
 
 // EncodeScores writes rows as a Parquet file (zstd) into memory; outputs
