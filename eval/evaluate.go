@@ -257,14 +257,14 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 		r := stats.RateBelow(div, a.N, tol, alpha, power, tol/2)
 		fromResult(m, r)
 		m.Threshold, m.Criterion = tol, true
-		up := stats.RateAbove(div, a.N, tol, alpha)
-		m.viol = a.N > 0 && up.P < alpha
+		// Only the triggers' p-values are read: RateAboveP skips their
+		// intervals.
+		m.viol = a.N > 0 && stats.RateAboveP(div, a.N, tol, alpha) < alpha
 		est := float64(div) / math.Max(1, float64(a.N))
 		m.Reason = fmt.Sprintf("critical-field divergence %s of %d requests (bound %s)", pct(est), a.N, pct(tol))
 		add(m)
-		crit := stats.RateAbove(div, a.N, 1-cri.CriticalAgreement, alpha)
-		if a.N > 0 && crit.P < alpha {
-			cr.Triggers = append(cr.Triggers, fmt.Sprintf("agreement %s significantly below the critical level %s (p=%.2g)", pct(1-est), pct(cri.CriticalAgreement), crit.P))
+		if critP := stats.RateAboveP(div, a.N, 1-cri.CriticalAgreement, alpha); a.N > 0 && critP < alpha {
+			cr.Triggers = append(cr.Triggers, fmt.Sprintf("agreement %s significantly below the critical level %s (p=%.2g)", pct(1-est), pct(cri.CriticalAgreement), critP))
 		}
 	}
 	// Agreement per field, for context.
@@ -339,10 +339,10 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 			r := stats.RateBelow(e.K, e.N, cri.MaxErrorRate, alpha, power, cri.MaxErrorRate/2)
 			fromResult(m, r)
 			m.Threshold, m.Criterion = cri.MaxErrorRate, true
-			up := stats.RateAbove(e.K, e.N, cri.MaxErrorRate, alpha)
-			m.viol = e.N > 0 && up.P < alpha
+			upP := stats.RateAboveP(e.K, e.N, cri.MaxErrorRate, alpha)
+			m.viol = e.N > 0 && upP < alpha
 			if m.viol {
-				cr.Triggers = append(cr.Triggers, fmt.Sprintf("AI error rate %s significantly above %s (p=%.2g)", pct(float64(e.K)/float64(e.N)), pct(cri.MaxErrorRate), up.P))
+				cr.Triggers = append(cr.Triggers, fmt.Sprintf("AI error rate %s significantly above %s (p=%.2g)", pct(float64(e.K)/float64(e.N)), pct(cri.MaxErrorRate), upP))
 			}
 			m.Reason = fmt.Sprintf("AI error rate %s (bound %s)", pct(float64(e.K)/math.Max(1, float64(e.N))), pct(cri.MaxErrorRate))
 		} else {
@@ -358,7 +358,10 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 	// 4. Latency quantiles per system; P95 bound as an exact test on the
 	// count of requests over the bound.
 	if l := g.Metrics["latency_ms"]; l != nil {
-		for _, sys := range []struct {
+		// Each sketch's weighted sample serves its quantiles and the
+		// shift test, prepared once for the quantiles.
+		var ws [2]stats.Weighted
+		for i, sys := range []struct {
 			name string
 			s    *Sketch
 		}{{"legacy", l.Legacy}, {"ai", l.AI}} {
@@ -366,11 +369,15 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 				continue
 			}
 			x, wt := sys.s.Weighted()
-			ws := stats.Weighted{X: x, W: wt}
-			for _, q := range []float64{0.5, 0.95, 0.99} {
-				m := newMetric(f.Name, class, w, fmt.Sprintf("latency_ms.%s.p%d", sys.name, int(q*100)))
-				m.Value = stats.Quantile(ws, q)
-				ci := stats.QuantileCI(ws, q, 1-alpha)
+			ws[i] = stats.Weighted{X: x, W: wt}
+			sorted := ws[i].Sorted()
+			for _, q := range []struct {
+				name string
+				q    float64
+			}{{"p50", 0.5}, {"p95", 0.95}, {"p99", 0.99}} {
+				m := newMetric(f.Name, class, w, "latency_ms."+sys.name+"."+q.name)
+				m.Value = sorted.Quantile(q.q)
+				ci := sorted.QuantileCI(q.q, 1-alpha)
 				m.CILow, m.CIHigh, m.CILevel, m.CIMethod = ci.Lo, ci.Hi, ci.Level, ci.Method
 				m.N = sys.s.Count
 				m.Warnings = append(m.Warnings, "quantiles from a log-bucket sketch: within 0.5% relative error")
@@ -378,10 +385,8 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 			}
 		}
 		if l.Legacy != nil && l.AI != nil && l.Legacy.Count > 0 && l.AI.Count > 0 {
-			lx, lw := l.Legacy.Weighted()
-			ax, aw := l.AI.Weighted()
 			m := newMetric(f.Name, class, w, "latency_ms.shift")
-			fromResult(m, stats.MannWhitney(stats.Weighted{X: lx, W: lw}, stats.Weighted{X: ax, W: aw}))
+			fromResult(m, stats.MannWhitney(ws[0], ws[1]))
 			add(m)
 		}
 	}
@@ -397,10 +402,10 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 		if need := stats.RateBelowN(0.05, 0.025, alpha, power); o.N < need {
 			m.NNeeded = need
 		}
-		up := stats.RateAbove(o.K, o.N, 0.05, alpha)
-		m.viol = o.N > 0 && up.P < alpha
+		upP := stats.RateAboveP(o.K, o.N, 0.05, alpha)
+		m.viol = o.N > 0 && upP < alpha
 		if m.viol {
-			cr.Triggers = append(cr.Triggers, fmt.Sprintf("AI P95 latency significantly above %.0f ms (%s of requests over it, p=%.2g)", cri.MaxP95LatencyMS, pct(float64(o.K)/float64(o.N)), up.P))
+			cr.Triggers = append(cr.Triggers, fmt.Sprintf("AI P95 latency significantly above %.0f ms (%s of requests over it, p=%.2g)", cri.MaxP95LatencyMS, pct(float64(o.K)/float64(o.N)), upP))
 		}
 		m.Reason = fmt.Sprintf("%s of AI requests slower than %.0f ms (P95 bound allows 5%%)", pct(float64(o.K)/math.Max(1, float64(o.N))), cri.MaxP95LatencyMS)
 		add(m)
@@ -430,10 +435,13 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 	}
 	if a := g.Metrics["confidence"]; a != nil && a.Value != nil && a.Value.Count > 0 {
 		x, wt := a.Value.Weighted()
-		ws := stats.Weighted{X: x, W: wt}
-		for _, q := range []float64{0.1, 0.5, 0.9} {
-			m := newMetric(f.Name, class, w, fmt.Sprintf("confidence.p%d", int(q*100)))
-			m.Value, m.N = stats.Quantile(ws, q), a.Value.Count
+		sorted := stats.Weighted{X: x, W: wt}.Sorted()
+		for _, q := range []struct {
+			name string
+			q    float64
+		}{{"confidence.p10", 0.1}, {"confidence.p50", 0.5}, {"confidence.p90", 0.9}} {
+			m := newMetric(f.Name, class, w, q.name)
+			m.Value, m.N = sorted.Quantile(q.q), a.Value.Count
 			add(m)
 		}
 		m := newMetric(f.Name, class, w, "confidence.mean")
@@ -558,7 +566,7 @@ func evalCustom(cfg *config.Config, f *config.Feature, class string, w Window, n
 			p.Value = nan()
 		}
 		p.Threshold, p.Criterion = def.MinPassRate, true
-		p.viol = n > 0 && stats.RateAbove(n-k, n, failBound, alpha).P < alpha
+		p.viol = n > 0 && stats.RateAboveP(n-k, n, failBound, alpha) < alpha
 		p.Reason = fmt.Sprintf("%s: %s of %d rows pass (need %s)", name, pct(float64(k)/math.Max(1, float64(n))), n, pct(def.MinPassRate))
 		add(p)
 	}
@@ -575,8 +583,7 @@ func evalCustom(cfg *config.Config, f *config.Feature, class string, w Window, n
 				fromResult(p, r)
 				p.Value = float64(a.K) / float64(a.N)
 				p.Threshold, p.Criterion = def.MinPassRate, true
-				up := stats.RateAbove(a.N-a.K, a.N, failBound, alpha)
-				p.viol = up.P < alpha
+				p.viol = stats.RateAboveP(a.N-a.K, a.N, failBound, alpha) < alpha
 				p.Reason = fmt.Sprintf("%s: %s of rows pass (threshold %g, need %s)", name, pct(p.Value), def.Threshold, pct(def.MinPassRate))
 			} else {
 				rateMetric(p, a, alpha)

@@ -125,6 +125,19 @@ func RateAbove(k, n int64, bound, alpha float64) Result {
 	return r
 }
 
+// RateAboveP is RateAbove(k, n, bound, alpha).P, bit for bit, without
+// the rest of the result: the evaluation asks several rollback triggers
+// only for their p-value, and RateAbove's Clopper–Pearson interval (two
+// inverse incomplete betas) and test name were most of its cost, once per
+// trigger per class per window (TestRateAboveP holds it to RateAbove).
+// NaN wherever RateAbove gives no test.
+func RateAboveP(k, n int64, bound, alpha float64) float64 {
+	if !(bound > 0 && bound < 1) || !(alpha > 0 && alpha < 0.5) || n <= 0 || k < 0 || k > n {
+		return math.NaN()
+	}
+	return binomSF(k, n, bound)
+}
+
 // QuantileBelow is the evidence that the q-quantile of a distribution is
 // below bound, from exceed = #{observations > bound} out of n. Under
 // H0: P(X > bound) >= 1−q, exceed is stochastically at least

@@ -16,6 +16,24 @@ func Quantile(s Weighted, q float64) float64 {
 	return ws.quantile7(q)
 }
 
+// Sorted is a weighted sample prepared once (sorted, equal values merged,
+// unusable entries dropped) for several quantiles and intervals: the
+// evaluation asks three of each per latency sketch per class per window,
+// and Quantile and QuantileCI prepare their sample on every call.
+type Sorted struct{ s wsample }
+
+// Sorted prepares s.
+func (s Weighted) Sorted() Sorted {
+	ws, _ := s.prepare()
+	return Sorted{ws}
+}
+
+// Quantile is Quantile of the sample Sorted was given.
+func (p Sorted) Quantile(q float64) float64 { return p.s.quantile7(q) }
+
+// QuantileCI is QuantileCI of the sample Sorted was given.
+func (p Sorted) QuantileCI(q, level float64) Interval { return p.s.quantileCI(q, level) }
+
 func (s wsample) quantile7(q float64) float64 {
 	if s.n == 0 || !(q >= 0 && q <= 1) {
 		return math.NaN()
@@ -45,6 +63,10 @@ func (s wsample) quantile7(q float64) float64 {
 // can reach at this n is ±Inf. Method "order-statistic".
 func QuantileCI(s Weighted, q, level float64) Interval {
 	ws, _ := s.prepare()
+	return ws.quantileCI(q, level)
+}
+
+func (ws wsample) quantileCI(q, level float64) Interval {
 	lo, hi := quantileCIRanks(ws.n, q, level)
 	iv := Interval{Lo: math.Inf(-1), Hi: math.Inf(1), Level: level, Method: "order-statistic"}
 	if ws.n == 0 || !(q > 0 && q < 1) || !(level > 0 && level < 1) {

@@ -161,6 +161,10 @@ type pairSpace struct {
 	// pair space.
 	scratch []int
 	items   []weightedValue
+	// kth's pivot stream, reseeded for each selection rather than
+	// allocated again.
+	pcg *rand.PCG
+	rng *rand.Rand
 }
 
 func newWalsh(s wsample) *pairSpace {
@@ -280,7 +284,12 @@ func (p *pairSpace) kth(k int64) float64 {
 	loW, loD := int64(0), int64(0)
 	_, hiD := p.count(hi, eHi)
 	limit := int64(m + 1024)
-	rng := rand.New(rand.NewPCG(0x9e3779b97f4a7c15, uint64(k)))
+	if p.pcg == nil {
+		p.pcg = rand.NewPCG(0, 0)
+		p.rng = rand.New(p.pcg)
+	}
+	p.pcg.Seed(0x9e3779b97f4a7c15, uint64(k))
+	rng := p.rng
 	for {
 		if hiD-loD <= limit {
 			return p.selectIn(eLo, eHi, k-loW, rng)
@@ -405,7 +414,30 @@ func (p *pairSpace) median() float64 {
 	if p.total%2 == 1 {
 		return p.kth((p.total + 1) / 2)
 	}
-	return (p.kth(p.total/2) + p.kth(p.total/2+1)) / 2
+	lo := p.kth(p.total / 2)
+	return (lo + p.next(lo, p.total/2+1)) / 2
+}
+
+// next returns the k-th smallest pair value given v, the (k−1)-th: v
+// again when more than k−1 pairs are <= v, else the smallest pair value
+// above v, the least of each row's first value past v. One count instead
+// of a second selection (TestPairSpaceNext holds it to kth).
+func (p *pairSpace) next(v float64, k int64) float64 {
+	m := len(p.x)
+	if len(p.scratch) < m {
+		p.scratch = make([]int, 3*m)
+	}
+	e := p.scratch[:m]
+	if w, _ := p.count(v, e); w >= k {
+		return v
+	}
+	out := math.Inf(1)
+	for i, j := range e {
+		if j < len(p.y) {
+			out = min(out, p.f(i, j))
+		}
+	}
+	return out
 }
 
 // prepareTwo prepares both samples of a two-sample test, carrying their
