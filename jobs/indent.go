@@ -57,76 +57,80 @@ type jsonAppender interface {
 // per level after an opening bracket and after a comma, ": " after a key,
 // and "{}" / "[]" for empty ones. ok is false when src has an unclosed
 // string or brackets that do not balance.
+//
+// Strings, numbers and literals are not copied token by token: the bytes
+// between two structural bytes outside strings go to dst in one copy,
+// and strings (mostly short keys and names) are skipped by a byte loop,
+// not a call per string.
 func indentCompact(dst, src []byte) (_ []byte, ok bool) {
 	depth := 0
 	// newline and 2·depth spaces, sliced from one buffer per call.
-	breaks := []byte("\n" + strings.Repeat(" ", 64))
-	newline := func(depth int) []byte {
-		for 1+2*depth > len(breaks) {
-			breaks = append(breaks, breaks[1:]...)
-		}
-		return breaks[:1+2*depth]
-	}
+	breaks := indentBreaks
+	run := 0 // src[run:i] is still to be copied
 	for i := 0; i < len(src); {
 		c := src[i]
 		if !structural[c] {
-			// A number or literal: copy up to the next byte that matters.
-			j := i + 1
-			for j < len(src) && !structural[src[j]] {
-				j++
-			}
-			dst = append(dst, src[i:j]...)
-			i = j
+			i++
 			continue
 		}
-		switch c {
-		case '"':
+		if c == '"' {
+			// Skip to the closing quote; a backslash escapes the next
+			// byte, so an escaped quote does not end the string.
 			j := i + 1
-			for {
-				k := bytes.IndexByte(src[j:], '"')
-				if k < 0 {
-					return dst, false
-				}
-				j += k
-				// The quote ends the string unless an odd number of
-				// backslashes precedes it.
-				n := 0
-				for p := j - 1; p > i && src[p] == '\\'; p-- {
-					n++
-				}
-				if n%2 == 0 {
-					break
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					j++
 				}
 				j++
 			}
-			dst = append(dst, src[i:j+1]...)
+			if j >= len(src) {
+				return dst, false
+			}
 			i = j + 1
 			continue
+		}
+		dst = append(dst, src[run:i]...)
+		switch c {
 		case '{', '[':
 			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
 				dst = append(dst, c, src[i+1])
 				i += 2
+				run = i
 				continue
 			}
 			depth++
+			if 1+2*depth > len(breaks) {
+				breaks = growBreaks(depth)
+			}
 			dst = append(dst, c)
-			dst = append(dst, newline(depth)...)
+			dst = append(dst, breaks[:1+2*depth]...)
 		case '}', ']':
 			if depth == 0 {
 				return dst, false
 			}
 			depth--
-			dst = append(dst, newline(depth)...)
+			dst = append(dst, breaks[:1+2*depth]...)
 			dst = append(dst, c)
 		case ',':
 			dst = append(dst, c)
-			dst = append(dst, newline(depth)...)
+			dst = append(dst, breaks[:1+2*depth]...)
 		case ':':
 			dst = append(dst, c, ' ')
 		}
 		i++
+		run = i
 	}
+	dst = append(dst, src[run:]...)
 	return dst, depth == 0
+}
+
+// indentBreaks is a newline and the indent of up to 32 levels; deeper
+// documents get a longer copy (growBreaks).
+var indentBreaks = []byte("\n" + strings.Repeat(" ", 64))
+
+// growBreaks returns a newline and at least 2·depth spaces.
+func growBreaks(depth int) []byte {
+	return []byte("\n" + strings.Repeat(" ", 2*depth+64))
 }
 
 // structural marks the bytes indentCompact acts on.

@@ -53,6 +53,16 @@ func TestMarshalIndentMatchesEncodingJSON(t *testing.T) {
 	for range 500 {
 		values = append(values, random(0))
 	}
+	// Deeper than indentCompact's first indent buffer (32 levels).
+	var deep any = map[string]any{"k": []any{1.5, "s"}}
+	for d := range 40 {
+		if d%2 == 0 {
+			deep = []any{deep, d}
+		} else {
+			deep = map[string]any{"a": d, "z": deep}
+		}
+	}
+	values = append(values, deep)
 	// The documents parity writes.
 	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	a := eval.NewAggregates()
@@ -83,7 +93,7 @@ func TestMarshalIndentMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 	// Input that is not compact JSON is refused, not mangled.
-	for _, bad := range []string{`"abc`, `{"a":1`, `]`, `{"a":"\"}`} {
+	for _, bad := range []string{`"abc`, `{"a":1`, `]`, `{"a":"\"}`, `"\`, `["a\\\"]`} {
 		if _, ok := indentCompact(nil, []byte(bad)); ok {
 			t.Errorf("indentCompact(%q) accepted", bad)
 		}
@@ -207,4 +217,36 @@ func BenchmarkEncodeEvaluation(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkIndentCompact indents an evaluation document as parity writes
+// one per window (3 features × 20 classes × 160 metrics), the pass alone.
+func BenchmarkIndentCompact(b *testing.B) {
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	w := eval.Window{Start: start, End: start.Add(24 * time.Hour)}
+	r := rand.New(rand.NewPCG(3, 4))
+	var fws []*eval.FeatureWindow
+	for f := range 3 {
+		fw := &eval.FeatureWindow{Feature: "feature" + string(rune('a'+f)), Window: w, Status: eval.StatusFail, Rows: 1e5, AIShare: eval.Float(0.1), AICost: eval.Float(math.NaN())}
+		for c := range 20 {
+			cr := &eval.ClassResult{Class: "class" + string(rune('a'+c)), Status: eval.StatusPass, N: 5000, Reasons: []string{"fail: critical-field divergence 6.0% of 19857 requests (bound 5.0%)"}}
+			for m := range 160 {
+				cr.Metrics = append(cr.Metrics, &eval.Metric{Name: "quality.category.recall." + string(rune('a'+m%26)), Value: r.Float64(), CILow: r.Float64(), CIHigh: r.Float64(), CILevel: 0.9,
+					CIMethod: "clopper-pearson", Test: "exact binomial, one-sided", Statistic: 1188, P: r.Float64(), PAdjusted: 1, N: 19857, Threshold: 0.05, Status: eval.StatusPass})
+			}
+			fw.Classes = append(fw.Classes, cr)
+		}
+		fws = append(fws, fw)
+	}
+	compact, err := json.Marshal(evaluationDoc(w, fws, reports.RunInfo{ID: "r"}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]byte, 0, 3*len(compact))
+	b.SetBytes(int64(len(compact)))
+	for b.Loop() {
+		if _, ok := indentCompact(dst, compact); !ok {
+			b.Fatal("not indented")
+		}
+	}
 }
