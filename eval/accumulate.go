@@ -138,15 +138,34 @@ func (t *rateTally) fold(as *accSet, codes []uint8) {
 	codes = codes[:n]
 	p := &codes[0]
 	if p != t.last || n != t.lastN {
-		if cap(t.tab) < len(as.groups) {
-			t.tab = make([][4]int64, len(as.groups))
+		// Four tables, row i in table i mod 4: most rows of a group
+		// have the same code, and consecutive increments of one count
+		// wait on each other through memory; added up below.
+		ng := len(as.groups)
+		if cap(t.tab) < 4*ng {
+			t.tab = make([][4]int64, 4*ng)
 		}
-		t.tab = t.tab[:len(as.groups)]
+		t.tab = t.tab[:4*ng]
 		clear(t.tab)
-		tab := t.tab
-		for i, g := range as.gi {
-			tab[g][codes[i]&3]++
+		t0, t1, t2, t3 := t.tab[:ng], t.tab[ng:2*ng], t.tab[2*ng:3*ng], t.tab[3*ng:]
+		gi := as.gi[:n]
+		i := 0
+		for ; i+4 <= n; i += 4 {
+			g, c := gi[i:i+4:i+4], codes[i:i+4:i+4]
+			t0[g[0]][c[0]&3]++
+			t1[g[1]][c[1]&3]++
+			t2[g[2]][c[2]&3]++
+			t3[g[3]][c[3]&3]++
 		}
+		for ; i < n; i++ {
+			t0[gi[i]][codes[i]&3]++
+		}
+		for g := range t0 {
+			for c := range 4 {
+				t0[g][c] += t1[g][c] + t2[g][c] + t3[g][c]
+			}
+		}
+		t.tab = t0
 		t.last, t.lastN = nil, 0
 		if p != &t.buf[0] {
 			t.last, t.lastN = p, n
@@ -478,9 +497,26 @@ func take[T any](list *[][]T, used *int, n int) []T {
 // gather returns the rows idx of each column, in the recycled buffers:
 // they stay valid until the next gather, which overwrites them.
 func (g *gatherBufs) gather(cols []*datasets.Column, idx []int32) []*datasets.Column {
+	return g.gatherPresence(cols, idx, nil)
+}
+
+// gatherPresence is gather, except that a column named in presence
+// whose values are not strings (every reader of it asks only whether
+// each value is null, scorers.Need.PresenceOnly) gets its null flags
+// alone, no values: the timestamp, which the audit reads for presence,
+// had been copied per feature only for that.
+func (g *gatherBufs) gatherPresence(cols []*datasets.Column, idx []int32, presence map[string]bool) []*datasets.Column {
 	g.used = [4]int{}
 	out := make([]*datasets.Column, len(cols))
 	for i, c := range cols {
+		if presence[c.Name] && c.Kind != datasets.KindString {
+			o := &datasets.Column{Name: c.Name, Kind: c.Kind}
+			if c.Null != nil {
+				o.Null = g.pbools.add(take(&g.bools, &g.used[3], len(idx)), c.Null)
+			}
+			out[i] = o
+			continue
+		}
 		out[i] = g.queue(c, idx)
 	}
 	g.pcodes.run(idx)

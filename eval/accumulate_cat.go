@@ -335,10 +335,20 @@ func accumulateClassificationCodes(as *accSet, o *scorers.Out) {
 	fp := getCounts(ng * ThresholdBins * 4)
 	defer countPool.Put(fp)
 	conf := *fp
+	// The rows with a key first, without a branch: unlabelled rows
+	// (code -1) come at random, as labels do for a sample of requests,
+	// so testing each row's code mispredicted about every other row.
+	lp := getBucketBuf(len(code)) // scratch of any content
+	defer bucketPool.Put(lp)
+	keyed := *lp
+	nr := 0
 	for i, c := range code {
-		if c < 0 {
-			continue
-		}
+		keyed[nr] = int32(i)
+		nr += int(b2i(c >= 0))
+	}
+	for _, i32 := range keyed[:nr] {
+		i := int(i32)
+		c := code[i]
 		if int(c) >= nk {
 			as.of(i).Invalid++
 			continue
@@ -362,16 +372,25 @@ func accumulateClassificationCodes(as *accSet, o *scorers.Out) {
 			q = newQualityAcc()
 			a.Quality = q
 		}
-		lr, ar := legacy != 0, ai != 0
-		out := outcome(lr, ar)
+		// outcome and addCalibration by arithmetic: whether each system
+		// is right varies from row to row, and branches on it
+		// mispredicted.
+		lr, ar := b2i(legacy != 0), b2i(ai != 0)
+		out := int(3 - 2*lr - ar)
 		g := int(as.gi[i])
 		counts[(g*nk+int(c))*4+out]++
 		x := o.Value[i]
 		if math.IsNaN(x) || x < 0 || x > 1 {
-			q.NoConf.Add(lr, ar)
+			q.NoConf.Add(lr != 0, ar != 0)
 			continue
 		}
-		q.addCalibration(x, ar)
+		// QualityAcc.addCalibration(x, ar != 0).
+		b := &q.Calib[binOf(x, CalibBins)]
+		b.N++
+		b.ConfSum += x
+		b.Correct += ar
+		y := float64(ar)
+		q.BrierSum += (x - y) * (x - y)
 		conf[(g*ThresholdBins+binOf(x, ThresholdBins))*4+out]++
 	}
 	keys := make([]classKey, nk)

@@ -174,3 +174,42 @@ func BenchmarkCategoryAccumulate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkClassificationFold is accumulateClassificationCodes alone:
+// the coded output of a labelled categorical feature's quality scorer
+// (40% of rows labelled, at random) folded into the batch's groups.
+func BenchmarkClassificationFold(b *testing.B) {
+	cfg, err := config.Parse("bench.yaml", []byte(catBenchConfig))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := cfg.Feature("ticket_routing")
+	var s scorers.Scorer
+	for _, x := range scorers.Builtins(f, &cfg.Columns) {
+		if x.Kind() == scorers.Classification {
+			s = x
+		}
+	}
+	const n = 64 << 10
+	in, gi, ng := catBenchInput(n, false, false)
+	out := &scorers.Out{}
+	out.Reset(n)
+	if err := s.Score(in, out); err != nil {
+		b.Fatal(err)
+	}
+	keys := out.Keys
+	if keys == nil {
+		b.Fatal("the quality scorer did not write codes")
+	}
+	groups := make([]*Group, ng)
+	for i := range groups {
+		groups[i] = &Group{Metrics: map[string]*Acc{}}
+	}
+	accs := make([]*Acc, ng)
+	for b.Loop() {
+		out.Keys = keys // accumulate consumes them
+		clear(accs)
+		accumulate(s, out, gi, groups, accs)
+	}
+	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
+}

@@ -120,6 +120,59 @@ func TestGatherFinite(t *testing.T) {
 	}
 }
 
+// TestDirectOverBoundMatchesRateCodes holds overBoundCodes, read from
+// the batch's column through row indexes, to OverBound's RateCodes on
+// the gathered rows (and so, by TestRateCodesMatchScore, to its Score):
+// NaN, ±Inf, values at the bound, null flags or none, an absent column.
+func TestDirectOverBoundMatchesRateCodes(t *testing.T) {
+	r := rand.New(rand.NewPCG(49, 50))
+	for trial := range 300 {
+		rows := []int{0, 1, 9, 200, 3000}[r.IntN(5)]
+		bound := []float64{0, 1, 2000, -1e300}[r.IntN(4)]
+		s := &scorers.OverBound{Metric: "m", Column: "x", Bound: bound}
+		b := &datasets.Batch{Rows: rows}
+		if r.IntN(8) > 0 {
+			c := &datasets.Column{Name: "x", Kind: datasets.KindFloat64, Float: make([]float64, rows)}
+			for i := range c.Float {
+				c.Float[i] = accValue(r, false)
+				if r.IntN(10) == 0 {
+					c.Float[i] = bound
+				}
+			}
+			if r.IntN(2) == 0 {
+				c.Null = make([]bool, rows)
+				for i := range c.Null {
+					c.Null[i] = r.IntN(4) == 0
+				}
+			}
+			b.Cols = append(b.Cols, c)
+		}
+		var idx []int32
+		n := rows
+		if r.IntN(2) == 0 {
+			idx = []int32{}
+			for i := range rows {
+				if r.IntN(3) > 0 {
+					idx = append(idx, int32(i))
+				}
+			}
+			n = len(idx)
+		}
+		got := overBoundCodes(make([]uint8, n), b.Col("x"), idx, bound)
+		sub := b
+		if idx != nil {
+			var gb gatherBufs
+			sub = &datasets.Batch{Rows: n, Cols: gb.gather(b.Cols, idx)}
+		}
+		want := s.RateCodes(&scorers.Input{Rows: n, Batch: sub}, make([]uint8, n))
+		for i := range n {
+			if got[i]&3 != want[i]&3 && !(got[i]&2 != 0 && want[i]&2 != 0) {
+				t.Fatalf("trial %d, row %d: code %d, want %d", trial, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 // TestDirectCategoryMatchesScore holds the direct count of a
 // CategoryValue's column (countCategoryCodes with the column's codes,
 // null flags and dictionary, as scoreFeature does) to its Score and

@@ -35,9 +35,13 @@ type cell struct {
 // gi's buffer recycled through gibuf) to the index of row i's group in
 // the returned groups: the feature's groups of this batch, in the order
 // of their first row (the order accumulate adds to them in), created in
-// agg when new. cls (nil when absent) is the class column, ts the
-// timestamps; "" and a null class are both the group "(none)".
-func (t *cellTable) groupRows(e *Engine, agg *Aggregates, p *featurePlan, cls, ts *datasets.Column, n int, gibuf *[]int32) ([]int32, []*Group) {
+// agg when new. cls (nil when absent) is the batch's class column, ts
+// its timestamps, and the feature's row i is their row rows[i] (row i
+// when rows is nil): read through the row indexes, neither column is
+// gathered for the feature (a copy of each, written and read back once,
+// per feature per batch); "" and a null class are both the group
+// "(none)".
+func (t *cellTable) groupRows(e *Engine, agg *Aggregates, p *featurePlan, cls, ts *datasets.Column, rows []int32, n int, gibuf *[]int32) ([]int32, []*Group) {
 	if cap(*gibuf) < n {
 		*gibuf = make([]int32, n)
 	}
@@ -87,17 +91,24 @@ func (t *cellTable) groupRows(e *Engine, agg *Aggregates, p *featurePlan, cls, t
 		win, end int64   // the current window [win, end)
 		started  bool
 	)
+	if rows != nil {
+		rows = rows[:n]
+	}
 	for i := range n {
+		r := i
+		if rows != nil { // the same every row: predicted
+			r = int(rows[i])
+		}
 		// Batch keeps only rows inside the configured windows, so end
 		// does not overflow.
-		if x := ts.Int[i]; !started || x < win || x >= end {
+		if x := ts.Int[r]; !started || x < win || x >= end {
 			win = x - floorMod(x, e.winLen)
 			end, started = win+e.winLen, true
 			row = t.rowOf(win, width, budget)
 		}
 		code := int32(-1)
-		if cls != nil && !cls.IsNull(i) {
-			code = cls.Codes[i]
+		if cls != nil && !cls.IsNull(r) {
+			code = cls.Codes[r]
 		}
 		if row != nil {
 			j := row[code+1] - 1

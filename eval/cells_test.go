@@ -106,7 +106,7 @@ func TestCellTableMatchesMap(t *testing.T) {
 		}
 		gotAgg, wantAgg := NewAggregates(), NewAggregates()
 		wgi, wgroups := groupRowsByMap(e, wantAgg, p, c, ts, n)
-		ggi, ggroups := tab.groupRows(e, gotAgg, p, c, ts, n, &gibuf)
+		ggi, ggroups := tab.groupRows(e, gotAgg, p, c, ts, nil, n, &gibuf)
 		if slices.Contains(tab.off, -1) {
 			farTrials++
 		}
@@ -126,6 +126,33 @@ func TestCellTableMatchesMap(t *testing.T) {
 		}
 		if w, g := keys(wantAgg, wgroups), keys(gotAgg, ggroups); !slices.Equal(w, g) || len(wantAgg.Groups) != len(gotAgg.Groups) {
 			t.Fatalf("trial %d: groups %v, want %v", trial, g, w)
+		}
+		// Through row indexes (a feature's rows of the batch): as the
+		// map on the gathered rows.
+		var idx []int32
+		for i := range n {
+			if r.IntN(3) > 0 {
+				idx = append(idx, int32(i))
+			}
+		}
+		var gb gatherBufs
+		cols := []*datasets.Column{ts}
+		if c != nil {
+			cols = append(cols, c)
+		}
+		gathered := gb.gather(cols, idx)
+		var gc *datasets.Column
+		if c != nil {
+			gc = gathered[1]
+		}
+		gotAgg, wantAgg = NewAggregates(), NewAggregates()
+		wgi, wgroups = groupRowsByMap(e, wantAgg, p, gc, gathered[0], len(idx))
+		ggi, ggroups = tab.groupRows(e, gotAgg, p, c, ts, idx, len(idx), &gibuf)
+		if !slices.Equal(wgi, ggi) {
+			t.Fatalf("trial %d, row indexes: group indexes differ", trial)
+		}
+		if w, g := keys(wantAgg, wgroups), keys(gotAgg, ggroups); !slices.Equal(w, g) || len(wantAgg.Groups) != len(gotAgg.Groups) {
+			t.Fatalf("trial %d, row indexes: groups %v, want %v", trial, g, w)
 		}
 	}
 	if farTrials == 0 {
@@ -153,7 +180,7 @@ func TestGroupKeysDoNotPinBatchBytes(t *testing.T) {
 	var tab cellTable
 	var gibuf []int32
 	agg := NewAggregates()
-	tab.groupRows(e, agg, p, cls, ts, n, &gibuf)
+	tab.groupRows(e, agg, p, cls, ts, nil, n, &gibuf)
 	if len(agg.Groups) != 3 {
 		t.Fatalf("%d groups, want 3", len(agg.Groups))
 	}

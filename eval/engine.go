@@ -105,11 +105,16 @@ type featurePlan struct {
 	// so the next Reset refills only those (scorers.Out.Untouched).
 	builtin int
 	// cols are the batch columns the feature's scoring reads (its
-	// scorers' Needs, JSON sources, class, time and request id): only
-	// these are gathered for its rows. The feature column, already read
-	// to split the batch, is not, unless a scorer needs it. Columns read
-	// only by direct scorers are not gathered either.
+	// scorers' Needs, JSON sources and the request id): only these are
+	// gathered for its rows. The feature column, already read to split
+	// the batch, is not, unless a scorer needs it; nor are the class and
+	// time columns, which groupRows reads through the row indexes, nor
+	// columns read only by direct scorers.
 	cols map[string]bool
+	// presence are the columns of cols that every reader asks for
+	// PresenceOnly: one not of strings (the audit's timestamp and
+	// confidence) is gathered as its null flags alone.
+	presence map[string]bool
 	// direct[k] is how eval reads scorer k, one of parity's own, from
 	// the batch's columns instead of running its Score into Out (0: it
 	// does not).
@@ -126,6 +131,10 @@ const (
 	// column's codes into Out: the column is counted instead
 	// (countCategoryCodes).
 	directCategory
+	// directOverBound: an OverBound, its codes read from the batch's
+	// column through the feature's row indexes (overBoundCodes), its
+	// column not gathered for it.
+	directOverBound
 )
 
 // jsonSource is the JSON paths read from one source column, extracted
@@ -218,10 +227,12 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 				p.addJSON(fd.AIJSON, jp)
 			}
 		}
-		p.cols = map[string]bool{p.classCol: true, cfg.Columns.TS: true, cfg.Columns.RequestID: true}
+		// The request id is read by the labels' join.
+		p.cols = map[string]bool{cfg.Columns.RequestID: true}
+		values := map[string]bool{cfg.Columns.RequestID: true} // columns whose values are read
 		derived := map[string]bool{}
 		for _, j := range p.jsonSrcs {
-			p.cols[j.src] = true
+			p.cols[j.src], values[j.src] = true, true
 			for _, name := range j.names {
 				derived[name] = true
 			}
@@ -237,14 +248,27 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 				}
 			case *scorers.CategoryValue:
 				p.direct[k] = directCategory
+			case *scorers.OverBound:
+				if !derived[s.Column] {
+					p.direct[k] = directOverBound
+				}
 			}
 		}
 		for k, s := range p.scorers {
-			if p.direct[k] == directPerSystem {
+			if d := p.direct[k]; d == directPerSystem || d == directOverBound {
 				continue
 			}
 			for _, n := range s.Needs() {
 				p.cols[n.Column] = true
+				if !n.PresenceOnly {
+					values[n.Column] = true
+				}
+			}
+		}
+		p.presence = map[string]bool{}
+		for c := range p.cols {
+			if !values[c] {
+				p.presence[c] = true
 			}
 		}
 		e.plans[f.Name] = p
@@ -502,7 +526,7 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 		}
 	}
 	if len(idx) != b.Rows {
-		sub.Cols = st.gbuf.gather(sub.Cols, idx)
+		sub.Cols = st.gbuf.gatherPresence(sub.Cols, idx, p.presence)
 	}
 	for _, s := range p.jsonSrcs {
 		src := sub.Col(s.src)
@@ -527,7 +551,13 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	// Group of each row, as an index into groups (the batch's distinct
 	// groups), so scorers' outputs are folded in without a map lookup per
 	// row.
-	gi, groups := st.cells.groupRows(e, st.agg, p, sub.Col(p.classCol), sub.Col(e.cfg.Columns.TS), len(idx), &st.gi)
+	// The rows of the batch read through idx (direct scorers, groups),
+	// nil for all of them.
+	var rows []int32
+	if len(idx) != b.Rows {
+		rows = idx
+	}
+	gi, groups := st.cells.groupRows(e, st.agg, p, b.Col(p.classCol), b.Col(e.cfg.Columns.TS), rows, len(idx), &st.gi)
 	if cap(st.nrows) < len(groups) {
 		st.nrows = make([]int64, len(groups))
 	}
@@ -544,11 +574,6 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	}
 	accs := st.accs[:len(groups)]
 	st.rates.batch(len(idx))
-	// The rows of the batch direct scorers read, nil for all of them.
-	var rows []int32
-	if len(idx) != b.Rows {
-		rows = idx
-	}
 	for k, s := range p.scorers {
 		switch p.direct[k] {
 		case directPerSystem:
@@ -562,6 +587,11 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 				clear(accs)
 				countCategoryCodes(&accSet{name: s.Name(), gi: gi, groups: groups, accs: accs}, c.Codes[:len(idx)], c.Null, c.Dict)
 			}
+			continue
+		case directOverBound:
+			ob := s.(*scorers.OverBound)
+			clear(accs)
+			accumulateRateCodes(&st.rates, ob.Name(), overBoundCodes(st.rates.buf, b.Col(ob.Column), rows, ob.Bound), gi, groups, accs)
 			continue
 		}
 		if rc, ok := rateCoder(s); ok && k < p.builtin {

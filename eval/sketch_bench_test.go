@@ -227,3 +227,50 @@ func BenchmarkCountScorers(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDirectPerSystem is a built-in PerSystemValue folded from a
+// 128Ki-row batch's columns (foldPerSystemColumns) for the three rows
+// in four of one feature, into five groups: a latency-like legacy
+// column and a constant one (bench/gen's legacy cost).
+func BenchmarkDirectPerSystem(b *testing.B) {
+	const n, ng = 128 << 10, 5
+	r := rand.New(rand.NewPCG(13, 14))
+	lat := sketchInputs(n)["latency"]
+	l := &datasets.Column{Name: "l", Kind: datasets.KindFloat64, Float: make([]float64, n)}
+	a := &datasets.Column{Name: "a", Kind: datasets.KindFloat64, Float: make([]float64, n)}
+	for i := range n {
+		l.Float[i], a.Float[i] = lat[i]/15, lat[i]
+	}
+	k := &datasets.Column{Name: "k", Kind: datasets.KindFloat64, Float: make([]float64, n)}
+	for i := range k.Float {
+		k.Float[i] = 0.0002
+	}
+	batch := &datasets.Batch{Rows: n, Cols: []*datasets.Column{l, a, k}}
+	var rows []int32
+	for i := range n {
+		if r.IntN(4) > 0 {
+			rows = append(rows, int32(i))
+		}
+	}
+	gi := make([]int32, len(rows))
+	for i := range gi {
+		gi[i] = int32(r.IntN(ng))
+	}
+	for _, s := range []*scorers.PerSystemValue{
+		{Metric: "latency_ms", LegacyCol: "l", AICol: "a"},
+		{Metric: "cost", LegacyCol: "k", AICol: "a"},
+	} {
+		b.Run(s.Metric, func(b *testing.B) {
+			groups := make([]*Group, ng)
+			for i := range groups {
+				groups[i] = &Group{Metrics: map[string]*Acc{}}
+			}
+			accs := make([]*Acc, ng)
+			for b.Loop() {
+				clear(accs)
+				foldPerSystemColumns(s, batch, rows, gi, groups, accs)
+			}
+			b.ReportMetric(float64(b.N)*float64(len(rows))/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

@@ -88,11 +88,13 @@ type Need struct {
 	Column   string
 	Kind     datasets.Kind
 	Optional bool // the scorer copes with its absence (emits NaN)
-	// PresenceOnly (string columns): the scorer reads only whether each
-	// value is null or empty, not the value. When every reader of the
-	// column says so, eval has it decoded as datasets.PresenceDict codes
-	// ("" or "present") without copying the values
-	// (datasets.ColumnSpec.PresenceOnly).
+	// PresenceOnly: the scorer reads only whether each value is null or
+	// (strings) empty, not the value. When every reader of the column
+	// says so, eval has a string column decoded as datasets.PresenceDict
+	// codes ("" or "present") without copying the values
+	// (datasets.ColumnSpec.PresenceOnly), and gives a column of another
+	// kind with its null flags only (no Float, Int or Bool values) when
+	// it copies a feature's rows.
 	PresenceOnly bool
 }
 
