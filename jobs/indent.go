@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"sync"
 )
 
 // marshalIndent is json.MarshalIndent(v, "", "  "), byte for byte, done
@@ -23,7 +24,17 @@ func marshalIndent(v any) ([]byte, error) {
 	var compact []byte
 	var err error
 	if a, ok := v.(jsonAppender); ok {
-		compact, err = a.AppendJSON(nil)
+		// The compact encoding is only read by the indenting below, so
+		// its buffer is reused (a pool, since windows are encoded on
+		// several goroutines): appending a document of a few hundred KiB
+		// to a nil slice had allocated and copied about twice its size
+		// as it grew, a sixth of the bytes a small backfill allocated.
+		bp := compactBufs.Get().(*[]byte)
+		defer func() {
+			*bp = compact[:0]
+			compactBufs.Put(bp)
+		}()
+		compact, err = a.AppendJSON((*bp)[:0])
 	} else {
 		compact, err = json.Marshal(v)
 	}
@@ -44,6 +55,9 @@ func marshalIndent(v any) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// compactBufs holds marshalIndent's compact-encoding buffers (*[]byte).
+var compactBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // jsonAppender is a document that appends its json.Marshal encoding
 // itself, byte for byte, skipping encoding/json's reflection and its

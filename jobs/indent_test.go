@@ -79,17 +79,34 @@ func TestMarshalIndentMatchesEncodingJSON(t *testing.T) {
 		Classes: []*eval.ClassResult{{Class: "c", Status: eval.StatusFail, N: 10, Metrics: []*eval.Metric{
 			{Name: "agreement.x", Value: 0.9, CILow: math.Inf(-1), CIHigh: math.NaN(), P: 0.01, PAdjusted: math.NaN(), Statistic: 2, Threshold: 0.95, N: 10, Status: eval.StatusFail},
 		}}}}}, reports.RunInfo{ID: "r1", ConfigHash: "h"}))
-	for i, v := range values {
-		want, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			t.Fatal(err)
+	// Twice, the second time in reverse order: the documents that
+	// append their own encoding reuse a buffer another document left.
+	var outs [][]byte
+	for pass := range 2 {
+		for k := range values {
+			i := k
+			if pass == 1 {
+				i = len(values) - 1 - k
+			}
+			v := values[i]
+			want, err := json.MarshalIndent(v, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := marshalIndent(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("value %d:\n got %s\nwant %s", i, got, want)
+			}
+			outs = append(outs, got)
 		}
-		got, err := marshalIndent(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("value %d:\n got %s\nwant %s", i, got, want)
+	}
+	// Nothing returned shares the reused buffer.
+	for k, got := range outs[:len(values)] {
+		if want := must(json.MarshalIndent(values[k], "", "  ")); !bytes.Equal(got, want) {
+			t.Fatalf("value %d changed after later encodings", k)
 		}
 	}
 	// Input that is not compact JSON is refused, not mangled.
