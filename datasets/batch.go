@@ -145,6 +145,16 @@ type ColumnSpec struct {
 	// is copied out of its page. A unique hash per row is otherwise a
 	// string allocated and copied per row only to be tested for "".
 	PresenceOnly bool
+	// RecycleStrings, honoured only with ScanSpec.ReuseBuffers, lets the
+	// worker recycle the bytes of the strings that PLAIN pages of mostly
+	// distinct values put in Dict (Column.DictRepeats: request ids, JSON
+	// documents), as it recycles the column's slices: those strings are
+	// then valid only during the scan's callback, and their bytes are
+	// overwritten by a later row group. Ask for it only for a column
+	// whose readers keep no string of it, nor any substring, past the
+	// callback (copy what must outlive it, e.g. with strings.Clone).
+	// Those page copies were most of a full evaluation's allocation.
+	RecycleStrings bool
 }
 
 // PresenceDict is the Dict of a PresenceOnly column: code 0 is an empty

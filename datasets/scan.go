@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -51,9 +52,20 @@ type ScanSpec struct {
 	// its columns' slices are then valid only during fn; the scan
 	// overwrites them afterwards. The strings in Dict are never
 	// overwritten (they stay valid, like any Go string), only the array
-	// holding them.
+	// holding them, except in columns asking for RecycleStrings.
 	ReuseBuffers bool
 }
+
+// poisonEnv, set to 1, has a scan overwrite the recycled string bytes of
+// RecycleStrings columns with poisonByte once each callback returns, so
+// that a consumer keeping such a string past its batch reads garbage at
+// once (and a test comparing outputs fails) instead of, now and then, a
+// later row group's value. Read once per Scan.
+const poisonEnv = "PARITY_POISON_RECYCLED"
+
+// poisonByte is what poisoned bytes are overwritten with: not ASCII, so
+// poisoned JSON is no longer the fast path's and ids compare unequal.
+const poisonByte = 0xA5
 
 const defaultReadBufferSize = 1 << 20
 
@@ -440,6 +452,7 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 	}
 	nw := workers(&spec)
 	shards := max(spec.ShardCount, 1)
+	poison := os.Getenv(poisonEnv) == "1"
 
 	// Units are numbered in key order whatever order files came in, so
 	// every shard agrees on the numbering.
@@ -532,6 +545,10 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 			var spare []colBuf // this worker's last decoded slices, one set per projected column
 			if spec.ReuseBuffers {
 				spare = make([]colBuf, len(spec.Columns))
+				for i, c := range spec.Columns {
+					spare[i].recycle = c.RecycleStrings && !c.PresenceOnly
+					spare[i].poison = spare[i].recycle && poison
+				}
 			}
 			for u := range units[w] {
 				if ctx.Err() == nil {

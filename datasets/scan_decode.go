@@ -65,6 +65,15 @@ type colBuf struct {
 	bools  []bool
 	null   []bool
 	dict   []string
+
+	// recycle (ColumnSpec.RecycleStrings): appendPage copies PLAIN values
+	// into blob, reused from one row group to the next, instead of into a
+	// fresh string per page. poison: release overwrites those bytes
+	// (PARITY_POISON_RECYCLED); retired then keeps the blocks outgrown
+	// during the row group, to poison them too.
+	recycle, poison bool
+	blob            []byte
+	retired         [][]byte
 }
 
 // keep records the slices c was decoded into. A Null slice is kept from
@@ -89,8 +98,58 @@ func (sp *colBuf) keep(c *Column) {
 // (all of its capacity, so no stale entry survives a shorter Dict) so
 // that it does not keep the batch's strings, and the page copies they
 // point into, alive while the worker waits for its next row group.
+// With recycle, blob's bytes are free again: the next row group's
+// strings overwrite them (poisoned first in poison mode).
 func (sp *colBuf) release() {
 	clear(sp.dict[:cap(sp.dict)])
+	if sp.poison {
+		for _, b := range sp.retired {
+			poisonBytes(b)
+		}
+		poisonBytes(sp.blob)
+		clear(sp.retired)
+		sp.retired = sp.retired[:0]
+	}
+	sp.blob = sp.blob[:0]
+}
+
+func poisonBytes(b []byte) {
+	for i := range b {
+		b[i] = poisonByte
+	}
+}
+
+// pageString returns a copy of b that the values of one PLAIN page are
+// substrings of: a new string, or with recycle bytes of the worker's
+// blob. parquet-go reuses its page buffers, so the bytes must be copied
+// either way; Go has no string over reusable memory, so the recycled
+// one is made with unsafe.String (hand-written: no library keeps string
+// bytes per scan worker). It is safe because the bytes are written only
+// here, before the string exists, and again only after release, once
+// the batch's callback has returned and, as ColumnSpec.RecycleStrings
+// requires, no string of the column is referenced any more; the blob is
+// never moved (a larger one is allocated instead, and the strings made
+// over the old one keep it alive).
+func (d *chunkDecoder) pageString(b []byte) string {
+	sp := d.spare
+	if sp == nil || !sp.recycle || len(b) == 0 {
+		return string(b)
+	}
+	if cap(sp.blob)-len(sp.blob) < len(b) {
+		// Room for the rest of the chunk, estimated from this page's
+		// bytes per row as appendPage estimates Dict's size, and at
+		// least twice the last block: after a row group or two the
+		// blob holds a whole column chunk's values and is not replaced.
+		later := d.rows - d.row - d.pageRows
+		need := len(b) + len(b)*later/max(d.pageRows, 1)
+		if sp.poison && len(sp.blob) > 0 {
+			sp.retired = append(sp.retired, sp.blob)
+		}
+		sp.blob = make([]byte, 0, max(need, 2*cap(sp.blob)))
+	}
+	start := len(sp.blob)
+	sp.blob = append(sp.blob, b...)
+	return unsafe.String(&sp.blob[start], len(b))
 }
 
 // chunkDecoder fills one Column from the pages of one column chunk.
@@ -812,7 +871,8 @@ func (d *chunkDecoder) choosePlain(data []byte, offs []uint32, size int) {
 // once into one string (parquet-go reuses its page buffers) and the
 // values are substrings of it, so a page costs one allocation whatever
 // its number of values; the strings keep that page copy alive while any
-// of them is referenced.
+// of them is referenced. With ColumnSpec.RecycleStrings the copy goes to
+// the worker's recycled bytes instead (pageString).
 func (d *chunkDecoder) appendPage(dst []int32, data []byte, offs []uint32, size int) {
 	c := d.col
 	if cap(c.Dict)-len(c.Dict) < len(dst) {
@@ -831,7 +891,7 @@ func (d *chunkDecoder) appendPage(dst []int32, data []byte, offs []uint32, size 
 	switch {
 	case offs != nil:
 		base := offs[0]
-		blob := string(data[base:offs[len(dst)]])
+		blob := d.pageString(data[base:offs[len(dst)]])
 		empty := false
 		for i := range dst {
 			a, b := offs[i]-base, offs[i+1]-base
@@ -844,7 +904,7 @@ func (d *chunkDecoder) appendPage(dst []int32, data []byte, offs []uint32, size 
 			c.Dict = append(c.Dict, uuid.UUID(data[i*size:(i+1)*size]).String())
 		}
 	default:
-		blob := string(data)
+		blob := d.pageString(data)
 		for i := range dst {
 			c.Dict = append(c.Dict, blob[i*size:(i+1)*size])
 		}

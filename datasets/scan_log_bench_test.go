@@ -19,8 +19,10 @@ import (
 )
 
 // logBenchSpec is the projection a full evaluation of the benchmark
-// config reads from synth.LogRow files (19 of its 22 columns).
-var logBenchSpec = ScanSpec{Columns: []ColumnSpec{
+// config reads from synth.LogRow files (19 of its 22 columns), its
+// string columns' bytes recycled as eval.Engine.RecyclingProjection
+// asks for them (no configured scorer reads them).
+var logBenchSpec = recycleStrings(ScanSpec{Columns: []ColumnSpec{
 	{Name: "request_id", Kind: KindString},
 	{Name: "ts", Kind: KindTimestamp},
 	{Name: "feature", Kind: KindString},
@@ -40,7 +42,15 @@ var logBenchSpec = ScanSpec{Columns: []ColumnSpec{
 	{Name: "ai_cost", Kind: KindFloat64},
 	{Name: "served_by", Kind: KindString},
 	{Name: "label_category", Kind: KindString},
-}, ReuseBuffers: true}
+}, ReuseBuffers: true})
+
+func recycleStrings(spec ScanSpec) ScanSpec {
+	for i := range spec.Columns {
+		c := &spec.Columns[i]
+		c.RecycleStrings = c.Kind == KindString && !c.PresenceOnly
+	}
+	return spec
+}
 
 // writeLogBenchFile writes n synth.LogRow rows shaped like parity-bench's
 // log (bench/gen): 128Ki-row row groups, snappy, distinct request ids and

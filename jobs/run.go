@@ -298,7 +298,7 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	}
 	// ReuseBuffers: ws.Batch keeps no column slice past its call (scorers
 	// must not keep an Input's slices after Score), so the scan recycles them.
-	spec := datasets.ScanSpec{Columns: eng.Projection(), TimeColumn: r.Cfg.Columns.TS, From: from, To: to, Workers: o.Workers, ShardIndex: o.ShardIndex, ShardCount: o.ShardCount, ReuseBuffers: true}
+	spec := datasets.ScanSpec{Columns: eng.RecyclingProjection(), TimeColumn: r.Cfg.Columns.TS, From: from, To: to, Workers: o.Workers, ShardIndex: o.ShardIndex, ShardCount: o.ShardCount, ReuseBuffers: true}
 	// Check every footer before reading a row: a config naming a column
 	// the data lacks fails here, with nothing written.
 	if err := r.Logs.Check(ctx, files, spec); err != nil {
