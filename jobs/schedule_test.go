@@ -48,8 +48,11 @@ func testData(t *testing.T) string {
 func TestMain(m *testing.M) {
 	// Every run in these tests, in process or a started binary, checks
 	// that verdicts built from its in-memory evaluations are the stored
-	// ones' (run.go, checkFresh).
+	// ones' (run.go, checkFresh), and overwrites recycled string bytes
+	// after each batch, so a string kept past its batch would change
+	// the outputs the tests compare (datasets.ColumnSpec.RecycleStrings).
 	os.Setenv("PARITY_CHECK_FRESH_EVALUATIONS", "1")
+	os.Setenv("PARITY_POISON_RECYCLED", "1")
 	code := m.Run()
 	if dataDir != "" {
 		os.RemoveAll(dataDir)

@@ -35,7 +35,7 @@ func profile(work string, days int, from time.Time) error {
 	// (cmd/parity/run.go), so the profile shows the binary's garbage
 	// collection and memory reuse, not an unlimited heap's.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(140 << 20)
+		debug.SetMemoryLimit(128 << 20)
 	}
 	ctx := context.Background()
 	r, err := jobs.Open(ctx, cfg)
