@@ -435,16 +435,3 @@ func classifyKey(k string) uint8 {
 	}
 	return keyValid
 }
-
-// outcome is the index Pair.Add counts a row at.
-func outcome(legacyRight, aiRight bool) int {
-	switch {
-	case legacyRight && aiRight:
-		return 0
-	case legacyRight:
-		return 1
-	case aiRight:
-		return 2
-	}
-	return 3
-}

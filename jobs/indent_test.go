@@ -201,23 +201,7 @@ func TestEvaluationAppendJSON(t *testing.T) {
 // writes it, through json.MarshalIndent's path (json.Marshal, then
 // marshalIndent's indenting) and through marshalIndent's AppendJSON path.
 func BenchmarkEncodeEvaluation(b *testing.B) {
-	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	w := eval.Window{Start: start, End: start.Add(24 * time.Hour)}
-	r := rand.New(rand.NewPCG(3, 4))
-	var fws []*eval.FeatureWindow
-	for f := range 3 {
-		fw := &eval.FeatureWindow{Feature: "feature" + string(rune('a'+f)), Window: w, Status: eval.StatusFail, Rows: 1e5, AIShare: eval.Float(0.1), AICost: eval.Float(math.NaN())}
-		for c := range 20 {
-			cr := &eval.ClassResult{Class: "class" + string(rune('a'+c)), Status: eval.StatusPass, N: 5000, Reasons: []string{"fail: critical-field divergence 6.0% of 19857 requests (bound 5.0%)"}}
-			for m := range 160 {
-				cr.Metrics = append(cr.Metrics, &eval.Metric{Name: "quality.category.recall." + string(rune('a'+m%26)), Value: r.Float64(), CILow: r.Float64(), CIHigh: r.Float64(), CILevel: 0.9,
-					CIMethod: "clopper-pearson", Test: "exact binomial, one-sided", Statistic: 1188, P: r.Float64(), PAdjusted: 1, N: 19857, Threshold: 0.05, Status: eval.StatusPass})
-			}
-			fw.Classes = append(fw.Classes, cr)
-		}
-		fws = append(fws, fw)
-	}
-	doc := evaluationDoc(w, fws, reports.RunInfo{ID: "r"})
+	doc := benchEvaluation()
 	b.Run("json.Marshal", func(b *testing.B) {
 		for b.Loop() {
 			compact, err := json.Marshal(doc)
@@ -239,6 +223,22 @@ func BenchmarkEncodeEvaluation(b *testing.B) {
 // BenchmarkIndentCompact indents an evaluation document as parity writes
 // one per window (3 features × 20 classes × 160 metrics), the pass alone.
 func BenchmarkIndentCompact(b *testing.B) {
+	compact, err := json.Marshal(benchEvaluation())
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]byte, 0, 3*len(compact))
+	b.SetBytes(int64(len(compact)))
+	for b.Loop() {
+		if _, ok := indentCompact(dst, compact); !ok {
+			b.Fatal("not indented")
+		}
+	}
+}
+
+// benchEvaluation is an evaluation document of the benchmark's size: 3
+// features × 20 classes × 160 metrics.
+func benchEvaluation() *Evaluation {
 	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	w := eval.Window{Start: start, End: start.Add(24 * time.Hour)}
 	r := rand.New(rand.NewPCG(3, 4))
@@ -255,15 +255,5 @@ func BenchmarkIndentCompact(b *testing.B) {
 		}
 		fws = append(fws, fw)
 	}
-	compact, err := json.Marshal(evaluationDoc(w, fws, reports.RunInfo{ID: "r"}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	dst := make([]byte, 0, 3*len(compact))
-	b.SetBytes(int64(len(compact)))
-	for b.Loop() {
-		if _, ok := indentCompact(dst, compact); !ok {
-			b.Fatal("not indented")
-		}
-	}
+	return evaluationDoc(w, fws, reports.RunInfo{ID: "r"})
 }
