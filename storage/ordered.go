@@ -27,7 +27,8 @@ type Staged interface {
 // while every object still becomes visible in the order Put was called,
 // exactly as with one Put after another; a failed write stops every
 // later one (nothing after it becomes visible) and is returned by the
-// next call and by Flush. The point is a local folder, where each Put
+// next call and by Flush. A write whose context is cancelled before it
+// is committed is not made visible either, and counts as failed. The point is a local folder, where each Put
 // waits on two fsyncs (the file's, then its folder's after the rename):
 // with Ordered, the files of the next objects are written and fsynced
 // while the current one is renamed, so a run's ~6 outputs per window no
@@ -83,6 +84,11 @@ func (o *OrderedStore) Put(ctx context.Context, key string, data []byte) (Object
 	if o.st == nil {
 		return o.Store.Put(ctx, key, data)
 	}
+	if ctx.Err() != nil {
+		// A cancelled write phase (jobs: the run lock's lease was lost)
+		// writes nothing more.
+		return Object{}, fmt.Errorf("write %s: %w", key, context.Cause(ctx))
+	}
 	o.slots <- struct{}{} // bounds the data held
 	o.mu.Lock()
 	if o.err != nil || o.closed {
@@ -120,6 +126,11 @@ func (o *OrderedStore) commit() {
 			err = p.err
 		case failed:
 			p.staged.Discard() // nothing after a failed write is made visible
+		case p.ctx.Err() != nil:
+			// Cancelled while queued (jobs: the lease was lost): not made
+			// visible, and nothing after it either.
+			p.staged.Discard()
+			err = context.Cause(p.ctx)
 		default:
 			_, err = p.staged.Commit(p.ctx)
 		}

@@ -218,3 +218,52 @@ func BenchmarkPutWindowOutputs(b *testing.B) {
 		})
 	}
 }
+
+// gatedStager is a real local-folder store whose staging waits for gate
+// to close.
+type gatedStager struct {
+	*file.Store
+	gate chan struct{}
+}
+
+func (g *gatedStager) Stage(ctx context.Context, key string, data []byte) (storage.Staged, error) {
+	<-g.gate
+	return g.Store.Stage(ctx, key, data)
+}
+
+// TestOrderedStopsWhenCancelled: writes whose context is cancelled while
+// they wait (jobs: the run lock's lease lost) are not made visible, their
+// staged files are removed, Flush reports the cancellation, and a Put
+// with a cancelled context writes nothing.
+func TestOrderedStopsWhenCancelled(t *testing.T) {
+	dir := t.TempDir()
+	fst, err := file.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gatedStager{Store: fst, gate: make(chan struct{})}
+	o := storage.Ordered(g, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	for _, k := range []string{"a", "b"} {
+		if _, err := o.Put(ctx, k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	close(g.gate)
+	if err := o.Flush(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Flush = %v, want the cancellation", err)
+	}
+	if _, err := o.Put(ctx, "c", []byte("c")); err == nil {
+		t.Fatal("Put with a cancelled context succeeded")
+	}
+	o.Close()
+	for _, k := range []string{"a", "b", "c"} {
+		if _, _, err := fst.Get(context.Background(), k); !errors.Is(err, storage.ErrNotExist) {
+			t.Errorf("%s was written after the cancellation: %v", k, err)
+		}
+	}
+	if tmp := tempFiles(t, dir); len(tmp) > 0 {
+		t.Fatalf("temp files left: %q", tmp)
+	}
+}
