@@ -227,9 +227,13 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 				p.addJSON(fd.AIJSON, jp)
 			}
 		}
-		// The request id is read by the labels' join.
-		p.cols = map[string]bool{cfg.Columns.RequestID: true}
-		values := map[string]bool{cfg.Columns.RequestID: true} // columns whose values are read
+		p.cols = map[string]bool{}
+		values := map[string]bool{} // columns whose values are read
+		if labels != nil {
+			// The request id is read by the labels' join; without a
+			// labels dataset only a scorer needing it has it gathered.
+			p.cols[cfg.Columns.RequestID], values[cfg.Columns.RequestID] = true, true
+		}
 		derived := map[string]bool{}
 		for _, j := range p.jsonSrcs {
 			p.cols[j.src], values[j.src] = true, true
