@@ -15,6 +15,19 @@ import (
 // nothing saying why. The scan therefore measures the share of CPU the
 // collector took, from runtime/metrics, and warns with the fix.
 
+// DefaultMemoryLimit is the soft heap limit an evaluation runs under
+// unless the operator sets GOMEMLIMIT (the parity binary sets it, and
+// parity-bench's profile mode, so both collect garbage alike). Without a
+// limit the garbage collector lets the peak RSS drift upwards with the
+// run's length; with this one it stays flat (docs/performance.md): 138
+// MiB at 1M rows, 142 MiB at 50M on the benchmark logs (+3%). It was 160
+// MiB, then 140 as less was decoded per row; once string bytes were
+// recycled (datasets.ColumnSpec.RecycleStrings) a 1M-row run no longer
+// grew to 140 while a 50M-row run did (+12%), and 128 MiB costs ~1-2%
+// CPU against 140 (alternating runs at 10M rows) for a peak 10 MiB
+// lower. It is soft: a larger workload still gets memory.
+const DefaultMemoryLimit = 128 << 20
+
 // cpuTimes is the process's CPU time so far, in seconds: running Go code
 // and collecting garbage (runtime/metrics estimates, updated at each
 // collection).

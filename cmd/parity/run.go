@@ -206,20 +206,10 @@ func helpOrUsage(err error) int {
 	return ExitUsage
 }
 
-// defaultMemoryLimit is the soft heap limit an evaluation runs under unless
-// the operator sets GOMEMLIMIT. Without a limit the garbage collector
-// lets the peak RSS drift upwards with the run's length; with this one
-// it stays flat (docs/performance.md): 134 MiB at 1M rows, 141 MiB at 50M
-// on the benchmark logs. It was 160 MiB, then 140 as less was decoded
-// per row; once string bytes were recycled (datasets.ColumnSpec.
-// RecycleStrings) a 1M-row run no longer grew to 140, while 50M-row runs
-// did (+12%), and 128 MiB costs ~1-2% CPU against 140 (alternating runs
-// at 10M rows) for a peak 10 MiB lower and flat again (+6%). It is soft:
-// a larger workload still gets memory.
-const defaultMemoryLimit = 128 << 20
-
+// applyMemoryLimit sets jobs.DefaultMemoryLimit unless the operator set
+// GOMEMLIMIT.
 func applyMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		debug.SetMemoryLimit(jobs.DefaultMemoryLimit)
 	}
 }

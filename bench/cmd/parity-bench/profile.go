@@ -31,11 +31,11 @@ func profile(work string, days int, from time.Time) error {
 	if err := os.RemoveAll(cfg.Output); err != nil {
 		return err
 	}
-	// The same soft heap limit `parity backfill` runs under
-	// (cmd/parity/run.go), so the profile shows the binary's garbage
-	// collection and memory reuse, not an unlimited heap's.
+	// The same soft heap limit `parity backfill` runs under, so the
+	// profile shows the binary's garbage collection and memory reuse,
+	// not an unlimited heap's.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(128 << 20)
+		debug.SetMemoryLimit(jobs.DefaultMemoryLimit)
 	}
 	ctx := context.Background()
 	r, err := jobs.Open(ctx, cfg)
