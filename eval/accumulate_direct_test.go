@@ -47,14 +47,7 @@ func TestDirectPerSystemMatchesScore(t *testing.T) {
 			n = len(idx)
 		}
 		ng := 1 + r.IntN(5)
-		gi := make([]int32, n)
-		for i := range gi {
-			gi[i] = int32(r.IntN(ng))
-		}
-		got, want := make([]*Group, ng), make([]*Group, ng)
-		for g := range got {
-			got[g], want[g] = &Group{Metrics: map[string]*Acc{}}, &Group{Metrics: map[string]*Acc{}}
-		}
+		gi, got, want := randomGroups(r, n, ng)
 		foldPerSystemColumns(s, b, idx, gi, got, make([]*Acc, ng))
 
 		sub := b
@@ -214,14 +207,7 @@ func TestDirectCategoryMatchesScore(t *testing.T) {
 		if trial%7 == 0 {
 			ng = 300
 		}
-		gi := make([]int32, n)
-		for i := range gi {
-			gi[i] = int32(r.IntN(ng))
-		}
-		got, want := make([]*Group, ng), make([]*Group, ng)
-		for g := range got {
-			got[g], want[g] = &Group{Metrics: map[string]*Acc{}}, &Group{Metrics: map[string]*Acc{}}
-		}
+		gi, got, want := randomGroups(r, n, ng)
 		countCategoryCodes(&accSet{name: s.Name(), gi: gi, groups: got, accs: make([]*Acc, ng)}, c.Codes, c.Null, c.Dict)
 		o := scorers.NewOut(n)
 		if err := s.Score(&scorers.Input{Rows: n, Batch: &datasets.Batch{Rows: n, Cols: []*datasets.Column{c}}}, o); err != nil {
@@ -234,4 +220,18 @@ func TestDirectCategoryMatchesScore(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randomGroups assigns n rows to ng groups at random and makes two sets
+// of ng empty groups: one for the path under test, one for the reference.
+func randomGroups(r *rand.Rand, n, ng int) (gi []int32, got, want []*Group) {
+	gi = make([]int32, n)
+	for i := range gi {
+		gi[i] = int32(r.IntN(ng))
+	}
+	got, want = make([]*Group, ng), make([]*Group, ng)
+	for g := range got {
+		got[g], want[g] = &Group{Metrics: map[string]*Acc{}}, &Group{Metrics: map[string]*Acc{}}
+	}
+	return gi, got, want
 }

@@ -18,22 +18,14 @@ import (
 // added to either must be added to AppendJSON too, or stored documents
 // would silently lose it.
 func TestFeatureWindowAppendJSON(t *testing.T) {
-	fields := func(v any) []string {
-		var out []string
-		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			out = append(out, rt.Field(i).Name+" "+rt.Field(i).Tag.Get("json"))
-		}
-		return out
-	}
 	wantFW := []string{"Feature feature", "Window window", "Status status", "Classes classes", "Alerts alerts,omitempty", "Rows rows",
 		"AIShare ai_share", "AIShareN ai_share_n", "AICost ai_cost", "ModelVersions model_versions,omitempty", "Triggers triggers,omitempty"}
 	wantCR := []string{"Class input_class", "Status status", "N n", "NNeeded n_needed,omitempty", "Reasons reasons", "Metrics metrics",
 		"Triggers triggers,omitempty", "Gate confidence_gate,omitempty"}
-	if got := fields(FeatureWindow{}); !reflect.DeepEqual(got, wantFW) {
+	if got := jsonFields(FeatureWindow{}); !reflect.DeepEqual(got, wantFW) {
 		t.Fatalf("FeatureWindow's fields changed: update AppendJSON and this list\n got %q\nwant %q", got, wantFW)
 	}
-	if got := fields(ClassResult{}); !reflect.DeepEqual(got, wantCR) {
+	if got := jsonFields(ClassResult{}); !reflect.DeepEqual(got, wantCR) {
 		t.Fatalf("ClassResult's fields changed: update appendJSON and this list\n got %q\nwant %q", got, wantCR)
 	}
 
@@ -115,14 +107,6 @@ func TestFeatureWindowAppendJSON(t *testing.T) {
 // escapes), and the field lists of GroupEntry, Group, GroupKey and Acc
 // are the ones it writes.
 func TestAggregatesFileAppendJSON(t *testing.T) {
-	fields := func(v any) []string {
-		var out []string
-		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			out = append(out, rt.Field(i).Name+" "+rt.Field(i).Tag.Get("json"))
-		}
-		return out
-	}
 	for _, c := range []struct {
 		v    any
 		want []string
@@ -135,7 +119,7 @@ func TestAggregatesFileAppendJSON(t *testing.T) {
 			"BothWrong both_wrong,omitempty", "Legacy legacy,omitempty", "AI ai,omitempty", "Value value,omitempty", "Diff diff,omitempty",
 			"Cats cats,omitempty", "Quality quality,omitempty", "Invalid invalid,omitempty", "Errors errors,omitempty", "Error error,omitempty"}},
 	} {
-		if got := fields(c.v); !reflect.DeepEqual(got, c.want) {
+		if got := jsonFields(c.v); !reflect.DeepEqual(got, c.want) {
 			t.Fatalf("%T's fields changed: update AppendJSON and this list\n got %q\nwant %q", c.v, got, c.want)
 		}
 	}
@@ -236,4 +220,15 @@ func appendsAsMarshal(t *testing.T, trial int, v any, appendJSON func([]byte) ([
 	if !bytes.Equal(got, append([]byte("prefix"), want...)) {
 		t.Fatalf("trial %d:\n got %s\nwant prefix%s", trial, got, want)
 	}
+}
+
+// jsonFields lists a struct's fields as "Name tag": a hand-written
+// encoder's guard against fields added to the type but not to it.
+func jsonFields(v any) []string {
+	var out []string
+	rt := reflect.TypeOf(v)
+	for i := range rt.NumField() {
+		out = append(out, rt.Field(i).Name+" "+rt.Field(i).Tag.Get("json"))
+	}
+	return out
 }
