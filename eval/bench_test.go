@@ -3,6 +3,7 @@ package eval_test
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -108,6 +109,71 @@ func BenchmarkBatch(b *testing.B) {
 	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
 	// Every row is scored: the benchmark measures the real path, not a
 	// batch that was dropped.
+	var rows int64
+	for _, g := range ws.Result().Groups {
+		rows += g.Rows
+	}
+	if rows != int64(b.N)*n {
+		b.Fatalf("%d rows in groups after %d batches of %d", rows, b.N, n)
+	}
+}
+
+// decoded makes batch's columns look as the Parquet decoder returns the
+// bench log's (datasets.Scan): request ids and JSON documents PLAIN, one
+// Dict entry per row (DictRepeats), the input hash, read for presence
+// only, as PresenceDict codes, and NoEmpty set on string columns without
+// an empty value. mixedBatch's dictionary-coded ids take the cheaper
+// duplicate check by code, which the decoded log does not.
+func decoded(b *testing.B, batch *datasets.Batch) {
+	for _, c := range batch.Cols {
+		if c.Kind != datasets.KindString {
+			continue
+		}
+		switch c.Name {
+		case "request_id", "legacy_output", "ai_output":
+			dict, codes := make([]string, 0, len(c.Codes)), make([]int32, len(c.Codes))
+			for i, code := range c.Codes {
+				codes[i] = int32(len(dict))
+				dict = append(dict, c.Dict[code])
+			}
+			c.Dict, c.Codes, c.DictRepeats = dict, codes, true
+		case "input_hash":
+			c.Dict = datasets.PresenceDict[:]
+			for i := range c.Codes {
+				c.Codes[i] = 1
+			}
+		}
+		c.NoEmpty = !slices.Contains(c.Dict, "")
+	}
+	if c := batch.Col("request_id"); c == nil || !c.DictRepeats || !c.NoEmpty {
+		b.Fatal("no PLAIN request id column")
+	}
+}
+
+// BenchmarkBatchDecoded is BenchmarkBatch on columns shaped as the
+// decoder returns the bench log's (decoded): its duplicate request ids
+// are found by value (dupFinder), as in a real run.
+func BenchmarkBatchDecoded(b *testing.B) {
+	cfg, err := config.Parse("bench.yaml", []byte(batchConfig))
+	if err != nil {
+		b.Fatal(err)
+	}
+	day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	eng, err := eval.NewEngine(cfg, nil, eval.WindowsBetween(day, day.AddDate(0, 0, 1), 24*time.Hour), nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 64 << 10
+	batch := mixedBatch(b, eng, day, n)
+	decoded(b, batch)
+	ws := eng.NewWorkers(1, []string{batch.File})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ws.Batch(0, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
 	var rows int64
 	for _, g := range ws.Result().Groups {
 		rows += g.Rows

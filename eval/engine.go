@@ -346,16 +346,17 @@ func sortedPlanNames(m map[string]*featurePlan) []string {
 type worker struct {
 	agg   *Aggregates
 	out   *scorers.Out
-	rows  [][]int32  // row indices per plan (Engine.order)
-	seen  []bool     // request-id dictionary codes seen in this batch
-	dups  dupFinder  // duplicate request ids, when their Dict repeats
-	cand  []int32    // rows whose request id is checked by dups
-	gi    []int32    // group of each row of the feature being scored
-	accs  []*Acc     // per group of the batch: the current scorer's accumulator
-	gbuf  gatherBufs // the feature being scored: its gathered columns
-	cells cellTable  // resolves rows to groups
-	nrows []int64    // rows per group of the feature being scored
-	rates rateTally  // built-in count scorers' codes per group
+	rows  [][]int32      // row indices per plan (Engine.order)
+	plans []*featurePlan // the batch's feature dictionary's plans, by code
+	seen  []bool         // request-id dictionary codes seen in this batch
+	dups  dupFinder      // duplicate request ids, when their Dict repeats
+	cand  []int32        // rows whose request id is checked by dups
+	gi    []int32        // group of each row of the feature being scored
+	accs  []*Acc         // per group of the batch: the current scorer's accumulator
+	gbuf  gatherBufs     // the feature being scored: its gathered columns
+	cells cellTable      // resolves rows to groups
+	nrows []int64        // rows per group of the feature being scored
+	rates rateTally      // built-in count scorers' codes per group
 }
 
 // Workers creates per-worker state for n workers.
@@ -409,7 +410,10 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		return fmt.Errorf("%s: row group %d: missing one of the required columns %q, %q, %q", b.File, b.RowGroup, c.TS, c.Feature, c.RequestID)
 	}
 	// Map the feature dictionary to plans once per batch.
-	planOf := make([]*featurePlan, len(feat.Dict))
+	if cap(st.plans) < len(feat.Dict) {
+		st.plans = make([]*featurePlan, len(feat.Dict))
+	}
+	planOf := st.plans[:len(feat.Dict)]
 	for i, name := range feat.Dict {
 		planOf[i] = e.plans[name]
 	}
@@ -430,6 +434,9 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		seen = st.seen[:len(rid.Dict)]
 		clear(seen)
 	}
+	// An id column the decoder saw no empty string in (NoEmpty) is not
+	// read for "": a string header load per row.
+	ridEmpty := !rid.NoEmpty
 	// The current window [winLo, winHi) and whether it is configured:
 	// logs are written in time order, so consecutive rows mostly share a
 	// window, and a range check is cheaper than the division that finds
@@ -461,7 +468,7 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			st.agg.Dropped["outside_window"]++
 			continue
 		}
-		if rid.IsNull(i) || rid.Dict[rid.Codes[i]] == "" {
+		if rid.IsNull(i) || ridEmpty && rid.Dict[rid.Codes[i]] == "" {
 			st.agg.Dropped["null_request_id"]++
 			continue
 		}
@@ -470,33 +477,40 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		// later ones are dropped and counted. Detecting them across files
 		// would need memory proportional to the log, which parity refuses.
 		if byValue {
+			// Listed for its feature now, and struck off below in the
+			// rare batch that has a duplicate, rather than listed from
+			// cand in a second pass over the batch.
 			cand = append(cand, int32(i))
-			continue
+		} else {
+			if seen[rid.Codes[i]] {
+				st.agg.Dropped["duplicate_request_id"]++
+				continue
+			}
+			seen[rid.Codes[i]] = true
 		}
-		if seen[rid.Codes[i]] {
-			st.agg.Dropped["duplicate_request_id"]++
-			continue
-		}
-		seen[rid.Codes[i]] = true
 		st.rows[p.idx] = append(st.rows[p.idx], int32(i))
 		used++
 	}
 	if byValue {
-		st.dups.mark(rid, cand)
-		for _, i := range cand {
-			if i < 0 {
-				st.agg.Dropped["duplicate_request_id"]++
-				continue
+		if dups := st.dups.mark(rid, cand); dups > 0 {
+			st.agg.Dropped["duplicate_request_id"] += int64(dups)
+			used -= int64(dups)
+			for k := range st.rows {
+				st.rows[k] = st.rows[k][:0]
 			}
-			p := planOf[feat.Codes[i]]
-			st.rows[p.idx] = append(st.rows[p.idx], i)
-			used++
+			for _, i := range cand {
+				if i >= 0 {
+					p := planOf[feat.Codes[i]]
+					st.rows[p.idx] = append(st.rows[p.idx], i)
+				}
+			}
 		}
 		st.cand = cand
 	}
 	if i, ok := w.files[b.File]; ok {
 		w.used[i].Add(used)
 	}
+	st.gbuf.batch()
 	for _, p := range e.order {
 		idx := st.rows[p.idx]
 		if len(idx) == 0 {

@@ -344,3 +344,91 @@ func TestFeatureColumnGatheredOnlyWhenNeeded(t *testing.T) {
 		t.Fatalf("%d ticket_routing rows: the fixture proves little", rows)
 	}
 }
+
+// TestBatchDuplicatesAcrossFeatures: PLAIN request ids (DictRepeats, one
+// Dict entry per row) repeated within a batch, also across features and
+// with empty ids among them. Batch lists each row for its feature before
+// the duplicates are known and strikes them off after: its aggregates,
+// drop counts and rows used must equal those of the batch with the
+// repeats removed beforehand.
+func TestBatchDuplicatesAcrossFeatures(t *testing.T) {
+	aggsOf := func(ws *Workers) []byte {
+		a := ws.Result()
+		var out []any
+		for _, k := range a.Keys() {
+			out = append(out, k, a.Groups[k])
+		}
+		j, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	for _, tc := range []struct {
+		name  string
+		empty bool // some ids are "" (dropped as null_request_id)
+	}{{"noempty", false}, {"empty", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := testEngine(t)
+			r := rand.New(rand.NewPCG(8, 9))
+			const n = 3000
+			b := testBatch(t, e, 11, n)
+			rid := b.Col("request_id")
+			ids := make([]string, n)
+			for i := range ids {
+				ids[i] = rid.Dict[rid.Codes[i]]
+				if i > 0 && r.IntN(8) == 0 {
+					ids[i] = ids[r.IntN(i)] // an earlier row's, of either feature
+				}
+				if tc.empty && r.IntN(50) == 0 {
+					ids[i] = ""
+				}
+			}
+			rid.Dict, rid.Codes, rid.DictRepeats, rid.NoEmpty = ids, make([]int32, n), true, !tc.empty
+			for i := range rid.Codes {
+				rid.Codes[i] = int32(i)
+			}
+			seen := map[string]bool{}
+			var keep []int32
+			var dups, empty int64
+			for i, id := range ids {
+				switch {
+				case id == "":
+					empty++
+				case seen[id]:
+					dups++
+				default:
+					seen[id] = true
+					keep = append(keep, int32(i))
+				}
+			}
+			if dups < n/20 || (tc.empty && empty == 0) {
+				t.Fatalf("fixture: %d duplicates, %d empty ids", dups, empty)
+			}
+			want := &datasets.Batch{File: "f", Rows: len(keep)}
+			for _, c := range b.Cols {
+				want.Cols = append(want.Cols, gatherSimple(c, keep))
+			}
+			want.Col("request_id").NoEmpty = true
+
+			ws := e.NewWorkers(1, []string{"f"})
+			if err := ws.Batch(0, b); err != nil {
+				t.Fatal(err)
+			}
+			wws := e.NewWorkers(1, []string{"f"})
+			if err := wws.Batch(0, want); err != nil {
+				t.Fatal(err)
+			}
+			if got, w := aggsOf(ws), aggsOf(wws); !slices.Equal(got, w) {
+				t.Fatalf("aggregates differ from the batch without repeats:\n%s\nwant\n%s", got, w)
+			}
+			d := ws.Result().Dropped
+			if d["duplicate_request_id"] != dups || d["null_request_id"] != empty {
+				t.Errorf("dropped %v, want %d duplicates and %d empty ids", d, dups, empty)
+			}
+			if got := ws.RowsUsed("f"); got != int64(len(keep)) {
+				t.Errorf("rows used %d, want %d", got, len(keep))
+			}
+		})
+	}
+}

@@ -22,6 +22,24 @@ type gatherBufs struct {
 	pfloats copyQueue[float64]
 	pints   copyQueue[int64]
 	pbools  copyQueue[bool]
+
+	// present memoises, for the batch being scored, which presence-only
+	// string columns hold a non-empty value in every row (allPresent):
+	// every feature is handed ones, not a copy of its rows' codes.
+	present []presentMemo
+	ones    []int32 // PresenceDict's "present" code, never written after filling
+}
+
+type presentMemo struct {
+	c  *datasets.Column
+	ok bool
+}
+
+// batch forgets the previous batch's columns; Workers.Batch calls it
+// before gathering the features of a new batch.
+func (g *gatherBufs) batch() {
+	clear(g.present)
+	g.present = g.present[:0]
 }
 
 // take returns a slice of n from list, reusing the next free one.
@@ -44,22 +62,43 @@ func (g *gatherBufs) gather(cols []*datasets.Column, idx []int32) []*datasets.Co
 	return g.gatherPresence(cols, idx, nil)
 }
 
-// gatherPresence is gather, except that a column named in presence
-// whose values are not strings (every reader of it asks only whether
-// each value is null, scorers.Need.PresenceOnly) gets its null flags
-// alone, no values: the timestamp, which the audit reads for presence,
-// had been copied per feature only for that.
+// gatherPresence is gather, except for a column named in presence
+// (every reader of it asks only whether each value is null or empty,
+// scorers.Need.PresenceOnly). One whose values are not strings gets its
+// null flags alone, no values: the timestamp, which the audit reads for
+// presence, had been copied per feature only for that. A string column
+// with a non-empty value in every row of the batch (the request id, a
+// hash whose presence the footer proved) becomes the decoder's form of
+// such a column, PresenceDict codes, here all "present" from a buffer
+// filled once per worker, instead of a copy of its codes per feature.
+//
+// Rows that are one contiguous range of the batch (a row group of one
+// feature with rows dropped at either end) are not copied at all: each
+// column is resliced.
 func (g *gatherBufs) gatherPresence(cols []*datasets.Column, idx []int32, presence map[string]bool) []*datasets.Column {
 	g.used = [4]int{}
 	out := make([]*datasets.Column, len(cols))
+	if n := len(idx); n > 0 && int(idx[n-1]-idx[0]) == n-1 {
+		// idx is increasing, so it is the range [idx[0], idx[0]+n).
+		for i, c := range cols {
+			out[i] = slice(c, int(idx[0]), n)
+		}
+		return out
+	}
 	for i, c := range cols {
-		if presence[c.Name] && c.Kind != datasets.KindString {
-			o := &datasets.Column{Name: c.Name, Kind: c.Kind}
-			if c.Null != nil {
-				o.Null = g.pbools.add(take(&g.bools, &g.used[3], len(idx)), c.Null)
+		if presence[c.Name] {
+			if c.Kind != datasets.KindString {
+				o := &datasets.Column{Name: c.Name, Kind: c.Kind}
+				if c.Null != nil {
+					o.Null = g.pbools.add(take(&g.bools, &g.used[3], len(idx)), c.Null)
+				}
+				out[i] = o
+				continue
 			}
-			out[i] = o
-			continue
+			if g.allPresent(c) {
+				out[i] = &datasets.Column{Name: c.Name, Kind: c.Kind, Dict: datasets.PresenceDict[:], Codes: g.onesOf(len(idx))}
+				continue
+			}
 		}
 		out[i] = g.queue(c, idx)
 	}
@@ -68,6 +107,93 @@ func (g *gatherBufs) gatherPresence(cols []*datasets.Column, idx []int32, presen
 	g.pints.run(idx)
 	g.pbools.run(idx)
 	return out
+}
+
+// allPresent reports whether string column c holds a non-empty value in
+// every row of the batch, memoised per batch (its features share it).
+func (g *gatherBufs) allPresent(c *datasets.Column) bool {
+	for _, m := range g.present {
+		if m.c == c {
+			return m.ok
+		}
+	}
+	ok := everyPresent(c)
+	g.present = append(g.present, presentMemo{c, ok})
+	return ok
+}
+
+// everyPresent reports whether string column c has no null and no empty
+// value: the decoder saw none (NoEmpty), or a small Dict's one empty
+// entry (PresenceDict's code 0) is no row's code. A large Dict not known
+// to be free of "" answers false, and the column is copied as before.
+func everyPresent(c *datasets.Column) bool {
+	if c.Null != nil {
+		return false
+	}
+	if c.NoEmpty {
+		return true
+	}
+	if len(c.Dict) > 16 {
+		return false
+	}
+	empty := int32(-1)
+	for k, s := range c.Dict {
+		if s == "" {
+			if empty >= 0 {
+				return false // two empty entries (DictRepeats): not worth a second scan
+			}
+			empty = int32(k)
+		}
+	}
+	if empty < 0 {
+		return true
+	}
+	// One pass with no early exit, so the compiler keeps it branch-free.
+	var hit int32
+	for _, code := range c.Codes {
+		hit |= b2i32(code == empty)
+	}
+	return hit == 0
+}
+
+func b2i32(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// onesOf returns n codes of 1 ("present" in PresenceDict). The buffer is
+// only grown and refilled, never handed out for writing, so it is filled
+// once per worker rather than per batch.
+func (g *gatherBufs) onesOf(n int) []int32 {
+	if len(g.ones) < n {
+		g.ones = make([]int32, max(n, 2*len(g.ones)))
+		for i := range g.ones {
+			g.ones[i] = 1
+		}
+	}
+	return g.ones[:n:n]
+}
+
+// slice returns rows [lo, lo+n) of c, sharing its slices.
+func slice(c *datasets.Column, lo, n int) *datasets.Column {
+	out := *c
+	hi := lo + n
+	if c.Null != nil {
+		out.Null = c.Null[lo:hi:hi]
+	}
+	switch c.Kind {
+	case datasets.KindString:
+		out.Codes = c.Codes[lo:hi:hi]
+	case datasets.KindFloat64:
+		out.Float = c.Float[lo:hi:hi]
+	case datasets.KindInt64, datasets.KindTimestamp:
+		out.Int = c.Int[lo:hi:hi]
+	case datasets.KindBool:
+		out.Bool = c.Bool[lo:hi:hi]
+	}
+	return &out
 }
 
 // queue returns c's gathered column with its buffers taken and its copies

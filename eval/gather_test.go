@@ -133,3 +133,135 @@ func BenchmarkGather(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
 }
+
+// present is row i's presence as a PresenceOnly reader sees it: neither
+// null nor empty.
+func present(c *datasets.Column, i int) bool {
+	return !c.IsNull(i) && c.Dict[c.Codes[i]] != ""
+}
+
+// TestGatherPresenceMatchesSimple holds gatherPresence to the plain copy:
+// every column not read for presence alone gathered as gatherSimple
+// does, a presence-only one with each row's presence (strings) or null
+// flags (other kinds) the same, over the forms a string column read for
+// presence takes (NoEmpty, PresenceDict codes with and without an empty
+// row, nulls, a small Dict holding "", a large Dict not marked), for
+// random rows and for contiguous ranges (resliced, not copied), with
+// buffers recycled across batches whose columns are reused and changed
+// (the per-batch memo is forgotten by batch).
+func TestGatherPresenceMatchesSimple(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var g gatherBufs
+	for round, rows := range []int{1, 2, 9, 1000, 4096, 33, 5000} {
+		cols, _ := gatherBatch(r, rows, 1)
+		str := func(name string, dict []string, null, noEmpty bool, code func(i int) int32) {
+			c := &datasets.Column{Name: name, Kind: datasets.KindString, Dict: dict, Codes: make([]int32, rows), NoEmpty: noEmpty}
+			for i := range c.Codes {
+				c.Codes[i] = code(i)
+			}
+			if null {
+				c.Null = make([]bool, rows)
+				c.Null[r.IntN(rows)] = true
+			}
+			cols = append(cols, c)
+		}
+		many := make([]string, 40)
+		for i := range many {
+			many[i] = "id" + string(rune('a'+i))
+		}
+		one := func(int) int32 { return 1 }
+		str("p-noempty", []string{"x", "y"}, false, true, func(i int) int32 { return int32(i % 2) })
+		str("p-ones", datasets.PresenceDict[:], false, false, one)
+		str("p-onezero", datasets.PresenceDict[:], false, false, func(i int) int32 { return b2i32(i != rows/2) })
+		str("p-null", datasets.PresenceDict[:], true, false, one)
+		str("p-dictempty", []string{"a", "", "b"}, false, false, func(i int) int32 { return int32(2 * (i % 2)) })
+		str("p-dictempty-hit", []string{"a", "", "b"}, false, false, func(i int) int32 { return int32(i % 3) })
+		str("p-twoempty", []string{"", "a", ""}, false, false, one)
+		str("p-large", many, false, false, func(i int) int32 { return int32(i % len(many)) })
+		presence := map[string]bool{"f": true, "b": true}
+		for _, c := range cols {
+			if len(c.Name) > 2 && c.Name[:2] == "p-" {
+				presence[c.Name] = true
+			}
+		}
+		for pass := range 2 {
+			g.batch()
+			if pass == 1 {
+				// The next batch reuses the columns with other values.
+				for _, c := range cols {
+					if c.Name == "p-ones" {
+						c.Codes[rows-1] = 0
+					}
+				}
+			}
+			var idxs [][]int32
+			for _, lo := range []int{0, rows / 3} {
+				for _, n := range []int{1, rows - lo} {
+					if n < 1 || lo+n > rows {
+						continue
+					}
+					ix := make([]int32, n)
+					for i := range ix {
+						ix[i] = int32(lo + i)
+					}
+					idxs = append(idxs, ix)
+				}
+			}
+			var ix []int32
+			for i := range rows {
+				if r.IntN(3) > 0 {
+					ix = append(ix, int32(i))
+				}
+			}
+			if len(ix) > 0 {
+				idxs = append(idxs, ix)
+			}
+			for _, ix := range idxs {
+				got := g.gatherPresence(cols, ix, presence)
+				for k, c := range cols {
+					want := gatherSimple(c, ix)
+					o := got[k]
+					switch {
+					case !presence[c.Name]:
+						if !sameColumn(o, want) {
+							t.Fatalf("round %d: column %d (%v) gathered differently", round, k, c.Kind)
+						}
+					case c.Kind == datasets.KindString:
+						if o.Len() != len(ix) {
+							t.Fatalf("round %d: %s: %d rows, want %d", round, c.Name, o.Len(), len(ix))
+						}
+						for i := range ix {
+							if present(o, i) != present(want, i) {
+								t.Fatalf("round %d pass %d: %s row %d: present %v, want %v", round, pass, c.Name, i, present(o, i), present(want, i))
+							}
+						}
+						if o.NoEmpty && slices.Contains(o.Dict, "") {
+							t.Fatalf("round %d: %s: NoEmpty with an empty Dict entry", round, c.Name)
+						}
+					default:
+						for i := range ix {
+							if o.IsNull(i) != want.IsNull(i) {
+								t.Fatalf("round %d: %s row %d: null %v, want %v", round, c.Name, i, o.IsNull(i), want.IsNull(i))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGatherContiguousShares checks that a contiguous range of rows is
+// resliced, not copied, and that a non-contiguous one is copied.
+func TestGatherContiguousShares(t *testing.T) {
+	cols, _ := gatherBatch(rand.New(rand.NewPCG(5, 6)), 100, 1)
+	var g gatherBufs
+	got := g.gather(cols, []int32{10, 11, 12})
+	if &got[0].Codes[0] != &cols[0].Codes[10] || len(got[0].Codes) != 3 || cap(got[0].Codes) != 3 {
+		t.Errorf("contiguous rows copied, or resliced with room to grow into the batch")
+	}
+	got = g.gather(cols, []int32{10, 12, 13})
+	if &got[0].Codes[0] == &cols[0].Codes[10] {
+		t.Errorf("rows with a gap shared")
+	}
+}

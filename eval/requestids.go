@@ -87,11 +87,11 @@ const (
 
 // mark sets to -1 each entry of rows (increasing row indices of non-null
 // ids) whose id equals the id of an earlier entry, so the first of a
-// request's rows is the one kept.
-func (f *dupFinder) mark(ids *datasets.Column, rows []int32) {
+// request's rows is the one kept, and returns how many it set.
+func (f *dupFinder) mark(ids *datasets.Column, rows []int32) (dups int) {
 	n := len(rows)
 	if n < 2 {
-		return
+		return 0
 	}
 	if cap(f.keys) < n {
 		f.keys, f.tmp = make([]uint64, n), make([]uint64, n)
@@ -152,9 +152,11 @@ func (f *dupFinder) mark(ids *datasets.Column, rows []int32) {
 				y := tmp[x-1]
 				if y>>32 == tag && ids.Dict[ids.Codes[rows[uint32(y)]]] == ids.Dict[ids.Codes[rows[uint32(key)]]] {
 					rows[uint32(key)] = -1
+					dups++
 					break
 				}
 			}
 		}
 	}
+	return dups
 }

@@ -55,7 +55,9 @@ func TestDupFinderMatchesMap(t *testing.T) {
 		if dups < n/10 {
 			t.Fatalf("fixture: only %d repeats", dups)
 		}
-		f.mark(col, rows)
+		if got := f.mark(col, rows); got != dups {
+			t.Fatalf("round %d: mark counted %d duplicates, want %d", round, got, dups)
+		}
 		for k := range rows {
 			if rows[k] != want[k] {
 				t.Fatalf("round %d: candidate %d: %d, want %d (-1 = duplicate)", round, k, rows[k], want[k])
