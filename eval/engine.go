@@ -357,6 +357,10 @@ type worker struct {
 	cells cellTable      // resolves rows to groups
 	nrows []int64        // rows per group of the feature being scored
 	rates rateTally      // built-in count scorers' codes per group
+
+	// json derives the JSON fields of the feature being scored in
+	// buffers recycled from one batch to the next.
+	json scorers.JSONFields
 }
 
 // Workers creates per-worker state for n workers.
@@ -546,6 +550,7 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	if len(idx) != b.Rows {
 		sub.Cols = st.gbuf.gatherPresence(sub.Cols, idx, p.presence)
 	}
+	st.json.Reset() // the previous feature's derived columns are done with
 	for _, s := range p.jsonSrcs {
 		src := sub.Col(s.src)
 		if src == nil {
@@ -559,10 +564,10 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 			}
 		}
 		if len(paths) > 0 {
-			sub.Cols = append(sub.Cols, scorers.ExtractJSONPaths(src, paths)...)
+			sub.Cols = append(sub.Cols, st.json.Extract(src, paths)...)
 		}
 	}
-	in := &scorers.Input{Rows: len(idx), Batch: sub}
+	in := &scorers.Input{Rows: len(idx), Batch: sub, JSON: &st.json}
 	if e.labels != nil {
 		in.Labels = e.labels.Join(sub.Col(e.cfg.Columns.RequestID))
 	}

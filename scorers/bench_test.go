@@ -130,7 +130,8 @@ func BenchmarkBuiltins(b *testing.B) {
 
 // BenchmarkFeatureBatch is one batch of each feature through all its
 // built-in scorers in eval's order, as eval.Workers.Batch runs them: a
-// new Input, the JSON fields derived from both documents, then each
+// new Input, the JSON fields derived from both documents (in a worker's
+// recycled JSONFields, which the Input carries), then each
 // scorer after Out.ResetBuiltin, and Untouched after it. It
 // measures what the per-scorer benchmarks cannot: work the scorers of
 // one batch share (parsed numbers, agreement computed once).
@@ -163,16 +164,18 @@ func BenchmarkFeatureBatch(b *testing.B) {
 			}
 		}
 		out := scorers.NewOut(n)
+		var jf scorers.JSONFields
 		b.Run(f.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				batch := &datasets.Batch{Rows: n, Cols: base.Batch.Cols}
+				jf.Reset()
 				if len(paths) > 0 {
 					for _, src := range []string{"legacy_output", "ai_output"} {
-						batch.Cols = append(batch.Cols, scorers.ExtractJSONPaths(base.Batch.Col(src), paths)...)
+						batch.Cols = append(batch.Cols, jf.Extract(base.Batch.Col(src), paths)...)
 					}
 				}
-				in := &scorers.Input{Rows: n, Batch: batch, Labels: base.Labels}
+				in := &scorers.Input{Rows: n, Batch: batch, Labels: base.Labels, JSON: &jf}
 				for _, s := range ss {
 					out.ResetBuiltin(s, n)
 					if err := s.Score(in, out); err != nil {
@@ -225,7 +228,8 @@ func BenchmarkExtractJSON(b *testing.B) {
 // BenchmarkExtractJSONPaths derives the benchmark log's three invoice
 // fields (an amount distinct per document, a currency and a vendor out
 // of a few) from 64Ki distinct flat documents: eval's work per JSON
-// source column of a row group.
+// source column of a row group, in fresh buffers (ExtractJSONPaths) and
+// in a worker's recycled ones (JSONFields).
 func BenchmarkExtractJSONPaths(b *testing.B) {
 	const n = 64 << 10
 	r := rand.New(rand.NewSource(1))
@@ -241,10 +245,21 @@ func BenchmarkExtractJSONPaths(b *testing.B) {
 		b.Fatal(err)
 	}
 	paths := parsePaths(b, "$.amount", "$.currency", "$.vendor")
-	for b.Loop() {
-		scorers.ExtractJSONPaths(in.Batch.Col("doc"), paths)
-	}
-	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
+	b.Run("fresh", func(b *testing.B) {
+		for b.Loop() {
+			scorers.ExtractJSONPaths(in.Batch.Col("doc"), paths)
+		}
+		b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("recycled", func(b *testing.B) {
+		var jf scorers.JSONFields
+		b.ReportAllocs()
+		for b.Loop() {
+			jf.Reset()
+			jf.Extract(in.Batch.Col("doc"), paths)
+		}
+		b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
+	})
 }
 
 func parsePaths(tb testing.TB, srcs ...string) []jsonpath.Path {

@@ -29,8 +29,53 @@ import (
 // anything it saved. Scorers read derived columns only as
 // Dict[Codes[i]] (or parse each used entry once), never relying on
 // distinct codes.
+//
+// It allocates the columns' buffers afresh; a scan worker uses
+// JSONFields.Extract, which recycles them from one batch to the next.
 func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.Column {
-	sc := &flatScanner{}
+	return new(JSONFields).Extract(src, paths)
+}
+
+// JSONFields derives JSON fields (see ExtractJSONPaths) for one scan
+// worker and keeps their buffers for its next batch: per-source-entry
+// values, codes and numbers had been more than a quarter of the bytes a
+// full evaluation allocated, each of them once per JSON column per row
+// group. The columns Extract returns are valid until Reset, which the
+// worker calls once the batch's scorers are done with them (scorers
+// keep no column slice past Score, docs/scorers.md). Set as Input.JSON,
+// it also gives numeric comparisons the numbers read while each
+// document was scanned (Input.numbers). Not safe for concurrent use.
+type JSONFields struct {
+	pvs  []*pathValues // pvs[:used] hold this batch's paths
+	used int
+	done []bool
+	cols []*datasets.Column
+	sc   flatScanner
+}
+
+// Reset makes the buffers of every column derived since the last Reset
+// free for the next ones.
+func (x *JSONFields) Reset() { x.used = 0 }
+
+// numbers returns the numbers parsed for derived column c while its
+// documents were scanned, or nil when c is not such a column.
+func (x *JSONFields) numbers(c *datasets.Column) *numDict {
+	for _, pv := range x.pvs[:x.used] {
+		if pv.col == c && pv.nums.dict != nil {
+			return &pv.nums
+		}
+	}
+	return nil
+}
+
+// Extract is ExtractJSONPaths in buffers recycled since the last Reset.
+func (x *JSONFields) Extract(src *datasets.Column, paths []jsonpath.Path) []*datasets.Column {
+	n := len(src.Dict)
+	// The scanner starts afresh: its layout refers to the last call's
+	// keys, and holds keys that are substrings of its documents, which
+	// may be recycled bytes by now.
+	sc := &x.sc
+	sc.keys, sc.layout = sc.keys[:0], sc.layout[:0]
 	keyOf := make([]int, len(paths)) // index in sc.keys of each flat path's key; -1 for other paths
 	for p, path := range paths {
 		keyOf[p] = -1
@@ -38,18 +83,21 @@ func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.C
 			keyOf[p] = sc.want(key)
 		}
 	}
-	sc.vals = make([]span, len(sc.keys))
-	sc.pred = make([]*pathValues, len(sc.keys))
-	outs := make([]pathValues, len(paths))
-	for p := range outs {
-		outs[p].remap = make([]uint8, len(src.Dict))
+	sc.vals = resize(sc.vals, len(sc.keys))
+	sc.pred = resize(sc.pred, len(sc.keys))
+	clear(sc.pred)
+	outs := x.take(len(paths))
+	for p, pv := range outs {
+		pv.reset(n)
 		if k := keyOf[p]; k >= 0 && sc.pred[k] == nil {
-			sc.pred[k] = &outs[p]
+			sc.pred[k] = pv
 		}
 	}
 	// Only the documents rows use are read: a gathered column shares the
 	// whole row group's dictionary, most of it other features' rows.
-	done := make([]bool, len(src.Dict))
+	x.done = resize(x.done, n)
+	done := x.done
+	clear(done)
 	for i, c := range src.Codes {
 		if (src.Null != nil && src.Null[i]) || done[c] {
 			continue
@@ -58,26 +106,49 @@ func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.C
 		doc := src.Dict[c]
 		sure := len(sc.keys) > 0 && sc.scan(doc)
 		for p, k := range keyOf {
+			pv := outs[p]
 			if sure && k >= 0 {
-				v, pv := sc.vals[k], &outs[p]
+				v := sc.vals[k]
+				// The number scan read at the value, if any (numSt 0:
+				// not read, parsed on use).
+				pv.nums.val[c], pv.nums.st[c] = v.num, v.numSt
 				if v.few != 0 && sc.pred[k] == pv {
 					pv.remap[c] = uint8(v.few - 1) // scan found it among pv's values
-				} else if v.to >= 0 && pv.remap == nil {
+				} else if v.to >= 0 && pv.many {
 					pv.dict[c] = doc[v.from:v.to] // set's common case, inline
 				} else {
 					pv.set(c, doc[v.from:max(v.to, v.from)], v.to >= 0, done)
 				}
 			} else {
+				pv.nums.st[c] = 0
 				v, ok := paths[p].Lookup(doc)
-				outs[p].set(c, v, ok, done)
+				pv.set(c, v, ok, done)
 			}
 		}
 	}
-	cols := make([]*datasets.Column, len(paths))
+	x.cols = x.cols[:0]
 	for p, path := range paths {
-		cols[p] = outs[p].column(src, src.Name+"#"+path.String())
+		x.cols = append(x.cols, outs[p].column(src, src.Name+"#"+path.String(), done))
 	}
-	return cols
+	return x.cols
+}
+
+// take returns n recycled pathValues for this batch.
+func (x *JSONFields) take(n int) []*pathValues {
+	for len(x.pvs) < x.used+n {
+		x.pvs = append(x.pvs, new(pathValues))
+	}
+	out := x.pvs[x.used : x.used+n]
+	x.used += n
+	return out
+}
+
+// resize returns s with length n, reusing its array when large enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // maxFewValues bounds the values a path may take in a batch to get its
@@ -85,10 +156,12 @@ func ExtractJSONPaths(src *datasets.Column, paths []jsonpath.Path) []*datasets.C
 const maxFewValues = 16
 
 // pathValues collects one path's values, per source dictionary entry.
+// Its slices are recycled from one batch to the next (reset).
 type pathValues struct {
-	// While the path has at most maxFewValues distinct values, few holds
-	// them and remap[c] indexes it for source entry c; both are nil
-	// afterwards, when dict holds each entry's value instead.
+	// While the path has at most maxFewValues distinct values (many
+	// false), few holds them and remap[c] indexes it for source entry c;
+	// afterwards dict holds each entry's value instead.
+	many  bool
 	few   []string
 	remap []uint8
 	// hint[fewSlot(v)] is 1 + the index in few of a value v, found
@@ -104,9 +177,30 @@ type pathValues struct {
 	quoted []quotedText
 	first  [256]uint8
 	dict   []string
-	// missing[c] marks entry c as lacking the path; nil until one does,
-	// as complete documents are the common case.
-	missing []bool
+	// missing[c] marks entry c as lacking the path; valid only when
+	// anyMissing, as complete documents are the common case.
+	missing    []bool
+	anyMissing bool
+	// nums holds, per source entry a row uses, the number the flat scan
+	// read at the path (st 1), else st 0: Input.numbers' table for the
+	// derived column when it keeps the source's codes (col, with many).
+	nums numDict
+	col  *datasets.Column
+	// codes, null and out are the derived column's recycled parts.
+	codes []int32
+	null  []bool
+	out   datasets.Column
+}
+
+// reset empties pv for a source column of n dictionary entries.
+func (pv *pathValues) reset(n int) {
+	pv.many, pv.anyMissing, pv.col = false, false, nil
+	pv.few, pv.quoted = pv.few[:0], pv.quoted[:0]
+	pv.hint, pv.first = [64]uint8{}, [256]uint8{}
+	pv.remap = resize(pv.remap, n)
+	pv.nums.val = resize(pv.nums.val, n)
+	pv.nums.st = resize(pv.nums.st, n)
+	pv.nums.dict = nil
 }
 
 // fewSlot is a value's slot in pathValues.hint: a hash of its length
@@ -122,13 +216,15 @@ func fewSlot(v string) int {
 // done marks the entries recorded so far, c included.
 func (pv *pathValues) set(c int32, v string, ok bool, done []bool) {
 	if !ok {
-		if pv.missing == nil {
-			pv.missing = make([]bool, len(done))
+		if !pv.anyMissing {
+			pv.missing = resize(pv.missing, len(done))
+			clear(pv.missing)
+			pv.anyMissing = true
 		}
 		pv.missing[c] = true
 		return
 	}
-	if pv.remap == nil {
+	if pv.many {
 		pv.dict[c] = v
 		return
 	}
@@ -152,15 +248,16 @@ func (pv *pathValues) set(c int32, v string, ok bool, done []bool) {
 		return
 	}
 	// Too many values: one entry per source entry from now on, the
-	// earlier ones filled in from few.
-	pv.dict = make([]string, len(done))
+	// earlier ones filled in from few. Entries no row uses are set to ""
+	// by column.
+	pv.dict = resize(pv.dict, len(done))
 	for e, d := range done {
-		if d && (pv.missing == nil || !pv.missing[e]) {
+		if d && (!pv.anyMissing || !pv.missing[e]) {
 			pv.dict[e] = pv.few[pv.remap[e]]
 		}
 	}
 	pv.dict[c] = v
-	pv.few, pv.remap, pv.quoted = nil, nil, nil
+	pv.many = true
 }
 
 // found records few[h] as source entry c's value, and as the value
@@ -190,13 +287,26 @@ func plain(v string) bool {
 	return true
 }
 
-// column is the path's derived column over src's rows.
-func (pv *pathValues) column(src *datasets.Column, name string) *datasets.Column {
-	out := &datasets.Column{Name: name, Kind: datasets.KindString}
-	if pv.remap == nil {
-		out.Dict = pv.dict
+// column is the path's derived column over src's rows; done marks the
+// source entries rows use.
+func (pv *pathValues) column(src *datasets.Column, name string, done []bool) *datasets.Column {
+	out := &pv.out
+	*out = datasets.Column{Name: name, Kind: datasets.KindString}
+	pv.col = out
+	if pv.many {
+		// Entries no row uses, or without the path, keep no value of an
+		// earlier batch: they read "" as in a fresh dictionary, and pin
+		// no old document.
+		dict := pv.dict[:len(done)]
+		for e, d := range done {
+			if !d || (pv.anyMissing && pv.missing[e]) {
+				dict[e] = ""
+			}
+		}
+		out.Dict = dict
+		pv.nums.dict = dict
 		markRepeats(out)
-		if pv.missing == nil {
+		if !pv.anyMissing {
 			out.Codes, out.Null = src.Codes, src.Null
 			return out
 		}
@@ -206,21 +316,27 @@ func (pv *pathValues) column(src *datasets.Column, name string) *datasets.Column
 			out.Dict = []string{} // every row null
 		}
 	}
-	out.Codes = make([]int32, len(src.Codes))
+	pv.codes = resize(pv.codes, len(src.Codes))
+	out.Codes = pv.codes
+	var null []bool // allocated (recycled) on the first null row
 	for i, c := range src.Codes {
-		if src.IsNull(i) || (pv.missing != nil && pv.missing[c]) {
-			if out.Null == nil {
-				out.Null = make([]bool, len(src.Codes))
+		if src.IsNull(i) || (pv.anyMissing && pv.missing[c]) {
+			if null == nil {
+				pv.null = resize(pv.null, len(src.Codes))
+				null = pv.null
+				clear(null)
 			}
-			out.Null[i] = true // its code stays 0, as for any null row
+			null[i] = true
+			out.Codes[i] = 0 // a null row's code is 0
 			continue
 		}
-		if pv.remap != nil {
+		if !pv.many {
 			out.Codes[i] = int32(pv.remap[c])
 		} else {
 			out.Codes[i] = c
 		}
 	}
+	out.Null = null
 	return out
 }
 
@@ -275,8 +391,14 @@ type flatScanner struct {
 
 // span is a value's bytes doc[from:to]; to is -1 when the value is
 // missing or null. few is 1 + the value's index in the few values of
-// pred[k] when scan found it there, else 0.
-type span struct{ from, to, few int32 }
+// pred[k] when scan found it there, else 0. numSt is 1 when num holds
+// the value as parseNumber reads its text (a number parseNumber converts
+// itself, read while the document is in cache), else 0.
+type span struct {
+	from, to, few int32
+	numSt         uint8
+	num           float64
+}
 
 type layoutKey struct {
 	key quotedText
@@ -292,6 +414,10 @@ type quotedText struct {
 	w     [4]uint64
 	mask  uint64
 	words int // words holding s and its quote, 1 to 4; 0 when longer (compared as a string)
+	// last is the final eight bytes of s and its quote when they are
+	// eight or more: compared where they end, so a string and its quote
+	// near a document's end need no bytes past it.
+	last uint64
 }
 
 func newQuotedText(s string) quotedText {
@@ -308,6 +434,9 @@ func newQuotedText(s string) quotedText {
 	if r := len(t) % 8; r != 0 {
 		q.mask = 1<<(8*r) - 1
 	}
+	if len(t) >= 8 {
+		q.last = load64(t, len(t)-8)
+	}
 	return q
 }
 
@@ -315,16 +444,30 @@ func newQuotedText(s string) quotedText {
 // Too big to be inlined: scan does its one-word case inline (short
 // keys and values, the common case) and calls at for the others.
 func (q *quotedText) at(doc string, i int) bool {
-	n := q.words - 1
-	if n < 0 || i+8*q.words > len(doc) {
-		return quotedAt(doc, i, q.s) // too long, or too near the end for whole words
-	}
-	for j := range n {
-		if load64(doc, i+8*j) != q.w[j&3] {
-			return false
+	t := len(q.s) + 1 // its bytes and the quote
+	switch {
+	case q.words == 0:
+		return quotedAt(doc, i, q.s) // too long for its words
+	case i < 0 || i+t > len(doc):
+		return false
+	case t >= 8:
+		// Whole words from i, then the last eight bytes where they end
+		// (overlapping the previous word unless t is a multiple of 8).
+		n := t / 8
+		for j := range n {
+			if load64(doc, i+8*j) != q.w[j&3] {
+				return false
+			}
 		}
+		return t%8 == 0 || load64(doc, i+t-8) == q.last
+	case i+8 <= len(doc):
+		return load64(doc, i)&q.mask == q.w[0]
+	case len(doc) >= 8:
+		// Fewer than eight bytes from i to the end: the word ending
+		// there, shifted down to start at i.
+		return load64(doc, len(doc)-8)>>(8*(8-(len(doc)-i)))&q.mask == q.w[0]
 	}
-	return load64(doc, i+8*n)&q.mask == q.w[n&3]
+	return quotedAt(doc, i, q.s) // a document shorter than a word
 }
 
 // maxLayout bounds the key positions remembered per document.
@@ -405,20 +548,23 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 		case c == '"':
 			if h := sc.predicted(doc, i+1, k); h >= 0 {
 				end := i + 1 + len(sc.pred[k].few[h])
-				v, i = span{int32(i + 1), int32(end), int32(h + 1)}, end+1
+				v, i = span{from: int32(i + 1), to: int32(end), few: int32(h + 1)}, end+1
 				break
 			}
 			end := plainStringEnd(doc, i+1)
 			if end < 0 {
 				return false
 			}
-			v, i = span{int32(i + 1), int32(end), 0}, end+1
+			v, i = span{from: int32(i + 1), to: int32(end)}, end+1
 		case c == '-' || (c >= '0' && c <= '9'):
-			end := numberEnd(doc, i)
+			end, x, ok := numberAt(doc, i)
 			if end < 0 {
 				return false
 			}
 			v.to, i = int32(end), end
+			if ok {
+				v.num, v.numSt = x, 1
+			}
 		case strings.HasPrefix(doc[i:], "true"):
 			v.to, i = int32(i+4), i+4
 		case strings.HasPrefix(doc[i:], "false"):
@@ -455,7 +601,7 @@ func (sc *flatScanner) predicted(doc string, i, k int) int {
 		return -1
 	}
 	pv := sc.pred[k]
-	if pv == nil || pv.remap == nil {
+	if pv == nil || pv.many {
 		return -1
 	}
 	h := int(pv.first[doc[i]]) - 1
@@ -538,39 +684,65 @@ func load64(doc string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// numberEnd returns the end of the JSON number starting at i, or -1 when
+// numberAt returns the end of the JSON number starting at i, or -1 when
 // the bytes there do not follow the number grammar
-// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
-func numberEnd(doc string, i int) int {
-	if doc[i] == '-' {
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. When the number is one
+// parseNumber converts itself (no exponent, at most 15 digits) it also
+// returns that value, ok true, computed as parseNumber does while the
+// digits are read (the mantissa, then one division by an exact power of
+// ten), so the bits are the same: the document is in cache here, and no
+// longer when a numeric comparison first reads the value.
+func numberAt(doc string, i int) (end int, x float64, ok bool) {
+	neg := doc[i] == '-'
+	if neg {
 		i++
 	}
+	var mant uint64
+	start := i
 	if i < len(doc) && doc[i] == '0' {
 		i++
-	} else if j := digitsEnd(doc, i); j == i {
-		return -1
 	} else {
-		i = j
-	}
-	if i < len(doc) && doc[i] == '.' {
-		j := digitsEnd(doc, i+1)
-		if j == i+1 {
-			return -1
+		for ; i < len(doc) && doc[i]-'0' < 10; i++ {
+			mant = mant*10 + uint64(doc[i]-'0')
 		}
-		i = j
+		if i == start {
+			return -1, 0, false
+		}
 	}
-	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+	digits, frac := i-start, 0
+	if i < len(doc) && doc[i] == '.' {
+		i++
+		start = i
+		for ; i < len(doc) && doc[i]-'0' < 10; i++ {
+			mant = mant*10 + uint64(doc[i]-'0')
+		}
+		if frac = i - start; frac == 0 {
+			return -1, 0, false
+		}
+		digits += frac
+	}
+	if i < len(doc) && doc[i]|0x20 == 'e' {
 		i++
 		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
 			i++
 		}
 		j := digitsEnd(doc, i)
 		if j == i {
-			return -1
+			return -1, 0, false
 		}
-		i = j
+		return j, 0, false
 	}
-	return i
+	if digits > 15 {
+		return i, 0, false
+	}
+	x = float64(mant)
+	if frac > 0 {
+		x /= exactPow10[frac]
+	}
+	if neg {
+		x = -x
+	}
+	return i, x, true
 }
 
 func digitsEnd(doc string, i int) int {
@@ -592,6 +764,11 @@ type numDict struct {
 // batch's scorers (a critical numeric field is compared by its own
 // agreement scorer and by CriticalAgreement).
 func (in *Input) numbers(c *datasets.Column) *numDict {
+	if in.JSON != nil {
+		if d := in.JSON.numbers(c); d != nil {
+			return d
+		}
+	}
 	if d, ok := in.nums[c]; ok {
 		return d
 	}

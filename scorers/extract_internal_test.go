@@ -1,6 +1,8 @@
 package scorers
 
 import (
+	"math"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,4 +73,62 @@ func TestQuotedTextAt(t *testing.T) {
 			}
 		}
 	}
+}
+
+// jsonNumber is the JSON number grammar, for numberAt's end, and
+// jsonNumberTaken what a reading of it takes before checking that a
+// point or an exponent has digits.
+var (
+	jsonNumber      = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`)
+	jsonNumberTaken = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][+-]?[0-9]*)?`)
+)
+
+// TestNumberAt holds numberAt to the JSON number grammar (where a number
+// ends, -1 when none starts) and its value, when it gives one, to
+// parseNumber's bit for bit: numbers at the edge (-0, exponents, 15 and
+// 16 digits, huge, tiny, leading zeros) followed by what may follow a
+// value in a document, or by nothing.
+func TestNumberAt(t *testing.T) {
+	texts := append([]string{"-0.0", "0.5", "1e400", "-1e-400", "1E+5", "1e-5", "1e", "1e+", "-e1", "0e0", "0.0e1",
+		"4.9e-324", "123456789012345678901234567890", "18446744073709551616", "99999999999999999999.5",
+		"0.100000000000000", "-999999999999999", "1234567890123456", "5e-0", "0123"}, numberTexts...)
+	for _, s := range texts {
+		for _, after := range []string{"", ",", "}", " ", "x", ".", "e"} {
+			checkNumberAt(t, s+after)
+		}
+	}
+}
+
+func checkNumberAt(t *testing.T, doc string) {
+	t.Helper()
+	if doc == "" || (doc[0] != '-' && (doc[0] < '0' || doc[0] > '9')) {
+		return // scan calls numberAt only at '-' or a digit
+	}
+	end, x, ok := numberAt(doc, 0)
+	wantEnd := -1
+	// A point or exponent is part of the number wherever it stands: one
+	// without digits after makes the document invalid (-1), as no JSON
+	// value may go on with it.
+	if m := jsonNumberTaken.FindString(doc); m != "" && jsonNumber.FindString(m) == m {
+		wantEnd = len(m)
+	}
+	if end != wantEnd {
+		t.Fatalf("numberAt(%q) ends at %d, the grammar at %d", doc, end, wantEnd)
+	}
+	if !ok {
+		return
+	}
+	want, wok := parseNumber(doc[:end])
+	if !wok || math.Float64bits(x) != math.Float64bits(want) {
+		t.Errorf("numberAt(%q) = %v, parseNumber %v (ok %v)", doc, x, want, wok)
+	}
+}
+
+// FuzzNumberAt checks numberAt against the grammar and parseNumber on
+// arbitrary text.
+func FuzzNumberAt(f *testing.F) {
+	for _, s := range numberTexts {
+		f.Add(s + ",")
+	}
+	f.Fuzz(func(t *testing.T, doc string) { checkNumberAt(t, doc) })
 }

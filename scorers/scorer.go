@@ -107,6 +107,10 @@ type Input struct {
 	// Labels holds ground truth joined from the labels dataset, by label
 	// column name; nil entries mean no label for that row.
 	Labels map[string][]*string
+	// JSON, when set, is what derived the batch's JSON field columns
+	// (eval sets it): numeric comparisons read the numbers it parsed
+	// while scanning the documents.
+	JSON *JSONFields
 
 	nums   map[*datasets.Column]*numDict // parsed numeric columns, see numbers
 	agreed map[agreeKey][]uint8          // fields' agreement codes, see FieldAgreement.codes
