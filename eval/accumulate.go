@@ -301,71 +301,278 @@ func accumulatePerSystem(as *accSet, o *scorers.Out) {
 // foldPerSystemColumns is accumulate for parity's own PerSystemValue
 // (latency, cost), read from the batch's columns: each system's values
 // of the feature's rows (rows, the feature's row indexes in b, nil for
-// every row) are copied once, non-finite and null ones as NaN, and
-// folded. Scoring it through Out had copied each column twice (the
+// every row), non-finite and null ones as NaN, folded into each group's
+// sketch. Scoring it through Out had copied each column twice (the
 // gather, then Score's copy into Out) before the fold read it; its
 // columns are not gathered unless another scorer reads them
 // (featurePlan.direct). TestDirectPerSystemMatchesScore holds it to
 // Score and accumulate.
 func foldPerSystemColumns(s *scorers.PerSystemValue, b *datasets.Batch, rows []int32, gi []int32, groups []*Group, accs []*Acc) {
 	as := &accSet{name: s.Name(), gi: gi, groups: groups, accs: accs}
-	fb := getFloatBuf(len(gi))
-	defer floatPool.Put(fb)
 	for system, name := range [2]string{s.LegacyCol, s.AICol} {
-		c := b.Col(name)
-		if c == nil {
-			continue // every value NaN: nothing to fold
+		if c := b.Col(name); c != nil { // absent: every value NaN, nothing to fold
+			foldColumn(as, c, rows, system)
 		}
-		xs := (*fb)[:len(gi)]
-		gatherFinite(xs, c, rows)
-		foldSketches(as, xs, nil, func(a *Acc) *Sketch { return a.systemSketch(system) })
 	}
 }
 
-// gatherFinite sets dst[i] to float column c's value at row rows[i]
-// (row i when rows is nil), NaN where that is null or not finite, as
-// PerSystemValue's Score copies a gathered column.
-func gatherFinite(dst []float64, c *datasets.Column, rows []int32) {
+// foldBlock is how many rows foldColumn takes at a time: its copy of
+// a block (8 KiB, 12 with bucket indexes) stays in L1 from one pass to
+// the next, where a batch-long copy and bucket buffer (~1.2 MiB for a
+// 128Ki-row batch) were written out to L2 and read back.
+const foldBlock = 1024
+
+// foldColumn folds one system's values (float column c through rows)
+// into the groups' sketches of that system, null and non-finite values
+// skipped, as foldSketches would from the column's finite copy: a block
+// of rows at a time, each block copied (gatherFinite) and applied to
+// the sketches in row order, so every Sum receives its values one by
+// one in the order it always did. Each block by the cheapest loop that
+// applies: one value repeated (bench/gen's legacy cost) is neither
+// bucketed nor compared per row (foldConstant); positive finite values
+// (latencies, costs) are bucketed in the fold's own loop, without a NaN
+// or zero test or a choice of side by sign (foldPositive); any other
+// block is bucketed (bucketIndexes), then folded (foldValues). Reading
+// the values straight from the column in foldPositive's loop, without
+// the copy, measured slower (its loads and the sketches' updates queue
+// in one loop).
+//
+// The sketches are looked up once per call, not per row: a group
+// without one yet gets a fresh sketch, attached to its accumulator
+// (created then) only if a value reached it, so a metric with no valid
+// rows stays absent as before; until then the sketch is exactly the one
+// the first valid row would have created.
+func foldColumn(as *accSet, c *datasets.Column, rows []int32, system int) {
+	ng := len(as.groups)
+	sp := getSketchBuf(2 * ng)
+	defer sketchPool.Put(sp)
+	sks, fresh := (*sp)[:ng], (*sp)[ng:] // fresh[g]: sks[g] is not attached yet
+	for g := range sks {
+		a := as.accs[g]
+		if a == nil {
+			a = as.groups[g].Metrics[as.name] // nil: not created before
+		}
+		if a != nil {
+			sks[g] = *a.systemSlot(system)
+		}
+		if sks[g] == nil {
+			sks[g] = NewSketch()
+			fresh[g] = sks[g]
+		}
+	}
+	var (
+		xs  [foldBlock]float64
+		ks  [foldBlock]int32
+		cnt [foldBlock]int32 // foldConstant's per-group counts (ng <= foldBlock there)
+	)
+	n := len(as.gi)
+	for lo := 0; lo < n; lo += foldBlock {
+		hi := min(lo+foldBlock, n)
+		x, gi := xs[:hi-lo], as.gi[lo:hi]
+		var rs []int32
+		if rows != nil {
+			rs = rows[lo:hi]
+		}
+		positive := gatherFinite(x, c, rs, lo)
+		switch {
+		case ng <= foldBlock && constant(x):
+			foldConstant(sks, gi, x[0], cnt[:ng])
+		case positive:
+			foldPositive(sks, gi, x)
+		default:
+			k := ks[:len(x)]
+			bucketIndexes(k, x)
+			foldValues(sks, gi, x, k)
+		}
+	}
+	for g, s := range fresh {
+		if s != nil && s.Count > 0 {
+			*as.group(int32(g)).systemSlot(system) = s
+		}
+	}
+	clear(*sp) // pooled clean
+}
+
+// constant reports whether xs holds one value, not NaN, bit for bit
+// (not only ==: 0 and -0 add differently to a sum). The first, middle
+// and last values are compared first, so a varying block costs three
+// compares.
+func constant(xs []float64) bool {
+	n := len(xs)
+	if n == 0 || xs[0] != xs[0] {
+		return false
+	}
+	b0 := math.Float64bits(xs[0])
+	if math.Float64bits(xs[n/2]) != b0 || math.Float64bits(xs[n-1]) != b0 {
+		return false
+	}
+	var diff uint64
+	for _, x := range xs {
+		diff |= math.Float64bits(x) ^ b0
+	}
+	return diff == 0
+}
+
+// posLo and posSpan: a float64 x is in (minMagnitude, +Inf) if and only
+// if bits(x)-posLo < posSpan as unsigned integers (positive floats
+// order as their bit patterns), one compare for both bounds; negative
+// values and NaN fall outside.
+var (
+	posLo   = math.Float64bits(minMagnitude) + 1
+	posSpan = math.Float64bits(math.Inf(1)) - posLo
+)
+
+// gatherFinite sets dst[i] to float column c's value at row rs[i] (row
+// lo+i when rs is nil), NaN where that is null or not finite, as
+// PerSystemValue's Score copies a gathered column, and reports whether
+// every value it set is in (minMagnitude, +Inf), for foldPositive.
+func gatherFinite(dst []float64, c *datasets.Column, rs []int32, lo int) (positive bool) {
 	nan := math.NaN()
-	if rows == nil {
-		src := c.Float[:len(dst)]
+	pl, ps := posLo, posSpan
+	positive = true
+	if rs == nil {
+		src := c.Float[lo : lo+len(dst)]
 		if c.Null == nil {
 			for i, x := range src {
-				if x-x != 0 { // ±Inf (NaN stays NaN)
-					x = nan
+				if math.Float64bits(x)-pl >= ps { // rare in a latency or cost
+					positive = false
+					if x-x != 0 { // NaN and ±Inf
+						x = nan
+					}
 				}
 				dst[i] = x
 			}
-			return
+			return positive
 		}
-		null := c.Null[:len(dst)]
+		null := c.Null[lo : lo+len(dst)]
 		for i, x := range src {
-			if null[i] || x-x != 0 {
-				x = nan
+			if null[i] || math.Float64bits(x)-pl >= ps {
+				positive = false
+				if null[i] || x-x != 0 {
+					x = nan
+				}
 			}
 			dst[i] = x
 		}
-		return
+		return positive
 	}
-	rows = rows[:len(dst)]
+	rs = rs[:len(dst)]
 	src := c.Float
 	if c.Null == nil {
-		for i, j := range rows {
+		for i, j := range rs {
 			x := src[j]
-			if x-x != 0 {
-				x = nan
+			if math.Float64bits(x)-pl >= ps {
+				positive = false
+				if x-x != 0 {
+					x = nan
+				}
 			}
 			dst[i] = x
 		}
-		return
+		return positive
 	}
 	null := c.Null[:len(src)]
-	for i, j := range rows {
+	for i, j := range rs {
 		x := src[j]
-		if null[j] || x-x != 0 {
-			x = nan
+		if null[j] || math.Float64bits(x)-pl >= ps {
+			positive = false
+			if null[j] || x-x != 0 {
+				x = nan
+			}
 		}
 		dst[i] = x
+	}
+	return positive
+}
+
+// foldConstant folds a block whose every value is x (not NaN): only the
+// sums are added row by row, in row order; each group's count, minimum,
+// maximum and bucket are applied once for its rows
+// (Sketch.addRepeated), which gives the same sketch as adding x that
+// many times. cnt (one per group) is scratch.
+func foldConstant(sks []*Sketch, gi []int32, x float64, cnt []int32) {
+	clear(cnt)
+	for _, g := range gi {
+		sks[g].Sum += x
+		cnt[g]++
+	}
+	k := bucketIndex(math.Abs(x))
+	for g, c := range cnt {
+		if c > 0 {
+			sks[g].addRepeated(x, k, int64(c))
+		}
+	}
+}
+
+// foldPositive is foldValues for values in (minMagnitude, +Inf), each
+// value's bucket found in the same loop (bucketIndexes' bits table,
+// inlined by hand): no NaN or zero test, no choice of side by sign, no
+// bucket buffer written and read back.
+func foldPositive(sks []*Sketch, gi []int32, xs []float64) {
+	xs = xs[:len(gi)]
+	tab := bitsTable
+	for i, g := range gi {
+		x := xs[i]
+		var k int32
+		b := math.Float64bits(x)
+		if j := uint(b>>bitsShift) - bitsBase; j < uint(len(tab)) {
+			e := tab[j]
+			q := b >> bitsQ & (1<<(bitsShift-bitsQ) - 1)
+			if lo, hi := e>>16&(1<<24-1), e>>40; q-lo > hi-lo {
+				k = int32(int16(e)) + int32(b2i(q > hi))
+			} else {
+				k = bucketOf(x)
+			}
+		} else {
+			k = bucketOf(x)
+		}
+		s := sks[g]
+		s.Count++
+		s.Sum += x
+		if x < s.Min {
+			s.Min = x
+		}
+		if x > s.Max {
+			s.Max = x
+		}
+		if p := &s.side[0]; uint(int(k)-int(p.lo)) < uint(len(p.counts)) {
+			p.counts[int(k)-int(p.lo)]++
+		} else {
+			s.addFar(x, k)
+		}
+	}
+}
+
+// foldValues is Sketch.addBucketed of xs[i] (bucket ks[i]) into
+// sks[gi[i]] for every row whose value is not NaN, in row order,
+// written out rather than called (not inlined, and the calls cost as
+// much as the updates).
+func foldValues(sks []*Sketch, gi []int32, xs []float64, ks []int32) {
+	xs, ks = xs[:len(gi)], ks[:len(gi)]
+	for i, g := range gi {
+		x := xs[i]
+		if x != x {
+			continue
+		}
+		s := sks[g]
+		s.Count++
+		s.Sum += x
+		if x < s.Min {
+			s.Min = x
+		}
+		if x > s.Max {
+			s.Max = x
+		}
+		if math.Abs(x) <= minMagnitude {
+			s.Zero++
+			continue
+		}
+		k := ks[i]
+		if b := &s.side[math.Float64bits(x)>>63]; uint(int(k)-int(b.lo)) < uint(len(b.counts)) {
+			b.counts[int(k)-int(b.lo)]++
+		} else {
+			s.addFar(x, k)
+		}
 	}
 }
 
@@ -450,12 +657,18 @@ func poolBuf[T any](p *sync.Pool, n int) *[]T {
 // systemSketch is the sketch of one system's values (0 legacy, 1 AI),
 // created on first use; accumulatePerSystem caches it per batch.
 func (a *Acc) systemSketch(system int) *Sketch {
-	p := &a.Legacy
-	if system == 1 {
-		p = &a.AI
-	}
+	p := a.systemSlot(system)
 	if *p == nil {
 		*p = NewSketch()
 	}
 	return *p
+}
+
+// systemSlot is where the sketch of one system's values (0 legacy, 1
+// AI) is held.
+func (a *Acc) systemSlot(system int) **Sketch {
+	if system == 1 {
+		return &a.AI
+	}
+	return &a.Legacy
 }

@@ -1,8 +1,10 @@
 package eval
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/parity-eval/parity/datasets"
@@ -69,48 +71,265 @@ func TestDirectPerSystemMatchesScore(t *testing.T) {
 }
 
 // TestGatherFinite checks gatherFinite against its definition on values
-// of every shape, with and without null flags and row indexes.
+// of every shape, with and without null flags and row indexes, for
+// blocks at any offset, and its report of a block of values in
+// (minMagnitude, +Inf) only.
 func TestGatherFinite(t *testing.T) {
 	r := rand.New(rand.NewPCG(43, 44))
 	const rows = 500
 	c := &datasets.Column{Kind: datasets.KindFloat64, Float: make([]float64, rows), Null: make([]bool, rows)}
+	positive := &datasets.Column{Kind: datasets.KindFloat64, Float: make([]float64, rows), Null: make([]bool, rows)}
 	for i := range rows {
 		c.Float[i] = accValue(r, false)
 		c.Null[i] = r.IntN(5) == 0
+		positive.Float[i] = 1e-3 * float64(i+1)
 	}
+	positive.Float[rows/2] = math.Nextafter(minMagnitude, 1)
+	positive.Null[rows-1] = true
 	var idx []int32
 	for i := range rows {
 		if r.IntN(2) == 0 {
 			idx = append(idx, int32(i))
 		}
 	}
-	for _, nulls := range []bool{false, true} {
-		col := *c
-		if !nulls {
-			col.Null = nil
-		}
-		for _, rs := range [][]int32{nil, idx} {
-			n := rows
-			if rs != nil {
-				n = len(rs)
+	for _, src := range []*datasets.Column{c, positive} {
+		for _, nulls := range []bool{false, true} {
+			col := *src
+			if !nulls {
+				col.Null = nil
 			}
-			dst := make([]float64, n)
-			gatherFinite(dst, &col, rs)
-			for i, x := range dst {
-				j := i
+			for _, rs := range [][]int32{nil, idx} {
+				n := rows
 				if rs != nil {
-					j = int(rs[i])
+					n = len(rs)
 				}
-				want := col.Float[j]
-				if col.IsNull(j) || math.IsInf(want, 0) {
-					want = math.NaN()
-				}
-				if math.Float64bits(x) != math.Float64bits(want) && !(math.IsNaN(x) && math.IsNaN(want)) {
-					t.Fatalf("nulls %v, rows %v: dst[%d] = %v, want %v", nulls, rs != nil, i, x, want)
+				for _, block := range [][2]int{{0, n}, {0, 1}, {17, 1}, {n - 3, 3}, {n / 3, n / 2}} {
+					lo, m := block[0], block[1]
+					var sub []int32
+					if rs != nil {
+						sub = rs[lo : lo+m]
+					}
+					dst := make([]float64, m)
+					gotPos := gatherFinite(dst, &col, sub, lo)
+					wantPos := true
+					for i, x := range dst {
+						j := lo + i
+						if rs != nil {
+							j = int(rs[lo+i])
+						}
+						want := col.Float[j]
+						if col.IsNull(j) || math.IsInf(want, 0) {
+							want = math.NaN()
+						}
+						wantPos = wantPos && want > minMagnitude && !math.IsNaN(want)
+						if math.Float64bits(x) != math.Float64bits(want) && !(math.IsNaN(x) && math.IsNaN(want)) {
+							t.Fatalf("nulls %v, rows %v, block %v: dst[%d] = %v, want %v", nulls, rs != nil, block, i, x, want)
+						}
+					}
+					if gotPos != wantPos {
+						t.Fatalf("nulls %v, rows %v, block %v: positive %v, want %v", nulls, rs != nil, block, gotPos, wantPos)
+					}
 				}
 			}
 		}
 	}
+}
+
+// TestFoldColumnPaths holds foldPerSystemColumns to Score and
+// accumulate on columns shaped for each of foldColumn's loops and the
+// switches between them within a block: constant columns (bench/gen's
+// legacy cost) and runs of one value, positive latencies interrupted by
+// other values (negative, zero, near zero, NaN, ±Inf, beyond the bucket
+// table, on bucket edges), nulls; batches of more than one block, every
+// row or a subset, several batches into the same groups (sketches that
+// already exist, spans that widen), groups whose every value is NaN
+// (their metric must stay absent) and more groups than a block has rows.
+func TestFoldColumnPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	s := &scorers.PerSystemValue{Metric: "cost", LegacyCol: "l", AICol: "a"}
+	odd := func() float64 {
+		switch r.IntN(8) {
+		case 0:
+			return math.NaN()
+		case 1:
+			return 0
+		case 2:
+			return []float64{minMagnitude, math.Nextafter(minMagnitude, 1), 5e-324, 1e-20}[r.IntN(4)]
+		case 3:
+			return []float64{math.Inf(1), math.Inf(-1)}[r.IntN(2)]
+		case 4:
+			return []float64{1e300, math.MaxFloat64, 0x1p64, math.Nextafter(0x1p64, 0)}[r.IntN(4)]
+		case 5:
+			e := bucketEdges[r.IntN(len(bucketEdges))]
+			return math.Nextafter(e, float64(r.IntN(3)-1)*math.Inf(1))
+		case 6:
+			return -0.0002
+		}
+		return math.Copysign(0, -1)
+	}
+	shapes := []func(n int) []float64{
+		func(n int) []float64 { // constant
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = 0.0002
+			}
+			return xs
+		},
+		func(n int) []float64 { // constant zero, negative or tiny
+			v := []float64{0, -3, minMagnitude / 2, math.Copysign(0, -1)}[r.IntN(4)]
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = v
+			}
+			return xs
+		},
+		func(n int) []float64 { // runs of one value, broken anywhere
+			xs := make([]float64, n)
+			v := 0.5
+			for i := range xs {
+				if r.IntN(300) == 0 {
+					v = []float64{0.5, 2, odd()}[r.IntN(3)]
+				}
+				xs[i] = v
+				if r.IntN(500) == 0 {
+					xs[i] = odd()
+				}
+			}
+			return xs
+		},
+		func(n int) []float64 { // positive, now and then another value
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = 40 * math.Exp(0.5*r.NormFloat64())
+				if r.IntN(400) == 0 {
+					xs[i] = odd()
+				}
+			}
+			return xs
+		},
+		func(n int) []float64 { // positive over a wide range
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = math.Exp(10 * r.NormFloat64())
+			}
+			return xs
+		},
+		func(n int) []float64 { // anything
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = accValue(r, false)
+			}
+			return xs
+		},
+	}
+	for trial := range 120 {
+		ng := 1 + r.IntN(7)
+		if trial%40 == 0 {
+			ng = foldBlock + 100
+		}
+		got, want := make([]*Group, ng), make([]*Group, ng)
+		for g := range got {
+			got[g], want[g] = &Group{Metrics: map[string]*Acc{}}, &Group{Metrics: map[string]*Acc{}}
+		}
+		nanGroup := int32(r.IntN(ng + 1)) // ng: none
+		for batch := range 3 {
+			rows := []int{1, 1023, 1024, 1025, 2500}[r.IntN(5)]
+			b := &datasets.Batch{Rows: rows}
+			for _, name := range []string{"l", "a"} {
+				c := &datasets.Column{Name: name, Kind: datasets.KindFloat64, Float: shapes[r.IntN(len(shapes))](rows)}
+				if r.IntN(4) == 0 {
+					c.Null = make([]bool, rows)
+					for i := range c.Null {
+						c.Null[i] = r.IntN(50) == 0
+					}
+				}
+				b.Cols = append(b.Cols, c)
+			}
+			var idx []int32
+			n := rows
+			if r.IntN(2) == 0 {
+				idx = []int32{}
+				for i := range rows {
+					if r.IntN(4) > 0 {
+						idx = append(idx, int32(i))
+					}
+				}
+				n = len(idx)
+			}
+			gi := make([]int32, n)
+			for i := range gi {
+				gi[i] = int32(r.IntN(ng))
+				if gi[i] == nanGroup {
+					j := i
+					if idx != nil {
+						j = int(idx[i])
+					}
+					for _, c := range b.Cols {
+						c.Float[j] = math.NaN()
+					}
+				}
+			}
+			foldPerSystemColumns(s, b, idx, gi, got, make([]*Acc, ng))
+			sub := b
+			if idx != nil {
+				var gb gatherBufs
+				sub = &datasets.Batch{Rows: n, Cols: gb.gather(b.Cols, idx)}
+			}
+			o := scorers.NewOut(n)
+			if err := s.Score(&scorers.Input{Rows: n, Batch: sub}, o); err != nil {
+				t.Fatal(err)
+			}
+			accumulate(s, o, gi, want, make([]*Acc, ng))
+			for g := range got {
+				if !sameMetrics(got[g].Metrics, want[g].Metrics) {
+					t.Fatalf("trial %d, batch %d, group %d:\n got %+v\nwant %+v", trial, batch, g, got[g].Metrics[s.Metric], want[g].Metrics[s.Metric])
+				}
+			}
+			if int(nanGroup) < ng && len(got[nanGroup].Metrics) != 0 {
+				t.Fatalf("trial %d: a group without a valid value has %v", trial, got[nanGroup].Metrics)
+			}
+		}
+	}
+}
+
+// TestAddRepeated holds Sketch.addRepeated to as many calls of
+// addBucketed, Sum aside: in and beyond the dense span (where each
+// value is added on its own until the span reaches it), zero, negative.
+func TestAddRepeated(t *testing.T) {
+	r := rand.New(rand.NewPCG(47, 48))
+	for trial := range 500 {
+		a := NewSketch()
+		for range r.IntN(3) * r.IntN(200) {
+			a.Add(math.Exp(20 * r.NormFloat64()))
+		}
+		if r.IntN(3) == 0 {
+			a.Add(1e-8)
+			a.Add(1e300) // a far bucket
+		}
+		b := a.copyForTest()
+		x := []float64{0, -1e-10, 0.0002, -7, 1e250, 1e-8, 1e300, math.Exp(20 * r.NormFloat64())}[r.IntN(8)]
+		k := bucketIndex(math.Abs(x))
+		n := int64(1 + r.IntN(3000))
+		sum := a.Sum
+		a.addRepeated(x, k, n)
+		for range n {
+			b.addBucketed(x, k)
+		}
+		b.Sum = sum
+		if !sameSketch(a, b) {
+			t.Fatalf("trial %d: x %v × %d:\n got %+v\nwant %+v", trial, x, n, a, b)
+		}
+	}
+}
+
+// copyForTest is a deep copy of s.
+func (s *Sketch) copyForTest() *Sketch {
+	c := *s
+	for i := range c.side {
+		c.side[i].counts = slices.Clone(s.side[i].counts)
+		c.side[i].far = maps.Clone(s.side[i].far)
+	}
+	return &c
 }
 
 // TestDirectOverBoundMatchesRateCodes holds overBoundCodes, read from

@@ -123,8 +123,8 @@ func representative(i int32) float64 {
 func (s *Sketch) Add(x float64) { s.addBucketed(x, bucketIndex(math.Abs(x))) }
 
 // addBucketed is Add for a value whose bucket k = bucketOf(|x|) is known
-// (k is not read when |x| <= minMagnitude). foldSketches has a copy of
-// it inlined.
+// (k is not read when |x| <= minMagnitude). foldSketches, foldValues
+// and foldPositive have copies of it written out.
 func (s *Sketch) addBucketed(x float64, k int32) {
 	s.Count++
 	s.Sum += x
@@ -146,6 +146,37 @@ func (s *Sketch) addBucketed(x float64, k int32) {
 		return
 	}
 	s.addFar(x, k)
+}
+
+// addRepeated is n calls of addBucketed(x, k) (x not NaN) but for
+// Sum, which the caller adds one value at a time: sums keep their row
+// order. Count, Min, Max, Zero and the bucket counts do not depend on
+// the order, but a bucket outside the dense span is added as
+// addBucketed would, one value at a time until the span covers it
+// (addFar reads Count), so the sketch is the same in every field.
+// TestAddRepeated holds it to addBucketed.
+func (s *Sketch) addRepeated(x float64, k int32, n int64) {
+	if x < s.Min {
+		s.Min = x
+	}
+	if x > s.Max {
+		s.Max = x
+	}
+	if math.Abs(x) <= minMagnitude {
+		s.Count += n
+		s.Zero += n
+		return
+	}
+	b := &s.side[math.Float64bits(x)>>63]
+	for ; n > 0; n-- {
+		if j := uint(int(k) - int(b.lo)); j < uint(len(b.counts)) {
+			s.Count += n
+			b.counts[j] += n
+			return
+		}
+		s.Count++
+		s.addFar(x, k)
+	}
 }
 
 // addFar is addBucketed's rare case, a bucket outside the dense span.
