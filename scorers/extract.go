@@ -109,9 +109,9 @@ func (x *JSONFields) Extract(src *datasets.Column, paths []jsonpath.Path) []*dat
 			pv := outs[p]
 			if sure && k >= 0 {
 				v := sc.vals[k]
-				// The number scan read at the value, if any (numSt 0:
-				// not read, parsed on use).
-				pv.nums.val[c], pv.nums.st[c] = v.num, v.numSt
+				// The number scan read at the value, if any (st 0: not
+				// read, parsed on use).
+				pv.nums.val[c], pv.nums.st[c] = v.num, numRead(v.num)
 				if v.few != 0 && sc.pred[k] == pv {
 					pv.remap[c] = uint8(v.few - 1) // scan found it among pv's values
 				} else if v.to >= 0 && pv.many {
@@ -131,6 +131,15 @@ func (x *JSONFields) Extract(src *datasets.Column, paths []jsonpath.Path) []*dat
 		x.cols = append(x.cols, outs[p].column(src, src.Name+"#"+path.String(), done))
 	}
 	return x.cols
+}
+
+// numRead is numDict.st of a number span.num holds: 1 (parsed), or 0
+// (not read: parsed on use) for its NaN.
+func numRead(x float64) uint8 {
+	if x != x {
+		return 0
+	}
+	return 1
 }
 
 // take returns n recycled pathValues for this batch.
@@ -391,14 +400,18 @@ type flatScanner struct {
 
 // span is a value's bytes doc[from:to]; to is -1 when the value is
 // missing or null. few is 1 + the value's index in the few values of
-// pred[k] when scan found it there, else 0. numSt is 1 when num holds
-// the value as parseNumber reads its text (a number parseNumber converts
-// itself, read while the document is in cache), else 0.
+// pred[k] when scan found it there, else 0. num is the value as
+// parseNumber reads its text when it is a number parseNumber converts
+// itself (read while the document is in cache), else NaN, which
+// parseNumber never gives: a fifth field would keep the compiler from
+// holding a span in registers, which cost more than the parse saved.
 type span struct {
 	from, to, few int32
-	numSt         uint8
 	num           float64
 }
+
+// noNumber is span.num's NaN.
+var noNumber = math.NaN()
 
 type layoutKey struct {
 	key quotedText
@@ -488,7 +501,7 @@ func (sc *flatScanner) want(key string) int {
 func (sc *flatScanner) scan(doc string) (sure bool) {
 	vals := sc.vals
 	for k := range vals {
-		vals[k] = span{to: -1}
+		vals[k] = span{to: -1, num: noNumber}
 	}
 	if len(doc) > math.MaxInt32 {
 		return false // beyond span's offsets
@@ -543,19 +556,19 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 		if i >= len(doc) {
 			return false
 		}
-		v := span{from: int32(i)}
+		v := span{from: int32(i), num: noNumber}
 		switch c := doc[i]; {
 		case c == '"':
 			if h := sc.predicted(doc, i+1, k); h >= 0 {
 				end := i + 1 + len(sc.pred[k].few[h])
-				v, i = span{from: int32(i + 1), to: int32(end), few: int32(h + 1)}, end+1
+				v, i = span{from: int32(i + 1), to: int32(end), few: int32(h + 1), num: noNumber}, end+1
 				break
 			}
 			end := plainStringEnd(doc, i+1)
 			if end < 0 {
 				return false
 			}
-			v, i = span{from: int32(i + 1), to: int32(end)}, end+1
+			v, i = span{from: int32(i + 1), to: int32(end), num: noNumber}, end+1
 		case c == '-' || (c >= '0' && c <= '9'):
 			end, x, ok := numberAt(doc, i)
 			if end < 0 {
@@ -563,7 +576,7 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 			}
 			v.to, i = int32(end), end
 			if ok {
-				v.num, v.numSt = x, 1
+				v.num = x
 			}
 		case strings.HasPrefix(doc[i:], "true"):
 			v.to, i = int32(i+4), i+4
