@@ -235,12 +235,7 @@ func accumulatePairedCorrect(as *accSet, o *scorers.Out) {
 
 func accumulateScores(as *accSet, o *scorers.Out, thr float64, hasThr bool) {
 	value := o.Value[:len(as.gi)]
-	foldSketches(as, value, nil, func(a *Acc) *Sketch {
-		if a.Value == nil {
-			a.Value = NewSketch()
-		}
-		return a.Value
-	})
+	foldBuffer(as, value, func(a *Acc) **Sketch { return &a.Value })
 	if !hasThr {
 		return
 	}
@@ -294,8 +289,8 @@ func accumulatePairedScores(as *accSet, o *scorers.Out) {
 
 func accumulatePerSystem(as *accSet, o *scorers.Out) {
 	legacy, ai := o.Legacy[:len(as.gi)], o.AI[:len(as.gi)]
-	foldSketches(as, legacy, nil, func(a *Acc) *Sketch { return a.systemSketch(0) })
-	foldSketches(as, ai, nil, func(a *Acc) *Sketch { return a.systemSketch(1) })
+	foldBuffer(as, legacy, func(a *Acc) **Sketch { return a.systemSlot(0) })
+	foldBuffer(as, ai, func(a *Acc) **Sketch { return a.systemSlot(1) })
 }
 
 // foldPerSystemColumns is accumulate for parity's own PerSystemValue
@@ -311,38 +306,47 @@ func foldPerSystemColumns(s *scorers.PerSystemValue, b *datasets.Batch, rows []i
 	as := &accSet{name: s.Name(), gi: gi, groups: groups, accs: accs}
 	for system, name := range [2]string{s.LegacyCol, s.AICol} {
 		if c := b.Col(name); c != nil { // absent: every value NaN, nothing to fold
-			foldColumn(as, c, rows, system)
+			foldBlocks(as, func(a *Acc) **Sketch { return a.systemSlot(system) }, func(buf []float64, lo int) ([]float64, int) {
+				var rs []int32
+				if rows != nil {
+					rs = rows[lo : lo+len(buf)]
+				}
+				return buf, gatherFinite(buf, c, rs, lo)
+			})
 		}
 	}
 }
 
-// foldBlock is how many rows foldColumn takes at a time: its copy of
-// a block (8 KiB, 12 with bucket indexes) stays in L1 from one pass to
-// the next, where a batch-long copy and bucket buffer (~1.2 MiB for a
-// 128Ki-row batch) were written out to L2 and read back.
+// foldBlock is how many rows foldBlocks takes at a time: a block's
+// copy (8 KiB) and bucket indexes stay in L1 from one pass to the next,
+// where a batch-long copy and bucket buffer (~1.2 MiB for a 128Ki-row
+// batch) were written out to L2 and read back.
 const foldBlock = 1024
 
-// foldColumn folds one system's values (float column c through rows)
-// into the groups' sketches of that system, null and non-finite values
-// skipped, as foldSketches would from the column's finite copy: a block
-// of rows at a time, each block copied (gatherFinite) and applied to
-// the sketches in row order, so every Sum receives its values one by
-// one in the order it always did. Each block by the cheapest loop that
+// foldBlocks folds a column of values, one per row of as.gi, into the
+// groups' sketches held at slot(acc), NaN values skipped, as
+// foldSketches does: a block of rows at a time, each block's values
+// (NaN where not applicable) given by load(buf, lo) for rows lo up to
+// lo+len(buf) (buf itself or a slice of the caller's column, with
+// whether every value is in (minMagnitude, +Inf)), then applied to the
+// sketches in row order, so every Sum receives its values one by one in
+// the order it always did. Each block by the cheapest loop that
 // applies: one value repeated (bench/gen's legacy cost) is neither
 // bucketed nor compared per row (foldConstant); positive finite values
-// (latencies, costs) are bucketed in the fold's own loop, without a NaN
-// or zero test or a choice of side by sign (foldPositive); any other
-// block is bucketed (bucketIndexes), then folded (foldValues). Reading
-// the values straight from the column in foldPositive's loop, without
-// the copy, measured slower (its loads and the sketches' updates queue
-// in one loop).
+// (latencies, costs, confidences) are bucketed in the fold's own loop,
+// without a NaN or zero test or a choice of side by sign
+// (foldPositive); any other block is bucketed (bucketIndexes), then
+// folded (foldValues). For foldPerSystemColumns, reading the values
+// straight from the batch's column in foldPositive's loop, without the
+// copy into buf, measured slower (its loads and the sketches' updates
+// queue in one loop).
 //
 // The sketches are looked up once per call, not per row: a group
 // without one yet gets a fresh sketch, attached to its accumulator
 // (created then) only if a value reached it, so a metric with no valid
 // rows stays absent as before; until then the sketch is exactly the one
 // the first valid row would have created.
-func foldColumn(as *accSet, c *datasets.Column, rows []int32, system int) {
+func foldBlocks(as *accSet, slot func(*Acc) **Sketch, load func(buf []float64, lo int) ([]float64, int)) {
 	ng := len(as.groups)
 	sp := getSketchBuf(2 * ng)
 	defer sketchPool.Put(sp)
@@ -353,7 +357,7 @@ func foldColumn(as *accSet, c *datasets.Column, rows []int32, system int) {
 			a = as.groups[g].Metrics[as.name] // nil: not created before
 		}
 		if a != nil {
-			sks[g] = *a.systemSlot(system)
+			sks[g] = *slot(a)
 		}
 		if sks[g] == nil {
 			sks[g] = NewSketch()
@@ -361,23 +365,19 @@ func foldColumn(as *accSet, c *datasets.Column, rows []int32, system int) {
 		}
 	}
 	var (
-		xs  [foldBlock]float64
+		buf [foldBlock]float64
 		ks  [foldBlock]int32
 		cnt [foldBlock]int32 // foldConstant's per-group counts (ng <= foldBlock there)
 	)
 	n := len(as.gi)
 	for lo := 0; lo < n; lo += foldBlock {
 		hi := min(lo+foldBlock, n)
-		x, gi := xs[:hi-lo], as.gi[lo:hi]
-		var rs []int32
-		if rows != nil {
-			rs = rows[lo:hi]
-		}
-		positive := gatherFinite(x, c, rs, lo)
+		gi := as.gi[lo:hi]
+		x, other := load(buf[:hi-lo], lo)
 		switch {
 		case ng <= foldBlock && constant(x):
 			foldConstant(sks, gi, x[0], cnt[:ng])
-		case positive:
+		case other <= len(x)/maxOther:
 			foldPositive(sks, gi, x)
 		default:
 			k := ks[:len(x)]
@@ -387,10 +387,38 @@ func foldColumn(as *accSet, c *datasets.Column, rows []int32, system int) {
 	}
 	for g, s := range fresh {
 		if s != nil && s.Count > 0 {
-			*as.group(int32(g)).systemSlot(system) = s
+			*slot(as.group(int32(g))) = s
 		}
 	}
 	clear(*sp) // pooled clean
+}
+
+// maxOther: foldPositive takes a block with up to one value in maxOther
+// outside (minMagnitude, +Inf) (the confidence of an AI answer that
+// errored is 0 in bench/gen's log, 2% of rows); more, and its test
+// mispredicts too often.
+const maxOther = 16
+
+// foldBuffer is foldBlocks for values already in a buffer, xs[i] for
+// row i (NaN: skipped): a scorer's output.
+func foldBuffer(as *accSet, xs []float64, slot func(*Acc) **Sketch) {
+	xs = xs[:len(as.gi)]
+	foldBlocks(as, slot, func(buf []float64, lo int) ([]float64, int) {
+		x := xs[lo : lo+len(buf)]
+		return x, otherValues(x)
+	})
+}
+
+// otherValues counts the values of xs not in (minMagnitude, +Inf),
+// without a branch per value (NaN, for rows a scorer does not apply to,
+// can be as frequent as not).
+func otherValues(xs []float64) int {
+	pl, ps := posLo, posSpan
+	n := 0
+	for _, x := range xs {
+		n += int(b2i(math.Float64bits(x)-pl >= ps))
+	}
+	return n
 }
 
 // constant reports whether xs holds one value, not NaN, bit for bit
@@ -424,37 +452,37 @@ var (
 
 // gatherFinite sets dst[i] to float column c's value at row rs[i] (row
 // lo+i when rs is nil), NaN where that is null or not finite, as
-// PerSystemValue's Score copies a gathered column, and reports whether
-// every value it set is in (minMagnitude, +Inf), for foldPositive.
-func gatherFinite(dst []float64, c *datasets.Column, rs []int32, lo int) (positive bool) {
+// PerSystemValue's Score copies a gathered column, and returns how many
+// of the values it set are not in (minMagnitude, +Inf), for
+// foldBlocks' choice of loop.
+func gatherFinite(dst []float64, c *datasets.Column, rs []int32, lo int) (other int) {
 	nan := math.NaN()
 	pl, ps := posLo, posSpan
-	positive = true
 	if rs == nil {
 		src := c.Float[lo : lo+len(dst)]
 		if c.Null == nil {
 			for i, x := range src {
 				if math.Float64bits(x)-pl >= ps { // rare in a latency or cost
-					positive = false
+					other++
 					if x-x != 0 { // NaN and ±Inf
 						x = nan
 					}
 				}
 				dst[i] = x
 			}
-			return positive
+			return other
 		}
 		null := c.Null[lo : lo+len(dst)]
 		for i, x := range src {
 			if null[i] || math.Float64bits(x)-pl >= ps {
-				positive = false
+				other++
 				if null[i] || x-x != 0 {
 					x = nan
 				}
 			}
 			dst[i] = x
 		}
-		return positive
+		return other
 	}
 	rs = rs[:len(dst)]
 	src := c.Float
@@ -462,27 +490,27 @@ func gatherFinite(dst []float64, c *datasets.Column, rs []int32, lo int) (positi
 		for i, j := range rs {
 			x := src[j]
 			if math.Float64bits(x)-pl >= ps {
-				positive = false
+				other++
 				if x-x != 0 {
 					x = nan
 				}
 			}
 			dst[i] = x
 		}
-		return positive
+		return other
 	}
 	null := c.Null[:len(src)]
 	for i, j := range rs {
 		x := src[j]
 		if null[j] || math.Float64bits(x)-pl >= ps {
-			positive = false
+			other++
 			if null[j] || x-x != 0 {
 				x = nan
 			}
 		}
 		dst[i] = x
 	}
-	return positive
+	return other
 }
 
 // foldConstant folds a block whose every value is x (not NaN): only the
@@ -504,17 +532,26 @@ func foldConstant(sks []*Sketch, gi []int32, x float64, cnt []int32) {
 	}
 }
 
-// foldPositive is foldValues for values in (minMagnitude, +Inf), each
-// value's bucket found in the same loop (bucketIndexes' bits table,
-// inlined by hand): no NaN or zero test, no choice of side by sign, no
-// bucket buffer written and read back.
+// foldPositive is foldValues for values mostly in (minMagnitude,
+// +Inf), each value's bucket found in the same loop (bucketIndexes'
+// bits table, inlined by hand): one test per value for the others,
+// which are added by Sketch.Add (the same result as foldValues gives
+// them) or skipped if NaN, instead of a NaN test, a zero test and a
+// choice of side by sign; no bucket buffer written and read back.
 func foldPositive(sks []*Sketch, gi []int32, xs []float64) {
 	xs = xs[:len(gi)]
 	tab := bitsTable
+	pl, ps := posLo, posSpan
 	for i, g := range gi {
 		x := xs[i]
-		var k int32
 		b := math.Float64bits(x)
+		if b-pl >= ps {
+			if x == x {
+				sks[g].Add(x)
+			}
+			continue
+		}
+		var k int32
 		if j := uint(b>>bitsShift) - bitsBase; j < uint(len(tab)) {
 			e := tab[j]
 			q := b >> bitsQ & (1<<(bitsShift-bitsQ) - 1)
@@ -578,7 +615,8 @@ func foldValues(sks []*Sketch, gi []int32, xs []float64, ks []int32) {
 
 // foldSketches adds xs[i] to the sketch of row i's group, sketch(acc),
 // for every row where xs[i] is not NaN, nor guard[i] if guard is not
-// nil. A kind's
+// nil: the paired scores' fold (a pair's three sketches are made
+// together, which foldBlocks' fresh sketches do not do). A kind's
 // sketches are folded one column at a time, each in row order, so every
 // sketch sees its values in the order it always did (sums are
 // bit-identical), in two passes: the bucket indexes of the whole column
@@ -652,16 +690,6 @@ func poolBuf[T any](p *sync.Pool, n int) *[]T {
 	}
 	*b = (*b)[:n]
 	return b
-}
-
-// systemSketch is the sketch of one system's values (0 legacy, 1 AI),
-// created on first use; accumulatePerSystem caches it per batch.
-func (a *Acc) systemSketch(system int) *Sketch {
-	p := a.systemSlot(system)
-	if *p == nil {
-		*p = NewSketch()
-	}
-	return *p
 }
 
 // systemSlot is where the sketch of one system's values (0 legacy, 1

@@ -196,3 +196,53 @@ func sameSketch(a, b *Sketch) bool {
 		bits(a.Sum) == bits(b.Sum) && bits(a.Min) == bits(b.Min) && bits(a.Max) == bits(b.Max) &&
 		reflect.DeepEqual(a.side, b.side)
 }
+
+// TestAccumulateBlocksMatchesRowByRow is TestAccumulateMatchesRowByRow
+// for the kinds folded by blocks (foldBuffer: scores and per-system
+// values) on outputs shaped for each of foldBlocks' loops and the
+// switches between them (shapedValues, ±Inf included: configured
+// scorers' outputs are not filtered for them), batches of more than
+// one block, several batches into the same groups, and a group whose
+// every value is NaN (its metric must stay absent).
+func TestAccumulateBlocksMatchesRowByRow(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	kinds := []scorers.Scorer{
+		benchScorer{kind: scorers.Score}, unthresholded{benchScorer{kind: scorers.Score}},
+		benchScorer{kind: scorers.PerSystem},
+	}
+	for trial := range 150 {
+		s := kinds[trial%len(kinds)]
+		ng := 1 + r.IntN(6)
+		got, want := make([]*Group, ng), make([]*Group, ng)
+		for g := range got {
+			got[g], want[g] = &Group{Metrics: map[string]*Acc{}}, &Group{Metrics: map[string]*Acc{}}
+		}
+		nanGroup := int32(r.IntN(ng + 1)) // ng: none
+		for range 3 {
+			n := []int{1, 1023, 1024, 1025, 2500}[r.IntN(5)]
+			gi := make([]int32, n)
+			for i := range gi {
+				gi[i] = int32(r.IntN(ng))
+			}
+			o := scorers.NewOut(n)
+			copy(o.Value, shapedValues(r, n))
+			copy(o.Legacy, shapedValues(r, n))
+			copy(o.AI, shapedValues(r, n))
+			for i, g := range gi {
+				if g == nanGroup {
+					o.Value[i], o.Legacy[i], o.AI[i] = math.NaN(), math.NaN(), math.NaN()
+				}
+			}
+			accumulate(s, o, gi, got, make([]*Acc, ng))
+			refAccumulate(s, o, gi, want)
+		}
+		for g := range got {
+			if !sameMetrics(got[g].Metrics, want[g].Metrics) {
+				t.Fatalf("trial %d (%v), group %d:\n got %+v\nwant %+v", trial, s.Kind(), g, got[g].Metrics["m"], want[g].Metrics["m"])
+			}
+		}
+		if int(nanGroup) < ng && len(got[nanGroup].Metrics) != 0 {
+			t.Fatalf("trial %d: a group without a valid value has %v", trial, got[nanGroup].Metrics)
+		}
+	}
+}
