@@ -360,7 +360,7 @@ func foldBlocks(as *accSet, slot func(*Acc) **Sketch, load func(buf []float64, l
 			sks[g] = *slot(a)
 		}
 		if sks[g] == nil {
-			sks[g] = NewSketch()
+			sks[g] = freshPool.Get().(*Sketch)
 			fresh[g] = sks[g]
 		}
 	}
@@ -386,8 +386,16 @@ func foldBlocks(as *accSet, slot func(*Acc) **Sketch, load func(buf []float64, l
 		}
 	}
 	for g, s := range fresh {
-		if s != nil && s.Count > 0 {
+		switch {
+		case s == nil:
+		case s.Count > 0:
 			*slot(as.group(int32(g))) = s
+		default:
+			// No value reached it, so it is still as NewSketch made it
+			// (every loop counts each value it adds): kept for the next
+			// group without one, rather than made again per batch for
+			// a column with no value (an absent optional one).
+			freshPool.Put(s)
 		}
 	}
 	clear(*sp) // pooled clean
@@ -669,12 +677,14 @@ func foldSketches(as *accSet, xs, guard []float64, sketch func(*Acc) *Sketch) {
 	clear(sks) // pooled clean
 }
 
-// Per-batch scratch of foldSketches, recycled: bucket indexes, paired
-// differences, and each group's sketch (all nil between uses).
+// Per-batch scratch of the folds, recycled: bucket indexes, paired
+// differences, each group's sketch (all nil between uses), and
+// foldBlocks' fresh sketches that no value reached.
 var (
 	bucketPool = sync.Pool{New: func() any { return new([]int32) }}
 	floatPool  = sync.Pool{New: func() any { return new([]float64) }}
 	sketchPool = sync.Pool{New: func() any { return new([]*Sketch) }}
+	freshPool  = sync.Pool{New: func() any { return NewSketch() }} // empty sketches
 )
 
 func getBucketBuf(n int) *[]int32 { return poolBuf[int32](&bucketPool, n) }
