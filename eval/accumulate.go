@@ -306,13 +306,7 @@ func foldPerSystemColumns(s *scorers.PerSystemValue, b *datasets.Batch, rows []i
 	as := &accSet{name: s.Name(), gi: gi, groups: groups, accs: accs}
 	for system, name := range [2]string{s.LegacyCol, s.AICol} {
 		if c := b.Col(name); c != nil { // absent: every value NaN, nothing to fold
-			foldBlocks(as, func(a *Acc) **Sketch { return a.systemSlot(system) }, func(buf []float64, lo int) ([]float64, int) {
-				var rs []int32
-				if rows != nil {
-					rs = rows[lo : lo+len(buf)]
-				}
-				return buf, gatherFinite(buf, c, rs, lo)
-			})
+			foldBlocks(as, func(a *Acc) **Sketch { return a.systemSlot(system) }, &foldSource{c: c, rows: rows})
 		}
 	}
 }
@@ -323,30 +317,53 @@ func foldPerSystemColumns(s *scorers.PerSystemValue, b *datasets.Batch, rows []i
 // batch) were written out to L2 and read back.
 const foldBlock = 1024
 
-// foldBlocks folds a column of values, one per row of as.gi, into the
-// groups' sketches held at slot(acc), NaN values skipped, as
-// foldSketches does: a block of rows at a time, each block's values
-// (NaN where not applicable) given by load(buf, lo) for rows lo up to
-// lo+len(buf) (buf itself or a slice of the caller's column, with
-// whether every value is in (minMagnitude, +Inf)), then applied to the
-// sketches in row order, so every Sum receives its values one by one in
-// the order it always did. Each block by the cheapest loop that
+// foldSource is where foldBlocks reads its values: a batch's float
+// column c through the feature's row indexes (rows, nil for every row),
+// null and non-finite values as NaN, or a scorer's output xs (NaN: not
+// applicable). Not a function value: a block buffer handed to one
+// escaped to the heap.
+type foldSource struct {
+	c    *datasets.Column
+	rows []int32
+	xs   []float64
+}
+
+// block returns the values of rows lo up to lo+len(buf), copied into
+// buf from a column or a slice of xs, and how many of them are not in
+// (minMagnitude, +Inf).
+func (src *foldSource) block(buf []float64, lo int) ([]float64, int) {
+	if src.c == nil {
+		x := src.xs[lo : lo+len(buf)]
+		return x, otherValues(x)
+	}
+	var rs []int32
+	if src.rows != nil {
+		rs = src.rows[lo : lo+len(buf)]
+	}
+	return buf, gatherFinite(buf, src.c, rs, lo)
+}
+
+// foldBlocks folds a column of values (src), one per row of as.gi, into
+// the groups' sketches held at slot(acc), NaN values skipped, as
+// foldSketches does: a block of rows at a time (src.block), applied to
+// the sketches in row order, so every Sum receives its values one by
+// one in the order it always did. Each block by the cheapest loop that
 // applies: one value repeated (bench/gen's legacy cost) is neither
-// bucketed nor compared per row (foldConstant); positive finite values
-// (latencies, costs, confidences) are bucketed in the fold's own loop,
-// without a NaN or zero test or a choice of side by sign
-// (foldPositive); any other block is bucketed (bucketIndexes), then
-// folded (foldValues). For foldPerSystemColumns, reading the values
-// straight from the batch's column in foldPositive's loop, without the
-// copy into buf, measured slower (its loads and the sketches' updates
-// queue in one loop).
+// bucketed nor compared per row (foldConstant); mostly positive finite
+// values (latencies, costs, confidences) are bucketed in the fold's own
+// loop, with one test per value for the rest (foldPositive); any other
+// block is bucketed (bucketIndexes), then folded (foldValues). For
+// foldPerSystemColumns, reading the values straight from the batch's
+// column in foldPositive's loop, without the copy into a block buffer,
+// measured slower (its loads and the sketches' updates queue in one
+// loop).
 //
 // The sketches are looked up once per call, not per row: a group
 // without one yet gets a fresh sketch, attached to its accumulator
 // (created then) only if a value reached it, so a metric with no valid
 // rows stays absent as before; until then the sketch is exactly the one
 // the first valid row would have created.
-func foldBlocks(as *accSet, slot func(*Acc) **Sketch, load func(buf []float64, lo int) ([]float64, int)) {
+func foldBlocks(as *accSet, slot func(*Acc) **Sketch, src *foldSource) {
 	ng := len(as.groups)
 	sp := getSketchBuf(2 * ng)
 	defer sketchPool.Put(sp)
@@ -373,7 +390,7 @@ func foldBlocks(as *accSet, slot func(*Acc) **Sketch, load func(buf []float64, l
 	for lo := 0; lo < n; lo += foldBlock {
 		hi := min(lo+foldBlock, n)
 		gi := as.gi[lo:hi]
-		x, other := load(buf[:hi-lo], lo)
+		x, other := src.block(buf[:hi-lo], lo)
 		switch {
 		case ng <= foldBlock && constant(x):
 			foldConstant(sks, gi, x[0], cnt[:ng])
@@ -410,11 +427,7 @@ const maxOther = 16
 // foldBuffer is foldBlocks for values already in a buffer, xs[i] for
 // row i (NaN: skipped): a scorer's output.
 func foldBuffer(as *accSet, xs []float64, slot func(*Acc) **Sketch) {
-	xs = xs[:len(as.gi)]
-	foldBlocks(as, slot, func(buf []float64, lo int) ([]float64, int) {
-		x := xs[lo : lo+len(buf)]
-		return x, otherValues(x)
-	})
+	foldBlocks(as, slot, &foldSource{xs: xs[:len(as.gi)]})
 }
 
 // otherValues counts the values of xs not in (minMagnitude, +Inf),
