@@ -379,7 +379,8 @@ func checkExtract(t *testing.T, paths []jsonpath.Path, docs []string) {
 // decoder.
 // Two fuzzed documents are read one after the other and between
 // ordinary ones, so a document's keys are also tried at the positions
-// of the previous document's keys (flatScanner's layout).
+// of the previous document's keys (flatScanner's layout), and each is
+// read by the template of the one before it (scanTemplate).
 func FuzzExtractJSON(f *testing.F) {
 	for i, d := range extractDocs {
 		f.Add(d, extractDocs[(i*7+3)%len(extractDocs)], []string{"amount", "currency", "a", "", "x y"}[i%5])

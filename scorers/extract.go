@@ -75,7 +75,7 @@ func (x *JSONFields) Extract(src *datasets.Column, paths []jsonpath.Path) []*dat
 	// keys, and holds keys that are substrings of its documents, which
 	// may be recycled bytes by now.
 	sc := &x.sc
-	sc.keys, sc.layout = sc.keys[:0], sc.layout[:0]
+	sc.keys, sc.layout, sc.tmpl = sc.keys[:0], sc.layout[:0], sc.tmpl[:0]
 	keyOf := make([]int, len(paths)) // index in sc.keys of each flat path's key; -1 for other paths
 	for p, path := range paths {
 		keyOf[p] = -1
@@ -109,20 +109,27 @@ func (x *JSONFields) Extract(src *datasets.Column, paths []jsonpath.Path) []*dat
 			pv := outs[p]
 			if sure && k >= 0 {
 				v := sc.vals[k]
-				// The number scan read at the value, if any (st 0: not
-				// read, parsed on use).
-				pv.nums.val[c], pv.nums.st[c] = v.num, numRead(v.num)
 				if v.few != 0 && sc.pred[k] == pv {
 					pv.remap[c] = uint8(v.few - 1) // scan found it among pv's values
-				} else if v.to >= 0 && pv.many {
+					continue
+				}
+				if v.to >= 0 && pv.many {
 					pv.dict[c] = doc[v.from:v.to] // set's common case, inline
 				} else {
 					pv.set(c, doc[v.from:max(v.to, v.from)], v.to >= 0, done)
 				}
+				if pv.many {
+					// The number scan read at the value, if any (st 0:
+					// not read, parsed on use). Only a path with many
+					// values has its numbers read (numbers).
+					pv.nums.val[c], pv.nums.st[c] = v.num, numRead(v.num)
+				}
 			} else {
-				pv.nums.st[c] = 0
 				v, ok := paths[p].Lookup(doc)
 				pv.set(c, v, ok, done)
+				if pv.many {
+					pv.nums.st[c] = 0
+				}
 			}
 		}
 	}
@@ -193,6 +200,8 @@ type pathValues struct {
 	// nums holds, per source entry a row uses, the number the flat scan
 	// read at the path (st 1), else st 0: Input.numbers' table for the
 	// derived column when it keeps the source's codes (col, with many).
+	// Written only once the path has many values: the only columns
+	// whose numbers are read.
 	nums numDict
 	col  *datasets.Column
 	// codes, null and out are the derived column's recycled parts.
@@ -260,6 +269,9 @@ func (pv *pathValues) set(c int32, v string, ok bool, done []bool) {
 	// earlier ones filled in from few. Entries no row uses are set to ""
 	// by column.
 	pv.dict = resize(pv.dict, len(done))
+	// Numbers are recorded from now on; the entries before are parsed
+	// on use.
+	clear(pv.nums.st)
 	for e, d := range done {
 		if d && (!pv.anyMissing || !pv.missing[e]) {
 			pv.dict[e] = pv.few[pv.remap[e]]
@@ -396,6 +408,24 @@ type flatScanner struct {
 	// escapes, so it is the key wherever its bytes and a closing quote
 	// follow an opening quote) and its index in keys (-1: not wanted).
 	layout []layoutKey
+	// tmpl[m] is, when the last document was read in full (sure), the
+	// bytes from the end of its (m-1)-th value (the document's start for
+	// m 0) to the start of its m-th value, and that key's index in keys:
+	// `{"amount":`, `,"currency":`, .... A document with the same bytes
+	// there reads as the same keys, punctuation and whitespace, so
+	// scanTemplate compares them a word at a time and reads only the
+	// values. Empty when the last document was not sure, or a gap was
+	// longer than gapText holds.
+	tmpl []tmplKey
+	// tmplGaps collects the gaps of the document being read, which
+	// becomes tmpl when it is sure.
+	tmplGaps []tmplKey
+}
+
+// tmplKey is one key position of flatScanner.tmpl.
+type tmplKey struct {
+	gap gapText
+	k   int
 }
 
 // span is a value's bytes doc[from:to]; to is -1 when the value is
@@ -483,6 +513,61 @@ func (q *quotedText) at(doc string, i int) bool {
 	return quotedAt(doc, i, q.s) // a document shorter than a word
 }
 
+// gapText is up to 32 bytes of a document, for comparison at a position
+// of another one a word at a time, as quotedText is without a string
+// (the bytes may be recycled by the next comparison).
+type gapText struct {
+	w    [4]uint64
+	mask uint64 // of w[0] when n < 8
+	last uint64 // the final eight bytes when n >= 8
+	n    int    // 1 to 32; 0: too long (never matches)
+}
+
+func newGapText(t string) gapText {
+	if len(t) == 0 || len(t) > 32 {
+		return gapText{}
+	}
+	g := gapText{n: len(t)}
+	for b := range len(t) {
+		g.w[b/8] |= uint64(t[b]) << (8 * (b % 8))
+	}
+	g.mask = ^uint64(0)
+	if len(t) < 8 {
+		g.mask = 1<<(8*len(t)) - 1
+	} else {
+		g.last = load64(t, len(t)-8)
+	}
+	return g
+}
+
+// at reports whether doc holds g's bytes at i (0 <= i <= len(doc)).
+func (g *gapText) at(doc string, i int) bool {
+	n := g.n
+	switch {
+	case n == 0 || i+n > len(doc):
+		return false
+	case n <= 16 && n >= 8:
+		// One or two words: the first, and the last eight bytes where
+		// they end (overlapping the first unless n is 16).
+		return load64(doc, i) == g.w[0] && load64(doc, i+n-8) == g.last
+	case n >= 8:
+		for j := 0; j+8 <= n; j += 8 {
+			if load64(doc, i+j) != g.w[(j/8)&3] {
+				return false
+			}
+		}
+		return load64(doc, i+n-8) == g.last
+	case i+8 <= len(doc):
+		return load64(doc, i)&g.mask == g.w[0]
+	}
+	for j := range n { // fewer than eight bytes left in doc
+		if doc[i+j] != byte(g.w[0]>>(8*j)) {
+			return false
+		}
+	}
+	return true
+}
+
 // maxLayout bounds the key positions remembered per document.
 const maxLayout = 32
 
@@ -506,6 +591,16 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 	if len(doc) > math.MaxInt32 {
 		return false // beyond span's offsets
 	}
+	if len(sc.tmpl) > 0 {
+		if sure, ok := sc.scanTemplate(doc); ok {
+			return sure
+		}
+		for k := range vals {
+			vals[k] = span{to: -1, num: noNumber}
+		}
+	}
+	sc.tmplGaps = sc.tmplGaps[:0]
+	sc.tmpl = sc.tmpl[:0] // until doc proves sure
 	i := skipSpace(doc, 0)
 	if i >= len(doc) || doc[i] != '{' {
 		return false
@@ -514,6 +609,7 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 	if i < len(doc) && doc[i] == '}' {
 		return skipSpace(doc, i+1) == len(doc)
 	}
+	gapFrom := 0 // where the bytes before the next value start
 	for m := 0; ; m++ {
 		if i >= len(doc) || doc[i] != '"' {
 			return false
@@ -556,40 +652,19 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 		if i >= len(doc) {
 			return false
 		}
-		v := span{from: int32(i), num: noNumber}
-		switch c := doc[i]; {
-		case c == '"':
-			if h := sc.predicted(doc, i+1, k); h >= 0 {
-				end := i + 1 + len(sc.pred[k].few[h])
-				v, i = span{from: int32(i + 1), to: int32(end), few: int32(h + 1), num: noNumber}, end+1
-				break
-			}
-			end := plainStringEnd(doc, i+1)
-			if end < 0 {
-				return false
-			}
-			v, i = span{from: int32(i + 1), to: int32(end), num: noNumber}, end+1
-		case c == '-' || (c >= '0' && c <= '9'):
-			end, x, ok := numberAt(doc, i)
-			if end < 0 {
-				return false
-			}
-			v.to, i = int32(end), end
-			if ok {
-				v.num = x
-			}
-		case strings.HasPrefix(doc[i:], "true"):
-			v.to, i = int32(i+4), i+4
-		case strings.HasPrefix(doc[i:], "false"):
-			v.to, i = int32(i+5), i+5
-		case strings.HasPrefix(doc[i:], "null"):
-			v.to, i = -1, i+4
-		default:
+		if m < maxLayout {
+			// The gap's offsets for now (in gap.w[0], w[1]): the words
+			// are made once the document proves sure.
+			sc.tmplGaps = append(sc.tmplGaps, tmplKey{gap: gapText{w: [4]uint64{uint64(gapFrom), uint64(i)}}, k: k})
+		}
+		var v span
+		if v, i = sc.value(doc, i, k); i < 0 {
 			return false
 		}
 		if k >= 0 {
 			vals[k] = v
 		}
+		gapFrom = i
 		i = skipSpace(doc, i)
 		if i >= len(doc) {
 			return false
@@ -598,38 +673,123 @@ func (sc *flatScanner) scan(doc string) (sure bool) {
 			i = skipSpace(doc, i+1)
 			continue
 		}
-		if doc[i] != '}' {
+		if doc[i] != '}' || skipSpace(doc, i+1) != len(doc) {
 			return false
 		}
-		return skipSpace(doc, i+1) == len(doc)
+		// Sure: doc's gaps are the next document's template, when it
+		// has no more keys than are remembered.
+		if m < maxLayout {
+			gaps := sc.tmplGaps
+			for j := range gaps {
+				g := &gaps[j]
+				from, to := int(g.gap.w[0]), int(g.gap.w[1])
+				if g.gap = newGapText(doc[from:to]); g.gap.n == 0 {
+					return true // a gap too long for a template
+				}
+			}
+			sc.tmpl = append(sc.tmpl, gaps...)
+		}
+		return true
 	}
 }
 
+// scanTemplate reads doc as scan does when doc has the bytes of the
+// last sure document's template (sc.tmpl) around its values: ok false
+// as soon as it does not (vals then hold part of doc's values), and
+// scan reads it afresh. Otherwise sure is scan's answer: the bytes
+// scan would have read before each value are those it read in the last
+// document, so a value that ends the scan here ends scan's too.
+func (sc *flatScanner) scanTemplate(doc string) (sure, ok bool) {
+	vals := sc.vals
+	i := 0
+	for m := range sc.tmpl {
+		t := &sc.tmpl[m]
+		g := &t.gap
+		// gapText.at's common case inline: 8 to 16 bytes.
+		if g.n >= 8 && g.n <= 16 && i+g.n <= len(doc) {
+			if load64(doc, i) != g.w[0] || load64(doc, i+g.n-8) != g.last {
+				return false, false
+			}
+		} else if !g.at(doc, i) {
+			return false, false
+		}
+		if i += g.n; i >= len(doc) {
+			return false, true // no value after the colon
+		}
+		var v span
+		if v, i = sc.value(doc, i, t.k); i < 0 {
+			return false, true
+		}
+		if t.k >= 0 {
+			vals[t.k] = v
+		}
+	}
+	i = skipSpace(doc, i)
+	if i >= len(doc) || doc[i] != '}' {
+		return false, false // more keys, or another document
+	}
+	return skipSpace(doc, i+1) == len(doc), true
+}
+
+// value reads the value at i (a non-space byte, i < len(doc)) of keys[k] (k -1: a key
+// not wanted) and returns it and where it ends, or -1 when it is not a
+// value scan reads.
+func (sc *flatScanner) value(doc string, i, k int) (span, int) {
+	switch c := doc[i]; {
+	case c == '"':
+		if h, n := sc.predicted(doc, i+1, k); h >= 0 {
+			end := i + 1 + n
+			return span{from: int32(i + 1), to: int32(end), few: int32(h + 1), num: noNumber}, end + 1
+		}
+		end := plainStringEnd(doc, i+1)
+		if end < 0 {
+			return span{}, -1
+		}
+		return span{from: int32(i + 1), to: int32(end), num: noNumber}, end + 1
+	case c == '-' || (c >= '0' && c <= '9'):
+		end, x, ok := numberAt(doc, i)
+		if end < 0 {
+			return span{}, -1
+		}
+		if !ok {
+			x = noNumber
+		}
+		return span{from: int32(i), to: int32(end), num: x}, end
+	case strings.HasPrefix(doc[i:], "true"):
+		return span{from: int32(i), to: int32(i + 4), num: noNumber}, i + 4
+	case strings.HasPrefix(doc[i:], "false"):
+		return span{from: int32(i), to: int32(i + 5), num: noNumber}, i + 5
+	case strings.HasPrefix(doc[i:], "null"):
+		return span{from: int32(i), to: -1, num: noNumber}, i + 4
+	}
+	return span{}, -1
+}
+
 // predicted returns the index in pred[k]'s few values of the value
-// doc has at i, just after a string's opening quote, when it is the
-// value pred[k] tries first for its first byte; else -1 (and the
-// string is read as any other).
-func (sc *flatScanner) predicted(doc string, i, k int) int {
+// doc has at i, just after a string's opening quote, and its length,
+// when it is the value pred[k] tries first for its first byte; else -1
+// (and the string is read as any other).
+func (sc *flatScanner) predicted(doc string, i, k int) (h, n int) {
 	if k < 0 || i >= len(doc) {
-		return -1
+		return -1, 0
 	}
 	pv := sc.pred[k]
 	if pv == nil || pv.many {
-		return -1
+		return -1, 0
 	}
-	h := int(pv.first[doc[i]]) - 1
+	h = int(pv.first[doc[i]]) - 1
 	if h < 0 {
-		return -1
+		return -1, 0
 	}
 	q := &pv.quoted[h]
 	if q.words == 1 && i+8 <= len(doc) {
 		if load64(doc, i)&q.mask == q.w[0] { // at, inline
-			return h
+			return h, len(q.s)
 		}
 	} else if q.at(doc, i) {
-		return h
+		return h, len(q.s)
 	}
-	return -1
+	return -1, 0
 }
 
 // quotedAt reports whether doc holds key and a closing quote at i.

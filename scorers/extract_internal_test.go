@@ -1,7 +1,9 @@
 package scorers
 
 import (
+	"fmt"
 	"math"
+	"math/rand"
 	"regexp"
 	"strings"
 	"testing"
@@ -95,6 +97,8 @@ func TestNumberAt(t *testing.T) {
 	for _, s := range texts {
 		for _, after := range []string{"", ",", "}", " ", "x", ".", "e"} {
 			checkNumberAt(t, s+after)
+			// Followed by a document's bytes.
+			checkNumberAt(t, s+after+`,"currency":"EUR","vendor":"Acme"}`)
 		}
 	}
 }
@@ -130,5 +134,138 @@ func FuzzNumberAt(f *testing.F) {
 	for _, s := range numberTexts {
 		f.Add(s + ",")
 	}
-	f.Fuzz(func(t *testing.T, doc string) { checkNumberAt(t, doc) })
+	f.Fuzz(func(t *testing.T, doc string) {
+		checkNumberAt(t, doc)
+		checkNumberAt(t, doc+`,"currency":"EUR"}`) // room for words
+	})
+}
+
+// templateDocs are documents of several layouts (the same keys with
+// other whitespace, duplicate, reordered, extra or missing keys, a gap
+// too long for a template, trailing bytes, truncation) filled with
+// values of every kind a scan reads or refuses (escapes, nesting,
+// invalid numbers and literals), for TestScanTemplateMatchesScan.
+func templateDocs() []string {
+	layouts := []string{
+		`{"amount":%s,"currency":%s,"vendor":%s}`,
+		`{"amount":%s,"currency":%s,"vendor":%s}`,
+		`{ "amount" : %s , "currency" : %s , "vendor" : %s } `,
+		`{"amount":%s,"amount":%s,"currency":%s}`,
+		`{"currency":%s,"amount":%s,"vendor":%s}`,
+		`{"amount":%s,"currency":%s,"vendor":%s,"extra":%s}`,
+		`{"amount":%s,"currency":%s}`,
+		`{"amount":%s,"currency":%s,"vendor":%s}x`,
+		`{"amount":%s,"currency":%s,"vendor":%s`,
+		`{"a_key_far_too_long_for_a_template_gap":%s,"amount":%s}`,
+		`{"am":%s,"currency":%s,"vendor":%s}`,
+		`{"amount":%s,"currency":%s,"vendor":%s,}`,
+		"{\"amount\":%s,\n\"currency\":%s,\"vendor\":%s}",
+		`{"amount":%s,"currency":`, // ends where a template's value starts
+		`{"amount":%s,"currency": `,
+	}
+	values := []string{`1`, `-2.5`, `1234.56`, `123456789012.25`, `1e5`, `01`, `1.`, `"EUR"`, `"Acme GmbH"`, `""`, `"x"`,
+		`null`, `true`, `false`, `tru`, `"a\"b"`, `"é"`, `{"n":1}`, `[1]`, `"Wayne Enterprises"`}
+	r := rand.New(rand.NewSource(3))
+	var docs []string
+	for range 400 {
+		l := layouts[r.Intn(len(layouts))]
+		args := make([]any, strings.Count(l, "%s"))
+		for a := range args {
+			args[a] = values[r.Intn(len(values))]
+		}
+		docs = append(docs, fmt.Sprintf(l, args...))
+	}
+	return docs
+}
+
+// TestScanTemplateMatchesScan holds flatScanner's reading of a document
+// by the last sure document's template (scanTemplate, through scan) to
+// a fresh scanner's reading of it, which has no template: sure and every
+// value, for each document after each other one. It also checks that
+// the template was taken for a share of the pairs, and gave scan's
+// answer itself when it was.
+func TestScanTemplateMatchesScan(t *testing.T) {
+	docs := templateDocs()
+	newScanner := func() *flatScanner {
+		sc := &flatScanner{}
+		for _, k := range []string{"amount", "currency", "vendor", "extra"} {
+			sc.want(k)
+		}
+		sc.vals = make([]span, len(sc.keys))
+		sc.pred = make([]*pathValues, len(sc.keys))
+		return sc
+	}
+	sc := newScanner()
+	taken, sureTaken := 0, 0
+	for a, prev := range docs {
+		for _, doc := range docs[max(a-40, 0) : a+1] {
+			sc.scan(prev)
+			fresh := newScanner()
+			want := fresh.scan(doc)
+			if len(sc.tmpl) > 0 {
+				// The template alone, as scan tries it first.
+				for k := range sc.vals {
+					sc.vals[k] = span{to: -1, num: noNumber}
+				}
+				if sure, ok := sc.scanTemplate(doc); ok {
+					taken++
+					if sure {
+						sureTaken++
+					}
+					checkSpans(t, prev, doc, sure, want, sc.vals, fresh.vals)
+				}
+			}
+			got := sc.scan(doc)
+			checkSpans(t, prev, doc, got, want, sc.vals, fresh.vals)
+		}
+	}
+	if taken < 1000 || sureTaken < 150 {
+		t.Errorf("template taken for %d pairs (%d sure): too few to test it", taken, sureTaken)
+	}
+}
+
+func checkSpans(t *testing.T, prev, doc string, got, want bool, gotVals, wantVals []span) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("%q after %q: sure %v, a fresh scan %v", doc, prev, got, want)
+	}
+	if !got {
+		return
+	}
+	for k := range gotVals {
+		g, w := gotVals[k], wantVals[k]
+		if g.from != w.from && (g.to >= 0 || w.to >= 0) || g.to != w.to || g.few != w.few || math.Float64bits(g.num) != math.Float64bits(w.num) {
+			t.Fatalf("%q after %q: key %d %+v, a fresh scan %+v", doc, prev, k, g, w)
+		}
+	}
+}
+
+// TestGapTextAt holds gapText.at to strings.HasPrefix for gaps of 1 to
+// 33 bytes, at every position of documents holding them, one byte off,
+// or cut short, with 0 to 9 bytes after.
+func TestGapTextAt(t *testing.T) {
+	for n := 1; n <= 33; n++ {
+		s := strings.Repeat(`{"abcdefghij":`, 3)[:n]
+		g := newGapText(s)
+		if (g.n == 0) != (n > 32) {
+			t.Fatalf("gap of %d bytes: n %d", n, g.n)
+		}
+		var bodies []string
+		for b := range n {
+			bodies = append(bodies, s[:b]+"X"+s[b+1:], s[:b])
+		}
+		for _, body := range append(bodies, s, s+"x") {
+			for after := range 10 {
+				for before := range 10 {
+					doc := strings.Repeat(" ", before) + body + strings.Repeat("}", after)
+					for i := range len(doc) + 1 {
+						want := n <= 32 && strings.HasPrefix(doc[i:], s)
+						if got := g.at(doc, i); got != want {
+							t.Fatalf("%q at %d of %q: %v, want %v", s, i, doc, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
 }
