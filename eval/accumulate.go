@@ -381,27 +381,7 @@ func foldBlocks(as *accSet, slot func(*Acc) **Sketch, src *foldSource) {
 			fresh[g] = sks[g]
 		}
 	}
-	var (
-		buf [foldBlock]float64
-		ks  [foldBlock]int32
-		cnt [foldBlock]int32 // foldConstant's per-group counts (ng <= foldBlock there)
-	)
-	n := len(as.gi)
-	for lo := 0; lo < n; lo += foldBlock {
-		hi := min(lo+foldBlock, n)
-		gi := as.gi[lo:hi]
-		x, other := src.block(buf[:hi-lo], lo)
-		switch {
-		case ng <= foldBlock && constant(x):
-			foldConstant(sks, gi, x[0], cnt[:ng])
-		case other <= len(x)/maxOther:
-			foldPositive(sks, gi, x)
-		default:
-			k := ks[:len(x)]
-			bucketIndexes(k, x)
-			foldValues(sks, gi, x, k)
-		}
-	}
+	foldRun(sks, as.gi, src)
 	for g, s := range fresh {
 		switch {
 		case s == nil:
@@ -416,6 +396,32 @@ func foldBlocks(as *accSet, slot func(*Acc) **Sketch, src *foldSource) {
 		}
 	}
 	clear(*sp) // pooled clean
+}
+
+// foldRun is foldBlocks' loop: the values of src, one per row of gi,
+// added to sketch sks[gi[i]] a block at a time in row order.
+func foldRun(sks []*Sketch, gi []int32, src *foldSource) {
+	var (
+		buf [foldBlock]float64
+		ks  [foldBlock]int32
+		cnt [foldBlock]int32 // foldConstant's per-group counts (ng <= foldBlock there)
+	)
+	ng, n := len(sks), len(gi)
+	for lo := 0; lo < n; lo += foldBlock {
+		hi := min(lo+foldBlock, n)
+		gb := gi[lo:hi]
+		x, other := src.block(buf[:hi-lo], lo)
+		switch {
+		case ng <= foldBlock && constant(x):
+			foldConstant(sks, gb, x[0], cnt[:ng])
+		case other <= len(x)/maxOther:
+			foldPositive(sks, gb, x)
+		default:
+			k := ks[:len(x)]
+			bucketIndexes(k, x)
+			foldValues(sks, gb, x, k)
+		}
+	}
 }
 
 // maxOther: foldPositive takes a block with up to one value in maxOther

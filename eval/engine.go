@@ -119,6 +119,11 @@ type featurePlan struct {
 	// the batch's columns instead of running its Score into Out (0: it
 	// does not).
 	direct []uint8
+	// shape[k] is, for a directPerSystem scorer k, its index in
+	// Engine.shapes (-1 for other scorers): features reading the same
+	// columns into the same metric share one fold per batch
+	// (sharedFolds).
+	shape []int
 }
 
 // Built-in scorers eval reads from columns (featurePlan.direct).
@@ -173,6 +178,10 @@ type Engine struct {
 	winLen   int64 // ns
 	inWin    map[int64]bool
 	labels   *Labels
+	// shapes are the distinct directPerSystem scorers of all plans, by
+	// value (metric and columns): a batch's features with one of them
+	// are folded from its columns in one pass (sharedFolds).
+	shapes []scorers.PerSystemValue
 }
 
 // NewEngine plans the evaluation of the given features over windows.
@@ -284,7 +293,28 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 		e.plans[name].idx = i
 		e.order = append(e.order, e.plans[name])
 	}
+	e.planShapes()
 	return e, nil
+}
+
+// planShapes sets Engine.shapes and each plan's shape.
+func (e *Engine) planShapes() {
+	e.shapes = nil
+	for _, p := range e.order {
+		p.shape = make([]int, len(p.scorers))
+		for k, s := range p.scorers {
+			p.shape[k] = -1
+			if p.direct[k] != directPerSystem {
+				continue
+			}
+			v := *s.(*scorers.PerSystemValue)
+			p.shape[k] = slices.Index(e.shapes, v)
+			if p.shape[k] < 0 {
+				p.shape[k] = len(e.shapes)
+				e.shapes = append(e.shapes, v)
+			}
+		}
+	}
 }
 
 // Projection is the set of log columns the evaluation needs.
@@ -357,6 +387,9 @@ type worker struct {
 	cells cellTable      // resolves rows to groups
 	nrows []int64        // rows per group of the feature being scored
 	rates rateTally      // built-in count scorers' codes per group
+	// shared folds the batch's per-system columns once for all its
+	// features that read them alike.
+	shared sharedFolds
 
 	// json derives the JSON fields of the feature being scored in
 	// buffers recycled from one batch to the next.
@@ -515,6 +548,7 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		w.used[i].Add(used)
 	}
 	st.gbuf.batch()
+	st.shared.batch(e, st.rows, b.Rows)
 	for _, p := range e.order {
 		idx := st.rows[p.idx]
 		if len(idx) == 0 {
@@ -524,6 +558,7 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			return fmt.Errorf("%s: row group %d: feature %q: %w", b.File, b.RowGroup, p.cfg.Name, err)
 		}
 	}
+	st.shared.fold(e, b)
 	return nil
 }
 
@@ -592,6 +627,7 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	for g, n := range nrows {
 		groups[g].Rows += n
 	}
+	st.shared.add(p, rows, gi, groups)
 	if cap(st.accs) < len(groups) {
 		st.accs = make([]*Acc, len(groups))
 	}
@@ -600,6 +636,9 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	for k, s := range p.scorers {
 		switch p.direct[k] {
 		case directPerSystem:
+			if st.shared.on[p.shape[k]] {
+				continue // folded for the whole batch by sharedFolds.fold
+			}
 			clear(accs)
 			foldPerSystemColumns(s.(*scorers.PerSystemValue), b, rows, gi, groups, accs)
 			continue

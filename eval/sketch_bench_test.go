@@ -274,3 +274,80 @@ func BenchmarkDirectPerSystem(b *testing.B) {
 		})
 	}
 }
+
+// sharedBenchBatch is a 128Ki-row batch of three interleaved features
+// (half, a quarter, a quarter of the rows; five classes each) with
+// bench/gen's per-system columns, for BenchmarkSharedPerSystem: an
+// engine whose three plans have the latency and cost folds, each
+// feature's rows and each row's group in its feature.
+func sharedBenchBatch() (e *Engine, b *datasets.Batch, rows, gi [][]int32) {
+	const n, classes = 128 << 10, 5
+	r := rand.New(rand.NewPCG(15, 16))
+	col := func(name string, f func() float64) *datasets.Column {
+		c := &datasets.Column{Name: name, Kind: datasets.KindFloat64, Float: make([]float64, n)}
+		for i := range c.Float {
+			c.Float[i] = f()
+		}
+		return c
+	}
+	logn := func(m, s float64) func() float64 { return func() float64 { return m * math.Exp(s*r.NormFloat64()) } }
+	b = &datasets.Batch{Rows: n, Cols: []*datasets.Column{
+		col("ll", logn(40, 0.5)), col("al", logn(600, 0.4)),
+		col("lc", func() float64 { return 0.0002 }), col("ac", logn(0.002, 0.3)),
+	}}
+	e = &Engine{shapes: []scorers.PerSystemValue{
+		{Metric: "latency_ms", LegacyCol: "ll", AICol: "al"},
+		{Metric: "cost", LegacyCol: "lc", AICol: "ac"},
+	}}
+	for i := range 3 {
+		e.order = append(e.order, &featurePlan{idx: i, shape: []int{0, 1}})
+	}
+	rows, gi = make([][]int32, 3), make([][]int32, 3)
+	for i := range n {
+		f := max(0, r.IntN(4)-1)
+		rows[f] = append(rows[f], int32(i))
+		gi[f] = append(gi[f], int32(r.IntN(classes)))
+	}
+	return e, b, rows, gi
+}
+
+// BenchmarkSharedPerSystem is the latency and cost folds of a batch of
+// three interleaved features: per feature through its row indexes
+// (foldPerSystemColumns), or once for the batch (sharedFolds).
+func BenchmarkSharedPerSystem(b *testing.B) {
+	e, batch, rows, gi := sharedBenchBatch()
+	newGroups := func() [][]*Group {
+		gs := make([][]*Group, len(rows))
+		for f := range gs {
+			for range 5 {
+				gs[f] = append(gs[f], &Group{Metrics: map[string]*Acc{}})
+			}
+		}
+		return gs
+	}
+	b.Run("per_feature", func(b *testing.B) {
+		groups := newGroups()
+		accs := make([]*Acc, 5)
+		for b.Loop() {
+			for f := range rows {
+				for k := range e.shapes {
+					clear(accs)
+					foldPerSystemColumns(&e.shapes[k], batch, rows[f], gi[f], groups[f], accs)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.N)*float64(batch.Rows)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("shared", func(b *testing.B) {
+		groups := newGroups()
+		var s sharedFolds
+		for b.Loop() {
+			s.batch(e, rows, batch.Rows)
+			for f, p := range e.order {
+				s.add(p, rows[f], gi[f], groups[f])
+			}
+			s.fold(e, batch)
+		}
+		b.ReportMetric(float64(b.N)*float64(batch.Rows)/b.Elapsed().Seconds(), "rows/s")
+	})
+}
