@@ -782,12 +782,20 @@ func (sc *flatScanner) predicted(doc string, i, k int) (h, n int) {
 		return -1, 0
 	}
 	q := &pv.quoted[h]
-	if q.words == 1 && i+8 <= len(doc) {
-		if load64(doc, i)&q.mask == q.w[0] { // at, inline
+	// at's cases of one and two words inline (currencies, vendors).
+	switch t := len(q.s) + 1; {
+	case t < 8 && i+8 <= len(doc):
+		if load64(doc, i)&q.mask == q.w[0] {
 			return h, len(q.s)
 		}
-	} else if q.at(doc, i) {
-		return h, len(q.s)
+	case t >= 8 && t <= 16 && i+t <= len(doc):
+		if load64(doc, i) == q.w[0] && load64(doc, i+t-8) == q.last {
+			return h, len(q.s)
+		}
+	default:
+		if q.at(doc, i) {
+			return h, len(q.s)
+		}
 	}
 	return -1, 0
 }
