@@ -646,15 +646,24 @@ func foldValues(sks []*Sketch, gi []int32, xs []float64, ks []int32) {
 // together, which foldBlocks' fresh sketches do not do). A kind's
 // sketches are folded one column at a time, each in row order, so every
 // sketch sees its values in the order it always did (sums are
-// bit-identical), in two passes: the bucket indexes of the whole column
-// first (bucketIndexes), then the per-group updates, written out here
-// rather than calling Sketch.addBucketed per value (not inlined, and
-// the calls cost as much as the updates).
+// bit-identical): the rows the guard rules out are masked to NaN, the
+// bucket indexes of the whole column found (bucketIndexes), the sketch
+// of every group with a value made, then foldValues applies the rows.
 func foldSketches(as *accSet, xs, guard []float64, sketch func(*Acc) *Sketch) {
 	n := len(as.gi)
 	xs = xs[:n]
 	if guard != nil {
-		guard = guard[:n]
+		fb := getFloatBuf(n)
+		defer floatPool.Put(fb)
+		masked := (*fb)[:n]
+		nan := math.NaN()
+		for i, x := range xs {
+			if g := guard[i]; g != g {
+				x = nan
+			}
+			masked[i] = x
+		}
+		xs = masked
 	}
 	kb := getBucketBuf(n)
 	defer bucketPool.Put(kb)
@@ -664,35 +673,11 @@ func foldSketches(as *accSet, xs, guard []float64, sketch func(*Acc) *Sketch) {
 	defer sketchPool.Put(sp)
 	sks := *sp
 	for i, g := range as.gi {
-		x := xs[i]
-		if math.IsNaN(x) || guard != nil && math.IsNaN(guard[i]) {
-			continue
-		}
-		s := sks[g]
-		if s == nil {
-			s = sketch(as.group(g))
-			sks[g] = s
-		}
-		// Sketch.addBucketed, inlined.
-		s.Count++
-		s.Sum += x
-		if x < s.Min {
-			s.Min = x
-		}
-		if x > s.Max {
-			s.Max = x
-		}
-		if math.Abs(x) <= minMagnitude {
-			s.Zero++
-			continue
-		}
-		k := ks[i]
-		if b := &s.side[math.Float64bits(x)>>63]; uint(int(k)-int(b.lo)) < uint(len(b.counts)) {
-			b.counts[int(k)-int(b.lo)]++
-		} else {
-			s.addFar(x, k)
+		if x := xs[i]; sks[g] == nil && x == x {
+			sks[g] = sketch(as.group(g))
 		}
 	}
+	foldValues(sks, as.gi, xs, ks)
 	clear(sks) // pooled clean
 }
 
