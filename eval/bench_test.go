@@ -87,7 +87,11 @@ func mixedBatch(b *testing.B, eng *eval.Engine, day time.Time, n int) *datasets.
 // feature and class grouping, gathering each feature's rows, every
 // built-in scorer, accumulation) on a 64Ki-row batch of three
 // interleaved features; rows/s is per core.
-func BenchmarkBatch(b *testing.B) {
+func BenchmarkBatch(b *testing.B) { benchBatch(b, nil) }
+
+// benchBatch runs Workers.Batch on mixedBatch's 64Ki rows, first
+// reshaped by shape when it is not nil.
+func benchBatch(b *testing.B, shape func(*testing.B, *datasets.Batch)) {
 	cfg, err := config.Parse("bench.yaml", []byte(batchConfig))
 	if err != nil {
 		b.Fatal(err)
@@ -99,6 +103,9 @@ func BenchmarkBatch(b *testing.B) {
 	}
 	const n = 64 << 10
 	batch := mixedBatch(b, eng, day, n)
+	if shape != nil {
+		shape(b, batch)
+	}
 	ws := eng.NewWorkers(1, []string{batch.File})
 	b.ReportAllocs()
 	for b.Loop() {
@@ -153,32 +160,4 @@ func decoded(b *testing.B, batch *datasets.Batch) {
 // BenchmarkBatchDecoded is BenchmarkBatch on columns shaped as the
 // decoder returns the bench log's (decoded): its duplicate request ids
 // are found by value (dupFinder), as in a real run.
-func BenchmarkBatchDecoded(b *testing.B) {
-	cfg, err := config.Parse("bench.yaml", []byte(batchConfig))
-	if err != nil {
-		b.Fatal(err)
-	}
-	day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	eng, err := eval.NewEngine(cfg, nil, eval.WindowsBetween(day, day.AddDate(0, 0, 1), 24*time.Hour), nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	const n = 64 << 10
-	batch := mixedBatch(b, eng, day, n)
-	decoded(b, batch)
-	ws := eng.NewWorkers(1, []string{batch.File})
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := ws.Batch(0, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "rows/s")
-	var rows int64
-	for _, g := range ws.Result().Groups {
-		rows += g.Rows
-	}
-	if rows != int64(b.N)*n {
-		b.Fatalf("%d rows in groups after %d batches of %d", rows, b.N, n)
-	}
-}
+func BenchmarkBatchDecoded(b *testing.B) { benchBatch(b, decoded) }
