@@ -52,16 +52,7 @@ func TestDirectPerSystemMatchesScore(t *testing.T) {
 		gi, got, want := randomGroups(r, n, ng)
 		foldPerSystemColumns(s, b, idx, gi, got, make([]*Acc, ng))
 
-		sub := b
-		if idx != nil {
-			var gb gatherBufs
-			sub = &datasets.Batch{Rows: n, Cols: gb.gather(b.Cols, idx)}
-		}
-		o := scorers.NewOut(n)
-		if err := s.Score(&scorers.Input{Rows: n, Batch: sub}, o); err != nil {
-			t.Fatal(err)
-		}
-		accumulate(s, o, gi, want, make([]*Acc, ng))
+		wantByScore(t, s, rowsOf(b, idx), gi, want)
 		for g := range got {
 			if !sameMetrics(got[g].Metrics, want[g].Metrics) {
 				t.Fatalf("trial %d, group %d:\n got %+v\nwant %+v", trial, g, got[g].Metrics[s.Metric], want[g].Metrics[s.Metric])
@@ -195,16 +186,7 @@ func TestFoldColumnPaths(t *testing.T) {
 				}
 			}
 			foldPerSystemColumns(s, b, idx, gi, got, make([]*Acc, ng))
-			sub := b
-			if idx != nil {
-				var gb gatherBufs
-				sub = &datasets.Batch{Rows: n, Cols: gb.gather(b.Cols, idx)}
-			}
-			o := scorers.NewOut(n)
-			if err := s.Score(&scorers.Input{Rows: n, Batch: sub}, o); err != nil {
-				t.Fatal(err)
-			}
-			accumulate(s, o, gi, want, make([]*Acc, ng))
+			wantByScore(t, s, rowsOf(b, idx), gi, want)
 			for g := range got {
 				if !sameMetrics(got[g].Metrics, want[g].Metrics) {
 					t.Fatalf("trial %d, batch %d, group %d:\n got %+v\nwant %+v", trial, batch, g, got[g].Metrics[s.Metric], want[g].Metrics[s.Metric])
@@ -382,12 +364,7 @@ func TestDirectOverBoundMatchesRateCodes(t *testing.T) {
 			n = len(idx)
 		}
 		got := overBoundCodes(make([]uint8, n), b.Col("x"), idx, bound)
-		sub := b
-		if idx != nil {
-			var gb gatherBufs
-			sub = &datasets.Batch{Rows: n, Cols: gb.gather(b.Cols, idx)}
-		}
-		want := s.RateCodes(&scorers.Input{Rows: n, Batch: sub}, make([]uint8, n))
+		want := s.RateCodes(&scorers.Input{Rows: n, Batch: rowsOf(b, idx)}, make([]uint8, n))
 		for i := range n {
 			if got[i]&3 != want[i]&3 && !(got[i]&2 != 0 && want[i]&2 != 0) {
 				t.Fatalf("trial %d, row %d: code %d, want %d", trial, i, got[i], want[i])
@@ -439,11 +416,7 @@ func TestDirectCategoryMatchesScore(t *testing.T) {
 		}
 		gi, got, want := randomGroups(r, n, ng)
 		countCategoryCodes(&accSet{name: s.Name(), gi: gi, groups: got, accs: make([]*Acc, ng)}, c.Codes, c.Null, c.Dict)
-		o := scorers.NewOut(n)
-		if err := s.Score(&scorers.Input{Rows: n, Batch: &datasets.Batch{Rows: n, Cols: []*datasets.Column{c}}}, o); err != nil {
-			t.Fatal(err)
-		}
-		accumulate(s, o, gi, want, make([]*Acc, ng))
+		wantByScore(t, s, &datasets.Batch{Rows: n, Cols: []*datasets.Column{c}}, gi, want)
 		for g := range got {
 			if !sameMetrics(got[g].Metrics, want[g].Metrics) {
 				t.Fatalf("trial %d, group %d:\n got %+v\nwant %+v", trial, g, got[g].Metrics[s.Metric], want[g].Metrics[s.Metric])
@@ -464,4 +437,25 @@ func randomGroups(r *rand.Rand, n, ng int) (gi []int32, got, want []*Group) {
 		got[g], want[g] = &Group{Metrics: map[string]*Acc{}}, &Group{Metrics: map[string]*Acc{}}
 	}
 	return gi, got, want
+}
+
+// rowsOf is b's rows idx (every row when idx is nil), gathered as
+// scoreFeature gathers a feature's rows for its scorers.
+func rowsOf(b *datasets.Batch, idx []int32) *datasets.Batch {
+	if idx == nil {
+		return b
+	}
+	var gb gatherBufs
+	return &datasets.Batch{Rows: len(idx), Cols: gb.gather(b.Cols, idx)}
+}
+
+// wantByScore folds s's Score of every row of in into the groups want
+// (row i in want[gi[i]]): the simple form each direct fold is held to.
+func wantByScore(t *testing.T, s scorers.Scorer, in *datasets.Batch, gi []int32, want []*Group) {
+	t.Helper()
+	o := scorers.NewOut(in.Rows)
+	if err := s.Score(&scorers.Input{Rows: in.Rows, Batch: in}, o); err != nil {
+		t.Fatal(err)
+	}
+	accumulate(s, o, gi, want, make([]*Acc, len(want)))
 }
