@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -119,16 +118,7 @@ func TestSharedFoldsMatchPerFeature(t *testing.T) {
 	}
 	aggs := func(ws *Workers) []byte {
 		a := ws.Result()
-		var out []any
-		for _, k := range a.Keys() {
-			out = append(out, k, a.Groups[k])
-		}
-		out = append(out, a.Dropped)
-		j, err := json.Marshal(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return j
+		return groupsJSON(t, a, a.Dropped)
 	}
 	got, want := aggs(wsShared), aggs(wsSimple)
 	if !slices.Equal(got, want) {

@@ -198,16 +198,7 @@ func TestBatchSameWithoutTrust(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		a := ws.Result()
-		var out []any
-		for _, k := range a.Keys() {
-			out = append(out, k, a.Groups[k])
-		}
-		j, err := json.Marshal(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return j
+		return groupsJSON(t, ws.Result())
 	}
 	got, want := run(true), run(false)
 	if !slices.Equal(got, want) {
@@ -352,18 +343,7 @@ func TestFeatureColumnGatheredOnlyWhenNeeded(t *testing.T) {
 // drop counts and rows used must equal those of the batch with the
 // repeats removed beforehand.
 func TestBatchDuplicatesAcrossFeatures(t *testing.T) {
-	aggsOf := func(ws *Workers) []byte {
-		a := ws.Result()
-		var out []any
-		for _, k := range a.Keys() {
-			out = append(out, k, a.Groups[k])
-		}
-		j, err := json.Marshal(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return j
-	}
+	aggsOf := func(ws *Workers) []byte { return groupsJSON(t, ws.Result()) }
 	for _, tc := range []struct {
 		name  string
 		empty bool // some ids are "" (dropped as null_request_id)
@@ -431,4 +411,19 @@ func TestBatchDuplicatesAcrossFeatures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// groupsJSON is a's groups in key order, then extra, as JSON: two runs'
+// aggregates compared byte for byte.
+func groupsJSON(t *testing.T, a *Aggregates, extra ...any) []byte {
+	t.Helper()
+	var out []any
+	for _, k := range a.Keys() {
+		out = append(out, k, a.Groups[k])
+	}
+	j, err := json.Marshal(append(out, extra...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }
