@@ -19,14 +19,17 @@ import (
 // unless the operator sets GOMEMLIMIT (the parity binary sets it, and
 // parity-bench's profile mode, so both collect garbage alike). Without a
 // limit the garbage collector lets the peak RSS drift upwards with the
-// run's length; with this one it stays flat (docs/performance.md): 138
-// MiB at 1M rows, 142 MiB at 50M on the benchmark logs (+3%). It was 160
-// MiB, then 140 as less was decoded per row; once string bytes were
-// recycled (datasets.ColumnSpec.RecycleStrings) a 1M-row run no longer
-// grew to 140 while a 50M-row run did (+12%), and 128 MiB costs ~1-2%
-// CPU against 140 (alternating runs at 10M rows) for a peak 10 MiB
-// lower. It is soft: a larger workload still gets memory.
-const DefaultMemoryLimit = 128 << 20
+// run's length; with this one it stays flat (docs/performance.md): a
+// run long enough to reach the limit peaks at about the limit plus the
+// binary's touched code, a 1M-row run a little below. It was 160 MiB,
+// then 140 as less was decoded per row, then 128 once string bytes were
+// recycled (datasets.ColumnSpec.RecycleStrings). With per-worker JSON
+// buffers (scorers.JSONFields) a 1M-row, one-day run peaked at 131-138
+// MiB and a 10M- or 50M-row one at 143-150 (up to +14%) under 128; under
+// 120 MiB, three runs each: 1M rows 128-133 MiB, 10M 135-138, 50M 139-140
+// (+4-6%), for ~1% more CPU at 10M rows (1.60 against 1.58 s). It is
+// soft: a larger workload still gets memory.
+const DefaultMemoryLimit = 120 << 20
 
 // cpuTimes is the process's CPU time so far, in seconds: running Go code
 // and collecting garbage (runtime/metrics estimates, updated at each
