@@ -25,10 +25,11 @@ import (
 // then 140 as less was decoded per row, then 128 once string bytes were
 // recycled (datasets.ColumnSpec.RecycleStrings). With per-worker JSON
 // buffers (scorers.JSONFields) a 1M-row, one-day run peaked at 131-138
-// MiB and a 10M- or 50M-row one at 143-150 (up to +14%) under 128; under
-// 120 MiB, three runs each: 1M rows 128-133 MiB, 10M 135-138, 50M 139-140
-// (+4-6%), for ~1% more CPU at 10M rows (1.60 against 1.58 s). It is
-// soft: a larger workload still gets memory.
+// MiB and a 10M- or 50M-row one at 143-150 under 128 (each size's
+// highest: +7-10%, at the bound); under 120 MiB, three runs each: 1M
+// rows 128-133 MiB, 10M 135-138, 50M 139-140 (highest: +4-5%), for ~1%
+// more CPU at 10M rows (1.60 against 1.58 s). It is soft: a larger
+// workload still gets memory.
 const DefaultMemoryLimit = 120 << 20
 
 // cpuTimes is the process's CPU time so far, in seconds: running Go code
