@@ -138,34 +138,7 @@ func (t *rateTally) fold(as *accSet, codes []uint8) {
 	codes = codes[:n]
 	p := &codes[0]
 	if p != t.last || n != t.lastN {
-		// Four tables, row i in table i mod 4: most rows of a group
-		// have the same code, and consecutive increments of one count
-		// wait on each other through memory; added up below.
-		ng := len(as.groups)
-		if cap(t.tab) < 4*ng {
-			t.tab = make([][4]int64, 4*ng)
-		}
-		t.tab = t.tab[:4*ng]
-		clear(t.tab)
-		t0, t1, t2, t3 := t.tab[:ng], t.tab[ng:2*ng], t.tab[2*ng:3*ng], t.tab[3*ng:]
-		gi := as.gi[:n]
-		i := 0
-		for ; i+4 <= n; i += 4 {
-			g, c := gi[i:i+4:i+4], codes[i:i+4:i+4]
-			t0[g[0]][c[0]&3]++
-			t1[g[1]][c[1]&3]++
-			t2[g[2]][c[2]&3]++
-			t3[g[3]][c[3]&3]++
-		}
-		for ; i < n; i++ {
-			t0[gi[i]][codes[i]&3]++
-		}
-		for g := range t0 {
-			for c := range 4 {
-				t0[g][c] += t1[g][c] + t2[g][c] + t3[g][c]
-			}
-		}
-		t.tab = t0
+		t.tab = countCodes(t.tab, len(as.groups), as.gi[:n], codes)
 		t.last, t.lastN = nil, 0
 		if p != &t.buf[0] {
 			t.last, t.lastN = p, n
@@ -178,6 +151,39 @@ func (t *rateTally) fold(as *accSet, codes []uint8) {
 			a.K += c[1]
 		}
 	}
+}
+
+// countCodes counts codes, one per row of gi, per group (of ng) and code
+// (&3) into tab's first ng entries, reusing tab's memory (4·ng used).
+func countCodes(tab [][4]int64, ng int, gi []int32, codes []uint8) [][4]int64 {
+	// Four tables, row i in table i mod 4: most rows of a group have the
+	// same code, and consecutive increments of one count wait on each
+	// other through memory; added up below.
+	if cap(tab) < 4*ng {
+		tab = make([][4]int64, 4*ng)
+	}
+	tab = tab[:4*ng]
+	clear(tab)
+	t0, t1, t2, t3 := tab[:ng], tab[ng:2*ng], tab[2*ng:3*ng], tab[3*ng:]
+	n := len(gi)
+	codes = codes[:n]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		g, c := gi[i:i+4:i+4], codes[i:i+4:i+4]
+		t0[g[0]][c[0]&3]++
+		t1[g[1]][c[1]&3]++
+		t2[g[2]][c[2]&3]++
+		t3[g[3]][c[3]&3]++
+	}
+	for ; i < n; i++ {
+		t0[gi[i]][codes[i]&3]++
+	}
+	for g := range t0 {
+		for c := range 4 {
+			t0[g][c] += t1[g][c] + t2[g][c] + t3[g][c]
+		}
+	}
+	return t0
 }
 
 // rateCoder returns a built-in scorer's count codes, for a count kind

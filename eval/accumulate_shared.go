@@ -2,8 +2,10 @@ package eval
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/parity-eval/parity/datasets"
+	"github.com/parity-eval/parity/scorers"
 )
 
 // sharedFolds folds a batch's per-system columns (parity's own
@@ -22,9 +24,17 @@ import (
 // A fold is shared only when two or more of the batch's features have
 // it; a batch of one feature (its rows already the whole batch, or
 // nearly) is folded per feature as before (foldPerSystemColumns).
+//
+// Built-in count scorers that read only the batch's columns (error
+// rates, the AI share, audit completeness, the latency bound: rshapes)
+// are shared the same way: their codes computed once over the batch's
+// rows (for the latency bound, each row against its own feature's
+// bound) and counted per group through bgi. Counts are integers, so
+// nothing here depends on the order of rows.
 type sharedFolds struct {
 	on  []bool // per Engine.shapes: folded once for the batch
-	any bool   // some shape is on
+	ron []bool // per Engine.rshapes: codes computed once for the batch
+	any bool   // some shape or rshape is on
 	// bgi is, for each row of the batch, its group's index in groups;
 	// 0 (the sink) for a row of no feature taking part.
 	bgi []int32
@@ -41,6 +51,49 @@ type sharedFolds struct {
 	// fresh[g] is the new sketch in sks[g] for a group that had none,
 	// attached only if a value reached it.
 	fresh []*Sketch
+	codes []uint8    // a shared count scorer's codes, per row of the batch
+	bound []float64  // per group: its feature's bound (rateOverBound)
+	tab   [][4]int64 // per group (4 tables), rows of each code
+}
+
+// rateKey identifies a built-in count scorer by what it computes from
+// the batch's columns: two features' scorers of one key give the same
+// code on every row, except the latency bound's, whose bound is read
+// per feature.
+type rateKey struct {
+	kind               uint8
+	metric, col, value string
+}
+
+// Kinds of rateKey.
+const (
+	rateBool = 1 + iota
+	rateValue
+	rateAudit
+	rateOverBound
+)
+
+// rateShape is one of Engine.rshapes: its key and the first scorer
+// found with it (any other of that key computes the same codes).
+type rateShape struct {
+	key rateKey
+	s   scorers.Scorer
+}
+
+// rateKeyOf returns the key of a built-in count scorer that may be
+// computed for the whole batch.
+func rateKeyOf(s scorers.Scorer) (rateKey, bool) {
+	switch s := s.(type) {
+	case *scorers.BoolRate:
+		return rateKey{kind: rateBool, metric: s.Metric, col: s.Column}, true
+	case *scorers.ValueRate:
+		return rateKey{kind: rateValue, metric: s.Metric, col: s.Column, value: s.Value}, true
+	case *scorers.AuditComplete:
+		return rateKey{kind: rateAudit, metric: s.Name(), col: strings.Join(s.Columns, "\x00")}, true
+	case *scorers.OverBound:
+		return rateKey{kind: rateOverBound, metric: s.Metric, col: s.Column}, true
+	}
+	return rateKey{}, false
 }
 
 // sharedSpan is one feature's groups in sharedFolds.groups.
@@ -52,28 +105,54 @@ type sharedSpan struct {
 // has reports whether plan p has a directPerSystem scorer of shape sh.
 func has(p *featurePlan, sh int) bool { return slices.Contains(p.shape, sh) }
 
-// batch starts a batch whose features' rows are rows (per plan, as
-// Workers.Batch listed them) among n: it decides which shapes are
-// folded once for the batch.
-func (s *sharedFolds) batch(e *Engine, rows [][]int32, n int) {
-	s.any = false
-	if len(e.shapes) == 0 {
-		return
+// hasRate reports whether plan p has a count scorer of rshape sh.
+func hasRate(p *featurePlan, sh int) bool { return slices.Contains(p.rshape, sh) }
+
+// onIn reports which of shapes (Engine.shapes or rshapes, by has) two
+// or more of the batch's features have, into on; and whether any.
+func onIn(on []bool, n int, order []*featurePlan, rows [][]int32, has func(*featurePlan, int) bool) ([]bool, bool) {
+	if cap(on) < n {
+		on = make([]bool, n)
 	}
-	if cap(s.on) < len(e.shapes) {
-		s.on = make([]bool, len(e.shapes))
-	}
-	s.on = s.on[:len(e.shapes)]
-	for sh := range s.on {
+	on = on[:n]
+	anyOn := false
+	for sh := range on {
 		k := 0
-		for _, p := range e.order {
+		for _, p := range order {
 			if len(rows[p.idx]) > 0 && has(p, sh) {
 				k++
 			}
 		}
-		s.on[sh] = k >= 2
-		s.any = s.any || s.on[sh]
+		on[sh] = k >= 2
+		anyOn = anyOn || on[sh]
 	}
+	return on, anyOn
+}
+
+// skips reports whether column col is not gathered for plan p in this
+// batch: every scorer of p reading it is a count scorer computed for
+// the whole batch.
+func (s *sharedFolds) skips(p *featurePlan, col string) bool {
+	shs, ok := p.rateOnly[col]
+	if !ok || !s.any {
+		return false
+	}
+	for _, sh := range shs {
+		if !s.ron[sh] {
+			return false
+		}
+	}
+	return true
+}
+
+// batch starts a batch whose features' rows are rows (per plan, as
+// Workers.Batch listed them) among n: it decides which shapes are
+// folded once for the batch.
+func (s *sharedFolds) batch(e *Engine, rows [][]int32, n int) {
+	var anyFold, anyRate bool
+	s.on, anyFold = onIn(s.on, len(e.shapes), e.order, rows, has)
+	s.ron, anyRate = onIn(s.ron, len(e.rshapes), e.order, rows, hasRate)
+	s.any = anyFold || anyRate
 	if !s.any {
 		return
 	}
@@ -101,6 +180,11 @@ func (s *sharedFolds) batch(e *Engine, rows [][]int32, n int) {
 func (s *sharedFolds) takesPart(p *featurePlan) bool {
 	for _, sh := range p.shape {
 		if sh >= 0 && s.on[sh] {
+			return true
+		}
+	}
+	for _, sh := range p.rshape {
+		if sh >= 0 && s.ron[sh] {
 			return true
 		}
 	}
@@ -136,6 +220,7 @@ func (s *sharedFolds) fold(e *Engine, b *datasets.Batch) {
 	if !s.any {
 		return
 	}
+	s.rates(e, b)
 	ng := len(s.groups)
 	if cap(s.sks) < ng {
 		s.sks, s.fresh = make([]*Sketch, ng), make([]*Sketch, ng)
@@ -187,4 +272,78 @@ func (s *sharedFolds) fold(e *Engine, b *datasets.Batch) {
 	for i := range s.spans {
 		s.spans[i].p = nil
 	}
+}
+
+// rates counts the batch's shared count scorers (ron) into the groups:
+// each one's codes computed over every row of the batch, then counted
+// per batch-level group, the sink's and other features' counts unread.
+func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) {
+	ng := len(s.groups)
+	if cap(s.bound) < ng {
+		s.bound = make([]float64, ng)
+	}
+	if cap(s.codes) < b.Rows {
+		s.codes = make([]uint8, b.Rows)
+	}
+	bgi := s.bgi[:b.Rows]
+	in := &scorers.Input{Rows: b.Rows, Batch: b}
+	for sh, on := range s.ron {
+		if !on {
+			continue
+		}
+		r := &e.rshapes[sh]
+		var codes []uint8
+		if r.key.kind == rateOverBound {
+			bound := s.bound[:ng]
+			for _, sp := range s.spans {
+				k := slices.Index(sp.p.rshape, sh)
+				for g := sp.off; g < sp.off+sp.n; g++ {
+					bound[g] = 0
+					if k >= 0 {
+						bound[g] = sp.p.scorers[k].(*scorers.OverBound).Bound
+					}
+				}
+			}
+			codes = overBoundCodesByGroup(s.codes[:b.Rows], b.Col(r.key.col), bgi, bound)
+		} else {
+			codes = r.s.(scorers.RateCoder).RateCodes(in, s.codes[:b.Rows])
+		}
+		s.tab = countCodes(s.tab, ng, bgi, codes)
+		for _, sp := range s.spans {
+			if !hasRate(sp.p, sh) {
+				continue // its groups' counts, as the sink's, are not read
+			}
+			for g := sp.off; g < sp.off+sp.n; g++ {
+				if c := s.tab[g]; c[0]+c[1] > 0 {
+					a := s.groups[g].acc(r.key.metric)
+					a.N += c[0] + c[1]
+					a.K += c[1]
+				}
+			}
+		}
+	}
+}
+
+// overBoundCodesByGroup is overBoundCodes over every row of the batch
+// (c nil: absent), row i against the bound of its group gi[i].
+func overBoundCodesByGroup(dst []uint8, c *datasets.Column, gi []int32, bound []float64) []uint8 {
+	if c == nil {
+		for i := range dst {
+			dst[i] = 2
+		}
+		return dst
+	}
+	src := c.Float[:len(dst)]
+	gi = gi[:len(dst)]
+	if c.Null == nil {
+		for i, x := range src {
+			dst[i] = uint8(b2i(x != x)<<1 | b2i(x > bound[gi[i]]))
+		}
+		return dst
+	}
+	null := c.Null[:len(dst)]
+	for i, x := range src {
+		dst[i] = uint8((b2i(x != x)|b2i(null[i]))<<1 | b2i(x > bound[gi[i]])&^b2i(null[i]))
+	}
+	return dst
 }

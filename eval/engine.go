@@ -124,6 +124,13 @@ type featurePlan struct {
 	// columns into the same metric share one fold per batch
 	// (sharedFolds).
 	shape []int
+	// rshape[k] is, for a built-in count scorer k that reads only the
+	// batch's columns, its index in Engine.rshapes (-1 for others).
+	rshape []int
+	// rateOnly are the columns of cols read by nothing but such count
+	// scorers, with their rshapes: a batch that computes all of those
+	// once for the batch (sharedFolds) does not gather the column.
+	rateOnly map[string][]int
 }
 
 // Built-in scorers eval reads from columns (featurePlan.direct).
@@ -182,6 +189,10 @@ type Engine struct {
 	// value (metric and columns): a batch's features with one of them
 	// are folded from its columns in one pass (sharedFolds).
 	shapes []scorers.PerSystemValue
+	// rshapes are the distinct built-in count scorers of all plans that
+	// read only the batch's columns (rateKey): a batch's features with
+	// one of them have its codes computed once for the batch.
+	rshapes []rateShape
 }
 
 // NewEngine plans the evaluation of the given features over windows.
@@ -297,11 +308,58 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 	return e, nil
 }
 
-// planShapes sets Engine.shapes and each plan's shape.
+// planShapes sets Engine.shapes and rshapes and each plan's shape,
+// rshape and rateOnly.
 func (e *Engine) planShapes() {
-	e.shapes = nil
+	e.shapes, e.rshapes = nil, nil
 	for _, p := range e.order {
 		p.shape = make([]int, len(p.scorers))
+		p.rshape = make([]int, len(p.scorers))
+		derived := map[string]bool{}
+		for _, j := range p.jsonSrcs {
+			for _, name := range j.names {
+				derived[name] = true
+			}
+		}
+		for k, s := range p.scorers {
+			p.rshape[k] = -1
+			key, ok := rateKeyOf(s)
+			if !ok || k >= p.builtin || (key.kind == rateOverBound && p.direct[k] != directOverBound) {
+				continue
+			}
+			if slices.ContainsFunc(s.Needs(), func(n scorers.Need) bool { return derived[n.Column] }) {
+				continue // a column that exists only in the gathered batch
+			}
+			p.rshape[k] = slices.IndexFunc(e.rshapes, func(r rateShape) bool { return r.key == key })
+			if p.rshape[k] < 0 {
+				p.rshape[k] = len(e.rshapes)
+				e.rshapes = append(e.rshapes, rateShape{key: key, s: s})
+			}
+		}
+		// Columns read only by those: not gathered when all are shared.
+		p.rateOnly = map[string][]int{}
+		kept := map[string]bool{}
+		for _, j := range p.jsonSrcs {
+			kept[j.src] = true
+		}
+		if e.labels != nil {
+			kept[e.cfg.Columns.RequestID] = true // read by the labels' join
+		}
+		for k, s := range p.scorers {
+			if d := p.direct[k]; d == directPerSystem || d == directOverBound {
+				continue // read from the batch, not gathered
+			}
+			for _, n := range s.Needs() {
+				if p.rshape[k] < 0 {
+					kept[n.Column] = true
+				} else if !slices.Contains(p.rateOnly[n.Column], p.rshape[k]) {
+					p.rateOnly[n.Column] = append(p.rateOnly[n.Column], p.rshape[k])
+				}
+			}
+		}
+		for c := range kept {
+			delete(p.rateOnly, c)
+		}
 		for k, s := range p.scorers {
 			p.shape[k] = -1
 			if p.direct[k] != directPerSystem {
@@ -578,7 +636,7 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	// Otherwise only the columns the feature reads are copied, into the
 	// worker's recycled buffers (gatherBufs).
 	for _, col := range b.Cols {
-		if col != nil && p.cols[col.Name] {
+		if col != nil && p.cols[col.Name] && !st.shared.skips(p, col.Name) {
 			sub.Cols = append(sub.Cols, col)
 		}
 	}
@@ -634,6 +692,9 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	accs := st.accs[:len(groups)]
 	st.rates.batch(len(idx))
 	for k, s := range p.scorers {
+		if sh := p.rshape[k]; sh >= 0 && st.shared.any && st.shared.ron[sh] {
+			continue // counted for the whole batch by sharedFolds.rates
+		}
 		switch p.direct[k] {
 		case directPerSystem:
 			if st.shared.on[p.shape[k]] {
