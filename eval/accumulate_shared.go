@@ -54,6 +54,12 @@ type sharedFolds struct {
 	codes []uint8    // a shared count scorer's codes, per row of the batch
 	bound []float64  // per group: its feature's bound (rateOverBound)
 	tab   [][4]int64 // per group (4 tables), rows of each code
+	// cgroups are groups with the sink and other features' groups
+	// replaced by sinkGroup, whose counts are dropped: for the category
+	// counts, which create a group's Acc as they go.
+	cgroups   []*Group
+	sinkGroup *Group
+	accs      []*Acc
 }
 
 // rateKey identifies a built-in count scorer by what it computes from
@@ -71,6 +77,7 @@ const (
 	rateValue
 	rateAudit
 	rateOverBound
+	rateCategory // not a count: a CategoryValue's dictionary column counted per key
 )
 
 // rateShape is one of Engine.rshapes: its key and the first scorer
@@ -92,6 +99,8 @@ func rateKeyOf(s scorers.Scorer) (rateKey, bool) {
 		return rateKey{kind: rateAudit, metric: s.Name(), col: strings.Join(s.Columns, "\x00")}, true
 	case *scorers.OverBound:
 		return rateKey{kind: rateOverBound, metric: s.Metric, col: s.Column}, true
+	case *scorers.CategoryValue:
+		return rateKey{kind: rateCategory, metric: s.Metric, col: s.Column}, true
 	}
 	return rateKey{}, false
 }
@@ -292,6 +301,10 @@ func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) {
 			continue
 		}
 		r := &e.rshapes[sh]
+		if r.key.kind == rateCategory {
+			s.categories(sh, r.key.metric, b.Col(r.key.col), b.Rows)
+			continue
+		}
 		var codes []uint8
 		if r.key.kind == rateOverBound {
 			bound := s.bound[:ng]
@@ -346,4 +359,41 @@ func overBoundCodesByGroup(dst []uint8, c *datasets.Column, gi []int32, bound []
 		dst[i] = uint8((b2i(x != x)|b2i(null[i]))<<1 | b2i(x > bound[gi[i]])&^b2i(null[i]))
 	}
 	return dst
+}
+
+// categories counts a shared CategoryValue's column c (nil: absent,
+// nothing counted) over the batch's n rows into the groups of the
+// features with rshape sh, as countCategoryCodes does per feature.
+func (s *sharedFolds) categories(sh int, metric string, c *datasets.Column, n int) {
+	if c == nil {
+		return
+	}
+	if s.sinkGroup == nil {
+		s.sinkGroup = &Group{Metrics: map[string]*Acc{}}
+	}
+	ng := len(s.groups)
+	s.cgroups = append(s.cgroups[:0], s.sinkGroup)
+	for _, sp := range s.spans {
+		member := hasRate(sp.p, sh)
+		for g := sp.off; g < sp.off+sp.n; g++ {
+			if member {
+				s.cgroups = append(s.cgroups, s.groups[g])
+			} else {
+				s.cgroups = append(s.cgroups, s.sinkGroup)
+			}
+		}
+	}
+	if cap(s.accs) < ng {
+		s.accs = make([]*Acc, ng)
+	}
+	accs := s.accs[:ng]
+	clear(accs)
+	var null []bool
+	if c.Null != nil {
+		null = c.Null[:n]
+	}
+	countCategoryCodes(&accSet{name: metric, gi: s.bgi[:n], groups: s.cgroups, accs: accs}, c.Codes[:n], null, c.Dict)
+	clear(s.sinkGroup.Metrics)
+	clear(accs)
+	clear(s.cgroups)
 }

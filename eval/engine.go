@@ -324,7 +324,7 @@ func (e *Engine) planShapes() {
 		for k, s := range p.scorers {
 			p.rshape[k] = -1
 			key, ok := rateKeyOf(s)
-			if !ok || k >= p.builtin || (key.kind == rateOverBound && p.direct[k] != directOverBound) {
+			if !ok || k >= p.builtin || (key.kind == rateOverBound && p.direct[k] != directOverBound) || (key.kind == rateCategory && p.direct[k] != directCategory) {
 				continue
 			}
 			if slices.ContainsFunc(s.Needs(), func(n scorers.Need) bool { return derived[n.Column] }) {
