@@ -60,6 +60,7 @@ type sharedFolds struct {
 	cgroups   []*Group
 	sinkGroup *Group
 	accs      []*Acc
+	out       *scorers.Out // a shared NumericValue's values, per row of the batch
 }
 
 // rateKey identifies a built-in count scorer by what it computes from
@@ -78,6 +79,7 @@ const (
 	rateAudit
 	rateOverBound
 	rateCategory // not a count: a CategoryValue's dictionary column counted per key
+	rateNumeric  // not a count: a NumericValue's column folded into sketches
 )
 
 // rateShape is one of Engine.rshapes: its key and the first scorer
@@ -101,6 +103,8 @@ func rateKeyOf(s scorers.Scorer) (rateKey, bool) {
 		return rateKey{kind: rateOverBound, metric: s.Metric, col: s.Column}, true
 	case *scorers.CategoryValue:
 		return rateKey{kind: rateCategory, metric: s.Metric, col: s.Column}, true
+	case *scorers.NumericValue:
+		return rateKey{kind: rateNumeric, metric: s.Metric, col: s.Column}, true
 	}
 	return rateKey{}, false
 }
@@ -301,8 +305,12 @@ func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) {
 			continue
 		}
 		r := &e.rshapes[sh]
-		if r.key.kind == rateCategory {
+		switch r.key.kind {
+		case rateCategory:
 			s.categories(sh, r.key.metric, b.Col(r.key.col), b.Rows)
+			continue
+		case rateNumeric:
+			s.numeric(sh, r, in)
 			continue
 		}
 		var codes []uint8
@@ -368,6 +376,19 @@ func (s *sharedFolds) categories(sh int, metric string, c *datasets.Column, n in
 	if c == nil {
 		return
 	}
+	accs := s.memberGroups(sh)
+	var null []bool
+	if c.Null != nil {
+		null = c.Null[:n]
+	}
+	countCategoryCodes(&accSet{name: metric, gi: s.bgi[:n], groups: s.cgroups, accs: accs}, c.Codes[:n], null, c.Dict)
+	s.dropSink()
+}
+
+// memberGroups sets cgroups for rshape sh: the batch's groups, with the
+// sink and the groups of features without sh replaced by sinkGroup,
+// whose metrics are dropped (dropSink). It returns accs for them, nil.
+func (s *sharedFolds) memberGroups(sh int) []*Acc {
 	if s.sinkGroup == nil {
 		s.sinkGroup = &Group{Metrics: map[string]*Acc{}}
 	}
@@ -388,12 +409,30 @@ func (s *sharedFolds) categories(sh int, metric string, c *datasets.Column, n in
 	}
 	accs := s.accs[:ng]
 	clear(accs)
-	var null []bool
-	if c.Null != nil {
-		null = c.Null[:n]
-	}
-	countCategoryCodes(&accSet{name: metric, gi: s.bgi[:n], groups: s.cgroups, accs: accs}, c.Codes[:n], null, c.Dict)
+	return accs
+}
+
+// dropSink drops what memberGroups' sink group was given.
+func (s *sharedFolds) dropSink() {
 	clear(s.sinkGroup.Metrics)
-	clear(accs)
+	clear(s.accs)
 	clear(s.cgroups)
+}
+
+// numeric folds a shared NumericValue (rshape sh) over the batch's rows
+// (in) into the groups of the features that have it, as Score and
+// accumulate do per feature: each group's sketch still gets its values
+// in row order.
+func (s *sharedFolds) numeric(sh int, r *rateShape, in *scorers.Input) {
+	if s.out == nil {
+		s.out = &scorers.Out{}
+	}
+	s.out.ResetBuiltin(r.s, in.Rows)
+	if err := r.s.Score(in, s.out); err != nil {
+		panic(err) // NumericValue.Score has no error to return
+	}
+	s.out.Untouched(r.s.Kind())
+	accs := s.memberGroups(sh)
+	accumulateScores(&accSet{name: r.key.metric, gi: s.bgi[:in.Rows], groups: s.cgroups, accs: accs}, s.out, 0, false)
+	s.dropSink()
 }

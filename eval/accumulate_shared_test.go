@@ -185,22 +185,25 @@ features:
 
 // TestSharedRatesMatchPerFeature holds the batch-level count scorers
 // (sharedFolds.rates: error rates, AI share, audit completeness, the
-// latency bound, the model version's category counts, each computed
-// once over the batch's rows, and their columns then not gathered) to the per-feature form (RateCodes on each
+// latency bound, the model version's category counts, the confidence's
+// sketch, each computed once over the batch's rows, and their columns
+// then not gathered) to the per-feature form (RateCodes on each
 // feature's gathered rows, the bound's codes through its row indexes),
 // over the batches of TestSharedFoldsMatchPerFeature: features in
 // uneven shares, dropped rows, nulls and NaN, different bounds, a
 // feature without a bound, one without the AI share (a batch in which
 // only one feature has it, which keeps its own) and one without the
-// model version's counts.
+// model version's counts and the confidence.
 func TestSharedRatesMatchPerFeature(t *testing.T) {
 	build := func(simple bool) *Engine {
 		e := engineFor(t, sharedRatesConfig)
-		for f, m := range map[string]string{"refund_approval": "ai_share", "invoice_extraction": "model_version"} {
-			p := e.plans[f]
-			k := slices.IndexFunc(p.scorers, func(s scorers.Scorer) bool { return s.Name() == m })
-			p.scorers, p.direct = slices.Delete(p.scorers, k, k+1), slices.Delete(p.direct, k, k+1)
-			p.builtin--
+		for f, ms := range map[string][]string{"refund_approval": {"ai_share"}, "invoice_extraction": {"model_version", "confidence"}} {
+			for _, m := range ms {
+				p := e.plans[f]
+				k := slices.IndexFunc(p.scorers, func(s scorers.Scorer) bool { return s.Name() == m })
+				p.scorers, p.direct = slices.Delete(p.scorers, k, k+1), slices.Delete(p.direct, k, k+1)
+				p.builtin--
+			}
 		}
 		e.planShapes()
 		if simple {
@@ -214,15 +217,19 @@ func TestSharedRatesMatchPerFeature(t *testing.T) {
 		return e
 	}
 	shared, simple := build(false), build(true)
-	if n := len(shared.rshapes); n != 8 {
-		t.Fatalf("%d shared count scorers, want 8 (2 error rates, AI share, audit, bound, model version, 2 categories)", n)
+	if n := len(shared.rshapes); n != 9 {
+		t.Fatalf("%d shared scorers, want 9 (2 error rates, AI share, audit, bound, model version, 2 categories, confidence)", n)
 	}
 	for _, c := range []string{"legacy_error", "ai_error", "served_by", "input_hash", "ai_model_version"} {
 		if _, ok := shared.plans["ticket_routing"].rateOnly[c]; !ok {
 			t.Errorf("column %q is not read by count scorers alone", c)
 		}
 	}
-	for _, c := range []string{"ai_confidence", "ai_category", "legacy_category"} {
+	// The confidence is also read by ticket_routing's labelled quality.
+	if _, ok := shared.plans["refund_approval"].rateOnly["ai_confidence"]; !ok {
+		t.Errorf("refund_approval's confidence is gathered")
+	}
+	for _, c := range []string{"ai_category", "legacy_category", "label_category"} {
 		if _, ok := shared.plans["ticket_routing"].rateOnly[c]; ok {
 			t.Errorf("column %q, read by other scorers, would not be gathered", c)
 		}
@@ -301,10 +308,15 @@ func TestSharedRatesMatchPerFeature(t *testing.T) {
 	if !seen["error_rate.legacy"]["web"] || seen["error_rate.ai"]["web"] {
 		t.Errorf("error rates of class web: legacy %v, AI %v; want only legacy", seen["error_rate.legacy"], seen["error_rate.ai"])
 	}
-	if !seen["model_version"]["refund_approval"] || !seen["model_version"]["ticket_routing"] || !seen["output.decision"]["refund_approval"] {
-		t.Errorf("category counts missing: model_version %v, output.decision %v", seen["model_version"], seen["output.decision"])
+	for _, m := range []string{"model_version", "confidence"} {
+		if !seen[m]["refund_approval"] || !seen[m]["ticket_routing"] || seen[m]["invoice_extraction"] {
+			t.Errorf("%s in %v, want refund_approval and ticket_routing only", m, seen[m])
+		}
 	}
-	if seen["ai_share"]["refund_approval"] || seen["latency_ms.ai.over_bound"]["invoice_extraction"] || seen["model_version"]["invoice_extraction"] {
-		t.Errorf("a feature without the scorer has its metric: %v, %v, %v", seen["ai_share"], seen["latency_ms.ai.over_bound"], seen["model_version"])
+	if !seen["output.decision"]["refund_approval"] {
+		t.Errorf("category counts missing: output.decision %v", seen["output.decision"])
+	}
+	if seen["ai_share"]["refund_approval"] || seen["latency_ms.ai.over_bound"]["invoice_extraction"] {
+		t.Errorf("a feature without the scorer has its metric: %v, %v", seen["ai_share"], seen["latency_ms.ai.over_bound"])
 	}
 }
