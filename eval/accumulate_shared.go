@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -229,11 +230,13 @@ func (s *sharedFolds) add(p *featurePlan, rows, gi []int32, groups []*Group) {
 
 // fold folds the batch's shared shapes, each system's column in one
 // pass over the batch's rows, after every feature has been added.
-func (s *sharedFolds) fold(e *Engine, b *datasets.Batch) {
+func (s *sharedFolds) fold(e *Engine, b *datasets.Batch) error {
 	if !s.any {
-		return
+		return nil
 	}
-	s.rates(e, b)
+	if err := s.rates(e, b); err != nil {
+		return err
+	}
 	ng := len(s.groups)
 	if cap(s.sks) < ng {
 		s.sks, s.fresh = make([]*Sketch, ng), make([]*Sketch, ng)
@@ -285,12 +288,13 @@ func (s *sharedFolds) fold(e *Engine, b *datasets.Batch) {
 	for i := range s.spans {
 		s.spans[i].p = nil
 	}
+	return nil
 }
 
 // rates counts the batch's shared count scorers (ron) into the groups:
 // each one's codes computed over every row of the batch, then counted
 // per batch-level group, the sink's and other features' counts unread.
-func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) {
+func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) error {
 	ng := len(s.groups)
 	if cap(s.bound) < ng {
 		s.bound = make([]float64, ng)
@@ -310,7 +314,9 @@ func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) {
 			s.categories(sh, r.key.metric, b.Col(r.key.col), b.Rows)
 			continue
 		case rateNumeric:
-			s.numeric(sh, r, in)
+			if err := s.numeric(sh, r, in); err != nil {
+				return fmt.Errorf("%s: %w", r.s.Name(), err)
+			}
 			continue
 		}
 		var codes []uint8
@@ -343,6 +349,7 @@ func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) {
 			}
 		}
 	}
+	return nil
 }
 
 // overBoundCodesByGroup is overBoundCodes over every row of the batch
@@ -423,16 +430,17 @@ func (s *sharedFolds) dropSink() {
 // (in) into the groups of the features that have it, as Score and
 // accumulate do per feature: each group's sketch still gets its values
 // in row order.
-func (s *sharedFolds) numeric(sh int, r *rateShape, in *scorers.Input) {
+func (s *sharedFolds) numeric(sh int, r *rateShape, in *scorers.Input) error {
 	if s.out == nil {
 		s.out = &scorers.Out{}
 	}
 	s.out.ResetBuiltin(r.s, in.Rows)
 	if err := r.s.Score(in, s.out); err != nil {
-		panic(err) // NumericValue.Score has no error to return
+		return err
 	}
 	s.out.Untouched(r.s.Kind())
 	accs := s.memberGroups(sh)
 	accumulateScores(&accSet{name: r.key.metric, gi: s.bgi[:in.Rows], groups: s.cgroups, accs: accs}, s.out, 0, false)
 	s.dropSink()
+	return nil
 }

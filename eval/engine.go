@@ -616,7 +616,9 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			return fmt.Errorf("%s: row group %d: feature %q: %w", b.File, b.RowGroup, p.cfg.Name, err)
 		}
 	}
-	st.shared.fold(e, b)
+	if err := st.shared.fold(e, b); err != nil {
+		return fmt.Errorf("%s: row group %d: %w", b.File, b.RowGroup, err)
+	}
 	return nil
 }
 
