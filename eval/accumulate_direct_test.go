@@ -37,17 +37,7 @@ func TestDirectPerSystemMatchesScore(t *testing.T) {
 			}
 			b.Cols = append(b.Cols, c)
 		}
-		var idx []int32 // nil: every row
-		n := rows
-		if r.IntN(3) > 0 {
-			idx = []int32{}
-			for i := range rows {
-				if r.IntN(3) > 0 {
-					idx = append(idx, int32(i))
-				}
-			}
-			n = len(idx)
-		}
+		idx, n := someRows(r, rows, 3)
 		ng := 1 + r.IntN(5)
 		gi, got, want := randomGroups(r, n, ng)
 		foldPerSystemColumns(s, b, idx, gi, got, make([]*Acc, ng))
@@ -161,17 +151,7 @@ func TestFoldColumnPaths(t *testing.T) {
 				}
 				b.Cols = append(b.Cols, c)
 			}
-			var idx []int32
-			n := rows
-			if r.IntN(2) == 0 {
-				idx = []int32{}
-				for i := range rows {
-					if r.IntN(4) > 0 {
-						idx = append(idx, int32(i))
-					}
-				}
-				n = len(idx)
-			}
+			idx, n := someRows(r, rows, 4)
 			gi := make([]int32, n)
 			for i := range gi {
 				gi[i] = int32(r.IntN(ng))
@@ -352,17 +332,7 @@ func TestDirectOverBoundMatchesRateCodes(t *testing.T) {
 			}
 			b.Cols = append(b.Cols, c)
 		}
-		var idx []int32
-		n := rows
-		if r.IntN(2) == 0 {
-			idx = []int32{}
-			for i := range rows {
-				if r.IntN(3) > 0 {
-					idx = append(idx, int32(i))
-				}
-			}
-			n = len(idx)
-		}
+		idx, n := someRows(r, rows, 3)
 		got := overBoundCodes(make([]uint8, n), b.Col("x"), idx, bound)
 		want := s.RateCodes(&scorers.Input{Rows: n, Batch: rowsOf(b, idx)}, make([]uint8, n))
 		for i := range n {
@@ -458,4 +428,20 @@ func wantByScore(t *testing.T, s scorers.Scorer, in *datasets.Batch, gi []int32,
 		t.Fatal(err)
 	}
 	accumulate(s, o, gi, want, make([]*Acc, len(want)))
+}
+
+// someRows picks a feature's rows out of a batch of rows: every row
+// (idx nil) half the time, else each row but one in every keepOutOf on
+// average, in order. n is how many were picked.
+func someRows(r *rand.Rand, rows, keepOutOf int) (idx []int32, n int) {
+	if r.IntN(2) == 0 {
+		return nil, rows
+	}
+	idx = []int32{}
+	for i := range rows {
+		if r.IntN(keepOutOf) > 0 {
+			idx = append(idx, int32(i))
+		}
+	}
+	return idx, len(idx)
 }
