@@ -12,8 +12,10 @@ import (
 	"github.com/parity-eval/parity/scorers"
 )
 
-// sharedConfig is three features with parity's own latency and cost
-// scorers, for TestSharedFoldsMatchPerFeature.
+// sharedConfig is three features with parity's own latency, cost and
+// count scorers, two latency bounds of their own and one feature without
+// one, for TestSharedFoldsMatchPerFeature and
+// TestSharedRatesMatchPerFeature.
 const sharedConfig = `version: 1
 source: {logs: unused}
 output: unused
@@ -26,6 +28,7 @@ features:
   - name: refund_approval
     fields:
       - {name: decision, legacy: legacy_category, ai: ai_category, label: "-", critical: true}
+    criteria: {max_p95_latency_ms: 1500}
   - name: invoice_extraction
     fields:
       - {name: amount, legacy_json: legacy_output, ai_json: ai_output, path: $.amount, comparator: numeric, abs_tolerance: 0.01, label: "-", critical: true}
@@ -162,27 +165,6 @@ func mixedBatch(t *testing.T, e *Engine, r *rand.Rand, trial, n int) *datasets.B
 	return b
 }
 
-// sharedRatesConfig is three features with parity's own count scorers,
-// two latency bounds of their own and one feature without one, for
-// TestSharedRatesMatchPerFeature.
-const sharedRatesConfig = `version: 1
-source: {logs: unused}
-output: unused
-window: 6h
-features:
-  - name: ticket_routing
-    fields:
-      - {name: category, legacy: legacy_category, ai: ai_category, label: label_category, critical: true}
-    criteria: {max_p95_latency_ms: 900}
-  - name: refund_approval
-    fields:
-      - {name: decision, legacy: legacy_category, ai: ai_category, label: "-", critical: true}
-    criteria: {max_p95_latency_ms: 1500}
-  - name: invoice_extraction
-    fields:
-      - {name: amount, legacy_json: legacy_output, ai_json: ai_output, path: $.amount, comparator: numeric, abs_tolerance: 0.01, label: "-", critical: true}
-`
-
 // TestSharedRatesMatchPerFeature holds the batch-level count scorers
 // (sharedFolds.rates: error rates, AI share, audit completeness, the
 // latency bound, the model version's category counts, the confidence's
@@ -196,7 +178,7 @@ features:
 // model version's counts and the confidence.
 func TestSharedRatesMatchPerFeature(t *testing.T) {
 	build := func(simple bool) *Engine {
-		e := engineFor(t, sharedRatesConfig)
+		e := engineFor(t, sharedConfig)
 		for f, ms := range map[string][]string{"refund_approval": {"ai_share"}, "invoice_extraction": {"model_version", "confidence"}} {
 			for _, m := range ms {
 				p := e.plans[f]
