@@ -23,10 +23,12 @@ import (
 //     labels' join only compare and look up; the feature's name only
 //     picks a plan; a class becomes part of a group key only copied
 //     (cellTable.groupRows, strings.Clone).
-//   - JSON extraction (scorers.ExtractJSONPaths) keeps values as offsets
-//     into the documents, so derived columns' strings are substrings of
-//     the recycled bytes, and so is its scanner's memory of keys and few
-//     values; all of it is built per call, that is per batch.
+//   - JSON extraction (scorers.JSONFields.Extract) keeps values as
+//     offsets into the documents, so derived columns' strings are
+//     substrings of the recycled bytes, and so is its scanner's memory
+//     of keys and few values; its buffers outlive a batch, but those
+//     memories are rebuilt per call, that is per batch, and reused
+//     dictionary entries are reset to "" (no old document is kept).
 //   - built-in scorers (scorers.Builtins and the latency bound) compare
 //     values, parse numbers or number values within one batch
 //     (Input.numbers, the quality scorers' interner); the keys they

@@ -15,7 +15,7 @@ import (
 
 // FieldColumns returns the columns holding a field's legacy and AI values
 // as scorers see them: the configured columns, or for a JSON field the
-// derived columns eval materialises with ExtractJSONPaths.
+// derived columns eval materialises with JSONFields.Extract.
 func FieldColumns(fd *config.Field) (legacy, ai string) {
 	if fd.Path != "" {
 		return fd.LegacyJSON + "#" + fd.Path, fd.AIJSON + "#" + fd.Path
