@@ -16,6 +16,7 @@ import (
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/datasets/synth"
 	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/internal/testtmp"
 	"github.com/parity-eval/parity/jobs"
 	"github.com/parity-eval/parity/storage"
 	_ "github.com/parity-eval/parity/storage/file"
@@ -53,11 +54,9 @@ func TestMain(m *testing.M) {
 	// the outputs the tests compare (datasets.ColumnSpec.RecycleStrings).
 	os.Setenv("PARITY_CHECK_FRESH_EVALUATIONS", "1")
 	os.Setenv("PARITY_POISON_RECYCLED", "1")
-	code := m.Run()
-	if dataDir != "" {
-		os.RemoveAll(dataDir)
-	}
-	os.Exit(code)
+	// The binaries and datasets built once per test binary go in a
+	// temporary folder removed at the end.
+	os.Exit(testtmp.Run(m))
 }
 
 // scheduleConfig writes a config with hourly windows over the synthetic

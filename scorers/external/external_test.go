@@ -12,10 +12,14 @@ import (
 	"time"
 
 	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/internal/testtmp"
 	"github.com/parity-eval/parity/scorers"
 	"github.com/parity-eval/parity/scorers/external"
 	"github.com/parity-eval/parity/scorers/scorertest"
 )
+
+// TestMain removes the example binary's folder when the tests end.
+func TestMain(m *testing.M) { os.Exit(testtmp.Run(m)) }
 
 // exampleBin builds the example scorer once per test binary: the tests
 // run it as a real subprocess.
