@@ -482,7 +482,8 @@ func (w *Workers) RowsUsed(file string) int64 {
 	return 0
 }
 
-// Result merges every worker's aggregates.
+// Result merges every worker's aggregates, with their keys as they
+// will be stored (storableKeys).
 func (w *Workers) Result() *Aggregates {
 	out := NewAggregates()
 	for _, x := range w.ws {
@@ -491,6 +492,7 @@ func (w *Workers) Result() *Aggregates {
 	if w.e.labels != nil {
 		out.LabelsUnmatched = w.e.labels.Unmatched()
 	}
+	out.storableKeys()
 	return out
 }
 
