@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,11 +74,14 @@ func (r *Runner) loadAggregates(ctx context.Context, w eval.Window) (*eval.Aggre
 // re-parsed the same baseline windows N times. Cached aggregates are only
 // read (baseline merges into fresh groups), so sharing them is safe.
 //
-// The windows this run has just written (fresh, by window key) are taken
-// from memory rather than read back and parsed: in a backfill most
-// baseline windows are the run's own. With checkFresh, each is also read
-// back and must encode to the same bytes, the same check replay makes of
-// the evaluations.
+// The windows of this run (fresh, by window key) count as stored, since
+// the run writes every one of them before anything that depends on its
+// baselines, and are taken from memory rather than read back and parsed:
+// in a backfill most baseline windows are the run's own, and the
+// baselines are read before the run's aggregates are written. With
+// checkFresh, each fresh window is read back once written and must encode
+// to the same bytes (checkStoredAggregates), the same check replay makes
+// of the evaluations.
 type baselineReader struct {
 	r      *Runner
 	stored []eval.Window
@@ -85,11 +89,18 @@ type baselineReader struct {
 	loaded map[string]*eval.Aggregates
 }
 
-func (r *Runner) newBaselineReader(ctx context.Context, fresh map[string]*eval.Aggregates) (*baselineReader, error) {
-	stored, err := r.storedWindows(ctx)
+func (r *Runner) newBaselineReader(ctx context.Context, windows []eval.Window, fresh map[string]*eval.Aggregates) (*baselineReader, error) {
+	listed, err := r.storedWindows(ctx)
 	if err != nil {
 		return nil, err
 	}
+	stored := slices.Clone(windows)
+	for _, w := range listed {
+		if _, ok := fresh[w.Key()]; !ok {
+			stored = append(stored, w)
+		}
+	}
+	sort.Slice(stored, func(i, j int) bool { return stored[i].Start.Before(stored[j].Start) })
 	return &baselineReader{r: r, stored: stored, fresh: fresh, loaded: map[string]*eval.Aggregates{}}, nil
 }
 
@@ -98,20 +109,30 @@ func (br *baselineReader) load(ctx context.Context, w eval.Window) (*eval.Aggreg
 		return a, nil
 	}
 	a, ok := br.fresh[w.Key()]
-	if !ok || checkFresh() {
-		stored, err := br.r.loadAggregates(ctx, w)
-		if err != nil {
+	if !ok {
+		var err error
+		if a, err = br.r.loadAggregates(ctx, w); err != nil {
 			return nil, err
 		}
-		if ok {
-			if err := sameAggregates(a, stored); err != nil {
-				return nil, fmt.Errorf("window %s: %w", w, err)
-			}
-		}
-		a = stored
 	}
 	br.loaded[w.Key()] = a
 	return a, nil
+}
+
+// checkStoredAggregates (checkFresh) reads back each window's stored
+// aggregates and fails unless they encode to the same bytes as the ones
+// in memory, which the run's evaluations and baselines used.
+func (r *Runner) checkStoredAggregates(ctx context.Context, windows []eval.Window, fresh map[string]*eval.Aggregates) error {
+	for _, w := range windows {
+		stored, err := r.loadAggregates(ctx, w)
+		if err != nil {
+			return err
+		}
+		if err := sameAggregates(fresh[w.Key()], stored); err != nil {
+			return fmt.Errorf("window %s: %w", w, err)
+		}
+	}
+	return nil
 }
 
 // sameAggregates fails unless the aggregates in memory and as read back

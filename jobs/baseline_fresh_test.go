@@ -13,9 +13,10 @@ import (
 	"github.com/parity-eval/parity/storage/file"
 )
 
-// TestBaselineFreshWindows: a window this run has just written is taken
-// from memory, without reading storage; with checkFresh it is also read
-// back, and a stored copy that differs from memory fails the run.
+// TestBaselineFreshWindows: a window of this run counts as stored before
+// it is written and is taken from memory, never from storage; with
+// checkFresh, checkStoredAggregates reads each back once written, and a
+// stored copy that differs from memory (or is missing) fails the run.
 func TestBaselineFreshWindows(t *testing.T) {
 	ctx := context.Background()
 	out, err := file.New(t.TempDir())
@@ -28,6 +29,7 @@ func TestBaselineFreshWindows(t *testing.T) {
 	mem := eval.NewAggregates()
 	g := &eval.Group{Rows: 10, Metrics: map[string]*eval.Acc{"agreement.x": {N: 10, K: 9}}}
 	mem.Groups[eval.GroupKey{Feature: "f", Class: "c", Window: start.Unix()}] = g
+	fresh := map[string]*eval.Aggregates{w.Key(): mem}
 	put := func(a *eval.Aggregates) {
 		data, err := json.Marshal(a.File())
 		if err != nil {
@@ -37,32 +39,39 @@ func TestBaselineFreshWindows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	load := func(check bool) (*eval.Aggregates, error) {
-		t.Setenv("PARITY_CHECK_FRESH_EVALUATIONS", map[bool]string{true: "1", false: ""}[check])
-		br := &baselineReader{r: r, fresh: map[string]*eval.Aggregates{w.Key(): mem}, loaded: map[string]*eval.Aggregates{}}
+	load := func() (*eval.Aggregates, error) {
+		br, err := r.newBaselineReader(ctx, []eval.Window{w}, fresh)
+		if err != nil {
+			return nil, err
+		}
+		if len(br.stored) != 1 || !br.stored[0].Start.Equal(start) {
+			t.Fatalf("stored windows %v, want the fresh window %v", br.stored, w)
+		}
 		return br.load(ctx, w)
 	}
+	check := func() error { return r.checkStoredAggregates(ctx, []eval.Window{w}, fresh) }
 
-	// Nothing stored: from memory, unless checking.
-	if a, err := load(false); err != nil || a != mem {
-		t.Fatalf("fresh window without the check: %v, %v; want the aggregates in memory", a, err)
+	// Nothing stored yet: listed and loaded from memory; the check fails.
+	if a, err := load(); err != nil || a != mem {
+		t.Fatalf("fresh window, nothing stored: %v, %v; want the aggregates in memory", a, err)
 	}
-	if _, err := load(true); err == nil {
-		t.Fatal("fresh window with the check and nothing stored: no error")
+	if err := check(); err == nil {
+		t.Fatal("check with nothing stored: no error")
 	}
 	// Stored as in memory: the check passes.
 	put(mem)
-	if _, err := load(true); err != nil {
-		t.Fatalf("stored = memory, with the check: %v", err)
+	if err := check(); err != nil {
+		t.Fatalf("stored = memory: %v", err)
 	}
-	// Stored differently: the check fails, naming the difference.
+	// Stored differently: the check fails, naming the difference; the
+	// baseline still comes from memory.
 	other := eval.NewAggregates()
 	other.Groups[eval.GroupKey{Feature: "f", Class: "c", Window: start.Unix()}] = &eval.Group{Rows: 10, Metrics: map[string]*eval.Acc{"agreement.x": {N: 10, K: 8}}}
 	put(other)
-	if _, err := load(true); err == nil || !strings.Contains(err.Error(), "differ from the stored") {
-		t.Fatalf("stored != memory, with the check: err = %v, want a difference reported", err)
+	if err := check(); err == nil || !strings.Contains(err.Error(), "differ from the stored") {
+		t.Fatalf("stored != memory: err = %v, want a difference reported", err)
 	}
-	if a, err := load(false); err != nil || a != mem {
-		t.Fatalf("stored != memory, without the check: %v, %v; want the aggregates in memory", a, err)
+	if a, err := load(); err != nil || a != mem {
+		t.Fatalf("stored != memory: %v, %v; want the aggregates in memory", a, err)
 	}
 }

@@ -86,18 +86,31 @@ func (r *Runner) publish(ctx context.Context, last *reports.Verdicts, o Options,
 		}
 	}
 
-	// One audit object per verdicts document written by this run.
+	// One audit object per verdicts document written by this run, built
+	// from the document as stored (read back, a few ahead on all cores).
+	var written []string
 	for _, key := range res.Outputs {
-		if !strings.HasPrefix(key, "verdicts/window=") {
-			continue
+		if strings.HasPrefix(key, "verdicts/window=") {
+			written = append(written, key)
 		}
+	}
+	docs := runAhead(len(written), o.Workers, func(i int) (*reports.Verdicts, error) {
+		key := written[i]
 		raw, _, err := r.Out.Get(ctx, key)
 		if err != nil {
-			return fmt.Errorf("audit: read back %s/%s: %w", r.Out.URI(), key, err)
+			return nil, fmt.Errorf("audit: read back %s/%s: %w", r.Out.URI(), key, err)
 		}
 		doc, err := reports.DecodeVerdicts(raw)
 		if err != nil {
-			return fmt.Errorf("audit: %s/%s: %w", r.Out.URI(), key, err)
+			return nil, fmt.Errorf("audit: %s/%s: %w", r.Out.URI(), key, err)
+		}
+		return doc, nil
+	})
+	defer docs.stop()
+	for i := range written {
+		doc, err := docs.get(i)
+		if err != nil {
+			return err
 		}
 		ak, err := audit.Write(ctx, r.Out, doc.Window.Key(), doc.Run.ID, audit.Entries(doc, o.Now()))
 		if err != nil {

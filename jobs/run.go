@@ -189,6 +189,17 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	if err != nil {
 		return nil, err
 	}
+	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ManifestHash: config.HashBytes(mdata), ParityVersion: Version}
+	// An unsharded run's windows are evaluated while their aggregates are
+	// encoded and written: the evaluations need only the aggregates in
+	// memory, and writing them waits on the disk or the network.
+	var fin *finishing
+	if !shard {
+		if fin, err = r.startFinish(ctx, windows, aggs, run, o); err != nil {
+			return nil, err
+		}
+		defer fin.wait()
+	}
 	parts := splitWindows(aggs, windows)
 	// Windows' aggregates are encoded a few ahead of the writes, on all
 	// cores; they are written in window order, as before.
@@ -229,8 +240,7 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		log.Info("shard written", "shard", fmt.Sprintf("%d/%d", o.ShardIndex, o.ShardCount), "windows", len(windows))
 		return res, nil
 	}
-	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ManifestHash: config.HashBytes(mdata), ParityVersion: Version}
-	if err := r.finish(ctx, windows, aggs, run, o, res); err != nil {
+	if err := fin.complete(ctx, res); err != nil {
 		return nil, err
 	}
 	// Review reports (a job with `report: true`, or Options.Report):
@@ -357,66 +367,119 @@ func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
 }
 
 // finish evaluates windows from their aggregates and writes scores,
-// history records and verdicts. Used by Evaluate and Merge.
+// history records and verdicts. Used by Merge; Evaluate starts the
+// evaluations before it writes the aggregates (startFinish) and writes
+// the rest after them (complete).
 func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options, res *Result) error {
+	f, err := r.startFinish(ctx, windows, aggs, run, o)
+	if err != nil {
+		return err
+	}
+	return f.complete(ctx, res)
+}
+
+// finishing is a run's windows being evaluated in the background; its
+// complete writes the results.
+type finishing struct {
+	r       *Runner
+	windows []eval.Window
+	fresh   map[string]*eval.Aggregates // by window key
+	run     reports.RunInfo
+	o       Options
+	out     []computed
+	wg      sync.WaitGroup
+}
+
+// computed is one window's evaluation and its encodings, waiting to be
+// written.
+type computed struct {
+	fws    []*eval.FeatureWindow
+	scores []byte
+	doc    *Evaluation
+	evalJS []byte // doc encoded
+	recs   map[string]eval.WindowRecord
+	err    error
+}
+
+// startFinish reads the windows' baselines and starts evaluating the
+// windows on all cores. Nothing is written until complete, so a caller
+// can write the aggregates meanwhile: the evaluations read only the
+// aggregates in memory and the baseline periods read here, never what
+// this run writes.
+func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options) (*finishing, error) {
 	parts := splitWindows(aggs, windows)
 	fresh := make(map[string]*eval.Aggregates, len(windows))
 	for _, w := range windows {
 		fresh[w.Key()] = parts[w.Start.Unix()]
 	}
-	br, err := r.newBaselineReader(ctx, fresh)
+	br, err := r.newBaselineReader(ctx, windows, fresh)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The windows' evaluations are independent of each other (each reads
-	// its own aggregates and its baseline period, which comes from
-	// storage), so they are computed on all cores; everything is then
-	// written in window order, as before.
-	type computed struct {
-		fws    []*eval.FeatureWindow
-		scores []byte
-		doc    *Evaluation
-		evalJS []byte // doc encoded
-		recs   map[string]eval.WindowRecord
-		err    error
-	}
-	out := make([]computed, len(windows))
 	bases := make([]map[eval.GroupKey]*eval.Group, len(windows))
 	for i, w := range windows {
 		if bases[i], err = br.baseline(ctx, w); err != nil {
+			return nil, err
+		}
+	}
+	// The windows' evaluations are independent of each other (each reads
+	// its own aggregates and its baseline period), so they are computed
+	// on all cores; everything is then written in window order.
+	f := &finishing{r: r, windows: windows, fresh: fresh, run: run, o: o, out: make([]computed, len(windows))}
+	sem := make(chan struct{}, max(1, o.Workers))
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		for i, w := range windows {
+			f.wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; f.wg.Done() }()
+				f.out[i] = r.compute(w, parts[w.Start.Unix()], bases[i], run, o)
+			}()
+		}
+	}()
+	return f, nil
+}
+
+// compute evaluates one window and encodes its scores and evaluation.
+func (r *Runner) compute(w eval.Window, part *eval.Aggregates, base map[eval.GroupKey]*eval.Group, run reports.RunInfo, o Options) (c computed) {
+	c.fws = eval.Evaluate(r.Cfg, o.Features, w, part, base)
+	if c.scores, c.err = reports.EncodeScores(reports.ScoreRows(c.fws, run.ID, run.ConfigHash)); c.err != nil {
+		return c
+	}
+	c.doc = evaluationDoc(w, c.fws, run)
+	if c.evalJS, c.err = marshalIndent(c.doc); c.err != nil {
+		c.err = fmt.Errorf("encode %s: %w", fmt.Sprintf(keyEvaluation, w.Key()), c.err)
+		return c
+	}
+	c.recs = map[string]eval.WindowRecord{}
+	for _, fw := range c.fws {
+		groups := map[string]*eval.Group{}
+		for k, g := range part.Groups {
+			if k.Feature == fw.Feature {
+				groups[k.Class] = g
+			}
+		}
+		c.recs[fw.Feature] = eval.Record(fw, groups)
+	}
+	return c
+}
+
+// wait waits for the evaluations (a caller that fails before complete
+// calls it too, so no evaluation outlives the run).
+func (f *finishing) wait() { f.wg.Wait() }
+
+// complete waits for the evaluations and writes history records, then
+// (replay) evaluations, scores and verdicts.
+func (f *finishing) complete(ctx context.Context, res *Result) error {
+	f.wait()
+	r, windows := f.r, f.windows
+	if checkFresh() {
+		if err := r.checkStoredAggregates(ctx, windows, f.fresh); err != nil {
 			return err
 		}
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, o.Workers))
-	for i, w := range windows {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			part := parts[w.Start.Unix()]
-			c := &out[i]
-			c.fws = eval.Evaluate(r.Cfg, o.Features, w, part, bases[i])
-			c.scores, c.err = reports.EncodeScores(reports.ScoreRows(c.fws, run.ID, run.ConfigHash))
-			if c.err == nil {
-				c.doc = evaluationDoc(w, c.fws, run)
-				if c.evalJS, c.err = marshalIndent(c.doc); c.err != nil {
-					c.err = fmt.Errorf("encode %s: %w", fmt.Sprintf(keyEvaluation, w.Key()), c.err)
-				}
-			}
-			c.recs = map[string]eval.WindowRecord{}
-			for _, fw := range c.fws {
-				groups := map[string]*eval.Group{}
-				for k, g := range part.Groups {
-					if k.Feature == fw.Feature {
-						groups[k.Class] = g
-					}
-				}
-				c.recs[fw.Feature] = eval.Record(fw, groups)
-			}
-		}()
-	}
-	wg.Wait()
 	// Evaluations and scores are written by replay, each window's just
 	// before its verdict document (which is built from the evaluation),
 	// so a reader (or a kill) can find at most the one window being
@@ -426,7 +489,7 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 	// old scores of every window it had not reached.
 	pend := pending{scores: map[string][]byte{}, evals: map[string][]byte{}, docs: map[string]*Evaluation{}}
 	for i, w := range windows {
-		c := &out[i]
+		c := &f.out[i]
 		if c.err != nil {
 			return c.err
 		}
@@ -437,9 +500,10 @@ func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.A
 			return err
 		}
 	}
+	f.out = nil
 	// Replay the policy from the earliest evaluated window to the newest
 	// stored one: re-evaluating a past window changes the streaks after it.
-	return r.replay(ctx, windows[0], run, o, res, pend)
+	return r.replay(ctx, windows[0], f.run, f.o, res, pend)
 }
 
 // pending holds the encoded evaluations and scores of the windows this
@@ -565,16 +629,21 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		return err
 	}
 	var last *reports.Verdicts
+	var lastData []byte
 	check := checkFresh()
-	// Stored evaluations are loaded and parsed a few windows ahead.
-	evs := runAhead(len(order), o.Workers, func(i int) (*Evaluation, error) {
-		return r.evaluationOf(ctx, order[i], pend.docs)
-	})
-	defer evs.stop()
-	for i, w := range order {
-		ev, err := evs.get(i)
+	// Each window's verdicts are decided, built and encoded a few windows
+	// ahead of the writes, on all cores: a window's verdicts depend only
+	// on its evaluation and the history records up to it, all read above,
+	// never on the verdicts written before it.
+	type built struct {
+		doc  *reports.Verdicts
+		data []byte
+	}
+	docs := runAhead(len(order), o.Workers, func(i int) (built, error) {
+		w := order[i]
+		ev, err := r.evaluationOf(ctx, w, pend.docs)
 		if err != nil {
-			return err
+			return built{}, err
 		}
 		decided := map[string]eval.FeatureVerdict{}
 		for _, fw := range ev.Features {
@@ -595,22 +664,30 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		doc.Run = run
 		data, err := doc.Encode()
 		if err != nil {
-			return err
+			return built{}, err
 		}
 		if enc, ok := pend.evals[w.Key()]; ok && check {
 			if err := sameVerdictsAsStored(enc, w, decided, run, now, data); err != nil {
-				return err
+				return built{}, err
 			}
+		}
+		return built{doc, data}, nil
+	})
+	defer docs.stop()
+	for i, w := range order {
+		b, err := docs.get(i)
+		if err != nil {
+			return err
 		}
 		if err := r.putPending(ctx, pend, w.Key(), res); err != nil {
 			return err
 		}
 		key := fmt.Sprintf(keyVerdicts, w.Key())
-		if _, err := r.Out.Put(ctx, key, data); err != nil {
+		if _, err := r.Out.Put(ctx, key, b.data); err != nil {
 			return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
 		}
 		res.Outputs = append(res.Outputs, key)
-		last = doc
+		last, lastData = b.doc, b.data
 	}
 	for _, w := range slices.Sorted(maps.Keys(pend.scores)) { // windows without a history record
 		if err := r.putPending(ctx, pend, w, res); err != nil {
@@ -624,12 +701,9 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 	if err := r.publish(ctx, last, o, res); err != nil {
 		return err
 	}
-	// latest.json points at the newest window ever evaluated, written last.
-	data, err := last.Encode()
-	if err != nil {
-		return err
-	}
-	if _, err := r.Out.Put(ctx, KeyLatest, data); err != nil {
+	// latest.json points at the newest window ever evaluated, written
+	// last: the same bytes as that window's verdicts.
+	if _, err := r.Out.Put(ctx, KeyLatest, lastData); err != nil {
 		return fmt.Errorf("write %s/%s: %w", r.Out.URI(), KeyLatest, err)
 	}
 	res.Outputs = append(res.Outputs, KeyLatest)
