@@ -87,40 +87,45 @@ func (r *Runner) publish(ctx context.Context, last *reports.Verdicts, o Options,
 	}
 
 	// One audit object per verdicts document written by this run, built
-	// from the document as stored (read back, a few ahead on all cores).
+	// from the document as stored (read back). Each is written once every
+	// write before it is visible (a conditional write flushes the ordered
+	// store), but the audit objects need no order among themselves (each
+	// is created once, under its own window's key, and latest.json comes
+	// after all of them), so they are written a few at a time: on a local
+	// folder each waits on two fsyncs, on S3 on a round trip.
 	var written []string
 	for _, key := range res.Outputs {
 		if strings.HasPrefix(key, "verdicts/window=") {
 			written = append(written, key)
 		}
 	}
-	docs := runAhead(len(written), o.Workers, func(i int) (*reports.Verdicts, error) {
+	keys := runAhead(len(written), max(4, o.Workers), func(i int) (string, error) {
 		key := written[i]
 		raw, _, err := r.Out.Get(ctx, key)
 		if err != nil {
-			return nil, fmt.Errorf("audit: read back %s/%s: %w", r.Out.URI(), key, err)
+			return "", fmt.Errorf("audit: read back %s/%s: %w", r.Out.URI(), key, err)
 		}
 		doc, err := reports.DecodeVerdicts(raw)
 		if err != nil {
-			return nil, fmt.Errorf("audit: %s/%s: %w", r.Out.URI(), key, err)
+			return "", fmt.Errorf("audit: %s/%s: %w", r.Out.URI(), key, err)
 		}
-		return doc, nil
+		return audit.Write(ctx, r.Out, doc.Window.Key(), doc.Run.ID, audit.Entries(doc, o.Now()))
 	})
-	defer docs.stop()
+	defer keys.stop()
+	var first error
 	for i := range written {
-		doc, err := docs.get(i)
+		ak, err := keys.get(i)
 		if err != nil {
-			return err
-		}
-		ak, err := audit.Write(ctx, r.Out, doc.Window.Key(), doc.Run.ID, audit.Entries(doc, o.Now()))
-		if err != nil {
-			return err
+			if first == nil {
+				first = err
+			}
+			continue
 		}
 		if ak != "" {
 			res.Outputs = append(res.Outputs, ak)
 		}
 	}
-	return nil
+	return first
 }
 
 // ReadLatest reads verdicts/latest.json from an output store.
