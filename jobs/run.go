@@ -39,6 +39,8 @@ type Options struct {
 	// Features limits the run (default: all configured).
 	Features []string
 	// Now is the clock (default time.Now); tests and the demo fix it.
+	// It is called from several goroutines (verdicts and audit entries
+	// are built a few windows ahead), so it must be safe for that.
 	Now func() time.Time
 	// ShardIndex/ShardCount: evaluate a deterministic 1/N of the input
 	// and write only mergeable partial aggregates (see Merge).
