@@ -550,13 +550,13 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 					spare[i].poison = spare[i].recycle && poison
 				}
 			}
-			for u := range units[w] {
+			for f := range prefetch(ctx, units[w]) {
 				if ctx.Err() == nil {
-					if err := d.runUnit(ctx, w, u, &spec, spare, fn); err != nil {
+					if err := d.runUnit(ctx, w, f, &spec, spare, fn); err != nil {
 						cancel(err)
 					}
 				}
-				u.p.release()
+				f.u.p.release()
 			}
 		}()
 	}
@@ -577,11 +577,42 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 	return man, nil
 }
 
+// fetchedUnit is a unit with its column chunks fetched (remote files) or
+// the error fetching them.
+type fetchedUnit struct {
+	u    unit
+	bufs []*chunkReader
+	err  error
+}
+
+// prefetch hands a worker its units, fetching a remote file's next row
+// group while the worker decodes and scores the current one, so a
+// worker waits on the store's latency (an S3 round trip, 10-50 ms) only
+// when its work on a row group takes less. The channel is unbuffered:
+// at most one row group beyond the current is held per worker (its
+// compressed projected columns). Local files pass through unfetched.
+// The caller must drain the returned channel.
+func prefetch(ctx context.Context, units <-chan unit) <-chan fetchedUnit {
+	out := make(chan fetchedUnit)
+	go func() {
+		defer close(out)
+		for u := range units {
+			f := fetchedUnit{u: u}
+			if u.p.remote && ctx.Err() == nil {
+				f.bufs, f.err = u.p.fetch(u.rg)
+			}
+			out <- f
+		}
+	}()
+	return out
+}
+
 // runUnit decodes one row group and hands it to fn. spare (nil unless
 // ReuseBuffers) holds the worker's buffers: column i is decoded into
 // spare[i]'s slices when they are large enough, and spare[i] is left
 // holding the slices column i was decoded into, for the next row group.
-func (d *Dataset) runUnit(ctx context.Context, w int, u unit, spec *ScanSpec, spare []colBuf, fn func(int, *Batch) error) (err error) {
+func (d *Dataset) runUnit(ctx context.Context, w int, fu fetchedUnit, spec *ScanSpec, spare []colBuf, fn func(int, *Batch) error) (err error) {
+	u := fu.u
 	p := u.p
 	g := p.f.RowGroups()[u.rg]
 	rows := int(g.NumRows())
@@ -599,12 +630,9 @@ func (d *Dataset) runUnit(ctx context.Context, w int, u unit, spec *ScanSpec, sp
 	}
 	b := &Batch{File: p.obj.Key, RowGroup: u.rg, Offset: u.offset, Rows: rows, Cols: make([]*Column, len(spec.Columns))}
 	chunks := g.ColumnChunks()
-	var bufs []*chunkReader
-	if p.remote {
-		var err error
-		if bufs, err = p.fetch(u.rg); err != nil {
-			return fmt.Errorf("%s: row group %d: %w", p.obj.Key, u.rg, err)
-		}
+	bufs := fu.bufs // fetched by prefetch (remote files)
+	if fu.err != nil {
+		return fmt.Errorf("%s: row group %d: %w", p.obj.Key, u.rg, fu.err)
 	}
 	for i, cp := range p.cols {
 		if cp.leaf == nil {

@@ -237,17 +237,34 @@ func (l localSlow) URI() string { return "/slow" }
 // BenchmarkScanLatency reads 8 columns of a 4-row-group file through a
 // store that adds a 2 ms round trip to every read, as S3 does (~10-30 ms
 // in practice): "parallel-chunks" is Scan's remote path (a row group's
-// column chunks fetched together), "sequential-chunks" the local path on
-// the same slow store. One worker, so the gap is latency hiding alone.
+// column chunks fetched together, the next row group's while the current
+// one is handled), "sequential-chunks" the local path on the same slow
+// store. "+work" adds 2 ms of CPU per batch, standing in for scoring: the
+// remote path then overlaps the next fetch with it (prefetch), ideally
+// costing max(round trip, work) per row group instead of their sum. One
+// worker, so the gaps are latency hiding alone.
 func BenchmarkScanLatency(b *testing.B) {
 	const n = 200_000
 	dir := b.TempDir()
 	writeBenchFileRG(b, filepath.Join(dir, "logs.parquet"), n, n/4)
 	s, _ := storeAt(b, dir)
 	slow := &slowRemote{Store: s}
-	for name, st := range map[string]storage.Store{"parallel-chunks": slow, "sequential-chunks": localSlow{slow}} {
-		b.Run(name, func(b *testing.B) {
-			d := &Dataset{Store: st}
+	work := func(int, *Batch) error {
+		for t := time.Now(); time.Since(t) < 2*time.Millisecond; {
+		}
+		return nil
+	}
+	none := func(int, *Batch) error { return nil }
+	for _, c := range []struct {
+		name string
+		st   storage.Store
+		fn   func(int, *Batch) error
+	}{
+		{"parallel-chunks", slow, none}, {"sequential-chunks", localSlow{slow}, none},
+		{"parallel-chunks+work", slow, work}, {"sequential-chunks+work", localSlow{slow}, work},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			d := &Dataset{Store: c.st}
 			files, err := d.Files(context.Background(), time.Time{}, time.Time{})
 			if err != nil {
 				b.Fatal(err)
@@ -255,7 +272,7 @@ func BenchmarkScanLatency(b *testing.B) {
 			spec := benchSpec
 			spec.Workers = 1
 			for b.Loop() {
-				if _, err := d.Scan(context.Background(), files, spec, func(int, *Batch) error { return nil }); err != nil {
+				if _, err := d.Scan(context.Background(), files, spec, c.fn); err != nil {
 					b.Fatal(err)
 				}
 			}

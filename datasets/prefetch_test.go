@@ -1,0 +1,124 @@
+package datasets
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/parity-eval/parity/datasets/parquettest"
+	"github.com/parity-eval/parity/storage"
+)
+
+// offsetStore is a remote-looking store that records the offset of
+// every read.
+type offsetStore struct {
+	storage.Store
+	mu   sync.Mutex
+	offs []int64
+}
+
+func (s *offsetStore) URI() string { return "mem://offsets" }
+
+func (s *offsetStore) Open(ctx context.Context, key string) (storage.Reader, error) {
+	r, err := s.Store.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &offsetReader{Reader: r, s: s}, nil
+}
+
+type offsetReader struct {
+	storage.Reader
+	s *offsetStore
+}
+
+func (r *offsetReader) ReadAt(p []byte, off int64) (int, error) {
+	r.s.mu.Lock()
+	r.s.offs = append(r.s.offs, off)
+	r.s.mu.Unlock()
+	return r.Reader.ReadAt(p, off)
+}
+
+// rowGroupsRead lists the row groups a read started at one of whose
+// column chunks (a fetch reads each chunk whole from its start; the
+// footer read, which may overlap the last row group, starts elsewhere).
+func (s *offsetStore) rowGroupsRead(f *parquet.File) map[int]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int]bool{}
+	for _, off := range s.offs {
+		for rg, g := range f.Metadata().RowGroups {
+			for _, c := range g.Columns {
+				md := c.MetaData
+				start := md.DataPageOffset
+				if md.DictionaryPageOffset != 0 {
+					start = md.DictionaryPageOffset
+				}
+				if off == start {
+					out[rg] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestRemotePrefetchesOneRowGroupAhead: on a remote store a worker
+// fetches its next row group while its current one is being scored, and
+// no further: while the first batch is held, row groups 0 and 1 have
+// been read and 2 and 3 have not; the scan reads the fixture right.
+func TestRemotePrefetchesOneRowGroupAhead(t *testing.T) {
+	s, dir := store(t)
+	path := filepath.Join(dir, "p.parquet")
+	// Uncompressed and 5,000-row row groups, so the column chunks lie
+	// outside the footer read.
+	parquettest.WriteGo(t, path, goRows(20000), parquet.MaxRowsPerRowGroup(5000), parquet.Compression(&parquet.Uncompressed))
+	raw, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	st, err := raw.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(raw, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(pf.RowGroups()); n != 4 {
+		t.Fatalf("%d row groups, want 4", n)
+	}
+
+	os := &offsetStore{Store: s}
+	d := &Dataset{Store: os}
+	files := listFiles(t, d)
+	spec := fullSpec(true)
+	spec.Workers = 1
+	var seen []map[int]bool
+	_, err = d.Scan(context.Background(), files, spec, func(w int, b *Batch) error {
+		if b.RowGroup == 0 {
+			// Long enough for the prefetch of row group 1 to finish and
+			// for a second one, were there one, to start.
+			time.Sleep(100 * time.Millisecond)
+			seen = append(seen, os.rowGroupsRead(pf))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, _ := scanAll(t, d, files, spec)
+	checkFixture(t, tab, 20000, true)
+	if len(seen) != 1 {
+		t.Fatalf("row group 0 delivered %d times", len(seen))
+	}
+	if got := seen[0]; !got[0] || !got[1] || got[2] || got[3] {
+		t.Errorf("row groups read while the first batch was held: %v; want 0 and 1 only", got)
+	}
+}
