@@ -242,10 +242,12 @@ func TestScanKeepsFewFilesOpen(t *testing.T) {
 }
 
 // slowRemote makes a local store look remote (URI with a scheme) and slow,
-// and records how many reads overlap.
+// and records how many reads overlap and where each started.
 type slowRemote struct {
 	storage.Store
 	inFlight, peak atomic.Int64
+	mu             sync.Mutex
+	offs           []int64
 }
 
 func (s *slowRemote) URI() string { return "mem://slow" }
@@ -264,6 +266,9 @@ type slowReader struct {
 }
 
 func (r *slowReader) ReadAt(p []byte, off int64) (int, error) {
+	r.s.mu.Lock()
+	r.s.offs = append(r.s.offs, off)
+	r.s.mu.Unlock()
 	n := r.s.inFlight.Add(1)
 	defer r.s.inFlight.Add(-1)
 	for {

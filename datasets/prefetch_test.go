@@ -4,50 +4,18 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/parity-eval/parity/datasets/parquettest"
-	"github.com/parity-eval/parity/storage"
 )
-
-// offsetStore is a remote-looking store that records the offset of
-// every read.
-type offsetStore struct {
-	storage.Store
-	mu   sync.Mutex
-	offs []int64
-}
-
-func (s *offsetStore) URI() string { return "mem://offsets" }
-
-func (s *offsetStore) Open(ctx context.Context, key string) (storage.Reader, error) {
-	r, err := s.Store.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return &offsetReader{Reader: r, s: s}, nil
-}
-
-type offsetReader struct {
-	storage.Reader
-	s *offsetStore
-}
-
-func (r *offsetReader) ReadAt(p []byte, off int64) (int, error) {
-	r.s.mu.Lock()
-	r.s.offs = append(r.s.offs, off)
-	r.s.mu.Unlock()
-	return r.Reader.ReadAt(p, off)
-}
 
 // rowGroupsRead lists the row groups a read started at one of whose
 // column chunks (a fetch reads each chunk whole from its start; the
 // footer read, which may overlap the last row group, starts elsewhere).
-func (s *offsetStore) rowGroupsRead(f *parquet.File) map[int]bool {
+func (s *slowRemote) rowGroupsRead(f *parquet.File) map[int]bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[int]bool{}
@@ -95,18 +63,19 @@ func TestRemotePrefetchesOneRowGroupAhead(t *testing.T) {
 		t.Fatalf("%d row groups, want 4", n)
 	}
 
-	os := &offsetStore{Store: s}
-	d := &Dataset{Store: os}
+	slow := &slowRemote{Store: s}
+	d := &Dataset{Store: slow}
 	files := listFiles(t, d)
 	spec := fullSpec(true)
 	spec.Workers = 1
 	var seen []map[int]bool
 	_, err = d.Scan(context.Background(), files, spec, func(w int, b *Batch) error {
 		if b.RowGroup == 0 {
-			// Long enough for the prefetch of row group 1 to finish and
-			// for a second one, were there one, to start.
-			time.Sleep(100 * time.Millisecond)
-			seen = append(seen, os.rowGroupsRead(pf))
+			// Long enough for the prefetch of row group 1 to finish
+			// (2 ms a read) and for a second one, were there one, to
+			// start.
+			time.Sleep(150 * time.Millisecond)
+			seen = append(seen, slow.rowGroupsRead(pf))
 		}
 		return nil
 	})
