@@ -71,10 +71,13 @@ func TestRemotePrefetchesOneRowGroupAhead(t *testing.T) {
 	var seen []map[int]bool
 	_, err = d.Scan(context.Background(), files, spec, func(w int, b *Batch) error {
 		if b.RowGroup == 0 {
-			// Long enough for the prefetch of row group 1 to finish
-			// (2 ms a read) and for a second one, were there one, to
-			// start.
-			time.Sleep(150 * time.Millisecond)
+			// Wait for the prefetch of row group 1 (2 ms a read; up to
+			// 10 s on a loaded machine), then long enough for a second
+			// one, were there one, to start.
+			for end := time.Now().Add(10 * time.Second); !slow.rowGroupsRead(pf)[1] && time.Now().Before(end); {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond)
 			seen = append(seen, slow.rowGroupsRead(pf))
 		}
 		return nil
