@@ -174,15 +174,12 @@ func TestScanReuseBuffers(t *testing.T) {
 		t.Fatalf("fixture: req chunks should mix dictionary and PLAIN pages, got %v", encs)
 	}
 	d := &Dataset{Store: s}
-	var spec ScanSpec
-	for _, c := range []ColumnSpec{
+	spec := ScanSpec{Columns: []ColumnSpec{
 		{Name: "id", Kind: KindInt64}, {Name: "n", Kind: KindInt64}, {Name: "f", Kind: KindFloat64},
 		{Name: "b", Kind: KindBool}, {Name: "t", Kind: KindTimestamp}, {Name: "cat", Kind: KindString},
 		{Name: "uniq", Kind: KindString}, {Name: "rep", Kind: KindString}, {Name: "req", Kind: KindString},
 		{Name: "absent", Kind: KindString, Optional: true},
-	} {
-		spec.Columns = append(spec.Columns, c)
-	}
+	}}
 
 	spec.Workers = 1
 	want, kept := scanSnaps(t, d, spec)

@@ -435,6 +435,7 @@ func chunkEncodings(t *testing.T, path, column string) [][]format.Encoding {
 }
 
 func mixesDictAndPlain(encs []format.Encoding) bool {
+	//lint:ignore SA1019 older writers still label dictionary pages PLAIN_DICTIONARY
 	return (slices.Contains(encs, format.RLEDictionary) || slices.Contains(encs, format.PlainDictionary)) &&
 		slices.Contains(encs, format.Plain)
 }

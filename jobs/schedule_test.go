@@ -156,9 +156,9 @@ type daemon struct {
 	took   time.Duration
 }
 
-// wait stops the daemon (once) and returns Run's result and how long the
-// stop took.
-func (d *daemon) wait(limit time.Duration) (error, time.Duration, bool) {
+// wait stops the daemon (once) and returns how long the stop took,
+// whether it stopped within limit, and Run's result.
+func (d *daemon) wait(limit time.Duration) (time.Duration, bool, error) {
 	ok := true
 	d.once.Do(func() {
 		start := time.Now()
@@ -170,7 +170,7 @@ func (d *daemon) wait(limit time.Duration) (error, time.Duration, bool) {
 		}
 		d.took = time.Since(start)
 	})
-	return d.err, d.took, ok
+	return d.took, ok, d.err
 }
 
 type runEvent struct {
@@ -216,13 +216,14 @@ func (d *daemon) nextWork(t *testing.T) runEvent {
 	}
 }
 
-func (d *daemon) stop(t *testing.T) (error, time.Duration) {
+// stop stops the daemon and returns how long that took and Run's result.
+func (d *daemon) stop(t *testing.T) (time.Duration, error) {
 	t.Helper()
-	err, took, ok := d.wait(60 * time.Second)
+	took, ok, err := d.wait(60 * time.Second)
 	if !ok {
 		t.Fatal("scheduler did not stop within 60s")
 	}
-	return err, took
+	return took, err
 }
 
 func storedHistory(t *testing.T, cfg *config.Config) []string {
@@ -251,7 +252,7 @@ func TestSchedulerCatchesUpAfterDowntime(t *testing.T) {
 	if want := hours("2026-10-03T01:00:00Z", 4); !equal(names(ev.run.Done), want) {
 		t.Fatalf("first run evaluated %v, want %v", names(ev.run.Done), want)
 	}
-	if err, _ := d.stop(t); err != nil {
+	if _, err := d.stop(t); err != nil {
 		t.Fatal(err)
 	}
 
@@ -328,7 +329,7 @@ func TestSchedulerStopFinishesCurrentWindow(t *testing.T) {
 	case <-time.After(45 * time.Second):
 		t.Fatal("no scan started")
 	}
-	err, took := d.stop(t)
+	took, err := d.stop(t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +403,7 @@ func TestSchedulerStopAbandonsWithinGrace(t *testing.T) {
 	case <-time.After(45 * time.Second):
 		t.Fatal("no scan started")
 	}
-	err, took := d.stop(t)
+	took, err := d.stop(t)
 	if err != nil {
 		t.Fatalf("stop: %v (after %v)", err, took)
 	}
@@ -571,7 +572,7 @@ func TestTwoSchedulersShareS3Lease(t *testing.T) {
 		}
 	}
 	for _, d := range ds {
-		if err, _ := d.stop(t); err != nil {
+		if _, err := d.stop(t); err != nil {
 			t.Fatal(err)
 		}
 	}

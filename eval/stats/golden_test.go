@@ -48,7 +48,7 @@ type jsample struct {
 	W []float64 `json:"w"`
 }
 
-func (s jsample) weighted() Weighted { return Weighted{X: s.X, W: s.W} }
+func (s jsample) weighted() Weighted { return Weighted(s) }
 
 type jtwo struct {
 	A  []float64 `json:"a"`
