@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/parity-eval/parity/datasets/parquettest"
+	"github.com/parity-eval/parity/storage"
 )
 
 // rowGroupsRead lists the row groups a read started at one of whose
@@ -92,5 +94,58 @@ func TestRemotePrefetchesOneRowGroupAhead(t *testing.T) {
 	}
 	if got := seen[0]; !got[0] || !got[1] || got[2] || got[3] {
 		t.Errorf("row groups read while the first batch was held: %v; want 0 and 1 only", got)
+	}
+}
+
+// TestInspectFootprint: on a remote store Inspect reports the largest row
+// group's projected compressed column chunks (what a worker's fetch
+// holds), on a local one nothing.
+func TestInspectFootprint(t *testing.T) {
+	s, dir := store(t)
+	path := filepath.Join(dir, "p.parquet")
+	// Row groups of 5,000 and 3,000 rows: the first is the largest.
+	parquettest.WriteGo(t, path, goRows(8000), parquet.MaxRowsPerRowGroup(5000), parquet.Compression(&parquet.Uncompressed))
+	raw, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	st, err := raw.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(raw, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := fullSpec(true)
+	var want int64
+	for _, g := range pf.Metadata().RowGroups {
+		var n int64
+		for _, c := range g.Columns {
+			for _, cs := range spec.Columns {
+				if strings.Join(c.MetaData.PathInSchema, ".") == cs.Name {
+					n += c.MetaData.TotalCompressedSize
+				}
+			}
+		}
+		want = max(want, n)
+	}
+	if want == 0 {
+		t.Fatal("fixture: no projected column chunks")
+	}
+	for _, c := range []struct {
+		name string
+		st   storage.Store
+		want int64
+	}{{"remote", &slowRemote{Store: s}, want}, {"local", s, 0}} {
+		d := &Dataset{Store: c.st}
+		fp, err := d.Inspect(context.Background(), listFiles(t, d), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fp.FetchBytes != c.want {
+			t.Errorf("%s: FetchBytes %d, want %d", c.name, fp.FetchBytes, c.want)
+		}
 	}
 }

@@ -358,29 +358,65 @@ var errStopped = errors.New("stopped")
 // what was expected and what the file has. It reads no rows, so a bad
 // configuration fails before anything is written.
 func (d *Dataset) Check(ctx context.Context, files []storage.Object, spec ScanSpec) error {
+	_, err := d.Inspect(ctx, files, spec)
+	return err
+}
+
+// Footprint is what a scan of some files will hold beyond its decoded
+// row groups, from their footers.
+type Footprint struct {
+	// FetchBytes is the compressed size of the largest row group's
+	// projected column chunks on a remote store (at most: a column whose
+	// presence the footer proves is not fetched), 0 on a local one: each
+	// worker holds two such fetches (the row group it decodes and the
+	// next one, prefetched).
+	FetchBytes int64
+}
+
+// Inspect is Check, also returning the scan's Footprint.
+func (d *Dataset) Inspect(ctx context.Context, files []storage.Object, spec ScanSpec) (Footprint, error) {
 	par := max(16, workers(&spec)) // footer reads are latency-bound on S3
 	var bad []error
+	var fp Footprint
 	err := d.forEachFooter(ctx, files, &spec, par, func(i int, p *pfile) error {
 		defer p.close()
 		if err := p.resolve(&spec); err != nil {
 			bad = append(bad, err)
+		} else if p.remote {
+			fp.FetchBytes = max(fp.FetchBytes, p.largestFetch())
 		}
 		return ctx.Err()
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return d.wrap(err)
+			return fp, d.wrap(err)
 		}
 		// A file that cannot be opened comes after every file in bad.
 		bad = append(bad, err)
 	}
 	switch len(bad) {
 	case 0:
-		return nil
+		return fp, nil
 	case 1:
-		return d.wrap(bad[0])
+		return fp, d.wrap(bad[0])
 	}
-	return d.wrap(fmt.Errorf("%w (and %d more files with errors)", bad[0], len(bad)-1))
+	return fp, d.wrap(fmt.Errorf("%w (and %d more files with errors)", bad[0], len(bad)-1))
+}
+
+// largestFetch is the compressed size of the largest row group's
+// projected column chunks (resolved p.cols).
+func (p *pfile) largestFetch() int64 {
+	var most int64
+	for _, g := range p.f.Metadata().RowGroups {
+		var n int64
+		for _, cp := range p.cols {
+			if cp.leaf != nil {
+				n += max(g.Columns[cp.leaf.index].MetaData.TotalCompressedSize, 0)
+			}
+		}
+		most = max(most, n)
+	}
+	return most
 }
 
 func (d *Dataset) wrap(err error) error {
@@ -550,13 +586,15 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 					spare[i].poison = spare[i].recycle && poison
 				}
 			}
-			for f := range prefetch(ctx, units[w]) {
+			pf := newPrefetcher()
+			for f := range pf.run(ctx, units[w]) {
 				if ctx.Err() == nil {
 					if err := d.runUnit(ctx, w, f, &spec, spare, fn); err != nil {
 						cancel(err)
 					}
 				}
 				f.u.p.release()
+				pf.done(f)
 			}
 		}()
 	}
@@ -581,30 +619,61 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 // the error fetching them.
 type fetchedUnit struct {
 	u    unit
-	bufs []*chunkReader
+	bufs []*chunkReader // nil for a local file
+	set  *chunkSet      // the buffers bufs uses, for prefetcher.done
 	err  error
 }
 
-// prefetch hands a worker its units, fetching a remote file's next row
+// chunkSet is one row group's worth of fetch buffers, by projected
+// column, recycled from row group to row group.
+type chunkSet struct {
+	readers []chunkReader
+	bufs    [][]byte
+}
+
+// prefetcher hands a worker its units, fetching a remote file's next row
 // group while the worker decodes and scores the current one, so a
 // worker waits on the store's latency (an S3 round trip, 10-50 ms) only
-// when its work on a row group takes less. The channel is unbuffered:
-// at most one row group beyond the current is held per worker (its
-// compressed projected columns). Local files pass through unfetched.
-// The caller must drain the returned channel.
-func prefetch(ctx context.Context, units <-chan unit) <-chan fetchedUnit {
-	out := make(chan fetchedUnit)
+// when its work on a row group takes less. At most one row group beyond
+// the current is held per worker (its compressed projected columns),
+// in one of two buffer sets that alternate: fresh buffers per row group
+// were garbage enough to keep the collector busy under the default soft
+// heap limit. Local files pass through unfetched.
+type prefetcher struct {
+	free chan *chunkSet
+}
+
+func newPrefetcher() *prefetcher {
+	pf := &prefetcher{free: make(chan *chunkSet, 2)}
+	pf.free <- &chunkSet{}
+	pf.free <- &chunkSet{}
+	return pf
+}
+
+// run fetches and hands over units in order; the caller must drain the
+// returned channel and give each unit back with done once it is
+// finished with the unit's buffers.
+func (pf *prefetcher) run(ctx context.Context, units <-chan unit) <-chan fetchedUnit {
+	out := make(chan fetchedUnit) // unbuffered: one row group ahead, no more
 	go func() {
 		defer close(out)
 		for u := range units {
 			f := fetchedUnit{u: u}
 			if u.p.remote && ctx.Err() == nil {
-				f.bufs, f.err = u.p.fetch(u.rg)
+				f.set = <-pf.free
+				f.bufs, f.err = u.p.fetch(u.rg, f.set)
 			}
 			out <- f
 		}
 	}()
 	return out
+}
+
+// done returns f's buffers for the next fetch.
+func (pf *prefetcher) done(f fetchedUnit) {
+	if f.set != nil {
+		pf.free <- f.set
+	}
 }
 
 // runUnit decodes one row group and hands it to fn. spare (nil unless
@@ -679,11 +748,16 @@ func (d *Dataset) runUnit(ctx context.Context, w int, fu fetchedUnit, spec *Scan
 
 // fetch reads the projected column chunks of row group rg, all at once,
 // for remote stores: on S3 each is one ranged GET, so a row group costs one
-// round trip of latency rather than one per column. The bytes held are the
-// compressed projected columns of one row group, inside Scan's memory
-// bound. Local files skip it: parquet-go's buffered reads from the page
+// round trip of latency rather than one per column, into set's buffers
+// (grown as needed, kept for the next row group). The bytes held are the
+// compressed projected columns of two row groups per worker (the current
+// and the prefetched one), inside Scan's memory bound. Local files skip it: parquet-go's buffered reads from the page
 // cache are ~10% faster than the extra copy.
-func (p *pfile) fetch(rg int) ([]*chunkReader, error) {
+func (p *pfile) fetch(rg int, set *chunkSet) ([]*chunkReader, error) {
+	if len(set.readers) < len(p.cols) {
+		set.readers = make([]chunkReader, len(p.cols))
+		set.bufs = append(set.bufs, make([][]byte, len(p.cols)-len(set.bufs))...)
+	}
 	out := make([]*chunkReader, len(p.cols))
 	errs := make([]error, len(p.cols))
 	var wg sync.WaitGroup
@@ -704,7 +778,11 @@ func (p *pfile) fetch(rg int) ([]*chunkReader, error) {
 		if start < 0 || n < 0 || start+n > p.f.Size() {
 			return nil, fmt.Errorf("column %q: corrupt footer: column chunk at bytes %d..%d outside the file's %d bytes", cp.leaf.path, start, start+n, p.f.Size())
 		}
-		out[i] = &chunkReader{off: start, buf: make([]byte, n), fallback: p.ra}
+		if int64(cap(set.bufs[i])) < n {
+			set.bufs[i] = make([]byte, n)
+		}
+		set.readers[i] = chunkReader{off: start, buf: set.bufs[i][:n], fallback: p.ra}
+		out[i] = &set.readers[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -56,3 +56,31 @@ func TestReadCPUTimesSeesCollection(t *testing.T) {
 }
 
 var gcSink []byte
+
+// TestRaiseDefaultMemoryLimit: the limit parity set is raised for a
+// remote scan's fetches and restored after; an operator's GOMEMLIMIT,
+// or a limit an embedding program set, is left alone.
+func TestRaiseDefaultMemoryLimit(t *testing.T) {
+	prev := debug.SetMemoryLimit(DefaultMemoryLimit)
+	defer debug.SetMemoryLimit(prev)
+	t.Setenv("GOMEMLIMIT", "") // empty: not set by the operator
+
+	old, ok := raiseDefaultMemoryLimit(32 << 20)
+	if !ok || old != DefaultMemoryLimit || currentMemoryLimit() != DefaultMemoryLimit+32<<20 {
+		t.Fatalf("default limit: raised %v from %d to %d; want %d + 32 MiB", ok, old>>20, currentMemoryLimit()>>20, DefaultMemoryLimit>>20)
+	}
+	debug.SetMemoryLimit(old)
+
+	if _, ok := raiseDefaultMemoryLimit(0); ok {
+		t.Error("nothing to add, yet raised")
+	}
+	debug.SetMemoryLimit(200 << 20)
+	if _, ok := raiseDefaultMemoryLimit(32 << 20); ok || currentMemoryLimit() != 200<<20 {
+		t.Errorf("a limit parity did not set was raised to %d MiB", currentMemoryLimit()>>20)
+	}
+	debug.SetMemoryLimit(DefaultMemoryLimit)
+	t.Setenv("GOMEMLIMIT", "120MiB")
+	if _, ok := raiseDefaultMemoryLimit(32 << 20); ok || currentMemoryLimit() != DefaultMemoryLimit {
+		t.Errorf("the operator's GOMEMLIMIT was overridden: %d MiB", currentMemoryLimit()>>20)
+	}
+}

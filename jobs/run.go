@@ -15,6 +15,7 @@ import (
 	"maps"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -313,8 +314,16 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	spec := datasets.ScanSpec{Columns: eng.RecyclingProjection(), TimeColumn: r.Cfg.Columns.TS, From: from, To: to, Workers: o.Workers, ShardIndex: o.ShardIndex, ShardCount: o.ShardCount, ReuseBuffers: true}
 	// Check every footer before reading a row: a config naming a column
 	// the data lacks fails here, with nothing written.
-	if err := r.Logs.Check(ctx, files, spec); err != nil {
+	fp, err := r.Logs.Inspect(ctx, files, spec)
+	if err != nil {
 		return nil, datasets.Manifest{}, err
+	}
+	if extra := 2 * int64(spec.WorkerCount()) * fp.FetchBytes; extra > 0 {
+		if old, ok := raiseDefaultMemoryLimit(extra); ok {
+			defer debug.SetMemoryLimit(old)
+			log.Info("soft heap limit raised for remote reads", "limit_mib", (old+extra)>>20,
+				"fetched_mib_per_worker", 2*fp.FetchBytes>>20)
+		}
 	}
 	names := make([]string, len(files))
 	for i, f := range files {
