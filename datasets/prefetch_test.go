@@ -2,7 +2,6 @@ package datasets
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,19 +47,7 @@ func TestRemotePrefetchesOneRowGroupAhead(t *testing.T) {
 	// Uncompressed and 5,000-row row groups, so the column chunks lie
 	// outside the footer read.
 	parquettest.WriteGo(t, path, goRows(20000), parquet.MaxRowsPerRowGroup(5000), parquet.Compression(&parquet.Uncompressed))
-	raw, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	st, err := raw.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pf, err := parquet.OpenFile(raw, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquet(t, path)
 	if n := len(pf.RowGroups()); n != 4 {
 		t.Fatalf("%d row groups, want 4", n)
 	}
@@ -71,7 +58,7 @@ func TestRemotePrefetchesOneRowGroupAhead(t *testing.T) {
 	spec := fullSpec(true)
 	spec.Workers = 1
 	var seen []map[int]bool
-	_, err = d.Scan(context.Background(), files, spec, func(w int, b *Batch) error {
+	_, err := d.Scan(context.Background(), files, spec, func(w int, b *Batch) error {
 		if b.RowGroup == 0 {
 			// Wait for the prefetch of row group 1 (2 ms a read; up to
 			// 10 s on a loaded machine), then long enough for a second
@@ -105,19 +92,7 @@ func TestInspectFootprint(t *testing.T) {
 	path := filepath.Join(dir, "p.parquet")
 	// Row groups of 5,000 and 3,000 rows: the first is the largest.
 	parquettest.WriteGo(t, path, goRows(8000), parquet.MaxRowsPerRowGroup(5000), parquet.Compression(&parquet.Uncompressed))
-	raw, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	st, err := raw.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pf, err := parquet.OpenFile(raw, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquet(t, path)
 	spec := fullSpec(true)
 	var want int64
 	for _, g := range pf.Metadata().RowGroups {

@@ -409,19 +409,24 @@ func listFiles(t testing.TB, d *Dataset) []storage.Object {
 	return files
 }
 
+// openParquet opens a Parquet file with parquet-go, for its footer.
+func openParquet(t *testing.T, path string) *parquet.File {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytesReaderAt(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return pf
+}
+
 // chunkEncodings returns the encodings a column's chunks list, per row group.
 func chunkEncodings(t *testing.T, path, column string) [][]format.Encoding {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquet(t, path)
 	leaves, _ := leavesOf(pf.Metadata())
 	l := findLeaf(leaves, column)
 	if l == nil {
