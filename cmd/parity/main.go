@@ -53,6 +53,17 @@ const exitHelp = `Exit codes:
   4  parity verdicts --check: a verdict is past its valid_until (stale: treat as legacy only)
 `
 
+const envHelp = `Environment:
+  GOMEMLIMIT          soft heap limit; unset, run, backfill and merge use 120MiB, raised for
+                      the duration of a scan of S3 logs by two row groups' columns per worker
+                      (logged), so peak memory stays flat however long the log
+  GOMAXPROCS          scan workers (default: all cores)
+  AWS_*               S3 credentials, region and endpoint (AWS_ENDPOINT_URL_S3): the standard
+                      AWS chain (env, profile, web identity, instance metadata); the config's
+                      s3: section can set the endpoint and region
+  JOB_COMPLETION_INDEX  run --shard env/N: the shard index (a Kubernetes Indexed Job sets it)
+`
+
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "parity: evaluate an AI system against the legacy system it shadows.\n\nUsage: parity <command> [flags]\n\nCommands:\n")
 	names := make([]string, 0, len(commands))
@@ -63,7 +74,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintf(w, "\nRun 'parity <command> --help' for a command's flags.\n\n%s", exitHelp)
+	fmt.Fprintf(w, "\nRun 'parity <command> --help' for a command's flags.\n\n%s\n%s", exitHelp, envHelp)
 }
 
 func main() {

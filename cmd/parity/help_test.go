@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestHelpDocumentsCommandsExitCodesAndEnvironment: `parity --help` lists
+// every command, every exit code and every environment variable parity
+// reads, and the README's command-line section has the same variables.
+func TestHelpDocumentsCommandsExitCodesAndEnvironment(t *testing.T) {
+	var out bytes.Buffer
+	if code := Main(context.Background(), []string{"--help"}, &out, &out); code != ExitOK {
+		t.Fatalf("--help: exit %d", code)
+	}
+	help := out.String()
+	for name := range commands {
+		if !strings.Contains(help, "\n  "+name+" ") {
+			t.Errorf("--help does not list command %q", name)
+		}
+	}
+	for _, code := range []string{"0", "1", "2", "3", "4"} {
+		if !strings.Contains(help, "\n  "+code+"  ") {
+			t.Errorf("--help does not list exit code %s", code)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []string{"GOMEMLIMIT", "GOMAXPROCS", "AWS_ENDPOINT_URL_S3", "JOB_COMPLETION_INDEX"} {
+		if !strings.Contains(help, env) {
+			t.Errorf("--help does not document %s", env)
+		}
+		if !strings.Contains(string(readme), "`"+env+"`") {
+			t.Errorf("README does not document %s", env)
+		}
+	}
+}
