@@ -95,14 +95,7 @@ func TestSharedFoldsMatchPerFeature(t *testing.T) {
 	if sharedBatches != 4 {
 		t.Fatalf("%d batches folded per batch, want 4 (not the one-feature ones)", sharedBatches)
 	}
-	aggs := func(ws *Workers) []byte {
-		a := ws.Result()
-		return groupsJSON(t, a, a.Dropped)
-	}
-	got, want := aggs(wsShared), aggs(wsSimple)
-	if !slices.Equal(got, want) {
-		t.Fatalf("aggregates differ from the per-feature Score form:\n%s\nwant\n%s", got, want)
-	}
+	sameResults(t, wsShared, wsSimple, "the per-feature Score form")
 	a := wsShared.Result()
 	for _, d := range []string{"other_feature", "outside_window", "duplicate_request_id"} {
 		if a.Dropped[d] == 0 {
@@ -261,14 +254,7 @@ func TestSharedRatesMatchPerFeature(t *testing.T) {
 	if sharedBatches != 5 || skipped != 5 {
 		t.Fatalf("%d batches counted per batch, %d with a gather skipped; want 5 and 5 (not the one-feature ones)", sharedBatches, skipped)
 	}
-	aggs := func(ws *Workers) []byte {
-		a := ws.Result()
-		return groupsJSON(t, a, a.Dropped)
-	}
-	got, want := aggs(wsShared), aggs(wsSimple)
-	if !slices.Equal(got, want) {
-		t.Fatalf("aggregates differ from the per-feature form:\n%s\nwant\n%s", got, want)
-	}
+	sameResults(t, wsShared, wsSimple, "the per-feature form")
 	seen := map[string]map[string]bool{}
 	for k, g := range wsShared.Result().Groups {
 		for m, a := range g.Metrics {
@@ -300,5 +286,18 @@ func TestSharedRatesMatchPerFeature(t *testing.T) {
 	}
 	if seen["ai_share"]["refund_approval"] || seen["latency_ms.ai.over_bound"]["invoice_extraction"] {
 		t.Errorf("a feature without the scorer has its metric: %v, %v", seen["ai_share"], seen["latency_ms.ai.over_bound"])
+	}
+}
+
+// sameResults fails unless two workers' aggregates and drop counts are
+// identical (as JSON, groups in key order).
+func sameResults(t *testing.T, got, want *Workers, form string) {
+	t.Helper()
+	aggs := func(ws *Workers) []byte {
+		a := ws.Result()
+		return groupsJSON(t, a, a.Dropped)
+	}
+	if g, w := aggs(got), aggs(want); !slices.Equal(g, w) {
+		t.Fatalf("aggregates differ from %s:\n%s\nwant\n%s", form, g, w)
 	}
 }

@@ -123,8 +123,9 @@ func representative(i int32) float64 {
 func (s *Sketch) Add(x float64) { s.addBucketed(x, bucketIndex(math.Abs(x))) }
 
 // addBucketed is Add for a value whose bucket k = bucketOf(|x|) is known
-// (k is not read when |x| <= minMagnitude). foldSketches, foldValues
-// and foldPositive have copies of it written out.
+// (k is not read when |x| <= minMagnitude). foldValues and foldPositive
+// (the loops foldSketches and foldBlocks end in) have copies of it
+// written out.
 func (s *Sketch) addBucketed(x float64, k int32) {
 	s.Count++
 	s.Sum += x

@@ -28,7 +28,8 @@ type Staged interface {
 // exactly as with one Put after another; a failed write stops every
 // later one (nothing after it becomes visible) and is returned by the
 // next call and by Flush. A write whose context is cancelled before it
-// is committed is not made visible either, and counts as failed. The point is a local folder, where each Put
+// is committed is not made visible either, and counts as failed. The
+// point is a local folder, where each Put
 // waits on two fsyncs (the file's, then its folder's after the rename):
 // with Ordered, the files of the next objects are written and fsynced
 // while the current one is renamed, so a run's ~6 outputs per window no
@@ -86,8 +87,15 @@ func (o *OrderedStore) Put(ctx context.Context, key string, data []byte) (Object
 	}
 	if ctx.Err() != nil {
 		// A cancelled write phase (jobs: the run lock's lease was lost)
-		// writes nothing more.
-		return Object{}, fmt.Errorf("write %s: %w", key, context.Cause(ctx))
+		// writes nothing more: the write counts as failed, so no later
+		// one, even with a live context, is made visible after it.
+		err := fmt.Errorf("write %s: %w", key, context.Cause(ctx))
+		o.mu.Lock()
+		if o.err == nil {
+			o.err = fmt.Errorf("an earlier write failed (%s): %w", key, err)
+		}
+		o.mu.Unlock()
+		return Object{}, err
 	}
 	o.slots <- struct{}{} // bounds the data held
 	o.mu.Lock()

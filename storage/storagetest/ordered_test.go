@@ -234,7 +234,7 @@ func (g *gatedStager) Stage(ctx context.Context, key string, data []byte) (stora
 // TestOrderedStopsWhenCancelled: writes whose context is cancelled while
 // they wait (jobs: the run lock's lease lost) are not made visible, their
 // staged files are removed, Flush reports the cancellation, and a Put
-// with a cancelled context writes nothing.
+// with a cancelled context writes nothing and fails the writes after it.
 func TestOrderedStopsWhenCancelled(t *testing.T) {
 	dir := t.TempDir()
 	fst, err := file.New(dir)
@@ -254,11 +254,20 @@ func TestOrderedStopsWhenCancelled(t *testing.T) {
 	if err := o.Flush(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Flush = %v, want the cancellation", err)
 	}
-	if _, err := o.Put(ctx, "c", []byte("c")); err == nil {
-		t.Fatal("Put with a cancelled context succeeded")
-	}
 	o.Close()
-	for _, k := range []string{"a", "b", "c"} {
+	// On a fresh store: a Put with a cancelled context writes nothing and
+	// fails every later Put, even one with a live context.
+	o2 := storage.Ordered(fst, 4)
+	if _, err := o2.Put(ctx, "c", []byte("c")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with a cancelled context = %v, want the cancellation", err)
+	}
+	if _, err := o2.Put(context.Background(), "d", []byte("d")); err == nil {
+		t.Error("a Put after a cancelled one succeeded")
+	}
+	if err := o2.Close(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Close = %v, want the cancellation", err)
+	}
+	for _, k := range []string{"a", "b", "c", "d"} {
 		if _, _, err := fst.Get(context.Background(), k); !errors.Is(err, storage.ErrNotExist) {
 			t.Errorf("%s was written after the cancellation: %v", k, err)
 		}
