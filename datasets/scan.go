@@ -366,10 +366,9 @@ func (d *Dataset) Check(ctx context.Context, files []storage.Object, spec ScanSp
 // row groups, from their footers.
 type Footprint struct {
 	// FetchBytes is the compressed size of the largest row group's
-	// projected column chunks on a remote store (at most: a column whose
-	// presence the footer proves is not fetched), 0 on a local one: each
-	// worker holds two such fetches (the row group it decodes and the
-	// next one, prefetched).
+	// projected column chunks that a scan fetches from a remote store, 0
+	// on a local one: each worker holds two fetch buffers of this size
+	// (the row group it decodes and the next one, prefetched).
 	FetchBytes int64
 }
 
@@ -403,15 +402,15 @@ func (d *Dataset) Inspect(ctx context.Context, files []storage.Object, spec Scan
 	return fp, d.wrap(fmt.Errorf("%w (and %d more files with errors)", bad[0], len(bad)-1))
 }
 
-// largestFetch is the compressed size of the largest row group's
-// projected column chunks (resolved p.cols).
+// largestFetch is the most bytes fetch reads for one row group of p
+// (resolved p.cols): the size a fetch buffer grows to.
 func (p *pfile) largestFetch() int64 {
 	var most int64
-	for _, g := range p.f.Metadata().RowGroups {
+	for rg := range p.f.Metadata().RowGroups {
 		var n int64
-		for _, cp := range p.cols {
-			if cp.leaf != nil {
-				n += max(g.Columns[cp.leaf.index].MetaData.TotalCompressedSize, 0)
+		for i := range p.cols {
+			if _, size, ok := p.fetchRange(rg, i); ok {
+				n += max(size, 0)
 			}
 		}
 		most = max(most, n)
@@ -470,9 +469,11 @@ type unit struct {
 // ETag changed since it was listed is an error.
 //
 // Memory is bounded by Workers decoded row groups (projected columns only)
-// plus a few open footers, whatever the dataset size. With ReuseBuffers,
-// each worker's buffers are those of its largest recent row group; they
-// are dropped when Scan returns.
+// plus a few open footers, whatever the dataset size, and on a remote
+// store two fetch buffers per worker, each the size of the largest row
+// group's compressed projected columns (Footprint.FetchBytes). With
+// ReuseBuffers, each worker's buffers are those of its largest recent row
+// group; they are dropped when Scan returns.
 func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpec, fn func(worker int, b *Batch) error) (Manifest, error) {
 	man := Manifest{Files: make([]FileInfo, len(files))}
 	for i, o := range files {
@@ -586,7 +587,7 @@ func (d *Dataset) Scan(ctx context.Context, files []storage.Object, spec ScanSpe
 					spare[i].poison = spare[i].recycle && poison
 				}
 			}
-			pf := newPrefetcher()
+			pf := newPrefetcher(len(spec.Columns))
 			for f := range pf.run(ctx, units[w]) {
 				if ctx.Err() == nil {
 					if err := d.runUnit(ctx, w, f, &spec, spare, fn); err != nil {
@@ -624,11 +625,13 @@ type fetchedUnit struct {
 	err  error
 }
 
-// chunkSet is one row group's worth of fetch buffers, by projected
-// column, recycled from row group to row group.
+// chunkSet is one row group's fetch buffer (its projected column chunks
+// one after another) and their readers, recycled from row group to row
+// group: the buffer grows to the largest row group fetched
+// (Footprint.FetchBytes), no further.
 type chunkSet struct {
-	readers []chunkReader
-	bufs    [][]byte
+	readers []chunkReader // by projected column
+	buf     []byte
 }
 
 // prefetcher hands a worker its units, fetching a remote file's next row
@@ -643,10 +646,11 @@ type prefetcher struct {
 	free chan *chunkSet
 }
 
-func newPrefetcher() *prefetcher {
+// newPrefetcher returns a prefetcher for a scan of cols projected columns.
+func newPrefetcher(cols int) *prefetcher {
 	pf := &prefetcher{free: make(chan *chunkSet, 2)}
-	pf.free <- &chunkSet{}
-	pf.free <- &chunkSet{}
+	pf.free <- &chunkSet{readers: make([]chunkReader, cols)}
+	pf.free <- &chunkSet{readers: make([]chunkReader, cols)}
 	return pf
 }
 
@@ -748,51 +752,70 @@ func (d *Dataset) runUnit(ctx context.Context, w int, fu fetchedUnit, spec *Scan
 
 // fetch reads the projected column chunks of row group rg, all at once,
 // for remote stores: on S3 each is one ranged GET, so a row group costs one
-// round trip of latency rather than one per column, into set's buffers
-// (grown as needed, kept for the next row group). The bytes held are the
-// compressed projected columns of two row groups per worker (the current
-// and the prefetched one), inside Scan's memory bound. Local files skip it: parquet-go's buffered reads from the page
-// cache are ~10% faster than the extra copy.
+// round trip of latency rather than one per column. They are read into
+// set's buffer, one after another; each worker holds two sets (the row
+// group it decodes and the prefetched one). Every range is checked
+// before any read starts, so a corrupt footer leaves no read running.
+// Local files skip it: parquet-go's buffered reads from the page cache
+// are ~10% faster than the extra copy.
 func (p *pfile) fetch(rg int, set *chunkSet) ([]*chunkReader, error) {
-	if len(set.readers) < len(p.cols) {
-		set.readers = make([]chunkReader, len(p.cols))
-		set.bufs = append(set.bufs, make([][]byte, len(p.cols)-len(set.bufs))...)
-	}
 	out := make([]*chunkReader, len(p.cols))
-	errs := make([]error, len(p.cols))
-	var wg sync.WaitGroup
+	var total int64
 	for i, cp := range p.cols {
-		if cp.leaf == nil {
+		start, n, ok := p.fetchRange(rg, i)
+		if !ok {
 			continue
 		}
-		md := &p.f.Metadata().RowGroups[rg].Columns[cp.leaf.index].MetaData
-		if cp.conv.presence && presentByStatistics(cp.leaf, md) {
-			continue // runUnit does not read it
-		}
-		// The same range parquet-go's page reader reads (FilePages.init).
-		start := md.DataPageOffset
-		if md.DictionaryPageOffset != 0 {
-			start = md.DictionaryPageOffset
-		}
-		n := md.TotalCompressedSize
 		if start < 0 || n < 0 || start+n > p.f.Size() {
 			return nil, fmt.Errorf("column %q: corrupt footer: column chunk at bytes %d..%d outside the file's %d bytes", cp.leaf.path, start, start+n, p.f.Size())
 		}
-		if int64(cap(set.bufs[i])) < n {
-			set.bufs[i] = make([]byte, n)
-		}
-		set.readers[i] = chunkReader{off: start, buf: set.bufs[i][:n], fallback: p.ra}
+		set.readers[i] = chunkReader{off: start, buf: set.buf[:0], fallback: p.ra} // buf set below
 		out[i] = &set.readers[i]
+		total += n
+	}
+	if int64(cap(set.buf)) < total {
+		set.buf = make([]byte, total)
+	}
+	errs := make([]error, len(p.cols))
+	var wg sync.WaitGroup
+	var at int64
+	for i, c := range out {
+		if c == nil {
+			continue
+		}
+		start, n, _ := p.fetchRange(rg, i)
+		c.buf = set.buf[at : at+n : at+n]
+		at += n
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := p.ra.ReadAt(out[i].buf, start); err != nil && !(errors.Is(err, io.EOF) && start+n == p.f.Size()) {
-				errs[i] = fmt.Errorf("column %q: reading bytes %d..%d: %w", cp.leaf.path, start, start+n, err)
+			if _, err := p.ra.ReadAt(c.buf, start); err != nil && !(errors.Is(err, io.EOF) && start+n == p.f.Size()) {
+				errs[i] = fmt.Errorf("column %q: reading bytes %d..%d: %w", p.cols[i].leaf.path, start, start+n, err)
 			}
 		}()
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// fetchRange is the byte range of projected column i's chunk in row
+// group rg that fetch reads, and false for a column runUnit does not
+// read (absent, or present in every row by its statistics).
+func (p *pfile) fetchRange(rg, i int) (start, n int64, ok bool) {
+	cp := p.cols[i]
+	if cp.leaf == nil {
+		return 0, 0, false
+	}
+	md := &p.f.Metadata().RowGroups[rg].Columns[cp.leaf.index].MetaData
+	if cp.conv.presence && presentByStatistics(cp.leaf, md) {
+		return 0, 0, false
+	}
+	// The same range parquet-go's page reader reads (FilePages.init).
+	start = md.DataPageOffset
+	if md.DictionaryPageOffset != 0 {
+		start = md.DictionaryPageOffset
+	}
+	return start, md.TotalCompressedSize, true
 }
 
 // chunkReader serves one prefetched column chunk to parquet-go's page
