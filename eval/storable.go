@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -28,18 +30,16 @@ func (a *Aggregates) storableKeys() {
 			acc.storableKeys()
 		}
 	}
+	// Merged in a fixed order, so the float sums and the error kept are
+	// the same on every run (bad comes from a map).
+	slices.SortFunc(bad, func(x, y GroupKey) int {
+		return cmp.Or(strings.Compare(x.Feature, y.Feature), cmp.Compare(x.Window, y.Window), strings.Compare(x.Class, y.Class))
+	})
 	for _, k := range bad {
 		g := a.Groups[k]
 		delete(a.Groups, k)
 		k.Class = storable(k.Class)
-		if t := a.Groups[k]; t != nil {
-			t.Rows += g.Rows
-			for m, acc := range g.Metrics {
-				t.acc(m).Merge(acc)
-			}
-			continue
-		}
-		a.Groups[k] = g
+		a.Merge(&Aggregates{Groups: map[GroupKey]*Group{k: g}})
 	}
 }
 

@@ -45,7 +45,7 @@ func TestStorableKeysRoundTrip(t *testing.T) {
 		q.Legacy[ConfusionKey("\xfe", "x")] = 2
 		q.PerLabel["\xff"] = Pair{1, 0, 0, 0}
 		q.PerLabel["\xfe"] = Pair{0, 1, 0, 0}
-		return &Acc{N: 3, Cats: map[string]int64{"\xff": 1, "\xfe": 2, "ok": 4}, Quality: q, Error: "bad \xe9"}
+		return &Acc{N: 3, Cats: map[string]int64{"\xff": 1, "\xfe": 2, "ok": 4}, Quality: q, Errors: 1, Error: "bad \xe9"}
 	}
 	for i, class := range []string{"\xff", "\xfe", "fine"} {
 		a.Groups[GroupKey{Feature: "f", Class: class, Window: 60}] = &Group{Rows: int64(i + 1), Metrics: map[string]*Acc{"m": acc()}}

@@ -88,9 +88,10 @@ func currentMemoryLimit() int64 { return debug.SetMemoryLimit(-1) }
 // default limit, set from local runs, they left the collector working
 // against the limit: the 10M-row benchmark log read from S3 (versitygw)
 // spent 29% of the scan's CPU collecting, 3.1 s of CPU against 2.4 s
-// with the room they need. Scans at once in one process (a daemon's
-// concurrent jobs) raise it once, for the first, which restores it: the
-// others then run under the default, slower but with the same results.
+// with the room they need. Of scans at once in one process (a daemon's
+// jobs) the first raises it and restores it; one starting meanwhile
+// leaves it, and one running after that restore runs under the default:
+// slower, with the same results.
 func raiseDefaultMemoryLimit(extra int64) (old int64, ok bool) {
 	if os.Getenv("GOMEMLIMIT") != "" || extra <= 0 {
 		return 0, false

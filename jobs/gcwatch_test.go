@@ -58,8 +58,9 @@ func TestReadCPUTimesSeesCollection(t *testing.T) {
 var gcSink []byte
 
 // TestRaiseDefaultMemoryLimit: the limit parity set is raised for a
-// remote scan's fetches and restored after; an operator's GOMEMLIMIT,
-// or a limit an embedding program set, is left alone.
+// remote scan's fetches, and the limit to restore is returned; an
+// operator's GOMEMLIMIT, or a limit an embedding program set, is left
+// alone. (Runner.scan restores it with a defer.)
 func TestRaiseDefaultMemoryLimit(t *testing.T) {
 	prev := debug.SetMemoryLimit(DefaultMemoryLimit)
 	defer debug.SetMemoryLimit(prev)

@@ -196,14 +196,14 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	// An unsharded run's windows are evaluated while their aggregates are
 	// encoded and written: the evaluations need only the aggregates in
 	// memory, and writing them waits on the disk or the network.
+	parts := splitWindows(aggs, windows)
 	var fin *finishing
 	if !shard {
-		if fin, err = r.startFinish(ctx, windows, aggs, run, o); err != nil {
+		if fin, err = r.startFinish(ctx, windows, parts, run, o); err != nil {
 			return nil, err
 		}
 		defer fin.wait()
 	}
-	parts := splitWindows(aggs, windows)
 	// Windows' aggregates are encoded a few ahead of the writes, on all
 	// cores; they are written in window order, as before.
 	key := func(w eval.Window) string {
@@ -382,7 +382,7 @@ func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
 // evaluations before it writes the aggregates (startFinish) and writes
 // the rest after them (complete).
 func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options, res *Result) error {
-	f, err := r.startFinish(ctx, windows, aggs, run, o)
+	f, err := r.startFinish(ctx, windows, splitWindows(aggs, windows), run, o)
 	if err != nil {
 		return err
 	}
@@ -404,7 +404,6 @@ type finishing struct {
 // computed is one window's evaluation and its encodings, waiting to be
 // written.
 type computed struct {
-	fws    []*eval.FeatureWindow
 	scores []byte
 	doc    *Evaluation
 	evalJS []byte // doc encoded
@@ -413,12 +412,12 @@ type computed struct {
 }
 
 // startFinish reads the windows' baselines and starts evaluating the
-// windows on all cores. Nothing is written until complete, so a caller
+// windows (parts: the aggregates split by window, splitWindows) on all
+// cores. Nothing is written until complete, so a caller
 // can write the aggregates meanwhile: the evaluations read only the
 // aggregates in memory and the baseline periods read here, never what
 // this run writes.
-func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options) (*finishing, error) {
-	parts := splitWindows(aggs, windows)
+func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts map[int64]*eval.Aggregates, run reports.RunInfo, o Options) (*finishing, error) {
 	fresh := make(map[string]*eval.Aggregates, len(windows))
 	for _, w := range windows {
 		fresh[w.Key()] = parts[w.Start.Unix()]
@@ -455,17 +454,17 @@ func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, aggs *e
 
 // compute evaluates one window and encodes its scores and evaluation.
 func (r *Runner) compute(w eval.Window, part *eval.Aggregates, base map[eval.GroupKey]*eval.Group, run reports.RunInfo, o Options) (c computed) {
-	c.fws = eval.Evaluate(r.Cfg, o.Features, w, part, base)
-	if c.scores, c.err = reports.EncodeScores(reports.ScoreRows(c.fws, run.ID, run.ConfigHash)); c.err != nil {
+	fws := eval.Evaluate(r.Cfg, o.Features, w, part, base)
+	if c.scores, c.err = reports.EncodeScores(reports.ScoreRows(fws, run.ID, run.ConfigHash)); c.err != nil {
 		return c
 	}
-	c.doc = evaluationDoc(w, c.fws, run)
+	c.doc = evaluationDoc(w, fws, run)
 	if c.evalJS, c.err = marshalIndent(c.doc); c.err != nil {
 		c.err = fmt.Errorf("encode %s: %w", fmt.Sprintf(keyEvaluation, w.Key()), c.err)
 		return c
 	}
 	c.recs = map[string]eval.WindowRecord{}
-	for _, fw := range c.fws {
+	for _, fw := range fws {
 		groups := map[string]*eval.Group{}
 		for k, g := range part.Groups {
 			if k.Feature == fw.Feature {

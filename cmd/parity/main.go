@@ -54,9 +54,9 @@ const exitHelp = `Exit codes:
 `
 
 const envHelp = `Environment:
-  GOMEMLIMIT          soft heap limit; unset, run, backfill and merge use 120MiB, raised for
-                      the duration of a scan of S3 logs by two row groups' columns per worker
-                      (logged), so peak memory stays flat however long the log
+  GOMEMLIMIT          soft heap limit; unset, run, backfill, merge and schedule use 120MiB,
+                      raised for the duration of a scan of S3 logs by two row groups' columns
+                      per worker (logged), so peak memory stays flat however long the log
   GOMAXPROCS          scan workers (default: all cores)
   AWS_*               S3 credentials, region and endpoint (AWS_ENDPOINT_URL_S3): the standard
                       AWS chain (env, profile, web identity, instance metadata); the config's

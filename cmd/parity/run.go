@@ -207,7 +207,8 @@ func helpOrUsage(err error) int {
 }
 
 // applyMemoryLimit sets jobs.DefaultMemoryLimit unless the operator set
-// GOMEMLIMIT.
+// GOMEMLIMIT: run (with --job too), backfill, merge, schedule and demo
+// call it.
 func applyMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(jobs.DefaultMemoryLimit)

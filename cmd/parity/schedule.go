@@ -107,6 +107,7 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	so.Metrics = jobs.NewMetrics(reg)
 
+	applyMemoryLimit() // the daemon's scans run under it, like run's
 	r, err := jobs.Open(ctx, cfg)
 	if err != nil {
 		return fail(stderr, err)
@@ -178,6 +179,7 @@ func runJob(ctx context.Context, cfg *config.Config, j *config.Job, o jobs.Optio
 		fmt.Fprintf(stderr, "parity run: --job %s: kind %q is not available in this build\n", j.Name, j.Kind)
 		return ExitUsage
 	}
+	applyMemoryLimit()
 	r, err := jobs.Open(ctx, cfg)
 	if err != nil {
 		return fail(stderr, err)
