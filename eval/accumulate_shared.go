@@ -26,12 +26,14 @@ import (
 // it; a batch of one feature (its rows already the whole batch, or
 // nearly) is folded per feature as before (foldPerSystemColumns).
 //
-// Built-in count scorers that read only the batch's columns (error
-// rates, the AI share, audit completeness, the latency bound: rshapes)
-// are shared the same way: their codes computed once over the batch's
-// rows (for the latency bound, each row against its own feature's
-// bound) and counted per group through bgi. Counts are integers, so
-// nothing here depends on the order of rows.
+// Built-in scorers that read only the batch's columns (rshapes) are
+// shared the same way: count scorers (error rates, the AI share, audit
+// completeness, the latency bound) have their codes computed once over
+// the batch's rows (for the latency bound, each row against its own
+// feature's bound) and counted per group through bgi, counts being
+// integers that do not depend on the order of rows; a CategoryValue's
+// column is counted per group, and a NumericValue's values are folded
+// into each group's sketch in row order.
 type sharedFolds struct {
 	on  []bool // per Engine.shapes: folded once for the batch
 	ron []bool // per Engine.rshapes: codes computed once for the batch
@@ -56,15 +58,18 @@ type sharedFolds struct {
 	bound []float64  // per group: its feature's bound (rateOverBound)
 	tab   [][4]int64 // per group (4 tables), rows of each code
 	// cgroups are groups with the sink and other features' groups
-	// replaced by sinkGroup, whose counts are dropped: for the category
-	// counts, which create a group's Acc as they go.
+	// replaced by sinkGroup, whose counts are never read: for the
+	// category counts and a NumericValue's sketch, which create a group's
+	// Acc as they go. sinkGroup's Accs are kept from batch to batch, so
+	// its rows go into one sketch or map made once, not into new ones
+	// dropped after every batch.
 	cgroups   []*Group
 	sinkGroup *Group
 	accs      []*Acc
 	out       *scorers.Out // a shared NumericValue's values, per row of the batch
 }
 
-// rateKey identifies a built-in count scorer by what it computes from
+// rateKey identifies a shared built-in scorer by what it computes from
 // the batch's columns: two features' scorers of one key give the same
 // code on every row, except the latency bound's, whose bound is read
 // per feature.
@@ -90,8 +95,8 @@ type rateShape struct {
 	s   scorers.Scorer
 }
 
-// rateKeyOf returns the key of a built-in count scorer that may be
-// computed for the whole batch.
+// rateKeyOf returns the key of a built-in scorer that may be computed
+// for the whole batch.
 func rateKeyOf(s scorers.Scorer) (rateKey, bool) {
 	switch s := s.(type) {
 	case *scorers.BoolRate:
@@ -119,7 +124,7 @@ type sharedSpan struct {
 // has reports whether plan p has a directPerSystem scorer of shape sh.
 func has(p *featurePlan, sh int) bool { return slices.Contains(p.shape, sh) }
 
-// hasRate reports whether plan p has a count scorer of rshape sh.
+// hasRate reports whether plan p has a scorer of rshape sh.
 func hasRate(p *featurePlan, sh int) bool { return slices.Contains(p.rshape, sh) }
 
 // onIn reports which of shapes (Engine.shapes or rshapes, by has) two
@@ -144,11 +149,11 @@ func onIn(on []bool, n int, order []*featurePlan, rows [][]int32, has func(*feat
 }
 
 // skips reports whether column col is not gathered for plan p in this
-// batch: every scorer of p reading it is a count scorer computed for
-// the whole batch.
+// batch: every scorer of p reading it is computed for the whole batch
+// (an rshape).
 func (s *sharedFolds) skips(p *featurePlan, col string) bool {
 	shs, ok := p.rateOnly[col]
-	if !ok || !s.any {
+	if !ok {
 		return false
 	}
 	for _, sh := range shs {
@@ -291,9 +296,9 @@ func (s *sharedFolds) fold(e *Engine, b *datasets.Batch) error {
 	return nil
 }
 
-// rates counts the batch's shared count scorers (ron) into the groups:
-// each one's codes computed over every row of the batch, then counted
-// per batch-level group, the sink's and other features' counts unread.
+// rates computes the batch's shared rshapes (ron) into the groups: each
+// one over every row of the batch, then counted or folded per
+// batch-level group, the sink's and other features' results unread.
 func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) error {
 	ng := len(s.groups)
 	if cap(s.bound) < ng {
@@ -394,7 +399,7 @@ func (s *sharedFolds) categories(sh int, metric string, c *datasets.Column, n in
 
 // memberGroups sets cgroups for rshape sh: the batch's groups, with the
 // sink and the groups of features without sh replaced by sinkGroup,
-// whose metrics are dropped (dropSink). It returns accs for them, nil.
+// whose metrics are never read. It returns accs for them, nil.
 func (s *sharedFolds) memberGroups(sh int) []*Acc {
 	if s.sinkGroup == nil {
 		s.sinkGroup = &Group{Metrics: map[string]*Acc{}}
@@ -419,9 +424,8 @@ func (s *sharedFolds) memberGroups(sh int) []*Acc {
 	return accs
 }
 
-// dropSink drops what memberGroups' sink group was given.
+// dropSink drops memberGroups' references to the batch's groups.
 func (s *sharedFolds) dropSink() {
-	clear(s.sinkGroup.Metrics)
 	clear(s.accs)
 	clear(s.cgroups)
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -299,5 +300,36 @@ func sameResults(t *testing.T, got, want *Workers, form string) {
 	}
 	if g, w := aggs(got), aggs(want); !slices.Equal(g, w) {
 		t.Fatalf("aggregates differ from %s:\n%s\nwant\n%s", form, g, w)
+	}
+}
+
+// TestSharedSinkKeepsItsSketches: rows of the features without a shared
+// NumericValue (invoice_extraction here, its confidence removed) go to
+// the sink group's sketch, made once, not into fresh sketches dropped
+// after every batch (127 made in 15 batches before). sync.Pool may drop
+// its pooled sketches at a collection, so a few may still be made.
+func TestSharedSinkKeepsItsSketches(t *testing.T) {
+	var made atomic.Int64
+	old := freshPool.New
+	freshPool.New = func() any { made.Add(1); return NewSketch() }
+	defer func() { freshPool.New = old }()
+	e := engineFor(t, sharedConfig)
+	p := e.plans["invoice_extraction"]
+	k := slices.IndexFunc(p.scorers, func(s scorers.Scorer) bool { return s.Name() == "confidence" })
+	p.scorers, p.direct = slices.Delete(p.scorers, k, k+1), slices.Delete(p.direct, k, k+1)
+	p.builtin--
+	e.planShapes()
+	r := rand.New(rand.NewPCG(1, 2))
+	ws := e.NewWorkers(1, []string{"f"})
+	for trial := range 20 {
+		if err := ws.Batch(0, mixedBatch(t, e, r, 5+trial%2, 3000)); err != nil {
+			t.Fatal(err)
+		}
+		if trial == 4 { // groups and sink set up
+			made.Store(0)
+		}
+	}
+	if n := made.Load(); n > 15 {
+		t.Errorf("%d fresh sketches made in 15 batches of the same groups; want only the few sync.Pool may drop", n)
 	}
 }

@@ -99,17 +99,20 @@ type featurePlan struct {
 	cfg      *config.Feature
 	scorers  []scorers.Scorer
 	jsonSrcs []jsonSource // JSON fields' paths by source column, each pair once
+	// derived are the columns jsonSrcs derive: they exist only in the
+	// gathered batch, so no scorer reading one is read from the batch.
+	derived  map[string]bool
 	classCol string
 	// builtin is how many of scorers, from the first, are parity's own:
 	// each writes only the outputs of its kind (a test holds them to it),
 	// so the next Reset refills only those (scorers.Out.Untouched).
 	builtin int
 	// cols are the batch columns the feature's scoring reads (its
-	// scorers' Needs, JSON sources and the request id): only these are
-	// gathered for its rows. The feature column, already read to split
-	// the batch, is not, unless a scorer needs it; nor are the class and
-	// time columns, which groupRows reads through the row indexes, nor
-	// columns read only by direct scorers.
+	// scorers' Needs, JSON sources, and the request id when labels are
+	// joined): only these are gathered for its rows. The feature
+	// column, already read to split the batch, is not, unless a scorer
+	// needs it; nor are the class and time columns, which groupRows reads
+	// through the row indexes, nor columns read only by direct scorers.
 	cols map[string]bool
 	// presence are the columns of cols that every reader asks for
 	// PresenceOnly: one not of strings (the audit's timestamp and
@@ -124,10 +127,11 @@ type featurePlan struct {
 	// columns into the same metric share one fold per batch
 	// (sharedFolds).
 	shape []int
-	// rshape[k] is, for a built-in count scorer k that reads only the
-	// batch's columns, its index in Engine.rshapes (-1 for others).
+	// rshape[k] is, for a built-in scorer k computed once for the batch
+	// (a count scorer, CategoryValue or NumericValue reading only the
+	// batch's columns), its index in Engine.rshapes (-1 for others).
 	rshape []int
-	// rateOnly are the columns of cols read by nothing but such count
+	// rateOnly are the columns of cols read by nothing but such
 	// scorers, with their rshapes: a batch that computes all of those
 	// once for the batch (sharedFolds) does not gather the column.
 	rateOnly map[string][]int
@@ -189,9 +193,9 @@ type Engine struct {
 	// value (metric and columns): a batch's features with one of them
 	// are folded from its columns in one pass (sharedFolds).
 	shapes []scorers.PerSystemValue
-	// rshapes are the distinct built-in count scorers of all plans that
-	// read only the batch's columns (rateKey): a batch's features with
-	// one of them have its codes computed once for the batch.
+	// rshapes are the distinct built-in scorers of all plans computed
+	// once for the batch (rateKey: count scorers, CategoryValue and
+	// NumericValue reading only the batch's columns).
 	rshapes []rateShape
 }
 
@@ -261,6 +265,7 @@ func NewEngine(cfg *config.Config, features []string, windows []Window, extra ma
 				derived[name] = true
 			}
 		}
+		p.derived = derived
 		p.direct = make([]uint8, len(p.scorers))
 		for k, s := range p.scorers[:p.builtin] {
 			switch s := s.(type) {
@@ -315,19 +320,13 @@ func (e *Engine) planShapes() {
 	for _, p := range e.order {
 		p.shape = make([]int, len(p.scorers))
 		p.rshape = make([]int, len(p.scorers))
-		derived := map[string]bool{}
-		for _, j := range p.jsonSrcs {
-			for _, name := range j.names {
-				derived[name] = true
-			}
-		}
 		for k, s := range p.scorers {
 			p.rshape[k] = -1
 			key, ok := rateKeyOf(s)
-			if !ok || k >= p.builtin || (key.kind == rateOverBound && p.direct[k] != directOverBound) || (key.kind == rateCategory && p.direct[k] != directCategory) {
+			if !ok || k >= p.builtin {
 				continue
 			}
-			if slices.ContainsFunc(s.Needs(), func(n scorers.Need) bool { return derived[n.Column] }) {
+			if slices.ContainsFunc(s.Needs(), func(n scorers.Need) bool { return p.derived[n.Column] }) {
 				continue // a column that exists only in the gathered batch
 			}
 			p.rshape[k] = slices.IndexFunc(e.rshapes, func(r rateShape) bool { return r.key == key })
@@ -445,8 +444,9 @@ type worker struct {
 	cells cellTable      // resolves rows to groups
 	nrows []int64        // rows per group of the feature being scored
 	rates rateTally      // built-in count scorers' codes per group
-	// shared folds the batch's per-system columns once for all its
-	// features that read them alike.
+	// shared folds the batch's per-system columns, and computes its
+	// shared built-in scorers (rshapes), once for all its features that
+	// read them alike.
 	shared sharedFolds
 
 	// json derives the JSON fields of the feature being scored in
@@ -696,7 +696,7 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	accs := st.accs[:len(groups)]
 	st.rates.batch(len(idx))
 	for k, s := range p.scorers {
-		if sh := p.rshape[k]; sh >= 0 && st.shared.any && st.shared.ron[sh] {
+		if sh := p.rshape[k]; sh >= 0 && st.shared.ron[sh] {
 			continue // counted for the whole batch by sharedFolds.rates
 		}
 		switch p.direct[k] {

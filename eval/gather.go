@@ -149,18 +149,11 @@ func everyPresent(c *datasets.Column) bool {
 		return true
 	}
 	// One pass with no early exit, so the compiler keeps it branch-free.
-	var hit int32
+	var hit int64
 	for _, code := range c.Codes {
-		hit |= b2i32(code == empty)
+		hit |= b2i(code == empty)
 	}
 	return hit == 0
-}
-
-func b2i32(b bool) int32 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // onesOf returns n codes of 1 ("present" in PresenceDict). The buffer is

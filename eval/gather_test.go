@@ -172,7 +172,7 @@ func TestGatherPresenceMatchesSimple(t *testing.T) {
 		one := func(int) int32 { return 1 }
 		str("p-noempty", []string{"x", "y"}, false, true, func(i int) int32 { return int32(i % 2) })
 		str("p-ones", datasets.PresenceDict[:], false, false, one)
-		str("p-onezero", datasets.PresenceDict[:], false, false, func(i int) int32 { return b2i32(i != rows/2) })
+		str("p-onezero", datasets.PresenceDict[:], false, false, func(i int) int32 { return int32(b2i(i != rows/2)) })
 		str("p-null", datasets.PresenceDict[:], true, false, one)
 		str("p-dictempty", []string{"a", "", "b"}, false, false, func(i int) int32 { return int32(2 * (i % 2)) })
 		str("p-dictempty-hit", []string{"a", "", "b"}, false, false, func(i int) int32 { return int32(i % 3) })

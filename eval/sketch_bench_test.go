@@ -346,7 +346,9 @@ func BenchmarkSharedPerSystem(b *testing.B) {
 			for f, p := range e.order {
 				s.add(p, rows[f], gi[f], groups[f])
 			}
-			s.fold(e, batch)
+			if err := s.fold(e, batch); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.ReportMetric(float64(b.N)*float64(batch.Rows)/b.Elapsed().Seconds(), "rows/s")
 	})
