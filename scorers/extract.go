@@ -69,6 +69,8 @@ func (x *JSONFields) numbers(c *datasets.Column) *numDict {
 }
 
 // Extract is ExtractJSONPaths in buffers recycled since the last Reset.
+// The returned slice (not the columns it holds) is overwritten by the
+// next Extract: copy it to keep it.
 func (x *JSONFields) Extract(src *datasets.Column, paths []jsonpath.Path) []*datasets.Column {
 	n := len(src.Dict)
 	// The scanner starts afresh: its layout refers to the last call's
@@ -450,8 +452,9 @@ type layoutKey struct {
 
 // quotedText is a string followed by its closing quote, for comparison
 // with a document's bytes at a position: as the words load64 reads
-// there (the last one's bytes selected by mask), a comparison per eight
-// bytes where a string comparison calls memequal.
+// there (under eight bytes: one word, its bytes selected by mask; eight
+// or more: every full word and the overlapping last one), a comparison
+// per eight bytes where a string comparison calls memequal.
 type quotedText struct {
 	s     string
 	w     [4]uint64
@@ -820,7 +823,7 @@ func skipSpace(doc string, i int) int {
 	return i
 }
 
-// stopsString marks the bytes that end scanFlat's reading of a string:
+// stopsString marks the bytes that end flatScanner's reading of a string:
 // its closing quote, and what it leaves to Lookup (escapes, control
 // characters, non-ASCII).
 var stopsString = func() (t [256]bool) {
