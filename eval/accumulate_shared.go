@@ -358,7 +358,9 @@ func (s *sharedFolds) rates(e *Engine, b *datasets.Batch) error {
 }
 
 // overBoundCodesByGroup is overBoundCodes over every row of the batch
-// (c nil: absent), row i against the bound of its group gi[i].
+// (c nil: absent), row i against the bound of its group gi[i]: the same
+// codes, in loops of their own so that overBoundCodes' per-feature loops
+// keep their one bound in a register rather than load it per row.
 func overBoundCodesByGroup(dst []uint8, c *datasets.Column, gi []int32, bound []float64) []uint8 {
 	if c == nil {
 		for i := range dst {
