@@ -147,6 +147,9 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		return nil, errors.New("no windows to evaluate")
 	}
 	sort.Slice(windows, func(i, j int) bool { return windows[i].Start.Before(windows[j].Start) })
+	if err := checkEnded(windows[len(windows)-1], o.Now()); err != nil {
+		return nil, err
+	}
 	runID := fmt.Sprintf("%s-%d", o.Now().UTC().Format("20060102T150405Z"), os.Getpid())
 	log := o.Log.With("run_id", runID)
 
@@ -259,6 +262,32 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		return nil, fmt.Errorf("write %s: %w", r.Out.URI(), err)
 	}
 	return res, nil
+}
+
+// NotEndedError is Evaluate's refusal of a window that has not ended:
+// its data are incomplete, and a verdict on part of a window could
+// graduate on evidence the rest of the window would contradict.
+type NotEndedError struct {
+	Window eval.Window
+	At     time.Time // the clock it was checked against
+}
+
+func (e *NotEndedError) Error() string {
+	return fmt.Sprintf("window %s has not ended yet at %s: evaluating an incomplete window could graduate on partial data", e.Window, e.At.UTC().Format(time.RFC3339))
+}
+
+// checkEnded refuses a window that ends after now (Options.Now) or after
+// the real clock, whichever is earlier: an Options.Now in the future
+// (a test clock, `--now`) must not let a window still being logged be
+// evaluated into real outputs.
+func checkEnded(w eval.Window, now time.Time) error {
+	if real := time.Now(); real.Before(now) {
+		now = real
+	}
+	if w.End.After(now) {
+		return &NotEndedError{Window: w, At: now}
+	}
+	return nil
 }
 
 // splitWindows splits aggregates by window start (Unix seconds); every

@@ -291,6 +291,28 @@ func TestBadInputFutureWindowRefused(t *testing.T) {
 	b.nothingWritten(t)
 }
 
+// TestBadInputUnfinishedWindowRefusedByRealClock: a backfill whose range
+// reaches past the real clock, and a run whose --now lies in the
+// future, must not evaluate the window still being logged (both used to
+// pass run's own check and could graduate on part of a day).
+func TestBadInputUnfinishedWindowRefusedByRealClock(t *testing.T) {
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	for name, args := range map[string][]string{
+		"backfill to tomorrow": {"backfill", "--from", today.AddDate(0, 0, -2).Format(time.DateOnly), "--to", today.AddDate(0, 0, 1).Format(time.DateOnly)},
+		"run with --now ahead": {"run", "--window", today.Format(time.DateOnly) + "/" + today.AddDate(0, 0, 1).Format(time.DateOnly), "--now", today.AddDate(0, 0, 2).Format(time.RFC3339)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := newBad(t)
+			parquettest.WriteGo(t, b.file("part-0.parquet"), goodRows("x", 10))
+			code, _, errs := run(t, append(args, "--config", b.cfg)...)
+			if code != ExitUsage || !strings.Contains(errs, "has not ended yet") {
+				t.Errorf("exit %d: %s", code, errs)
+			}
+			b.nothingWritten(t)
+		})
+	}
+}
+
 func TestBadInputDuplicateRequestIDs(t *testing.T) {
 	b := newBad(t)
 	rows := goodRows("x", 300)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -174,6 +175,10 @@ func evaluate(ctx context.Context, cfg *config.Config, windows []eval.Window, o 
 		return fail(stderr, err)
 	}
 	res, err := r.Evaluate(ctx, windows, o)
+	if ne := (*jobs.NotEndedError)(nil); errors.As(err, &ne) {
+		fmt.Fprintf(stderr, "parity: %v\n", err)
+		return ExitUsage // as run's own check: the request, not the data, is wrong
+	}
 	if err != nil {
 		return fail(stderr, err)
 	}
