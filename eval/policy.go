@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/parity-eval/parity/config"
@@ -132,6 +133,15 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 	step := initialStep(pol)
 	pass, fail := 0, 0
 	classPass := map[string]int{}
+	// seen is when each class last had a record. A class seen within the
+	// last graduate_after windows but absent from a window leaves that
+	// window's evidence incomplete, as a missing expected_classes entry
+	// does (configured classes are reported as insufficient_data by the
+	// evaluation itself): without this a class whose traffic stopped
+	// reaching the log would neither break the feature's streak nor its
+	// own. One absent for longer is taken to be gone.
+	seen := map[string]time.Time{}
+	horizon := time.Duration(pol.GraduateAfter) * window
 	parityRun := 0 // consecutive windows in which every class passed
 	sawRollback, recovered := false, false
 	prevVerdict := ""
@@ -151,7 +161,20 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 				v.Alerts = append(v.Alerts, Alert{Severity: "warning", Message: off})
 			}
 		}
+		var missing []string
+		for c, at := range seen {
+			if _, ok := r.Classes[c]; !ok && r.Window.Start.Sub(at) <= horizon {
+				missing = append(missing, c)
+			}
+		}
+		sort.Strings(missing)
+		for c := range classPass {
+			if _, ok := r.Classes[c]; !ok {
+				classPass[c] = 0 // a class's own streak needs consecutive windows too
+			}
+		}
 		for c, s := range r.Classes {
+			seen[c] = r.Window.Start
 			if s == StatusPass {
 				classPass[c]++
 			} else {
@@ -161,6 +184,13 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 		verdict := VerdictHold
 		var reasons []string
 		switch {
+		case r.Status == StatusPass && len(r.Triggers) == 0 && len(missing) > 0:
+			pass, fail, parityRun = 0, 0, 0
+			what := "input class %s seen in the previous %d windows has no data in this one: no graduation on incomplete evidence"
+			if len(missing) > 1 {
+				what = "input classes %s seen in the previous %d windows have no data in this one: no graduation on incomplete evidence"
+			}
+			reasons = append(reasons, fmt.Sprintf(what, quoteList(missing), pol.GraduateAfter))
 		case r.Status == StatusPass && len(r.Triggers) == 0:
 			pass++
 			fail = 0
@@ -175,6 +205,7 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 			pass, fail, parityRun = 0, 0, 0
 		}
 		switch {
+		case len(reasons) > 0: // incomplete: hold, as insufficient data
 		case len(r.Triggers) > 0:
 			verdict = VerdictRollback
 			reasons = append(reasons, "immediate rollback trigger: "+r.Triggers[0])
@@ -362,4 +393,16 @@ func auditEvidence(ac float64) string {
 		return "audit columns not logged"
 	}
 	return fmt.Sprintf("%.3f%% of records complete", 100*ac)
+}
+
+// quoteList is "a", "a and b" or "a, b and c", quoted.
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }

@@ -163,3 +163,47 @@ func TestAnytimeGraduation(t *testing.T) {
 		t.Errorf("consecutive rule ignores the sequence: %s", v.Verdict)
 	}
 }
+
+// TestVanishedClassBreaksStreaks: without expected_classes, a class that
+// stops reaching the log leaves the window's evidence incomplete for
+// graduate_after windows (the feature neither graduates on the others'
+// passes, nor does the class keep its own streak across the gap); once
+// it has been gone that long it is no longer waited for.
+func TestVanishedClassBreaksStreaks(t *testing.T) {
+	f := feature(3, 2)
+	drop := func(recs []WindowRecord, days ...int) []WindowRecord {
+		for _, d := range days {
+			delete(recs[d].Classes, "b")
+		}
+		return recs
+	}
+	// b absent on day 2: days 0–3 all "pass" for the classes present.
+	v := Decide(f, 24*time.Hour, drop(history("pppp"), 2), nil, 0, false)
+	if v.Verdict != VerdictHold || v.Traffic.Percent != 0 || v.Streak.Passing != 1 {
+		t.Errorf("b missing on day 2: %s %g%% streak %d, want hold 0%% streak 1 (reasons %v)", v.Verdict, v.Traffic.Percent, v.Streak.Passing, v.Reasons)
+	}
+	v = Decide(f, 24*time.Hour, drop(history("ppp"), 2), nil, 0, false)
+	if r := strings.Join(v.Reasons, " "); v.Verdict != VerdictHold || !strings.Contains(r, `input class "b" seen in the previous 3 windows has no data`) {
+		t.Errorf("b missing on the last day: %s, reasons %v", v.Verdict, v.Reasons)
+	}
+	// The class's own streak: with N=2 and b missing on day 3, b has one
+	// passing window since its gap (day 4), a has five.
+	v = Decide(feature(2, 2), 24*time.Hour, drop(history("ppppp"), 3), nil, 0, false)
+	if got := strings.Join(v.AIAllowedClasses, ","); got != "a" || v.Traffic.Percent == 0 {
+		t.Errorf("allowed %v (legacy-only %v), want only a: b's streak restarts after its gap", v.AIAllowedClasses, v.LegacyOnlyClasses)
+	}
+	// Gone for good after day 1: days 2–4 are incomplete (b seen within
+	// the last 3 windows), days 5–7 pass without it: graduate on day 7.
+	recs := drop(history("pppppppp"), 2, 3, 4, 5, 6, 7)
+	if v := Decide(f, 24*time.Hour, recs[:7], nil, 0, false); v.Verdict != VerdictHold {
+		t.Errorf("day 6: %s %v, want hold", v.Verdict, v.Reasons)
+	}
+	if v := Decide(f, 24*time.Hour, recs, nil, 0, false); v.Verdict != VerdictGraduate {
+		t.Errorf("day 7: %s %v, want graduate (b gone for more than 3 windows)", v.Verdict, v.Reasons)
+	}
+	// A failing window stays a failing window when a class is missing.
+	v = Decide(f, 24*time.Hour, drop(history("pff"), 2), nil, 0, false)
+	if v.Verdict != VerdictRollback {
+		t.Errorf("failing with b missing: %s, want rollback", v.Verdict)
+	}
+}
