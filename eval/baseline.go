@@ -82,7 +82,7 @@ func baselineCriteria(f *config.Feature, class string, w Window, g, base *Group,
 			c, d, bound, kind = 1-bc.MaxRelativeDrop, 0, bc.MaxRelativeDrop, "relative"
 		}
 		m.Threshold = -bound
-		m.Test = fmt.Sprintf("Wald z-test, Agresti-Caffo adjusted, two independent proportions (H1: p_now - %g*p_baseline > -%g)", c, d)
+		m.Test = fmt.Sprintf("Wald z-test, Agresti-Caffo adjusted, two independent proportions (H1: p_now - %.10g*p_baseline > -%.10g)", c, d)
 		if nw == 0 {
 			m.Reason = fmt.Sprintf("%s: no requests in this window to compare with the baseline", bc.Metric)
 			add(m)

@@ -77,7 +77,7 @@ func checkCounts(r *Result, k, n int64) bool {
 // the test. NNeeded is RateBelowN(bound, planned, alpha, power) when n is
 // smaller than that, else 0.
 func RateBelow(k, n int64, bound, alpha, power, planned float64) Result {
-	r := newResult(fmt.Sprintf("exact binomial, one-sided (H1: p < %g)", bound))
+	r := newResult(fmt.Sprintf("exact binomial, one-sided (H1: p < %.10g)", bound))
 	r.N = n
 	if !(bound > 0 && bound < 1) || !(alpha > 0 && alpha < 0.5) {
 		r.warn("invalid bound %g or alpha %g", bound, alpha)
@@ -87,7 +87,7 @@ func RateBelow(k, n int64, bound, alpha, power, planned float64) Result {
 		r.warn("no power calculation: need 0 <= planned (%g) < bound and 0 < power (%g) < 1", planned, power)
 	} else if need := RateBelowN(bound, planned, alpha, power); need > n {
 		r.NNeeded = need
-		r.warn("too few samples: n=%d, the exact test needs n >= %d for power %g when p = %g", n, need, power, planned)
+		r.warn("too few samples: n=%d, the exact test needs n >= %d for power %.3g when p = %.3g", n, need, power, planned)
 	}
 	if !checkCounts(&r, k, n) {
 		return r
@@ -97,7 +97,7 @@ func RateBelow(k, n int64, bound, alpha, power, planned float64) Result {
 	r.P = binomCDF(k, n, bound)
 	r.CI = ClopperPearson(k, n, 1-2*alpha)
 	if k == 0 {
-		r.warn("zero events: the estimate 0 is a boundary; rely on the exact bound CI.Hi=%.4g", r.CI.Hi)
+		r.warn("zero events: the estimate 0 is a boundary; rely on the exact one-sided upper confidence bound %.3g", r.CI.Hi)
 	}
 	return r
 }
@@ -109,7 +109,7 @@ func RateBelow(k, n int64, bound, alpha, power, planned float64) Result {
 // (NNeeded is always 0). CI is Clopper–Pearson at level 1−2α; CI.Lo is the
 // exact one-sided (1−α) lower bound.
 func RateAbove(k, n int64, bound, alpha float64) Result {
-	r := newResult(fmt.Sprintf("exact binomial, one-sided (H1: p > %g)", bound))
+	r := newResult(fmt.Sprintf("exact binomial, one-sided (H1: p > %.10g)", bound))
 	r.N = n
 	if !(bound > 0 && bound < 1) || !(alpha > 0 && alpha < 0.5) {
 		r.warn("invalid bound %g or alpha %g", bound, alpha)
@@ -149,7 +149,7 @@ func RateAboveP(k, n int64, bound, alpha float64) float64 {
 // Estimate is the exceedance fraction exceed/n and CI its Clopper–Pearson
 // interval at level 1−2α.
 func QuantileBelow(exceed, n int64, q, bound, alpha float64) Result {
-	r := newResult(fmt.Sprintf("exact binomial on exceedances, one-sided (H1: q%g < %g, i.e. P(X > %g) < %g)", q, bound, bound, 1-q))
+	r := newResult(fmt.Sprintf("exact binomial on exceedances, one-sided (H1: q%.10g < %.10g, i.e. P(X > %.10g) < %.10g)", q, bound, bound, 1-q))
 	r.N = n
 	if !(q > 0 && q < 1) || !(alpha > 0 && alpha < 0.5) {
 		r.warn("invalid quantile %g or alpha %g", q, alpha)

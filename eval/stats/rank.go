@@ -270,7 +270,7 @@ func hodgesLehmannShift(a, b wsample, level float64, r *Result) (float64, Interv
 // or ±Inf when c < 0 (level not attainable).
 func orderCI(p *pairSpace, c int64, level float64, r *Result) (float64, float64) {
 	if c < 0 {
-		r.warn("too few samples for a %g%% Hodges-Lehmann interval: ends are infinite", 100*level)
+		r.warn("too few samples for a %.3g%% Hodges-Lehmann interval: ends are infinite", 100*level)
 		return math.Inf(-1), math.Inf(1)
 	}
 	return p.kth(c + 1), p.kth(p.total - c)

@@ -410,3 +410,33 @@ func TestSelectWeighted(t *testing.T) {
 		}
 	}
 }
+
+// TestReadableWarnings: warnings and test names are read by people in
+// reports, so bounds computed as 1 − x (0.050000000000000044) are printed
+// as the number meant and no internal field name (CI.Hi) appears.
+func TestReadableWarnings(t *testing.T) {
+	minAgreement, nine := 0.95, 0.9
+	tol := 1 - minAgreement // 0.050000000000000044, as evaluate derives it from min_agreement
+	for _, r := range []Result{
+		RateBelow(0, 7, tol, 0.05, 0.8, tol/2),
+		RateBelow(0, 81, 1-nine, 0.05, 0.8, (1-nine)/2),
+		RateAbove(1, 7, tol, 0.05),
+		QuantileBelow(0, 7, 0.95, 2000, 0.05),
+		WilcoxonSignedRank(Unweighted([]float64{1, 2})),
+	} {
+		for _, s := range append([]string{r.Test}, r.Warnings...) {
+			if strings.Contains(s, "CI.") || strings.Contains(s, "0000000") || strings.Contains(s, "9999999") {
+				t.Errorf("not written for people: %q", s)
+			}
+		}
+	}
+	r := RateBelow(0, 7, tol, 0.05, 0.8, tol/2)
+	for _, want := range []string{"when p = 0.025", "upper confidence bound 0.3"} {
+		if !hasWarning(r, want) {
+			t.Errorf("warnings %q lack %q", r.Warnings, want)
+		}
+	}
+	if want := "exact binomial, one-sided (H1: p < 0.05)"; r.Test != want {
+		t.Errorf("test %q, want %q", r.Test, want)
+	}
+}
