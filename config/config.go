@@ -651,6 +651,22 @@ var ScorerTypes = map[string]bool{}
 // errors) with a ConfigKey() method names that key within the scorer.
 var ScorerCheck func(def ScorerDef, f *Feature) error
 
+// labelled reports whether any of the feature's fields or scorers has
+// a label, so that accuracy (and the quality margin) can be tested.
+func (f *Feature) labelled() bool {
+	for _, fd := range f.Fields {
+		if fd.Label != "-" {
+			return true
+		}
+	}
+	for _, sc := range f.Scorers {
+		if sc.Label != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *Config) validate(path string, lines map[string]int) Errors {
 	var errs Errors
 	add := func(key, format string, a ...any) {
@@ -806,6 +822,11 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		}
 		if cr.QualityMargin <= 0 || cr.QualityMargin >= 1 {
 			add(cp+".quality_margin", "%g out of range (want 0 < x < 1, e.g. 0.02)", cr.QualityMargin)
+		} else if _, set := lines[cp+".quality_margin"]; set && !f.labelled() {
+			// The margin is tested on labelled requests only: without a
+			// label the configured quality rule would never be checked,
+			// and the feature could graduate as if it had passed.
+			add(cp+".quality_margin", "set, but no field or scorer of feature %q has a label (every field has label: \"-\"), so AI quality can never be compared with legacy; give a field its label column or remove quality_margin", f.Name)
 		}
 		if cr.MaxErrorRate < 0 || cr.MaxErrorRate >= 1 {
 			add(cp+".max_error_rate", "%g out of range (want 0 <= x < 1)", cr.MaxErrorRate)

@@ -56,6 +56,7 @@ func TestErrorsPointAtLines(t *testing.T) {
 		{"bad json path", "      - name: category\n        critical: true", "      - name: amount\n        legacy_json: l\n        ai_json: a\n        path: amount\n        critical: true", 12, "features[0].fields[0].path", "must start with $"},
 		{"wrong type", "window: 6h", "window: 6h\nbaseline:\n  windows: many", 7, "", "cannot unmarshal"},
 		{"bad steps", "        critical: true", "        critical: true\n    policy:\n      steps: [0, 50, 25]", 12, "features[0].policy.steps", "rise strictly"},
+		{"quality margin without labels", "        critical: true", "        critical: true\n        label: \"-\"\n    criteria:\n      quality_margin: 0.02", 13, "features[0].criteria.quality_margin", "no field or scorer"},
 		{"override without who", "        critical: true", "        critical: true\n    policy:\n      force_legacy: true", 11, "features[0].policy", "override_by"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,6 +84,23 @@ func TestErrorsPointAtLines(t *testing.T) {
 				t.Errorf("error does not start with the file name: %q", err)
 			}
 		})
+	}
+}
+
+// TestQualityMarginNeedsLabels: the default margin on an unlabelled
+// feature is fine (nothing to test); an explicit one must be testable.
+func TestQualityMarginNeedsLabels(t *testing.T) {
+	unlabelled := strings.Replace(good, "        critical: true", "        critical: true\n        label: \"-\"", 1)
+	if _, err := Parse("c.yaml", []byte(unlabelled)); err != nil {
+		t.Errorf("unlabelled feature without quality_margin: %v", err)
+	}
+	flow := strings.Replace(unlabelled, "        label: \"-\"", "        label: \"-\"\n    criteria: {min_agreement: 0.9, quality_margin: 0.03}", 1)
+	if _, err := Parse("c.yaml", []byte(flow)); err == nil || !strings.Contains(err.Error(), "c.yaml:12: features[0].criteria.quality_margin") {
+		t.Errorf("flow-style quality_margin on an unlabelled feature: %v", err)
+	}
+	labelled := strings.Replace(good, "        critical: true", "        critical: true\n    criteria: {quality_margin: 0.03}", 1)
+	if _, err := Parse("c.yaml", []byte(labelled)); err != nil {
+		t.Errorf("labelled feature with quality_margin: %v", err)
 	}
 }
 
