@@ -651,20 +651,17 @@ var ScorerTypes = map[string]bool{}
 // errors) with a ConfigKey() method names that key within the scorer.
 var ScorerCheck func(def ScorerDef, f *Feature) error
 
-// labelled reports whether any of the feature's fields or scorers has
-// a label, so that accuracy (and the quality margin) can be tested.
+// labelled reports whether the feature may have something the quality
+// margin is tested on: a field with a label, or any scorer (a scorer can
+// bring its own labels or paired correctness, e.g. paired_correct or a
+// plug-in, which the config cannot see).
 func (f *Feature) labelled() bool {
 	for _, fd := range f.Fields {
 		if fd.Label != "-" {
 			return true
 		}
 	}
-	for _, sc := range f.Scorers {
-		if sc.Label != "" {
-			return true
-		}
-	}
-	return false
+	return len(f.Scorers) > 0
 }
 
 func (c *Config) validate(path string, lines map[string]int) Errors {
@@ -826,7 +823,7 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 			// The margin is tested on labelled requests only: without a
 			// label the configured quality rule would never be checked,
 			// and the feature could graduate as if it had passed.
-			add(cp+".quality_margin", "set, but no field or scorer of feature %q has a label (every field has label: \"-\"), so AI quality can never be compared with legacy; give a field its label column or remove quality_margin", f.Name)
+			add(cp+".quality_margin", "set, but feature %q has no labelled field (every field has label: \"-\") and no scorer, so AI quality can never be compared with legacy; give a field its label column or remove quality_margin", f.Name)
 		}
 		if cr.MaxErrorRate < 0 || cr.MaxErrorRate >= 1 {
 			add(cp+".max_error_rate", "%g out of range (want 0 <= x < 1)", cr.MaxErrorRate)

@@ -56,7 +56,7 @@ func TestErrorsPointAtLines(t *testing.T) {
 		{"bad json path", "      - name: category\n        critical: true", "      - name: amount\n        legacy_json: l\n        ai_json: a\n        path: amount\n        critical: true", 12, "features[0].fields[0].path", "must start with $"},
 		{"wrong type", "window: 6h", "window: 6h\nbaseline:\n  windows: many", 7, "", "cannot unmarshal"},
 		{"bad steps", "        critical: true", "        critical: true\n    policy:\n      steps: [0, 50, 25]", 12, "features[0].policy.steps", "rise strictly"},
-		{"quality margin without labels", "        critical: true", "        critical: true\n        label: \"-\"\n    criteria:\n      quality_margin: 0.02", 13, "features[0].criteria.quality_margin", "no field or scorer"},
+		{"quality margin without labels", "        critical: true", "        critical: true\n        label: \"-\"\n    criteria:\n      quality_margin: 0.02", 13, "features[0].criteria.quality_margin", "no labelled field"},
 		{"override without who", "        critical: true", "        critical: true\n    policy:\n      force_legacy: true", 11, "features[0].policy", "override_by"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
