@@ -33,29 +33,35 @@ func (r *Runner) Merge(ctx context.Context, windows []eval.Window, o Options) (*
 		return nil, fmt.Errorf("merge: no windows")
 	}
 	sort.Slice(windows, func(i, j int) bool { return windows[i].Start.Before(windows[j].Start) })
-	all := eval.NewAggregates()
+	merged := make(map[int64]*eval.Aggregates, len(windows))
 	h := sha256.New()
 	for _, w := range windows {
 		parts, err := r.shardParts(ctx, w)
 		if err != nil {
 			return nil, err
 		}
+		m := eval.NewAggregates()
 		for _, p := range parts {
-			all.Merge(p.aggregates)
+			m.Merge(p.aggregates)
 			fmt.Fprintf(h, "%s %s\n", p.key, p.rawChecksum)
 		}
-		merged := eval.NewAggregates()
-		for _, p := range parts {
-			merged.Merge(p.aggregates)
-		}
-		if err := r.putJSON(ctx, fmt.Sprintf(keyAggregates, w.Key()), merged.File()); err != nil {
+		merged[w.Start.Unix()] = m
+	}
+	// Shards of a run limited to some features: the others' stored
+	// groups are kept (carry.go), read before anything is written.
+	carry, err := r.carryOver(ctx, windows, merged, o.Features)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range windows {
+		if err := r.putJSON(ctx, fmt.Sprintf(keyAggregates, w.Key()), merged[w.Start.Unix()].File()); err != nil {
 			return nil, err
 		}
 	}
 	runID := fmt.Sprintf("%s-merge", o.Now().UTC().Format("20060102T150405Z"))
 	res := &Result{RunID: runID, Windows: windows}
 	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ManifestHash: hex.EncodeToString(h.Sum(nil)), ParityVersion: Version}
-	if err := r.finish(ctx, windows, all, run, o, res); err != nil {
+	if err := r.finish(ctx, windows, merged, carry, run, o, res); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -201,8 +201,14 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	// memory, and writing them waits on the disk or the network.
 	parts := splitWindows(aggs, windows)
 	var fin *finishing
+	var carry carried
 	if !shard {
-		if fin, err = r.startFinish(ctx, windows, parts, run, o); err != nil {
+		// A run limited to some features keeps the others' outputs
+		// (carry.go): their stored groups join the windows' aggregates.
+		if carry, err = r.carryOver(ctx, windows, parts, o.Features); err != nil {
+			return nil, err
+		}
+		if fin, err = r.startFinish(ctx, windows, parts, carry, run, o); err != nil {
 			return nil, err
 		}
 		defer fin.wait()
@@ -235,7 +241,11 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 			res.Outputs = append(res.Outputs, key(w))
 			continue
 		}
-		if _, err := r.Out.Put(ctx, fmt.Sprintf(keyManifest, w.Key()), mdata); err != nil {
+		md, err := r.manifestFor(ctx, w, carry, manifest, mdata)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := r.Out.Put(ctx, fmt.Sprintf(keyManifest, w.Key()), md); err != nil {
 			return nil, fmt.Errorf("write manifest: %w", err)
 		}
 	}
@@ -410,8 +420,8 @@ func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
 // history records and verdicts. Used by Merge; Evaluate starts the
 // evaluations before it writes the aggregates (startFinish) and writes
 // the rest after them (complete).
-func (r *Runner) finish(ctx context.Context, windows []eval.Window, aggs *eval.Aggregates, run reports.RunInfo, o Options, res *Result) error {
-	f, err := r.startFinish(ctx, windows, splitWindows(aggs, windows), run, o)
+func (r *Runner) finish(ctx context.Context, windows []eval.Window, parts map[int64]*eval.Aggregates, carry carried, run reports.RunInfo, o Options, res *Result) error {
+	f, err := r.startFinish(ctx, windows, parts, carry, run, o)
 	if err != nil {
 		return err
 	}
@@ -424,6 +434,7 @@ type finishing struct {
 	r       *Runner
 	windows []eval.Window
 	fresh   map[string]*eval.Aggregates // by window key
+	carry   carried
 	run     reports.RunInfo
 	o       Options
 	out     []computed
@@ -446,7 +457,7 @@ type computed struct {
 // can write the aggregates meanwhile: the evaluations read only the
 // aggregates in memory and the baseline periods read here, never what
 // this run writes.
-func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts map[int64]*eval.Aggregates, run reports.RunInfo, o Options) (*finishing, error) {
+func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts map[int64]*eval.Aggregates, carry carried, run reports.RunInfo, o Options) (*finishing, error) {
 	fresh := make(map[string]*eval.Aggregates, len(windows))
 	for _, w := range windows {
 		fresh[w.Key()] = parts[w.Start.Unix()]
@@ -464,7 +475,7 @@ func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts m
 	// The windows' evaluations are independent of each other (each reads
 	// its own aggregates and its baseline period), so they are computed
 	// on all cores; everything is then written in window order.
-	f := &finishing{r: r, windows: windows, fresh: fresh, run: run, o: o, out: make([]computed, len(windows))}
+	f := &finishing{r: r, windows: windows, fresh: fresh, carry: carry, run: run, o: o, out: make([]computed, len(windows))}
 	sem := make(chan struct{}, max(1, o.Workers))
 	f.wg.Add(1)
 	go func() {
@@ -474,7 +485,7 @@ func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts m
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; f.wg.Done() }()
-				f.out[i] = r.compute(w, parts[w.Start.Unix()], bases[i], run, o)
+				f.out[i] = r.compute(w, parts[w.Start.Unix()], bases[i], carry.features(r, w, o.Features), run)
 			}()
 		}
 	}()
@@ -482,8 +493,8 @@ func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts m
 }
 
 // compute evaluates one window and encodes its scores and evaluation.
-func (r *Runner) compute(w eval.Window, part *eval.Aggregates, base map[eval.GroupKey]*eval.Group, run reports.RunInfo, o Options) (c computed) {
-	fws := eval.Evaluate(r.Cfg, o.Features, w, part, base)
+func (r *Runner) compute(w eval.Window, part *eval.Aggregates, base map[eval.GroupKey]*eval.Group, features []string, run reports.RunInfo) (c computed) {
+	fws := eval.Evaluate(r.Cfg, features, w, part, base)
 	if c.scores, c.err = reports.EncodeScores(reports.ScoreRows(fws, run.ID, run.ConfigHash)); c.err != nil {
 		return c
 	}

@@ -16,7 +16,7 @@ func init() {
 }
 
 func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f := newRunFlags("merge", "parity merge --config FILE (--window START/END | --from TIME --to TIME)", stderr)
+	f := newRunFlags("merge", "parity merge --config FILE (--window START/END | --from TIME --to TIME) [--features a,b]", stderr)
 	var window, from, to string
 	f.fs.StringVar(&window, "window", "", "the window the shards evaluated")
 	f.fs.StringVar(&from, "from", "", "first window start, for shards of a backfill")
@@ -29,6 +29,9 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	o, err := f.options(stderr)
+	if err == nil {
+		err = f.checkFeatures(cfg, o)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "parity merge: %v\n", err)
 		return ExitUsage

@@ -1,0 +1,116 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/parity-eval/parity/datasets/synth"
+	"github.com/parity-eval/parity/eval"
+	"github.com/parity-eval/parity/jobs"
+	"github.com/parity-eval/parity/reports"
+)
+
+// TestLimitedRunKeepsOtherFeatures: a run limited to one feature (a job's
+// `features:`, --features) re-evaluates that feature and keeps every
+// other feature's outputs: the same verdicts in every window, their
+// flags, their scores rows and their aggregates. It used to write
+// windows, latest.json and the flagd file holding the one feature only.
+func TestLimitedRunKeepsOtherFeatures(t *testing.T) {
+	cfg, out := pubSetup(t, "")
+	now := synth.DefaultStart.Add(21 * 24 * time.Hour)
+	if _, err := pubBackfill(t, cfg, now); err != nil {
+		t.Fatal(err)
+	}
+	before := pubVerdictsByWindow(t, out)
+	last := eval.Window{Start: synth.DefaultStart.Add(19 * 24 * time.Hour), End: synth.DefaultStart.Add(20 * 24 * time.Hour)}
+	read := func(rel string) []byte {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(out, fmt.Sprintf(rel, last.Key())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	aggsBefore := read("aggregates/window=%s/aggregates.json")
+	scoresBefore := scoresByFeature(t, read("scores/window=%s/scores.parquet"))
+	flagsBefore := flagNames(t, read("flags/flagd.json%.0s"))
+
+	r, err := jobs.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	windows := eval.WindowsBetween(last.Start.Add(-48*time.Hour), last.End, 24*time.Hour)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	res, err := r.Evaluate(context.Background(), windows, jobs.Options{Now: func() time.Time { return now }, Log: log, Workers: 2, Features: []string{"refund_approval"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Verdicts.Features) != len(cfg.Features) {
+		t.Errorf("latest verdicts hold %d features, want all %d", len(res.Verdicts.Features), len(cfg.Features))
+	}
+	after := pubVerdictsByWindow(t, out)
+	for w, v := range before {
+		if after[w] != v {
+			t.Errorf("%s: verdicts changed by a run of refund_approval alone:\n before %s\n after  %s", w, v, after[w])
+		}
+	}
+	if got := read("aggregates/window=%s/aggregates.json"); !bytes.Equal(got, aggsBefore) {
+		t.Errorf("the window's aggregates changed (%d bytes, were %d)", len(got), len(aggsBefore))
+	}
+	scoresAfter := scoresByFeature(t, read("scores/window=%s/scores.parquet"))
+	for f, n := range scoresBefore {
+		if scoresAfter[f] != n {
+			t.Errorf("scores rows of %s: %d, were %d", f, scoresAfter[f], n)
+		}
+	}
+	if got := flagNames(t, read("flags/flagd.json%.0s")); !slices.Equal(got, flagsBefore) {
+		t.Errorf("flags %v, were %v", got, flagsBefore)
+	}
+	var m struct {
+		Files []struct{ Key string } `json:"files"`
+	}
+	if err := json.Unmarshal(read("manifests/window=%s/manifest.json"), &m); err != nil || len(m.Files) == 0 {
+		t.Errorf("manifest: %v, %d files", err, len(m.Files))
+	}
+}
+
+func scoresByFeature(t *testing.T, data []byte) map[string]int {
+	t.Helper()
+	rows, err := reports.DecodeScores(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, r := range rows {
+		n[r.Feature]++
+	}
+	if len(n) < 2 {
+		t.Fatalf("scores hold %d features, want several", len(n))
+	}
+	return n
+}
+
+func flagNames(t *testing.T, data []byte) []string {
+	t.Helper()
+	var doc struct {
+		Flags map[string]json.RawMessage `json:"flags"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for k := range doc.Flags {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
