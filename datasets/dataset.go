@@ -74,6 +74,31 @@ func (d *Dataset) Files(ctx context.Context, from, to time.Time) ([]storage.Obje
 	return out, nil
 }
 
+// Exists reports whether the dataset's location holds any object at all,
+// so a caller finding no files for its time range can tell a window
+// without data from a location that is wrong or not mounted (a local
+// folder that does not exist and an S3 prefix without objects both list
+// as empty).
+func (d *Dataset) Exists(ctx context.Context) (bool, error) {
+	if d.Store == nil {
+		return false, d.wrap(errors.New("no store"))
+	}
+	dirs, err := d.Store.ListDirs(ctx, d.dir())
+	if err == nil && len(dirs) == 0 {
+		var objs []storage.Object
+		objs, err = d.Store.List(ctx, d.dir())
+		return len(objs) > 0, d.wrapList(err)
+	}
+	return len(dirs) > 0, d.wrapList(err)
+}
+
+func (d *Dataset) wrapList(err error) error {
+	if err == nil {
+		return nil
+	}
+	return d.wrap(fmt.Errorf("listing %s: %w", location(d.Store, d.dir()), err))
+}
+
 // hidden reports whether any element of a relative key starts with "." or
 // "_", the Hadoop convention for files readers skip.
 func hidden(rel string) bool {

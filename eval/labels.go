@@ -110,6 +110,21 @@ func LoadLabels(ctx context.Context, ds *datasets.Dataset, key string, want []st
 	return l, nil
 }
 
+// Files is the number of labels files read.
+func (l *Labels) Files() int { return len(l.Manifest.Files) }
+
+// Absent lists the wanted label columns that no labels file has (their
+// values come from the log's columns of the same name, if any).
+func (l *Labels) Absent() []string {
+	var out []string
+	for _, name := range l.cols {
+		if _, ok := l.colIdx[name]; !ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 var timeZero = storage.Object{}.ModTime
 
 // Join returns, per label column, the label of each row of ids (nil when

@@ -338,7 +338,13 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 		if err != nil {
 			return nil, datasets.Manifest{}, err
 		}
+		if err := noData(ctx, r.Labels, labels.Files(), "source.labels"); err != nil {
+			return nil, datasets.Manifest{}, err
+		}
 		log.Info("labels loaded", "requests", labels.Len(), "duplicates", labels.Duplicates)
+		if missing := labels.Absent(); len(missing) > 0 {
+			log.Warn("label columns with no value in any labels file: the log's columns of those names are used, if any", "columns", missing, "labels", r.Labels.Store.URI())
+		}
 	}
 	eng, err := eval.NewEngine(r.Cfg, o.Features, windows, o.Extra, labels)
 	if err != nil {
@@ -346,6 +352,9 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	}
 	files, err := r.Logs.Files(ctx, from, to)
 	if err != nil {
+		return nil, datasets.Manifest{}, err
+	}
+	if err := noData(ctx, r.Logs, len(files), "source.logs"); err != nil {
 		return nil, datasets.Manifest{}, err
 	}
 	// ReuseBuffers: ws.Batch keeps no column slice past its call (scorers
@@ -403,6 +412,24 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	}
 	log.Info("scanned", "files", len(files), "rows_read", rows, "seconds", time.Since(start).Seconds(), "dropped", aggs.Dropped)
 	return aggs, manifest, nil
+}
+
+// noData fails when a scan found no files (n) and the dataset's
+// location holds no object at all: a mistyped path, an unmounted volume
+// or an empty S3 prefix would otherwise evaluate as windows without
+// requests, exit 0, and keep a scheduled job's success metric advancing.
+func noData(ctx context.Context, d *datasets.Dataset, n int, key string) error {
+	if n > 0 {
+		return nil
+	}
+	ok, err := d.Exists(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s: %s holds no objects at all (want Parquet files; is the location right, and mounted?)", key, d.Store.URI())
+	}
+	return nil
 }
 
 func (r *Runner) putJSON(ctx context.Context, key string, v any) error {

@@ -313,6 +313,24 @@ func TestBadInputUnfinishedWindowRefusedByRealClock(t *testing.T) {
 	}
 }
 
+// TestBadInputMissingSource: a source.logs location with no object at all
+// (a mistyped path, an unmounted volume) is a failure naming it, not a
+// window without requests that exits 0 and keeps a scheduled job green.
+// An existing log with no file in the window is still a window without
+// data.
+func TestBadInputMissingSource(t *testing.T) {
+	b := newBad(t)
+	code, errs := b.run(t)
+	if code != ExitFailure || !strings.Contains(errs, "source.logs: ") || !strings.Contains(errs, "holds no objects at all") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	b.nothingWritten(t)
+	parquettest.WriteGo(t, filepath.Join(b.dir, "logs", "dt=2026-09-01", "part-0.parquet"), goodRows("x", 10))
+	if code, errs := b.run(t); code != ExitOK {
+		t.Errorf("a window without files in an existing log: exit %d: %s", code, errs)
+	}
+}
+
 func TestBadInputDuplicateRequestIDs(t *testing.T) {
 	b := newBad(t)
 	rows := goodRows("x", 300)
