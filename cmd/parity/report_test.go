@@ -204,3 +204,96 @@ func TestReportUsage(t *testing.T) {
 		t.Errorf("verify of a page without data: exit %d: %s", code, msg)
 	}
 }
+
+// TestVerifyWholeReport: verify regenerates the report and compares the
+// whole file: an untouched report is byte-identical; edits of the visible
+// text, of fields outside the named figures and of the embedded config
+// text fail; a touched or copied input (same bytes, new modification time
+// and inode) is a notice, not a failure.
+func TestVerifyWholeReport(t *testing.T) {
+	cfgPath, _ := reportFixture(t, 6)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ticket_routing.html")
+	code, msg := rptMain(t, "report", "--config", cfgPath, "--feature", "ticket_routing", "--out", out, "--now", "2026-12-01T00:00:00Z")
+	if code != ExitOK {
+		t.Fatalf("report: exit %d: %s", code, msg)
+	}
+	code, msg = rptMain(t, "verify", out)
+	if code != ExitOK || !strings.Contains(msg, "verify: OK: the report is byte-identical to one regenerated from its inputs;") {
+		t.Fatalf("verify of an untouched report: exit %d:\n%s", code, msg)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := extractData(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdict := "<strong>" + strings.ToUpper(d.Verdict.Verdict) + "</strong>"
+	lo, _, err := dataSpan(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visible, data := string(page[:lo]), string(page[lo:])
+	validUntil := `"valid_until":"` + d.Verdict.ValidUntil.UTC().Format(time.RFC3339) + `"`
+	for _, c := range []struct {
+		name, edited, want string
+	}{
+		{"visible verdict", strings.Replace(visible, verdict, "<strong>GRADUATE</strong>", 1) + data, "DIFFERS the report's visible text differs from a regenerated report at byte"},
+		{"valid_until", visible + strings.Replace(data, validUntil, `"valid_until":"2027-01-01T00:00:00Z"`, 1), "DIFFERS ticket_routing verdict.valid_until: report \"2027-01-01T00:00:00Z\""},
+		{"methodology.alpha", visible + strings.Replace(data, `"methodology":{"alpha":0.05`, `"methodology":{"alpha":0.01`, 1), "DIFFERS ticket_routing methodology.alpha: report 0.01, recomputed 0.05"},
+		{"config text", visible + strings.Replace(data, `windows: `, `windows:  `, 1), "DIFFERS config text embedded in the report (lineage.config)"},
+		{"added field", visible + strings.Replace(data, `{"schema_version":1,`, `{"schema_version":1,"approved":true,`, 1), "DIFFERS the report's embedded data are not as parity writes them"},
+	} {
+		if c.edited == string(page) {
+			t.Errorf("%s: the edit did not apply", c.name)
+			continue
+		}
+		p := filepath.Join(dir, "edited.html")
+		if err := os.WriteFile(p, []byte(c.edited), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, msg := rptMain(t, "verify", p)
+		if code != ExitFailure || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: exit %d, want %d with %q:\n%s", c.name, code, ExitFailure, c.want, msg)
+		}
+	}
+
+	// Copy every log file onto itself through a new file: same bytes, new
+	// modification time and inode, so a new local ETag.
+	logs, err := filepath.Glob(filepath.Join(filepath.Dir(cfgPath), "logs", "*", "*.parquet"))
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("no logs: %v", err)
+	}
+	later := time.Now().Add(time.Hour)
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f+".copy", b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(f+".copy", f); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(f, later, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, msg = rptMain(t, "verify", out)
+	if code != ExitOK || !strings.Contains(msg, "notice: input object "+logs[0]+": metadata changed (modification time/inode), content not compared") || strings.Contains(msg, "DIFFERS") {
+		t.Fatalf("verify after copying the logs onto themselves: exit %d, want 0 with a notice per object:\n%s", code, msg)
+	}
+	// A changed size still fails.
+	f, err := os.OpenFile(logs[0], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("x"))
+	f.Close()
+	if code, msg = rptMain(t, "verify", out); code != ExitFailure {
+		t.Errorf("verify after appending to %s: exit %d, want %d:\n%s", logs[0], code, ExitFailure, msg)
+	}
+}

@@ -297,7 +297,7 @@ func TestCompareNamesFigures(t *testing.T) {
 		t.Fatal("no divergence.critical metric in the fixture")
 	}
 	m.Value += 0.0003
-	b.Lineage.Inputs[0].ETag = "changed"
+	b.Lineage.Inputs[0].Size++
 	c := html.Compare(a, b)
 	if len(c.Diffs) != 2 {
 		t.Fatalf("want 2 diffs, got %d: %v", len(c.Diffs), c.Diffs)
@@ -308,6 +308,83 @@ func TestCompareNamesFigures(t *testing.T) {
 	}
 	if !c.Diffs[1].Input || !strings.Contains(c.Diffs[1].String(), a.Lineage.Inputs[0].Location) {
 		t.Errorf("input diff: %v", c.Diffs[1])
+	}
+}
+
+// TestCompareEveryField: fields outside the named figures (the verdict's
+// validity, the decommission checklist, the methodology, the config
+// text, a warning) are compared too and named by their path; the
+// generated-at time and the output location are not.
+func TestCompareEveryField(t *testing.T) {
+	a := loadGoldenData(t)
+	b := loadGoldenData(t)
+	b.GeneratedAt = b.GeneratedAt.Add(time.Hour)
+	b.Lineage.Output = "/elsewhere"
+	if c := html.Compare(a, b); !c.OK() {
+		t.Fatalf("generated_at and lineage.output are compared: %v", c.Diffs)
+	}
+	b.Verdict.ValidUntil = b.Verdict.ValidUntil.Add(24 * time.Hour)
+	if len(b.Verdict.Decommission) == 0 {
+		t.Fatal("no decommission checklist in the fixture")
+	}
+	b.Verdict.Decommission[0].Met = !b.Verdict.Decommission[0].Met
+	b.Verdict.Decommission[0].Evidence += " (edited)"
+	b.Methodology.Alpha = 0.1
+	b.Methodology.Adjust = "none"
+	b.Lineage.Config = strings.Replace(b.Lineage.Config, "\n", "\n# edited\n", 1)
+	w := &b.Windows[len(b.Windows)-1]
+	cr := w.Classes[0]
+	var m *eval.Metric
+	for _, x := range cr.Metrics {
+		if len(x.Warnings) > 0 {
+			m = x
+		}
+	}
+	if m == nil {
+		t.Fatal("no metric with a warning in the fixture")
+	}
+	m.Warnings[0] = "edited"
+	c := html.Compare(a, b)
+	var got []string
+	for _, d := range c.Diffs {
+		got = append(got, d.Name)
+	}
+	day := w.Window.Start.UTC().Format(time.RFC3339)
+	for _, want := range []string{"verdict.valid_until", "verdict.decommission[0].met", "verdict.decommission[0].evidence",
+		"methodology.alpha", "methodology.adjust", "lineage.config",
+		"windows[" + day + "].classes[" + cr.Class + "].metrics[" + m.Name + "].warnings[0]"} {
+		found := false
+		for _, g := range got {
+			found = found || g == a.Feature+" "+want
+		}
+		if !found {
+			t.Errorf("no difference named %q in %q", a.Feature+" "+want, got)
+		}
+	}
+	if len(c.Diffs) != 7 {
+		t.Errorf("want 7 differences, got %d: %v", len(c.Diffs), c.Diffs)
+	}
+}
+
+// TestCompareInputMetadata: a local object whose ETag (size, mtime,
+// inode) changed with the same size and rows is a notice, not a
+// difference; an S3 object's ETag hashes its content, so there a change
+// is a difference, and so is a local size change.
+func TestCompareInputMetadata(t *testing.T) {
+	a := loadGoldenData(t)
+	a.Lineage.Inputs = append(a.Lineage.Inputs, html.Input{Location: "s3://bucket/logs/part-0.parquet", Size: 10, ETag: `"abc"`, Rows: 3, RowsUsed: 3})
+	b := loadGoldenData(t)
+	b.Lineage.Inputs = append(b.Lineage.Inputs, a.Lineage.Inputs[len(a.Lineage.Inputs)-1])
+	b.Lineage.Inputs[0].ETag = "touched"
+	c := html.Compare(a, b)
+	if !c.OK() || len(c.MetadataChanged) != 1 || c.MetadataChanged[0] != a.Lineage.Inputs[0].Location {
+		t.Errorf("touched local object: diffs %v, metadata changed %v", c.Diffs, c.MetadataChanged)
+	}
+	b.Lineage.Inputs[1].Size++
+	b.Lineage.Inputs[len(b.Lineage.Inputs)-1].ETag = `"abd"`
+	c = html.Compare(a, b)
+	if len(c.Diffs) != 2 || !strings.Contains(c.Diffs[0].Name, a.Lineage.Inputs[1].Location) || !strings.Contains(c.Diffs[1].Name, "s3://bucket/logs/part-0.parquet") {
+		t.Errorf("local size change and S3 ETag change: diffs %v", c.Diffs)
 	}
 }
 
