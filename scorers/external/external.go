@@ -474,6 +474,10 @@ type proc struct {
 
 func start(argv []string, schema *arrow.Schema) (*proc, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	ownProcessGroup(cmd)
+	// A process that left the group (setsid) could still hold stderr
+	// open after the scorer is killed: Wait gives up on it after this.
+	cmd.WaitDelay = 2 * time.Second
 	p := &proc{cmd: cmd, stderr: &tail{max: 4096}, done: make(chan struct{})}
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
@@ -569,7 +573,7 @@ func (p *proc) stderrTail() string {
 
 // kill ends the process at once.
 func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
+	_ = killGroup(p.cmd)
 	<-p.done
 	p.stdout.Close()
 }

@@ -202,6 +202,25 @@ func TestTimeoutDisables(t *testing.T) {
 	}
 }
 
+// TestTimeoutKillsChildren: a scorer run through a wrapper (sh -c, uv
+// run) is killed with the processes it started; killing the wrapper alone
+// left the scorer holding stdout and parity waited out its 5 s sleep.
+func TestTimeoutKillsChildren(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh")
+	}
+	wrapped := fmt.Sprintf("name: ext\ntype: external\nlegacy: l\nai: a\ncommand: [sh, -c, %q]\ntimeout: 200ms", example(t)+" --legacy l --ai a --sleep 5s; exit 0")
+	kit := scorertest.Parse(t, wrapped)
+	start := time.Now()
+	_, err := scorertest.TryScore(kit.Scorer, rows())
+	if err == nil || !strings.Contains(err.Error(), "no answer within 200ms") {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %s: the wrapper's child was not killed with it", d)
+	}
+}
+
 func TestBadAnswers(t *testing.T) {
 	for _, tc := range []struct{ flags, want string }{
 		{"--wrong-schema", `external scorer "ext": output has no float64 column "value" (kind score wants value; got schema {score float64})`},

@@ -1,0 +1,12 @@
+//go:build !unix
+
+package external
+
+import "os/exec"
+
+// ownProcessGroup: process groups are a Unix notion; elsewhere the
+// scorer is killed alone (and Cmd.WaitDelay bounds the wait on its
+// pipes).
+func ownProcessGroup(*exec.Cmd) {}
+
+func killGroup(cmd *exec.Cmd) error { return cmd.Process.Kill() }
