@@ -143,12 +143,12 @@ func DecodeVerdicts(data []byte) (*Verdicts, error) {
 	return &v, nil
 }
 
-// Stale reports the features whose verdict is past valid_until at now:
+// Stale reports the features whose verdict is at or past valid_until at now:
 // a consumer must treat them as legacy only.
 func (v *Verdicts) Stale(now time.Time) []string {
 	var out []string
 	for name, f := range v.Features {
-		if now.After(f.ValidUntil) {
+		if !now.Before(f.ValidUntil) { // stale from valid_until on, as routers check it
 			out = append(out, name)
 		}
 	}

@@ -298,7 +298,7 @@ func (s *verdictServer) feature(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	stale := now.After(fd.ValidUntil)
+	stale := !now.Before(fd.ValidUntil) // valid strictly before valid_until, as routers check it
 	resp := FeatureResponse{Feature: name, Stale: stale, Pass: fd.Verdict == eval.VerdictGraduate && !stale, Now: now.UTC(), FeatureDoc: fd}
 	for _, c := range fd.Classes {
 		if m, ok := c.Metrics["divergence.critical"]; ok && m.Value != nil && !math.IsNaN(*m.Value) {
