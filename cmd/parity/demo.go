@@ -30,7 +30,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "demo-data", "folder for the generated data and config")
 	seed := fs.Int64("seed", 1, "random seed (the data are deterministic for a seed)")
 	scale := fs.Float64("scale", 1, "rows multiplier (1 = about 300k rows)")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	logLevel := new(string)
+	logLevelFlag(fs, logLevel, "warn")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: parity demo [--dir demo-data] [--seed 1] [--scale 1]\n\nWrites DIR/logs, DIR/labels, DIR/recon and DIR/parity.yaml, then evaluates every\ndaily window into DIR/../demo-out and prints the verdicts.\n\nFlags:\n")
 		fs.PrintDefaults()

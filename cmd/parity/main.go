@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,7 +51,7 @@ const exitHelp = `Exit codes:
      nothing partial is written
   2  usage or configuration error (named with file:line: key); nothing is read or written
   3  only with --exit-code-on rollback: the run completed and a feature's verdict is rollback
-  4  parity verdicts --check: a verdict is past its valid_until (stale: treat as legacy only)
+  4  parity verdicts --check: a verdict is at or past its valid_until (stale: treat as legacy only)
 `
 
 const envHelp = `Environment:
@@ -107,6 +108,21 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // newLogger returns a slog logger: JSON when stderr is not a terminal
 // (cron, Kubernetes), text on a terminal.
+// logLevelFlag defines --log-level on fs with default def, refusing an
+// unknown level when flags are parsed (a usage error, exit 2) rather
+// than logging at info as if it had been understood.
+func logLevelFlag(fs *flag.FlagSet, p *string, def string) {
+	*p = def
+	fs.Func("log-level", "`level`: debug, info, warn or error (default "+def+")", func(s string) error {
+		switch strings.ToLower(s) {
+		case "debug", "info", "warn", "error":
+			*p = s
+			return nil
+		}
+		return errors.New("want debug, info, warn or error")
+	})
+}
+
 func newLogger(w io.Writer, level string) *slog.Logger {
 	lv := slog.LevelInfo
 	switch strings.ToLower(level) {

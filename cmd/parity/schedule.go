@@ -64,7 +64,7 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.DurationVar(&lockTTL, "lock-ttl", 2*time.Minute, "lease of a job's lock (renewed every third of it); a crashed replica's lease expires after this")
 	fs.StringVar(&owner, "owner", "", "name of this replica in lock objects (default host/pid)")
 	fs.IntVar(&workers, "workers", 0, "scan workers (default: GOMAXPROCS)")
-	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	logLevelFlag(fs, &logLevel, "info")
 	fs.StringVar(&now, "now", "", "start the evaluation clock at this time (RFC 3339) instead of the real time; for replays, demos and tests (ticks still follow the real clock)")
 	fs.Float64Var(&rate, "clock-rate", 1, "with --now: how many seconds of evaluation clock pass per real second")
 	fs.Usage = func() {

@@ -98,7 +98,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	var of outputFlags
 	of.register(fs)
-	fs.StringVar(&of.logLevel, "log-level", "info", "debug, info, warn or error")
+	logLevelFlag(fs, &of.logLevel, "info")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one, printed on stdout)")
 	tokenFile := fs.String("token-file", "", "file holding a bearer token every request but /healthz must present")
 	cache := fs.Duration("cache", 5*time.Second, "reuse latest.json read from storage for this long (0: read on every request)")

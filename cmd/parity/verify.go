@@ -56,7 +56,8 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "config file to recompute with (default: the config text embedded in the report, reading the input locations it names)")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	logLevel := new(string)
+	logLevelFlag(fs, logLevel, "warn")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: parity verify REPORT.html [--config FILE]\n\nRe-reads the input objects named in the report, recomputes every window of its history into\na temporary folder, regenerates the report as `parity report` would (with the report's own\ngenerated-at time) and compares it with the file byte for byte, naming every figure,\ninput object and piece of visible text that differs. Exit 0 when all match, 1 when anything\ndiffers, 2 on usage errors.\n\nFlags:\n")
 		fs.PrintDefaults()
