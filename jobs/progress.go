@@ -12,6 +12,11 @@ import (
 // batches a second, a terminal or a log needs a few updates.
 const progressEvery = 250 * time.Millisecond
 
+// progressBeat is how often a watched scan reports while no batch
+// arrives (a hung S3 GET, a huge row group): the same counts, a later
+// Elapsed, so a reader can tell a stalled scan from a dead process.
+const progressBeat = time.Second
+
 // progressTracker counts a scan's batches for Options.Progress. Scan
 // hands out row groups in key order, so a file counts as done once a
 // batch of a later file has been seen (an estimate while workers overlap
@@ -21,15 +26,17 @@ type progressTracker struct {
 	start time.Time
 	total int
 	order map[string]int // file key -> position in key order
+	beat  time.Duration  // progressBeat; tests shorten it
 
-	mu       sync.Mutex
-	furthest int // highest key position seen
-	rows     int64
-	last     time.Time
+	mu        sync.Mutex
+	furthest  int // highest key position seen
+	rows      int64
+	last      time.Time // last callback
+	stopWatch func()    // set by watch
 }
 
 func newProgressTracker(fn func(Progress), keys []string) *progressTracker {
-	t := &progressTracker{fn: fn, start: time.Now(), total: len(keys), order: map[string]int{}, furthest: -1}
+	t := &progressTracker{fn: fn, start: time.Now(), total: len(keys), order: map[string]int{}, furthest: -1, beat: progressBeat}
 	sorted := append([]string(nil), keys...)
 	sort.Strings(sorted)
 	for i, k := range sorted {
@@ -50,17 +57,71 @@ func (t *progressTracker) wrap(next func(int, *datasets.Batch) error) func(int, 
 		if i, ok := t.order[b.File]; ok && i > t.furthest {
 			t.furthest = i
 		}
-		now := time.Now()
-		var p *Progress
-		if now.Sub(t.last) >= progressEvery {
-			t.last = now
-			p = &Progress{FilesDone: max(t.furthest, 0), FilesTotal: t.total, RowsDone: t.rows, Elapsed: now.Sub(t.start)}
-		}
 		t.mu.Unlock()
-		if p != nil {
-			t.fn(*p)
-		}
+		t.report(time.Now(), progressEvery)
 		return err
+	}
+}
+
+// report calls fn with the progress at now, unless it was called less
+// than every before. fn runs outside the lock: workers do not wait on a
+// terminal.
+func (t *progressTracker) report(now time.Time, every time.Duration) {
+	t.mu.Lock()
+	if now.Sub(t.last) < every {
+		t.mu.Unlock()
+		return
+	}
+	t.last = now
+	p := Progress{FilesDone: max(t.furthest, 0), FilesTotal: t.total, RowsDone: t.rows, Elapsed: now.Sub(t.start)}
+	t.mu.Unlock()
+	t.fn(p)
+}
+
+// watch reports the progress every t.beat until stop or finish, also
+// when no batch arrives: batches alone report nothing while the scan
+// waits. The caller must stop it however the scan ends, since finish is
+// only reached when the scan succeeded.
+func (t *progressTracker) watch() {
+	if t == nil || t.fn == nil {
+		return
+	}
+	done, stopped := make(chan struct{}), make(chan struct{})
+	t.mu.Lock()
+	if t.stopWatch != nil {
+		t.mu.Unlock()
+		return
+	}
+	t.stopWatch = sync.OnceFunc(func() { close(done); <-stopped })
+	t.mu.Unlock()
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(t.beat)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				// Half a beat: a tick is skipped only just after a
+				// batch's report, so reports are at most 1.5 beats apart.
+				t.report(now, t.beat/2)
+			}
+		}
+	}()
+}
+
+// stop ends watch's reports and waits for a report under way, so none
+// follows finish's. Safe to call more than once, or without watch.
+func (t *progressTracker) stop() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	f := t.stopWatch
+	t.mu.Unlock()
+	if f != nil {
+		f()
 	}
 }
 
@@ -69,6 +130,7 @@ func (t *progressTracker) finish() {
 	if t == nil || t.fn == nil {
 		return
 	}
+	t.stop()
 	t.mu.Lock()
 	p := Progress{FilesDone: t.total, FilesTotal: t.total, RowsDone: t.rows, Elapsed: time.Since(t.start)}
 	t.mu.Unlock()

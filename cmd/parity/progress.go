@@ -23,22 +23,48 @@ const progressLogEvery = 10 * time.Second
 // of fmt: a progress library would bring its own terminal handling for
 // one line.
 func newProgress(stderr io.Writer, log *slog.Logger, label string) func(jobs.Progress) {
+	return newProgressEvery(stderr, log, label, progressLogEvery)
+}
+
+// newProgressEvery is newProgress logging every every; tests shorten it.
+func newProgressEvery(stderr io.Writer, log *slog.Logger, label string, every time.Duration) func(jobs.Progress) {
 	f, ok := stderr.(*os.File)
 	tty := ok && isTerminal(f)
 	var mu sync.Mutex
 	var lastLog time.Time
+	var drawn int // length of the bar last drawn
+	// The scan reports on a beat while it stalls (an S3 GET that hangs, a
+	// huge row group), with the same counts: moved is its Elapsed when
+	// the counts last changed, so each line says how long nothing did.
+	var files int
+	var rows int64
+	var moved, seen time.Duration
 	return func(p jobs.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
+		if p.Elapsed < seen { // the next scan
+			files, rows, moved = 0, 0, 0
+		}
+		seen = p.Elapsed
+		if p.FilesDone != files || p.RowsDone != rows {
+			files, rows, moved = p.FilesDone, p.RowsDone, p.Elapsed
+		}
+		stalled := (p.Elapsed - moved).Truncate(time.Second)
 		finished := p.FilesTotal > 0 && p.FilesDone >= p.FilesTotal
 		if tty {
-			fmt.Fprintf(stderr, "\r%s%s", progressLine(label, p), strings.Repeat(" ", 4))
+			line := progressLine(label, p)
+			if stalled > 0 && !finished {
+				line += fmt.Sprintf("  no progress for %s", stalled)
+			}
+			fmt.Fprintf(stderr, "\r%s%s", line, strings.Repeat(" ", max(drawn-len(line), 0)))
+			drawn = len(line)
 			if finished {
 				fmt.Fprintln(stderr)
+				drawn = 0
 			}
 			return
 		}
-		if finished || p.Elapsed < progressLogEvery || time.Since(lastLog) < progressLogEvery {
+		if finished || p.Elapsed < every || time.Since(lastLog) < every {
 			// Short scans stay quiet; the runner logs the finished scan.
 			return
 		}
@@ -47,6 +73,9 @@ func newProgress(stderr io.Writer, log *slog.Logger, label string) func(jobs.Pro
 			"rows_per_second", int64(p.Rate()), "elapsed_seconds", int64(p.Elapsed.Seconds())}
 		if eta := p.ETA(); eta > 0 {
 			args = append(args, "eta_seconds", int64(eta.Seconds()))
+		}
+		if stalled > 0 {
+			args = append(args, "no_progress_seconds", int64(stalled.Seconds()))
 		}
 		if label != "" {
 			args = append(args, "job", label)
