@@ -10,9 +10,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -447,6 +449,15 @@ func Parse(path string, data []byte) (*Config, error) {
 	if len(root.Content) == 0 {
 		return nil, &Error{File: path, Line: 1, Key: "(file)", Msg: "empty config (want at least source, output and features)"}
 	}
+	// Check every value's shape and type first: decoding stops at the
+	// first bad duration and names no key, so an operator would fix one
+	// mistake per run.
+	tc := typeChecker{path: path, seen: map[typedNode]bool{}}
+	tc.check(root.Content[0], root.Content[0].Line, "", reflect.TypeFor[Config]())
+	if len(tc.errs) > 0 {
+		sort.SliceStable(tc.errs, func(i, j int) bool { return tc.errs[i].Line < tc.errs[j].Line })
+		return nil, tc.errs
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -458,11 +469,223 @@ func Parse(path string, data []byte) (*Config, error) {
 	c.Raw = append([]byte(nil), data...)
 	lines := map[string]int{}
 	indexLines(root.Content[0], "", lines)
-	c.applyDefaults()
-	if errs := c.validate(path, lines); len(errs) > 0 {
-		return nil, errs
+	r := &report{path: path, lines: lines}
+	c.applyDefaults(lines, r.add)
+	c.validate(lines, r.add)
+	if len(r.errs) > 0 {
+		sort.SliceStable(r.errs, func(i, j int) bool { return r.errs[i].Line < r.errs[j].Line })
+		return nil, r.errs
 	}
 	return &c, nil
+}
+
+// report collects validation errors at the lines of their keys.
+type report struct {
+	path  string
+	lines map[string]int
+	errs  Errors
+}
+
+func (r *report) add(key, format string, a ...any) {
+	line := r.lines[key]
+	for k := key; line == 0 && k != ""; {
+		// fall back to the nearest enclosing key that has a line
+		if i := strings.LastIndexAny(k, ".["); i >= 0 {
+			k = k[:i]
+		} else {
+			k = ""
+		}
+		line = r.lines[k]
+	}
+	r.errs = append(r.errs, &Error{File: r.path, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
+}
+
+// typeChecker walks the YAML tree alongside the Go type it decodes into
+// and reports every value that would not decode, with its line and key
+// path. Scalars are tried with yaml's own decoding, so what it accepts
+// (yes for true, 1_000) is accepted here too.
+type typeChecker struct {
+	path string
+	errs Errors
+	// seen holds the mappings and lists already checked as a type: an
+	// alias repeats its anchor's node, which is checked once, so a file
+	// of nested aliases costs what its text does.
+	seen map[typedNode]bool
+}
+
+type typedNode struct {
+	n *yaml.Node
+	t reflect.Type
+}
+
+var durationType = reflect.TypeFor[Duration]()
+
+func (tc *typeChecker) add(line int, key, format string, a ...any) {
+	if key == "" {
+		key = "(file)"
+	}
+	tc.errs = append(tc.errs, &Error{File: tc.path, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
+}
+
+// check reports what is wrong with n as a t at key; line is the key's.
+func (tc *typeChecker) check(n *yaml.Node, line int, key string, t reflect.Type) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.ShortTag() == "!!null" {
+		// An empty mapping or list is no mapping or list; an empty
+		// number or name is a mistake the default would hide.
+		if k := t.Kind(); k != reflect.Pointer && k != reflect.Struct && k != reflect.Slice && k != reflect.Map {
+			tc.add(line, key, "no value: want %s (omit the key for its default)", want(t))
+		}
+		return
+	}
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		tn := typedNode{n, t}
+		if tc.seen[tn] {
+			return
+		}
+		tc.seen[tn] = true
+	}
+	switch {
+	case t == durationType:
+		if _, err := ParseDuration(n.Value); n.Kind != yaml.ScalarNode || err != nil {
+			tc.add(line, key, "want %s, got %s", want(t), got(n))
+		}
+	case t.Kind() == reflect.Pointer:
+		tc.check(n, line, key, t.Elem())
+	case t.Kind() == reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			tc.add(line, key, "want %s, got %s", want(t), got(n))
+			return
+		}
+		for i, e := range n.Content {
+			tc.check(e, e.Line, fmt.Sprintf("%s[%d]", key, i), t.Elem())
+		}
+	case t.Kind() == reflect.Struct || t.Kind() == reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			tc.add(line, key, "want %s, got %s", want(t), got(n))
+			return
+		}
+		first := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.AliasNode {
+				k = k.Alias
+			}
+			if k.ShortTag() == "!!merge" {
+				// "<<: *defaults" (or a list of them) adds the keys of
+				// other mappings to this one.
+				if v.Kind == yaml.AliasNode {
+					v = v.Alias
+				}
+				ms := []*yaml.Node{v}
+				if v.Kind == yaml.SequenceNode {
+					ms = v.Content
+				}
+				for _, m := range ms {
+					tc.check(m, k.Line, key, t)
+				}
+				continue
+			}
+			if k.Kind != yaml.ScalarNode {
+				tc.add(k.Line, key, "want a key name, got %s", got(k))
+				continue
+			}
+			kp := joinKey(key, k.Value)
+			if l, dup := first[k.Value]; dup {
+				tc.add(k.Line, kp, "written twice (first at line %d)", l)
+				continue
+			}
+			first[k.Value] = k.Line
+			vt := t
+			if t.Kind() == reflect.Map {
+				vt = t.Elem()
+			} else if f, ok := yamlField(t, k.Value); ok {
+				vt = f.Type
+			} else {
+				tc.add(k.Line, kp, "unknown key (check spelling; see README's config reference)")
+				continue
+			}
+			tc.check(v, k.Line, kp, vt)
+		}
+	default:
+		v := reflect.New(t)
+		if n.Kind != yaml.ScalarNode || n.Decode(v.Interface()) != nil || isInt(t) && n.ShortTag() == "!!float" && !wholeNumber(n) {
+			tc.add(line, key, "want %s, got %s", want(t), got(n))
+		}
+	}
+}
+
+// want says in words what a value of type t is.
+func want(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "a duration like 24h, 30m or 7d"
+	case isInt(t):
+		return "a whole number"
+	}
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Pointer:
+		return want(t.Elem())
+	}
+	return "a mapping"
+}
+
+// got says what a node holds.
+func got(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return strconv.Quote(n.Value)
+}
+
+func isInt(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return true
+	}
+	return false
+}
+
+// wholeNumber reports whether a float scalar has no fraction: yaml
+// decodes 1.5 into an int as 1, which is not what the operator wrote.
+func wholeNumber(n *yaml.Node) bool {
+	var f float64
+	return n.Decode(&f) == nil && f == math.Trunc(f)
+}
+
+// yamlField is the field of struct type t that YAML key name decodes into.
+func yamlField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" {
+			tag = strings.ToLower(f.Name)
+		}
+		if f.IsExported() && tag != "-" && tag == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func joinKey(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
 }
 
 func yamlErr(path string, err error) error {
@@ -503,17 +726,42 @@ func lineMsg(path, m string) *Error {
 }
 
 // indexLines records the line of every key path ("features[0].criteria.min_agreement").
+// A key merged in with "<<" is recorded at its line in the anchored
+// mapping, unless the mapping sets it itself (which wins, as in decoding).
 func indexLines(n *yaml.Node, prefix string, out map[string]int) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			p := k.Value
-			if prefix != "" {
-				p = prefix + "." + k.Value
+		for _, merged := range []bool{false, true} {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Kind == yaml.AliasNode {
+					k = k.Alias
+				}
+				switch {
+				case (k.ShortTag() == "!!merge") != merged:
+					// the other pass's key
+				case merged:
+					if v.Kind == yaml.AliasNode {
+						v = v.Alias
+					}
+					ms := []*yaml.Node{v}
+					if v.Kind == yaml.SequenceNode {
+						ms = v.Content
+					}
+					for _, m := range ms {
+						indexLines(m, prefix, out)
+					}
+				default:
+					p := joinKey(prefix, k.Value)
+					if _, ok := out[p]; !ok {
+						out[p] = k.Line
+						indexLines(v, p, out)
+					}
+				}
 			}
-			out[p] = k.Line
-			indexLines(n.Content[i+1], p, out)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
@@ -524,113 +772,103 @@ func indexLines(n *yaml.Node, prefix string, out map[string]int) {
 	}
 }
 
-// Defaults of the data contract.
-func (c *Config) applyDefaults() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
+// applyDefaults fills the keys the file leaves out. A number written as 0
+// keeps it for validation to judge (an operator who wrote graduate_after:
+// 0 did not mean 14), and a name written as "" is an error (label: "" is
+// not label: "-", and no column is named "").
+func (c *Config) applyDefaults(lines map[string]int, add func(key, format string, a ...any)) {
+	def := func(key string, s *string, v, what string) {
+		if *s != "" {
+			return
 		}
+		if _, written := lines[key]; written {
+			add(key, "empty: want %s (omit the key for the default, %q)", what, v)
+		}
+		*s = v
 	}
+	const column = "a column name"
 	col := &c.Columns
-	def(&col.RequestID, "request_id")
-	def(&col.TS, "ts")
-	def(&col.Feature, "feature")
-	def(&col.InputClass, "input_class")
-	def(&col.AIConfidence, "ai_confidence")
-	def(&col.AIModelVersion, "ai_model_version")
-	def(&col.InputHash, "input_hash")
-	def(&col.LegacyLatencyMS, "legacy_latency_ms")
-	def(&col.AILatencyMS, "ai_latency_ms")
-	def(&col.LegacyError, "legacy_error")
-	def(&col.AIError, "ai_error")
-	def(&col.LegacyCost, "legacy_cost")
-	def(&col.AICost, "ai_cost")
-	def(&col.ServedBy, "served_by")
-	def(&c.Source.LabelsKey, "request_id")
-	if c.Version == 0 {
-		c.Version = 1
+	for _, d := range []struct {
+		name string
+		s    *string
+	}{
+		{"request_id", &col.RequestID}, {"ts", &col.TS}, {"feature", &col.Feature}, {"input_class", &col.InputClass},
+		{"ai_confidence", &col.AIConfidence}, {"ai_model_version", &col.AIModelVersion}, {"input_hash", &col.InputHash},
+		{"legacy_latency_ms", &col.LegacyLatencyMS}, {"ai_latency_ms", &col.AILatencyMS}, {"legacy_error", &col.LegacyError},
+		{"ai_error", &col.AIError}, {"legacy_cost", &col.LegacyCost}, {"ai_cost", &col.AICost}, {"served_by", &col.ServedBy},
+	} {
+		// Each column's default is its key.
+		def("columns."+d.name, d.s, d.name, column)
 	}
-	if c.Window == 0 {
-		c.Window = Duration(24 * time.Hour)
+	def("source.labels_key", &c.Source.LabelsKey, "request_id", column)
+	defaultTo(lines, "version", &c.Version, 1)
+	defaultTo(lines, "window", &c.Window, Duration(24*time.Hour))
+	defaultTo(lines, "stats.alpha", &c.Stats.Alpha, 0.05)
+	defaultTo(lines, "stats.power", &c.Stats.Power, 0.8)
+	def("stats.adjust", &c.Stats.Adjust, "holm", "holm, bh or none")
+	def("stats.graduation", &c.Stats.Graduation, "consecutive", "consecutive or anytime")
+	if c.Baseline.From == "" {
+		defaultTo(lines, "baseline.windows", &c.Baseline.Windows, 7)
 	}
-	if c.Stats.Alpha == 0 {
-		c.Stats.Alpha = 0.05
-	}
-	if c.Stats.Power == 0 {
-		c.Stats.Power = 0.8
-	}
-	def(&c.Stats.Adjust, "holm")
-	def(&c.Stats.Graduation, "consecutive")
-	if c.Baseline.Windows == 0 && c.Baseline.From == "" {
-		c.Baseline.Windows = 7
-	}
+	comparators := "one of " + strings.Join(Comparators, ", ")
 	for i := range c.Features {
 		f := &c.Features[i]
-		def(&f.ClassColumn, c.Columns.InputClass)
+		p := fmt.Sprintf("features[%d]", i)
+		def(p+".class_column", &f.ClassColumn, c.Columns.InputClass, column)
 		for j := range f.Fields {
 			fd := &f.Fields[j]
-			def(&fd.Comparator, "exact")
-			def(&fd.Label, "label_"+fd.Name)
-			def(&fd.Separator, ",")
+			fp := fmt.Sprintf("%s.fields[%d]", p, j)
+			def(fp+".comparator", &fd.Comparator, "exact", comparators)
+			def(fp+".label", &fd.Label, "label_"+fd.Name, `a column name, or "-" for none`)
+			def(fp+".separator", &fd.Separator, ",", "the separator of a set's values")
 		}
 		cr := &f.Criteria
-		if cr.MinAgreement == 0 {
-			cr.MinAgreement = 0.95
-		}
-		if cr.QualityMargin == 0 {
-			cr.QualityMargin = 0.02
-		}
-		if cr.CriticalAgreement == 0 {
-			cr.CriticalAgreement = 0.80
-		}
-		p := &f.Policy
-		def(&p.Graduation, c.Stats.Graduation)
-		p.Alpha, p.Margin = c.Stats.Alpha, cr.QualityMargin
-		if p.GraduateAfter == 0 {
-			p.GraduateAfter = 14
-		}
-		if p.RollbackAfter == 0 {
-			p.RollbackAfter = 2
-		}
-		if p.Freshness == 0 {
-			p.Freshness = Duration(24 * time.Hour)
-		}
-		if len(p.Steps) == 0 {
-			p.Steps = []float64{0, 1, 5, 25, 50, 100}
+		defaultTo(lines, p+".criteria.min_agreement", &cr.MinAgreement, 0.95)
+		defaultTo(lines, p+".criteria.quality_margin", &cr.QualityMargin, 0.02)
+		defaultTo(lines, p+".criteria.critical_agreement", &cr.CriticalAgreement, 0.80)
+		pol := &f.Policy
+		def(p+".policy.graduation", &pol.Graduation, c.Stats.Graduation, "consecutive or anytime")
+		pol.Alpha, pol.Margin = c.Stats.Alpha, cr.QualityMargin
+		defaultTo(lines, p+".policy.graduate_after", &pol.GraduateAfter, 14)
+		defaultTo(lines, p+".policy.rollback_after", &pol.RollbackAfter, 2)
+		defaultTo(lines, p+".policy.freshness", &pol.Freshness, Duration(24*time.Hour))
+		if _, written := lines[p+".policy.steps"]; !written && len(pol.Steps) == 0 {
+			pol.Steps = []float64{0, 1, 5, 25, 50, 100}
 		}
 		for j := range f.Scorers {
-			if f.Scorers[j].Timeout == 0 {
-				f.Scorers[j].Timeout = Duration(5 * time.Minute)
-			}
+			defaultTo(lines, fmt.Sprintf("%s.scorers[%d].timeout", p, j), &f.Scorers[j].Timeout, Duration(5*time.Minute))
 		}
 	}
 	for i := range c.Jobs {
-		j := &c.Jobs[i]
-		def(&j.Kind, "evaluate")
-		if j.CatchUp == 0 {
-			j.CatchUp = 3
-		}
+		p := fmt.Sprintf("jobs[%d]", i)
+		def(p+".kind", &c.Jobs[i].Kind, "evaluate", "evaluate, backfill, report or reconcile")
+		// catch_up: 0 is a setting: no missed windows are made up.
+		defaultTo(lines, p+".catch_up", &c.Jobs[i].CatchUp, 3)
 	}
 	for i := range c.Reconcile {
 		r := &c.Reconcile[i]
-		def(&r.Key, "entity_id")
-		def(&r.TypeColumn, "entity_type")
-		if r.Tolerance == 0 {
-			r.Tolerance = 0.001
-		}
-		if r.SampleKeys == 0 {
-			r.SampleKeys = 20
-		}
-		if r.MemoryLimitMB == 0 {
-			r.MemoryLimitMB = 256
-		}
-		if r.AlertAfter == 0 {
-			r.AlertAfter = 2
-		}
+		p := fmt.Sprintf("reconcile[%d]", i)
+		def(p+".key", &r.Key, "entity_id", column)
+		def(p+".type_column", &r.TypeColumn, "entity_type", column)
+		// tolerance: 0 (any divergence fails) and sample_keys: 0 (no
+		// samples) are settings too.
+		defaultTo(lines, p+".tolerance", &r.Tolerance, 0.001)
+		defaultTo(lines, p+".sample_keys", &r.SampleKeys, 20)
+		defaultTo(lines, p+".memory_limit_mb", &r.MemoryLimitMB, 256)
+		defaultTo(lines, p+".alert_after", &r.AlertAfter, 2)
 		for j := range r.CriticalFields {
-			def(&r.CriticalFields[j].Comparator, "exact")
-			def(&r.CriticalFields[j].Separator, ",")
+			fp := fmt.Sprintf("%s.critical_fields[%d]", p, j)
+			def(fp+".comparator", &r.CriticalFields[j].Comparator, "exact", comparators)
+			def(fp+".separator", &r.CriticalFields[j].Separator, ",", "the separator of a set's values")
 		}
+	}
+}
+
+// defaultTo sets *v to d when the file leaves key out (so *v is zero).
+func defaultTo[T comparable](lines map[string]int, key string, v *T, d T) {
+	var zero T
+	if _, written := lines[key]; *v == zero && !written {
+		*v = d
 	}
 }
 
@@ -664,21 +902,8 @@ func (f *Feature) labelled() bool {
 	return len(f.Scorers) > 0
 }
 
-func (c *Config) validate(path string, lines map[string]int) Errors {
-	var errs Errors
-	add := func(key, format string, a ...any) {
-		line := lines[key]
-		for k := key; line == 0 && k != ""; {
-			// fall back to the nearest enclosing key that has a line
-			if i := strings.LastIndexAny(k, ".["); i >= 0 {
-				k = k[:i]
-			} else {
-				k = ""
-			}
-			line = lines[k]
-		}
-		errs = append(errs, &Error{File: path, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
-	}
+func (c *Config) validate(lines map[string]int, add func(key, format string, a ...any)) {
+	written := func(key string) bool { _, ok := lines[key]; return ok }
 	if c.Version != 1 {
 		add("version", "unsupported version %d (want 1)", c.Version)
 	}
@@ -692,13 +917,13 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		add("output", "required: where scores and verdicts are written (a folder or s3://bucket/prefix)")
 	}
 	if w := c.Window.D(); w < time.Minute || (24*time.Hour)%w != 0 && w%(24*time.Hour) != 0 {
-		add("window", "window %s must be at least 1m and divide a day (e.g. 1h, 6h, 24h) or be whole days", w)
+		add("window", "window %s must be at least 1m and divide a day (e.g. 1h, 6h, 24h) or be whole days (omit the key for the default, 24h)", w)
 	}
 	if c.Stats.Alpha <= 0 || c.Stats.Alpha >= 0.5 {
-		add("stats.alpha", "alpha %g out of range (want 0 < alpha < 0.5, e.g. 0.05)", c.Stats.Alpha)
+		add("stats.alpha", "alpha %g out of range: want 0 < alpha < 0.5 (omit the key for the default, 0.05)", c.Stats.Alpha)
 	}
 	if c.Stats.Power <= 0 || c.Stats.Power >= 1 {
-		add("stats.power", "power %g out of range (want 0 < power < 1, e.g. 0.8)", c.Stats.Power)
+		add("stats.power", "power %g out of range: want 0 < power < 1 (omit the key for the default, 0.8)", c.Stats.Power)
 	}
 	if c.Stats.Adjust != "holm" && c.Stats.Adjust != "bh" && c.Stats.Adjust != "none" {
 		add("stats.adjust", "unknown method %q (want holm, bh or none)", c.Stats.Adjust)
@@ -706,8 +931,10 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 	if c.Stats.Graduation != "consecutive" && c.Stats.Graduation != "anytime" {
 		add("stats.graduation", "unknown rule %q (want consecutive or anytime)", c.Stats.Graduation)
 	}
-	if c.Baseline.Windows < 0 {
-		add("baseline.windows", "must be >= 0")
+	if c.Baseline.Windows < 0 || c.Baseline.From == "" && c.Baseline.Windows < 1 {
+		// Without from, 0 windows would be no baseline: drift and
+		// baseline criteria never tested.
+		add("baseline.windows", "want a whole number ≥ 1, got %d (omit the key for the default, 7, or give from and to)", c.Baseline.Windows)
 	}
 	for _, k := range []string{c.Baseline.From, c.Baseline.To} {
 		if k != "" {
@@ -808,6 +1035,9 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 					}
 				}
 			}
+			if s.Timeout <= 0 {
+				add(sp+".timeout", "want a duration > 0, got %s (omit the key for the default, 5m)", s.Timeout.D())
+			}
 			if s.MinPassRate < 0 || s.MinPassRate > 1 {
 				add(sp+".min_pass_rate", "want 0..1")
 			}
@@ -815,10 +1045,10 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		cr := f.Criteria
 		cp := p + ".criteria"
 		if cr.MinAgreement <= 0 || cr.MinAgreement >= 1 {
-			add(cp+".min_agreement", "%g out of range (want 0 < x < 1, e.g. 0.95)", cr.MinAgreement)
+			add(cp+".min_agreement", "%g out of range: want 0 < x < 1 (omit the key for the default, 0.95)", cr.MinAgreement)
 		}
 		if cr.QualityMargin <= 0 || cr.QualityMargin >= 1 {
-			add(cp+".quality_margin", "%g out of range (want 0 < x < 1, e.g. 0.02)", cr.QualityMargin)
+			add(cp+".quality_margin", "%g out of range: want 0 < x < 1 (omit the key for the default, 0.02)", cr.QualityMargin)
 		} else if _, set := lines[cp+".quality_margin"]; set && !f.labelled() {
 			// The margin is tested on labelled requests only: without a
 			// label the configured quality rule would never be checked,
@@ -831,8 +1061,14 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		if cr.MaxP95LatencyMS < 0 {
 			add(cp+".max_p95_latency_ms", "must be >= 0")
 		}
-		if cr.CriticalAgreement <= 0 || cr.CriticalAgreement > cr.MinAgreement {
-			add(cp+".critical_agreement", "%g must be in (0, min_agreement]", cr.CriticalAgreement)
+		// critical_agreement is judged against min_agreement only when
+		// that is valid itself (else it is the one error).
+		above := cr.MinAgreement > 0 && cr.MinAgreement < 1 && cr.CriticalAgreement > cr.MinAgreement
+		switch {
+		case above && !written(cp+".critical_agreement"):
+			add(cp+".critical_agreement", "the default %g is above min_agreement %g: set critical_agreement, 0 < x ≤ %g", cr.CriticalAgreement, cr.MinAgreement, cr.MinAgreement)
+		case above || cr.CriticalAgreement <= 0:
+			add(cp+".critical_agreement", "%g out of range: want 0 < x ≤ min_agreement (%g) (omit the key for the default, 0.8)", cr.CriticalAgreement, cr.MinAgreement)
 		}
 		for j, bc := range cr.Baseline {
 			bp := fmt.Sprintf("%s.baseline[%d]", cp, j)
@@ -851,10 +1087,18 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		pol := f.Policy
 		pp := p + ".policy"
 		if pol.GraduateAfter < 1 {
-			add(pp+".graduate_after", "must be >= 1")
+			add(pp+".graduate_after", "want a whole number ≥ 1, got %d (omit the key for the default, 14)", pol.GraduateAfter)
 		}
 		if pol.RollbackAfter < 1 {
-			add(pp+".rollback_after", "must be >= 1")
+			add(pp+".rollback_after", "want a whole number ≥ 1, got %d (omit the key for the default, 2)", pol.RollbackAfter)
+		}
+		if pol.Freshness <= 0 {
+			// valid_until = window end + freshness: the verdict would be
+			// stale before it is written.
+			add(pp+".freshness", "want a duration > 0, got %s (omit the key for the default, 24h)", pol.Freshness.D())
+		}
+		if len(pol.Steps) == 0 {
+			add(pp+".steps", "want at least one step, the first 0 (omit the key for the default, [0 1 5 25 50 100])")
 		}
 		for k, s := range pol.Steps {
 			if s < 0 || s > 100 || (k > 0 && s <= pol.Steps[k-1]) {
@@ -865,10 +1109,10 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		if pol.Graduation != "consecutive" && pol.Graduation != "anytime" {
 			add(pp+".graduation", "unknown rule %q (want consecutive or anytime)", pol.Graduation)
 		}
-		if !containsFloat(pol.Steps, pol.InitialPercent) {
+		if len(pol.Steps) > 0 && !containsFloat(pol.Steps, pol.InitialPercent) {
 			add(pp+".initial_percent", "%g is not one of the steps %v", pol.InitialPercent, pol.Steps)
 		}
-		if pol.Steps[0] != 0 {
+		if len(pol.Steps) > 0 && pol.Steps[0] != 0 {
 			add(pp+".steps", "the first step must be 0 (legacy only)")
 		}
 		if (pol.ForceLegacy || pol.Freeze) && (pol.OverrideBy == "" || pol.OverrideWhy == "") {
@@ -925,8 +1169,6 @@ func (c *Config) validate(path string, lines map[string]int) Errors {
 		c.validateReconcile(r, p, i, add)
 	}
 	c.Publish.validate(add)
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
-	return errs
 }
 
 // validateReconcile checks the reconcile settings the job relies on
@@ -941,13 +1183,13 @@ func (c *Config) validateReconcile(r *Reconcile, p string, i int, add func(key, 
 		}
 	}
 	if r.MemoryLimitMB < 1 {
-		add(p+".memory_limit_mb", "want >= 1")
+		add(p+".memory_limit_mb", "want a whole number ≥ 1, got %d (omit the key for the default, 256)", r.MemoryLimitMB)
 	}
 	if r.SampleKeys < 0 {
 		add(p+".sample_keys", "want >= 0")
 	}
 	if r.AlertAfter < 1 {
-		add(p+".alert_after", "want >= 1")
+		add(p+".alert_after", "want a whole number ≥ 1, got %d (omit the key for the default, 2)", r.AlertAfter)
 	}
 	if len(r.CriticalFields) == 0 {
 		add(p+".critical_fields", "required: the columns compared between the two stores")

@@ -47,16 +47,17 @@ func TestErrorsPointAtLines(t *testing.T) {
 		key, msg            string
 	}{
 		{"unknown key", "window: 6h", "windw: 6h", 5, "windw", "unknown key"},
-		{"bad duration", "window: 6h", "window: 6 hours", 5, "", "duration"},
+		{"bad duration", "window: 6h", "window: 6 hours", 5, "window", `want a duration like 24h, 30m or 7d, got "6 hours"`},
 		{"window not dividing a day", "window: 6h", "window: 7h", 5, "window", "divide a day"},
 		{"bad comparator", "        critical: true", "        comparator: fuzzy\n        critical: true", 10, "features[0].fields[0].comparator", `"fuzzy"`},
 		{"no critical field", "        critical: true", "        critical: false", 8, "features[0].fields", "no critical field"},
 		{"missing logs", "  logs: s3://bucket/logs", "  labels: x", 2, "source.logs", "required"},
 		{"bad alpha", "window: 6h", "window: 6h\nstats:\n  alpha: 0.7", 7, "stats.alpha", "out of range"},
 		{"bad json path", "      - name: category\n        critical: true", "      - name: amount\n        legacy_json: l\n        ai_json: a\n        path: amount\n        critical: true", 12, "features[0].fields[0].path", "must start with $"},
-		{"wrong type", "window: 6h", "window: 6h\nbaseline:\n  windows: many", 7, "", "cannot unmarshal"},
+		{"wrong type", "window: 6h", "window: 6h\nbaseline:\n  windows: many", 7, "baseline.windows", `want a whole number, got "many"`},
 		{"bad steps", "        critical: true", "        critical: true\n    policy:\n      steps: [0, 50, 25]", 12, "features[0].policy.steps", "rise strictly"},
 		{"quality margin without labels", "        critical: true", "        critical: true\n        label: \"-\"\n    criteria:\n      quality_margin: 0.02", 13, "features[0].criteria.quality_margin", "no labelled field"},
+		{"time zone and no schedule", "window: 6h", "window: 6h\njobs:\n  - name: j\n    schedule: TZ=Europe/Paris", 8, "jobs[0].schedule", "a time zone and no schedule"},
 		{"override without who", "        critical: true", "        critical: true\n    policy:\n      force_legacy: true", 11, "features[0].policy", "override_by"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

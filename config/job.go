@@ -11,10 +11,11 @@ import (
 // CronSpec returns the job's schedule as gocron takes it, and whether it
 // has a seconds field: six fields (after an optional "TZ=Zone " or
 // "CRON_TZ=Zone " prefix) mean seconds first, five the standard crontab.
-// Descriptors (@hourly, @every 10m) work either way.
+// Descriptors (@hourly, @every 10m) work either way. Fields are joined by
+// single spaces: the cron parser ends the time zone at a space, not a tab.
 func (j *Job) CronSpec() (spec string, withSeconds bool) {
-	spec = strings.TrimSpace(j.Schedule)
-	f := strings.Fields(spec)
+	f := strings.Fields(j.Schedule)
+	spec = strings.Join(f, " ")
 	if len(f) > 0 && (strings.HasPrefix(f[0], "TZ=") || strings.HasPrefix(f[0], "CRON_TZ=")) {
 		f = f[1:]
 	}
@@ -27,9 +28,13 @@ func (j *Job) CronSpec() (spec string, withSeconds bool) {
 func (c *Config) validateJobSchedule(j *Job, p string, add func(key, format string, a ...any)) {
 	if j.Schedule != "" {
 		spec, secs := j.CronSpec()
-		if err := gocron.NewDefaultCron(secs).IsValid(spec, time.UTC, time.Now()); err != nil {
+		const want = `want a crontab like "TZ=Europe/Paris 30 0 * * *", six fields for seconds, or @every 1h`
+		if !strings.Contains(spec, " ") && (strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=")) {
+			// The cron parser panics on a time zone with nothing after it.
+			add(p+".schedule", "invalid schedule %q: a time zone and no schedule (%s)", j.Schedule, want)
+		} else if err := gocron.NewDefaultCron(secs).IsValid(spec, time.UTC, time.Now()); err != nil {
 			msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "gocron: CronJob: "), "\n", ": ")
-			add(p+".schedule", "invalid schedule %q: %s (want a crontab like \"TZ=Europe/Paris 30 0 * * *\", six fields for seconds, or @every 1h)", j.Schedule, msg)
+			add(p+".schedule", "invalid schedule %q: %s (%s)", j.Schedule, msg, want)
 		}
 	}
 	if j.Jitter < 0 {
