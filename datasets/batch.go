@@ -178,13 +178,38 @@ type FileInfo struct {
 	RowsUsed int64 `json:"rows_used"`
 	// BytesRead counts bytes fetched from storage for this file.
 	BytesRead int64 `json:"bytes_read"`
+	// Role is RoleLabels for a labels file, empty for a log file.
+	Role string `json:"role,omitempty"`
 }
 
-// Manifest lists every object a run read.
+// RoleLabels is FileInfo.Role of a labels file: its RowsUsed counts the
+// labels joined to a request of the manifest's window.
+const RoleLabels = "labels"
+
+// Manifest lists the objects behind a run's outputs: a window's
+// manifest (Window set) lists the objects with rows in that window, a
+// run's every object it read.
 type Manifest struct {
-	Files []FileInfo `json:"files"`
-	// Dropped counts rows read but not used, by reason (outside_window,
-	// duplicate_request_id, null_request_id, other_feature, ...), filled
-	// in by the evaluation.
+	// Window is the evaluation window of a window's manifest.
+	Window *TimeRange `json:"window,omitempty"`
+	Files  []FileInfo `json:"files"`
+	// Dropped counts rows read but not used, by reason, filled in by the
+	// evaluation: in a window's manifest, that window's rows dropped for
+	// a missing (null_request_id) or repeated (duplicate_request_id)
+	// request id; in a run's, every reason.
 	Dropped map[string]int64 `json:"dropped,omitempty"`
+	// RunDropped, in a window's manifest, counts the run's rows that
+	// belong to no evaluated window or feature (outside_window,
+	// other_feature, null_timestamp, null_feature) and its labels joined
+	// to no request (labels_unmatched): a run over several windows
+	// repeats them in each.
+	RunDropped map[string]int64 `json:"run_dropped,omitempty"`
+	// Labels is the number of labelled requests the run loaded.
+	Labels int64 `json:"labels,omitempty"`
+}
+
+// TimeRange is a half-open interval [Start, End).
+type TimeRange struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }

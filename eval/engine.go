@@ -10,7 +10,7 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"sync/atomic"
+	"time"
 
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/datasets"
@@ -433,17 +433,18 @@ func sortedPlanNames(m map[string]*featurePlan) []string {
 type worker struct {
 	agg   *Aggregates
 	out   *scorers.Out
-	rows  [][]int32      // row indices per plan (Engine.order)
-	plans []*featurePlan // the batch's feature dictionary's plans, by code
-	seen  []bool         // request-id dictionary codes seen in this batch
-	dups  dupFinder      // duplicate request ids, when their Dict repeats
-	cand  []int32        // rows whose request id is checked by dups
-	gi    []int32        // group of each row of the feature being scored
-	accs  []*Acc         // per group of the batch: the current scorer's accumulator
-	gbuf  gatherBufs     // the feature being scored: its gathered columns
-	cells cellTable      // resolves rows to groups
-	nrows []int64        // rows per group of the feature being scored
-	rates rateTally      // built-in count scorers' codes per group
+	rows  [][]int32               // row indices per plan (Engine.order)
+	use   map[fileWindow]*FileUse // rows of each file and window this worker saw
+	plans []*featurePlan          // the batch's feature dictionary's plans, by code
+	seen  []bool                  // request-id dictionary codes seen in this batch
+	dups  dupFinder               // duplicate request ids, when their Dict repeats
+	cand  []int32                 // rows whose request id is checked by dups
+	gi    []int32                 // group of each row of the feature being scored
+	accs  []*Acc                  // per group of the batch: the current scorer's accumulator
+	gbuf  gatherBufs              // the feature being scored: its gathered columns
+	cells cellTable               // resolves rows to groups
+	nrows []int64                 // rows per group of the feature being scored
+	rates rateTally               // built-in count scorers' codes per group
 	// shared folds the batch's per-system columns, and computes its
 	// shared built-in scorers (rshapes), once for all its features that
 	// read them alike.
@@ -458,15 +459,36 @@ type worker struct {
 type Workers struct {
 	e     *Engine
 	ws    []*worker
-	used  []atomic.Int64 // rows used per file index
-	files map[string]int
+	files map[string]int // file key → index
+	names []string       // file index → key
+}
+
+// FileUse counts one input file's rows in one evaluated window: the
+// rows used, and those dropped there for a missing or repeated request
+// id. A window's manifest lists the files with any such row.
+type FileUse struct {
+	Used               int64 `json:"used"`
+	NullRequestID      int64 `json:"null_request_id"`
+	DuplicateRequestID int64 `json:"duplicate_request_id"`
+}
+
+func (u *FileUse) add(o FileUse) {
+	u.Used += o.Used
+	u.NullRequestID += o.NullRequestID
+	u.DuplicateRequestID += o.DuplicateRequestID
+}
+
+// fileWindow keys a worker's FileUse: file index and window start (ns).
+type fileWindow struct {
+	file int
+	win  int64
 }
 
 // NewWorkers prepares state for a scan with n workers over files.
 func (e *Engine) NewWorkers(n int, files []string) *Workers {
-	w := &Workers{e: e, ws: make([]*worker, n), used: make([]atomic.Int64, len(files)), files: map[string]int{}}
+	w := &Workers{e: e, ws: make([]*worker, n), files: map[string]int{}, names: files}
 	for i := range w.ws {
-		w.ws[i] = &worker{agg: NewAggregates(), out: &scorers.Out{}, rows: make([][]int32, len(e.order))}
+		w.ws[i] = &worker{agg: NewAggregates(), out: &scorers.Out{}, rows: make([][]int32, len(e.order)), use: map[fileWindow]*FileUse{}}
 	}
 	for i, f := range files {
 		w.files[f] = i
@@ -475,11 +497,58 @@ func (e *Engine) NewWorkers(n int, files []string) *Workers {
 }
 
 // RowsUsed is the number of rows of file that contributed to scores.
+// Call it after the scan.
 func (w *Workers) RowsUsed(file string) int64 {
-	if i, ok := w.files[file]; ok {
-		return w.used[i].Load()
+	i, ok := w.files[file]
+	if !ok {
+		return 0
 	}
-	return 0
+	var n int64
+	for _, st := range w.ws {
+		for k, u := range st.use {
+			if k.file == i {
+				n += u.Used
+			}
+		}
+	}
+	return n
+}
+
+// Uses is, after the scan, each evaluated window's rows by input file:
+// window start (Unix seconds) → file key → counts. Files with no row in
+// a window are absent from it.
+func (w *Workers) Uses() map[int64]map[string]FileUse {
+	out := map[int64]map[string]FileUse{}
+	for _, st := range w.ws {
+		for k, u := range st.use {
+			win := floorDiv(k.win, int64(time.Second))
+			m := out[win]
+			if m == nil {
+				m = map[string]FileUse{}
+				out[win] = m
+			}
+			x := m[w.names[k.file]]
+			x.add(*u)
+			m[w.names[k.file]] = x
+		}
+	}
+	return out
+}
+
+func floorDiv(a, m int64) int64 { return (a - floorMod(a, m)) / m }
+
+// addUse adds a batch's counts for one window (start ns) of file fi.
+func (st *worker) addUse(fi int, win int64, u FileUse) {
+	if fi < 0 || u == (FileUse{}) {
+		return
+	}
+	k := fileWindow{fi, win}
+	p := st.use[k]
+	if p == nil {
+		p = &FileUse{}
+		st.use[k] = p
+	}
+	p.add(u)
 }
 
 // Result merges every worker's aggregates, with their keys as they
@@ -517,7 +586,13 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 	for k := range st.rows {
 		st.rows[k] = st.rows[k][:0]
 	}
-	var used int64
+	fi := -1
+	if i, ok := w.files[b.File]; ok {
+		fi = i
+	}
+	// The current window's counts, added to st.use when the window
+	// changes (rarely: logs are written in time order) and at the end.
+	var cur FileUse
 	// Duplicates are found by dictionary code when codes are distinct
 	// strings, else (PLAIN-encoded ids, one code per row) by value, for
 	// all the rows that pass the other checks at once after this loop.
@@ -554,6 +629,8 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			continue
 		}
 		if t := ts.Int[i]; t < winLo || t >= winHi {
+			st.addUse(fi, winLo, cur)
+			cur = FileUse{}
 			winLo = t - floorMod(t, e.winLen)
 			winIn = e.inWin[winLo]
 			// A window at the top of int64's range ends at MaxInt64.
@@ -567,6 +644,7 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		}
 		if rid.IsNull(i) || ridEmpty && rid.Dict[rid.Codes[i]] == "" {
 			st.agg.Dropped["null_request_id"]++
+			cur.NullRequestID++
 			continue
 		}
 		// Duplicate request ids (a logger's retried write) are detected
@@ -581,17 +659,23 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 		} else {
 			if seen[rid.Codes[i]] {
 				st.agg.Dropped["duplicate_request_id"]++
+				cur.DuplicateRequestID++
 				continue
 			}
 			seen[rid.Codes[i]] = true
 		}
 		st.rows[p.idx] = append(st.rows[p.idx], int32(i))
-		used++
+		cur.Used++
 	}
+	st.addUse(fi, winLo, cur)
 	if byValue {
 		if dups := st.dups.mark(rid, cand); dups > 0 {
 			st.agg.Dropped["duplicate_request_id"] += int64(dups)
-			used -= int64(dups)
+			// The repeated rows were counted as used in their windows.
+			for _, i := range st.dups.marked {
+				t := ts.Int[i]
+				st.addUse(fi, t-floorMod(t, e.winLen), FileUse{Used: -1, DuplicateRequestID: 1})
+			}
 			for k := range st.rows {
 				st.rows[k] = st.rows[k][:0]
 			}
@@ -603,9 +687,6 @@ func (w *Workers) Batch(wi int, b *datasets.Batch) error {
 			}
 		}
 		st.cand = cand
-	}
-	if i, ok := w.files[b.File]; ok {
-		w.used[i].Add(used)
 	}
 	st.gbuf.batch()
 	st.shared.batch(e, st.rows, b.Rows)
@@ -666,7 +747,13 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 	}
 	in := &scorers.Input{Rows: len(idx), Batch: sub, JSON: &st.json}
 	if e.labels != nil {
-		in.Labels = e.labels.Join(sub.Col(e.cfg.Columns.RequestID))
+		ts := b.Col(e.cfg.Columns.TS)
+		in.Labels = e.labels.Join(sub.Col(e.cfg.Columns.RequestID), func(i int) int64 {
+			if len(idx) != b.Rows {
+				i = int(idx[i])
+			}
+			return floorDiv(ts.Int[i], e.winLen) * e.winLen / int64(time.Second)
+		})
 	}
 	// Group of each row, as an index into groups (the batch's distinct
 	// groups), so scorers' outputs are folded in without a map lookup per

@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -20,7 +21,10 @@ type Labels struct {
 	colIdx  map[string]int
 	index   map[string]int32
 	values  [][]*string // per column, per label row
-	matched []atomic.Bool
+	// matched is, per label row, the start (Unix seconds) of the window
+	// of the first request it was joined to, or unmatched.
+	matched []atomic.Int64
+	src     []int32 // per label row: the index in Manifest.Files of the file it came from
 	// Duplicates counts labels for a request that already had one; the
 	// later file (by key order) wins.
 	Duplicates int64
@@ -65,9 +69,14 @@ func LoadLabels(ctx context.Context, ds *datasets.Dataset, key string, want []st
 	}
 	var mu sync.Mutex
 	present := map[string]bool{}
+	fileIdx := map[string]int32{}
+	for i, f := range files {
+		fileIdx[f.Key] = int32(i)
+	}
 	m, err := ds.Scan(ctx, files, spec, func(_ int, b *datasets.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
+		fi := fileIdx[b.File]
 		kc := b.Col(key)
 		for i := 0; i < b.Rows; i++ {
 			if kc.IsNull(i) {
@@ -83,7 +92,9 @@ func LoadLabels(ctx context.Context, ds *datasets.Dataset, key string, want []st
 				for c := range l.values {
 					l.values[c] = append(l.values[c], nil)
 				}
+				l.src = append(l.src, 0)
 			}
+			l.src[row] = fi // the later file's label is the one used
 			for c, name := range l.cols {
 				col := b.Col(name)
 				if col == nil || col.IsNull(i) {
@@ -99,8 +110,14 @@ func LoadLabels(ctx context.Context, ds *datasets.Dataset, key string, want []st
 	if err != nil {
 		return nil, fmt.Errorf("labels: %w", err)
 	}
+	for i := range m.Files {
+		m.Files[i].Role = datasets.RoleLabels
+	}
 	l.Manifest = m
-	l.matched = make([]atomic.Bool, len(l.index))
+	l.matched = make([]atomic.Int64, len(l.index))
+	for i := range l.matched {
+		l.matched[i].Store(unmatched)
+	}
 	// Drop columns no file has, so the log column of that name is used.
 	for _, name := range l.cols {
 		if !present[name] {
@@ -127,9 +144,13 @@ func (l *Labels) Absent() []string {
 
 var timeZero = storage.Object{}.ModTime
 
+// unmatched marks a label joined to no request yet.
+const unmatched = math.MinInt64
+
 // Join returns, per label column, the label of each row of ids (nil when
-// unlabelled), marking those labels as matched.
-func (l *Labels) Join(ids *datasets.Column) map[string][]*string {
+// unlabelled), marking those labels as matched in the window of their
+// row (window(i): its start, Unix seconds).
+func (l *Labels) Join(ids *datasets.Column, window func(i int) int64) map[string][]*string {
 	out := map[string][]*string{}
 	if ids == nil {
 		return out
@@ -142,7 +163,9 @@ func (l *Labels) Join(ids *datasets.Column) map[string][]*string {
 		}
 		if r, ok := l.index[ids.Dict[ids.Codes[i]]]; ok {
 			rows[i] = r
-			l.matched[r].Store(true)
+			if l.matched[r].Load() == unmatched {
+				l.matched[r].CompareAndSwap(unmatched, window(i))
+			}
 		}
 	}
 	for name, c := range l.colIdx {
@@ -161,9 +184,31 @@ func (l *Labels) Join(ids *datasets.Column) map[string][]*string {
 func (l *Labels) Unmatched() int64 {
 	var n int64
 	for i := range l.matched {
-		if !l.matched[i].Load() {
+		if l.matched[i].Load() == unmatched {
 			n++
 		}
 	}
 	return n
+}
+
+// Uses is, after the scan, the labels joined in each window by labels
+// file: window start (Unix seconds) → file key → labels joined there.
+func (l *Labels) Uses() map[int64]map[string]int64 {
+	out := map[int64]map[string]int64{}
+	if l == nil {
+		return out
+	}
+	for i := range l.matched {
+		w := l.matched[i].Load()
+		if w == unmatched {
+			continue
+		}
+		m := out[w]
+		if m == nil {
+			m = map[string]int64{}
+			out[w] = m
+		}
+		m[l.Manifest.Files[l.src[i]].Key]++
+	}
+	return out
 }

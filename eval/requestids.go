@@ -33,6 +33,7 @@ type dupFinder struct {
 	keys, tmp []uint64 // hash's top 32 bits | position in rows
 	count     []int32  // per bucket: its size, then its end in tmp
 	table     []uint32 // one bucket's table: index in tmp + 1; ≤ bucket start = empty
+	marked    []int32  // the last mark's repeated rows (their row indices)
 }
 
 var idSeed = maphash.MakeSeed()
@@ -89,6 +90,7 @@ const (
 // ids) whose id equals the id of an earlier entry, so the first of a
 // request's rows is the one kept, and returns how many it set.
 func (f *dupFinder) mark(ids *datasets.Column, rows []int32) (dups int) {
+	f.marked = f.marked[:0]
 	n := len(rows)
 	if n < 2 {
 		return 0
@@ -151,6 +153,7 @@ func (f *dupFinder) mark(ids *datasets.Column, rows []int32) (dups int) {
 				}
 				y := tmp[x-1]
 				if y>>32 == tag && ids.Dict[ids.Codes[rows[uint32(y)]]] == ids.Dict[ids.Codes[rows[uint32(key)]]] {
+					f.marked = append(f.marked, rows[uint32(key)])
 					rows[uint32(key)] = -1
 					dups++
 					break

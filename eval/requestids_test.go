@@ -3,7 +3,9 @@ package eval_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,6 +145,53 @@ func TestDuplicateRequestIDsEveryEncoding(t *testing.T) {
 			}
 			if a := g.Metrics["agreement.category"]; a == nil || a.N != 2*n || a.K != 2*n {
 				t.Errorf("agreement = %+v, want %d of %d (a retry was scored)", a, 2*n, 2*n)
+			}
+			if u := ws.Uses()[day.Unix()][files[0].Key]; u != (eval.FileUse{Used: 2 * n, DuplicateRequestID: 2 * dups}) {
+				t.Errorf("the window's use of the file: %+v, want %d used, %d duplicates", u, 2*n, 2*dups)
+			}
+			if got := ws.RowsUsed(files[0].Key); got != 2*n {
+				t.Errorf("RowsUsed = %d, want %d", got, 2*n)
+			}
+
+			// In 5-minute windows, each window's rows used and duplicates
+			// are those of its timestamps (a retry carries its request's).
+			cfg5, err := config.Parse("parity.yaml", []byte(strings.Replace(dupConfig, "window: 24h", "window: 5m", 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng5, err := eval.NewEngine(cfg5, nil, eval.WindowsBetween(day, day.Add(time.Hour), 5*time.Minute), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws5 := eng5.NewWorkers(1, []string{files[0].Key})
+			if _, err := d.Scan(context.Background(), files, datasets.ScanSpec{Columns: eng5.Projection(), Workers: 1}, func(wi int, b *datasets.Batch) error {
+				mu.Lock()
+				defer mu.Unlock()
+				return ws5.Batch(wi, b)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := map[int64]eval.FileUse{}
+			for rg := range 2 {
+				seen := map[string]bool{}
+				for _, r := range rows[rg*(n+dups) : (rg+1)*(n+dups)] {
+					w := r.TS.Truncate(5 * time.Minute).Unix()
+					u := want[w]
+					if seen[r.RequestID] {
+						u.DuplicateRequestID++
+					} else {
+						u.Used++
+					}
+					seen[r.RequestID] = true
+					want[w] = u
+				}
+			}
+			got := map[int64]eval.FileUse{}
+			for w, m := range ws5.Uses() {
+				got[w] = m[files[0].Key]
+			}
+			if len(want) < 3 || !maps.Equal(got, want) {
+				t.Errorf("uses by 5-minute window %v, want %v", got, want)
 			}
 		})
 	}

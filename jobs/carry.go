@@ -82,25 +82,25 @@ func (c carried) features(r *Runner, w eval.Window, run []string) []string {
 	return out
 }
 
-// manifestFor is the manifest stored for window w: the run's (data), or,
+// manifestFor is the manifest stored for window w: the run's (m), or,
 // where features were carried into w, the run's files followed by the
 // stored manifest's other files, so it still lists every input object
 // behind the window's outputs.
-func (r *Runner) manifestFor(ctx context.Context, w eval.Window, c carried, m datasets.Manifest, data []byte) ([]byte, error) {
+func (r *Runner) manifestFor(ctx context.Context, w eval.Window, c carried, m datasets.Manifest) (datasets.Manifest, error) {
 	if len(c[w.Key()]) == 0 {
-		return data, nil
+		return m, nil
 	}
 	key := fmt.Sprintf(keyManifest, w.Key())
 	old, _, err := r.Out.Get(ctx, key)
 	if errors.Is(err, storage.ErrNotExist) {
-		return data, nil
+		return m, nil
 	}
 	if err != nil {
-		return nil, err
+		return m, err
 	}
 	var prev datasets.Manifest
 	if err := json.Unmarshal(old, &prev); err != nil {
-		return nil, fmt.Errorf("%s/%s: corrupt manifest: %w", r.Out.URI(), key, err)
+		return m, fmt.Errorf("%s/%s: corrupt manifest: %w", r.Out.URI(), key, err)
 	}
 	have := map[string]bool{}
 	for _, f := range m.Files {
@@ -112,5 +112,5 @@ func (r *Runner) manifestFor(ctx context.Context, w eval.Window, c carried, m da
 			m.Files = append(m.Files, f)
 		}
 	}
-	return marshalIndent(m)
+	return m, nil
 }

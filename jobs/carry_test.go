@@ -44,6 +44,14 @@ func TestLimitedRunKeepsOtherFeatures(t *testing.T) {
 	scoresBefore := scoresByFeature(t, read("scores/window=%s/scores.parquet"))
 	flagsBefore := flagNames(t, read("flags/flagd.json%.0s"))
 
+	// The window's log file is renamed before the limited run: the other
+	// features' figures still come from the old name, refund_approval's
+	// from the new, and the window's manifest must list both.
+	day := filepath.Join(cfg.Source.Logs, "dt="+last.Start.Format("2006-01-02"))
+	if err := os.Rename(filepath.Join(day, "part-00000.parquet"), filepath.Join(day, "part-00009.parquet")); err != nil {
+		t.Fatal(err)
+	}
+
 	r, err := jobs.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -76,10 +84,21 @@ func TestLimitedRunKeepsOtherFeatures(t *testing.T) {
 		t.Errorf("flags %v, were %v", got, flagsBefore)
 	}
 	var m struct {
-		Files []struct{ Key string } `json:"files"`
+		Files []struct{ Key, Role string } `json:"files"`
 	}
-	if err := json.Unmarshal(read("manifests/window=%s/manifest.json"), &m); err != nil || len(m.Files) == 0 {
-		t.Errorf("manifest: %v, %d files", err, len(m.Files))
+	if err := json.Unmarshal(read("manifests/window=%s/manifest.json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	for _, f := range m.Files {
+		if f.Role == "" {
+			logs = append(logs, f.Key)
+		}
+	}
+	slices.Sort(logs)
+	prefix := "dt=" + last.Start.Format("2006-01-02") + "/"
+	if want := []string{prefix + "part-00000.parquet", prefix + "part-00009.parquet"}; !slices.Equal(logs, want) {
+		t.Errorf("the window's manifest lists the log files %v, want %v (the stored run's and this run's)", logs, want)
 	}
 }
 

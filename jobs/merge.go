@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/reports"
 )
@@ -34,7 +35,7 @@ func (r *Runner) Merge(ctx context.Context, windows []eval.Window, o Options) (*
 	}
 	sort.Slice(windows, func(i, j int) bool { return windows[i].Start.Before(windows[j].Start) })
 	merged := make(map[int64]*eval.Aggregates, len(windows))
-	h := sha256.New()
+	manifests := make(map[string]datasets.Manifest, len(windows))
 	for _, w := range windows {
 		parts, err := r.shardParts(ctx, w)
 		if err != nil {
@@ -43,9 +44,13 @@ func (r *Runner) Merge(ctx context.Context, windows []eval.Window, o Options) (*
 		m := eval.NewAggregates()
 		for _, p := range parts {
 			m.Merge(p.aggregates)
-			fmt.Fprintf(h, "%s %s\n", p.key, p.rawChecksum)
 		}
 		merged[w.Start.Unix()] = m
+		ms, err := r.shardManifests(ctx, w, parts)
+		if err != nil {
+			return nil, err
+		}
+		manifests[w.Key()] = mergeManifests(ms)
 	}
 	// Shards of a run limited to some features: the others' stored
 	// groups are kept (carry.go), read before anything is written.
@@ -53,15 +58,23 @@ func (r *Runner) Merge(ctx context.Context, windows []eval.Window, o Options) (*
 	if err != nil {
 		return nil, err
 	}
+	mdata, err := r.encodeManifests(ctx, windows, manifests, carry)
+	if err != nil {
+		return nil, err
+	}
 	for _, w := range windows {
 		if err := r.putJSON(ctx, fmt.Sprintf(keyAggregates, w.Key()), merged[w.Start.Unix()].File()); err != nil {
 			return nil, err
 		}
+		key := fmt.Sprintf(keyManifest, w.Key())
+		if _, err := r.Out.Put(ctx, key, mdata[w.Key()]); err != nil {
+			return nil, fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
+		}
 	}
 	runID := fmt.Sprintf("%s-merge", o.Now().UTC().Format("20060102T150405Z"))
 	res := &Result{RunID: runID, Windows: windows}
-	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ManifestHash: hex.EncodeToString(h.Sum(nil)), ParityVersion: Version}
-	if err := r.finish(ctx, windows, merged, carry, run, o, res); err != nil {
+	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ParityVersion: Version}
+	if err := r.finish(ctx, windows, merged, carry, run, mdata, o, res); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -130,6 +130,9 @@ const (
 	keyShard      = "aggregates/window=%s/shard-%03d-of-%03d.json"
 	keyRecords    = "history/window=%s/records.json"
 	keyManifest   = "manifests/window=%s/manifest.json"
+	// keyShardManifest is a shard's manifest of a window, which merge
+	// combines into the window's manifest.
+	keyShardManifest = "manifests/window=%s/shard-%03d-of-%03d.json"
 	keyVerdicts   = "verdicts/window=%s/verdicts.json"
 	keyEvaluation = "evaluations/window=%s/evaluation.json"
 	KeyLatest     = "verdicts/latest.json"
@@ -161,7 +164,7 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		return nil, err
 	}
 	defer lock.release(ctx, log)
-	aggs, manifest, err := r.scan(lock.guard(ctx), windows, o, log)
+	aggs, manifest, perWindow, err := r.scan(lock.guard(ctx), windows, o, log)
 	if err != nil {
 		return nil, err
 	}
@@ -191,24 +194,30 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 	wr := *r
 	wr.Out = ordered
 	r = &wr
-	mdata, err := marshalIndent(manifest)
-	if err != nil {
-		return nil, err
-	}
-	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ManifestHash: config.HashBytes(mdata), ParityVersion: Version}
+	// Each window's manifest lists the inputs behind it (manifest.go);
+	// its hash is the manifest_hash of the window's evaluation.
+	run := reports.RunInfo{ID: runID, ConfigHash: r.Cfg.Hash, ParityVersion: Version}
 	// An unsharded run's windows are evaluated while their aggregates are
 	// encoded and written: the evaluations need only the aggregates in
 	// memory, and writing them waits on the disk or the network.
 	parts := splitWindows(aggs, windows)
 	var fin *finishing
 	var carry carried
-	if !shard {
+	var mdata map[string][]byte
+	if shard {
+		if mdata, err = r.encodeManifests(ctx, windows, perWindow, nil); err != nil {
+			return nil, err
+		}
+	} else {
 		// A run limited to some features keeps the others' outputs
 		// (carry.go): their stored groups join the windows' aggregates.
 		if carry, err = r.carryOver(ctx, windows, parts, o.Features); err != nil {
 			return nil, err
 		}
-		if fin, err = r.startFinish(ctx, windows, parts, carry, run, o); err != nil {
+		if mdata, err = r.encodeManifests(ctx, windows, perWindow, carry); err != nil {
+			return nil, err
+		}
+		if fin, err = r.startFinish(ctx, windows, parts, carry, run, mdata, o); err != nil {
 			return nil, err
 		}
 		defer fin.wait()
@@ -237,16 +246,13 @@ func (r *Runner) Evaluate(ctx context.Context, windows []eval.Window, o Options)
 		if _, err := r.Out.Put(ctx, key(w), data); err != nil {
 			return nil, fmt.Errorf("write %s/%s: %w", r.Out.URI(), key(w), err)
 		}
+		mkey := fmt.Sprintf(keyManifest, w.Key())
 		if shard {
 			res.Outputs = append(res.Outputs, key(w))
-			continue
+			mkey = fmt.Sprintf(keyShardManifest, w.Key(), o.ShardIndex, o.ShardCount)
 		}
-		md, err := r.manifestFor(ctx, w, carry, manifest, mdata)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := r.Out.Put(ctx, fmt.Sprintf(keyManifest, w.Key()), md); err != nil {
-			return nil, fmt.Errorf("write manifest: %w", err)
+		if _, err := r.Out.Put(ctx, mkey, mdata[w.Key()]); err != nil {
+			return nil, fmt.Errorf("write %s/%s: %w", r.Out.URI(), mkey, err)
 		}
 	}
 	if shard {
@@ -316,7 +322,7 @@ func splitWindows(a *eval.Aggregates, windows []eval.Window) map[int64]*eval.Agg
 }
 
 // scan reads the logs for the windows and aggregates them.
-func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log *slog.Logger) (*eval.Aggregates, datasets.Manifest, error) {
+func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log *slog.Logger) (*eval.Aggregates, datasets.Manifest, map[string]datasets.Manifest, error) {
 	from, to := windows[0].Start, windows[len(windows)-1].End
 	var labels *eval.Labels
 	if r.Labels != nil {
@@ -336,10 +342,10 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 		var err error
 		labels, err = eval.LoadLabels(ctx, r.Labels, r.Cfg.Source.LabelsKey, want)
 		if err != nil {
-			return nil, datasets.Manifest{}, err
+			return nil, datasets.Manifest{}, nil, err
 		}
 		if err := noData(ctx, r.Labels, labels.Files(), "source.labels"); err != nil {
-			return nil, datasets.Manifest{}, err
+			return nil, datasets.Manifest{}, nil, err
 		}
 		log.Info("labels loaded", "requests", labels.Len(), "duplicates", labels.Duplicates)
 		if missing := labels.Absent(); len(missing) > 0 {
@@ -348,14 +354,14 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	}
 	eng, err := eval.NewEngine(r.Cfg, o.Features, windows, o.Extra, labels)
 	if err != nil {
-		return nil, datasets.Manifest{}, err
+		return nil, datasets.Manifest{}, nil, err
 	}
 	files, err := r.Logs.Files(ctx, from, to)
 	if err != nil {
-		return nil, datasets.Manifest{}, err
+		return nil, datasets.Manifest{}, nil, err
 	}
 	if err := noData(ctx, r.Logs, len(files), "source.logs"); err != nil {
-		return nil, datasets.Manifest{}, err
+		return nil, datasets.Manifest{}, nil, err
 	}
 	// ReuseBuffers: ws.Batch keeps no column slice past its call (scorers
 	// must not keep an Input's slices after Score), so the scan recycles them.
@@ -364,7 +370,7 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	// the data lacks fails here, with nothing written.
 	fp, err := r.Logs.Inspect(ctx, files, spec)
 	if err != nil {
-		return nil, datasets.Manifest{}, err
+		return nil, datasets.Manifest{}, nil, err
 	}
 	if extra := 2 * int64(spec.WorkerCount()) * fp.FetchBytes; extra > 0 {
 		if old, ok := raiseDefaultMemoryLimit(extra); ok {
@@ -384,7 +390,7 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	cpu0 := readCPUTimes()
 	manifest, err := r.Logs.Scan(ctx, files, spec, pt.wrap(ws.Batch))
 	if err != nil {
-		return nil, datasets.Manifest{}, err
+		return nil, datasets.Manifest{}, nil, err
 	}
 	pt.finish()
 	if msg := heapLimitWarning(cpu0, readCPUTimes(), currentMemoryLimit()); msg != "" {
@@ -393,8 +399,17 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	for i := range manifest.Files {
 		manifest.Files[i].RowsUsed = ws.RowsUsed(manifest.Files[i].Key)
 	}
+	joined := labels.Uses()
 	if labels != nil {
+		n := len(manifest.Files)
 		manifest.Files = append(manifest.Files, labels.Manifest.Files...)
+		for i := range manifest.Files[n:] {
+			f := &manifest.Files[n+i]
+			for _, m := range joined {
+				f.RowsUsed += m[f.Key]
+			}
+		}
+		manifest.Labels = int64(labels.Len())
 	}
 	aggs := ws.Result()
 	manifest.Dropped = aggs.Dropped
@@ -411,7 +426,7 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 		rows += f.RowsRead
 	}
 	log.Info("scanned", "files", len(files), "rows_read", rows, "seconds", time.Since(start).Seconds(), "dropped", aggs.Dropped)
-	return aggs, manifest, nil
+	return aggs, manifest, windowManifests(manifest, windows, ws.Uses(), joined), nil
 }
 
 // noData fails when a scan found no files (n) and the dataset's
@@ -447,8 +462,8 @@ func (r *Runner) putJSON(ctx context.Context, key string, v any) error {
 // history records and verdicts. Used by Merge; Evaluate starts the
 // evaluations before it writes the aggregates (startFinish) and writes
 // the rest after them (complete).
-func (r *Runner) finish(ctx context.Context, windows []eval.Window, parts map[int64]*eval.Aggregates, carry carried, run reports.RunInfo, o Options, res *Result) error {
-	f, err := r.startFinish(ctx, windows, parts, carry, run, o)
+func (r *Runner) finish(ctx context.Context, windows []eval.Window, parts map[int64]*eval.Aggregates, carry carried, run reports.RunInfo, manifests map[string][]byte, o Options, res *Result) error {
+	f, err := r.startFinish(ctx, windows, parts, carry, run, manifests, o)
 	if err != nil {
 		return err
 	}
@@ -484,7 +499,10 @@ type computed struct {
 // can write the aggregates meanwhile: the evaluations read only the
 // aggregates in memory and the baseline periods read here, never what
 // this run writes.
-func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts map[int64]*eval.Aggregates, carry carried, run reports.RunInfo, o Options) (*finishing, error) {
+//
+// manifests are the windows' encoded manifests, by window key: a
+// window's evaluation records its manifest's hash.
+func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts map[int64]*eval.Aggregates, carry carried, run reports.RunInfo, manifests map[string][]byte, o Options) (*finishing, error) {
 	fresh := make(map[string]*eval.Aggregates, len(windows))
 	for _, w := range windows {
 		fresh[w.Key()] = parts[w.Start.Unix()]
@@ -512,6 +530,8 @@ func (r *Runner) startFinish(ctx context.Context, windows []eval.Window, parts m
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; f.wg.Done() }()
+				run := run
+				run.ManifestHash = config.HashBytes(manifests[w.Key()])
 				f.out[i] = r.compute(w, parts[w.Start.Unix()], bases[i], carry.features(r, w, o.Features), run)
 			}()
 		}
@@ -738,7 +758,7 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 		}
 		now := o.Now()
 		doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, now)
-		doc.Run = run
+		doc.Run = verdictRun(run, ev)
 		data, err := doc.Encode()
 		if err != nil {
 			return built{}, err
@@ -841,6 +861,14 @@ func appendMarshal(b []byte, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
+// verdictRun is the run recorded in a window's verdicts: the run that
+// decided them, with the manifest hash of the window's evaluation, the
+// inputs behind the evidence (a replayed window's are another run's).
+func verdictRun(run reports.RunInfo, ev *Evaluation) reports.RunInfo {
+	run.ManifestHash = ev.Run.ManifestHash
+	return run
+}
+
 func evaluationDoc(w eval.Window, fws []*eval.FeatureWindow, run reports.RunInfo) *Evaluation {
 	return &Evaluation{Window: w, Run: run, Features: fws}
 }
@@ -862,7 +890,7 @@ func sameVerdictsAsStored(enc []byte, w eval.Window, decided map[string]eval.Fea
 		return fmt.Errorf("%s: corrupt evaluation: %w", fmt.Sprintf(keyEvaluation, w.Key()), err)
 	}
 	doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, now)
-	doc.Run = run
+	doc.Run = verdictRun(run, &ev)
 	got, err := doc.Encode()
 	if err != nil {
 		return err

@@ -289,17 +289,33 @@ func TestS3EndToEnd(t *testing.T) {
 	for _, o := range inObjs {
 		want[o.Key] = o
 	}
-	var man struct {
-		Files []struct {
-			Location, Key, ETag string
-			Size                int64
-		}
+	// Each window's manifest names the objects with rows in that window
+	// (here one a day); together they name every object read.
+	type fileEntry struct {
+		Location, Key, ETag, Role string
+		Size                      int64
+		RowsUsed                  int64 `json:"rows_used"`
 	}
-	if err := json.Unmarshal(first[fmt.Sprintf("manifests/window=%s/manifest.json", allWindows()[0].Key())], &man); err != nil {
-		t.Fatal(err)
+	var files []fileEntry
+	for _, w := range allWindows() {
+		var man struct{ Files []fileEntry }
+		if err := json.Unmarshal(first[fmt.Sprintf("manifests/window=%s/manifest.json", w.Key())], &man); err != nil {
+			t.Fatal(err)
+		}
+		day := "dt=" + w.Start.Format("2006-01-02") + "/"
+		var logs []fileEntry
+		for _, f := range man.Files {
+			if f.Role == "" {
+				logs = append(logs, f)
+			}
+		}
+		if len(logs) != 1 || !strings.HasPrefix(logs[0].Key, day) || logs[0].RowsUsed == 0 {
+			t.Errorf("window %s's manifest lists the log files %+v, want the one of %s with its rows used", w, logs, day)
+		}
+		files = append(files, man.Files...)
 	}
 	seen := map[string]bool{}
-	for _, f := range man.Files {
+	for _, f := range files {
 		o, ok := want[strings.TrimPrefix(f.Location, "s3://"+e.bucket+"/in/")]
 		if !ok || !strings.HasPrefix(f.Location, "s3://"+e.bucket+"/in/") {
 			t.Errorf("manifest entry %+v is not an uploaded object", f)

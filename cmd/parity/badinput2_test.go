@@ -132,8 +132,10 @@ func readManifest(t *testing.T, b badCase) map[string]any {
 	return m
 }
 
-func dropped(m map[string]any, reason string) float64 {
-	d, _ := m["dropped"].(map[string]any)
+// dropped is a drop count of the window's manifest: section "dropped"
+// (the window's rows) or "run_dropped" (the run's, in no window).
+func dropped(m map[string]any, section, reason string) float64 {
+	d, _ := m[section].(map[string]any)
 	n, _ := d[reason].(float64)
 	return n
 }
@@ -158,8 +160,8 @@ func TestBadInputRowsOutsideWindow(t *testing.T) {
 	if n := b.verdicts(t).Features["f"].Classes["x"].N; n != 255 {
 		t.Errorf("n = %d, want 255 (45 rows outside the window)", n)
 	}
-	if got := dropped(readManifest(t, b), "outside_window"); got != 45 {
-		t.Errorf("manifest dropped.outside_window = %v, want 45", got)
+	if got := dropped(readManifest(t, b), "run_dropped", "outside_window"); got != 45 {
+		t.Errorf("manifest run_dropped.outside_window = %v, want 45", got)
 	}
 }
 
@@ -201,16 +203,27 @@ func TestBadInputLabelsForUnknownRequests(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if got := dropped(readManifest(t, b), "labels_unmatched"); got != 25 {
-		t.Errorf("manifest dropped.labels_unmatched = %v, want 25", got)
+	m := readManifest(t, b)
+	if got := dropped(m, "run_dropped", "labels_unmatched"); got != 25 {
+		t.Errorf("manifest run_dropped.labels_unmatched = %v, want 25", got)
+	}
+	// The labels file is listed as such, with the labels it gave the window.
+	var labelsFile map[string]any
+	for _, f := range m["files"].([]any) {
+		if f := f.(map[string]any); f["role"] == "labels" {
+			labelsFile = f
+		}
+	}
+	if labelsFile == nil || labelsFile["rows_used"] != 40.0 || labelsFile["rows"] != 65.0 || m["labels"] != 65.0 {
+		t.Errorf("manifest's labels file %v (labels %v), want role labels, 40 of its 65 rows used", labelsFile, m["labels"])
 	}
 	if !strings.Contains(errs, "labels_unmatched") || !strings.Contains(errs, "WARN") {
 		t.Errorf("no warning about the unmatched labels: %s", errs)
 	}
 	c := b.verdicts(t).Features["f"].Classes["x"]
-	m, ok := c.Metrics["accuracy.category.ai"]
-	if !ok || m.N != 40 {
-		t.Errorf("quality judged on %+v, want the 40 joined labels", m)
+	acc, ok := c.Metrics["accuracy.category.ai"]
+	if !ok || acc.N != 40 {
+		t.Errorf("quality judged on %+v, want the 40 joined labels", acc)
 	}
 	if b.verdicts(t).Features["f"].Verdict == "graduate" {
 		t.Error("graduated after one window")
@@ -270,7 +283,7 @@ func TestBadConfigValues(t *testing.T) {
 		{"duration syntax", "window: 24h", "window: a day", []string{"parity.yaml:5:", "duration"}},
 		{"window not dividing a day", "window: 24h", "window: 7h", []string{"parity.yaml:5:", "window"}},
 		{"negative window", "window: 24h", "window: -24h", []string{"parity.yaml:5:", "window"}},
-		{"wrong type", "window: 24h", "window: 24h\nbaseline:\n  windows: many", []string{"parity.yaml:7:", "cannot unmarshal"}},
+		{"wrong type", "window: 24h", "window: 24h\nbaseline:\n  windows: many", []string{"parity.yaml:7:", "baseline.windows", "want a whole number"}},
 		{"missing logs", "  logs: logs", "  labels: labels", []string{"source.logs", "required"}},
 		{"missing output", "output: out\n", "", []string{"output", "required"}},
 		{"alpha", "window: 24h", "window: 24h\nstats:\n  alpha: 0.7", []string{"parity.yaml:7:", "stats.alpha"}},

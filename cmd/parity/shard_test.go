@@ -32,9 +32,17 @@ func TestShardsMergeEqualsSingleRun(t *testing.T) {
 	}
 	a, b := snapshot(t, singleOut), snapshot(t, shardOut)
 	compared := 0
+	manifests := 0
 	for k, v := range a {
-		if strings.HasPrefix(k, "manifests/") || strings.Contains(k, "shard-") {
-			continue // a merge has no single input manifest; shard files exist only in the sharded run
+		if strings.Contains(k, "shard-") {
+			t.Errorf("%s: a single run wrote a shard file", k)
+		}
+		if strings.HasPrefix(k, "manifests/") {
+			// The merged manifest lists the same objects with the same
+			// rows as the single run's; each shard also reads every
+			// footer, so only bytes_read differs.
+			v, b[k] = withoutBytesRead(t, v), withoutBytesRead(t, b[k])
+			manifests++
 		}
 		compared++
 		// Counts, tests and quantiles must be identical; sums of floats
@@ -43,9 +51,35 @@ func TestShardsMergeEqualsSingleRun(t *testing.T) {
 			t.Errorf("%s differs between the single run and the merged shards", k)
 		}
 	}
-	if compared < 20 {
-		t.Fatalf("compared only %d outputs", compared)
+	if compared < 20 || manifests != 6 {
+		t.Fatalf("compared only %d outputs, %d manifests", compared, manifests)
 	}
+	if n := len(b) - len(a); n != 4*6*2 {
+		t.Errorf("the sharded run has %d more outputs than the single run, want 4 shards × 6 windows × (aggregates + manifest)", n)
+	}
+}
+
+// withoutBytesRead is a manifest's JSON with every file's bytes_read zero.
+func withoutBytesRead(t *testing.T, doc string) string {
+	t.Helper()
+	var m struct {
+		Window     any                `json:"window"`
+		Files      []map[string]any   `json:"files"`
+		Dropped    map[string]float64 `json:"dropped"`
+		RunDropped map[string]float64 `json:"run_dropped"`
+		Labels     float64            `json:"labels"`
+	}
+	if err := json.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	if m.Window == nil || len(m.Files) == 0 {
+		t.Errorf("manifest without its window or files: %s", doc)
+	}
+	for _, f := range m.Files {
+		f["bytes_read"] = 0
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 func TestMergeRefusesMissingShard(t *testing.T) {
@@ -110,4 +144,46 @@ func nearlyEqualJSON(t *testing.T, a, b string, tol float64) bool {
 		}
 	}
 	return eq(x, y, "")
+}
+
+// TestMergedManifestOfOneWindow: shards of one window of a longer log
+// (most labels belong to other windows' requests) merge into the window
+// manifest a single run writes: the same files, rows used, drops and
+// labels joined to no request.
+func TestMergedManifestOfOneWindow(t *testing.T) {
+	const window, now = "2026-10-03/2026-10-04", "2026-10-07T00:00:00Z"
+	manifest := func(out string) (string, map[string]any) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(out, "manifests", "window=2026-10-03T00-00-00Z", "manifest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		return withoutBytesRead(t, string(data)), m
+	}
+	single, singleOut := setup(t)
+	if code, _, errs := run(t, "run", "--config", single, "--window", window, "--now", now, "--log-level", "error"); code != ExitOK {
+		t.Fatalf("single run: %s", errs)
+	}
+	sharded, shardOut := setup(t)
+	for i := range 3 {
+		if code, _, errs := run(t, "run", "--config", sharded, "--window", window, "--now", now, "--shard", fmt.Sprintf("%d/3", i), "--log-level", "error"); code != ExitOK {
+			t.Fatalf("shard %d: %s", i, errs)
+		}
+	}
+	if code, _, errs := run(t, "merge", "--config", sharded, "--window", window, "--now", now, "--log-level", "error"); code != ExitOK {
+		t.Fatalf("merge: %s", errs)
+	}
+	a, m := manifest(singleOut)
+	b, _ := manifest(shardOut)
+	if a != b {
+		t.Errorf("merged manifest differs from the single run's:\n%s\n%s", a, b)
+	}
+	rd, _ := m["run_dropped"].(map[string]any)
+	if n, _ := rd["labels_unmatched"].(float64); n == 0 || n >= m["labels"].(float64) {
+		t.Errorf("run_dropped %v of %v labels: want some labels unmatched (the other windows' requests), not all", rd, m["labels"])
+	}
 }

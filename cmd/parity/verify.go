@@ -240,9 +240,10 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // differed (notes) and names those that did (taken): the output location
 // (the recomputation wrote to a temporary folder); the audit log's
 // override entries (recorded decisions, not computed); each window's
-// manifest hash (the hash of its run's whole manifest, which covers
-// every window that run evaluated: verification compares the input
-// objects one by one instead); the parity version that computed each
+// manifest hash (the hash of the window's manifest, which a sharded or
+// limited run or an older parity wrote otherwise than one recomputing
+// run does: verification compares the input objects one by one
+// instead); the parity version that computed each
 // window; and, with --config or an embedded config text that does not
 // match its hash (both already reported once), the config path, text
 // and hash.
@@ -284,7 +285,7 @@ func alignRecomputed(d, rd *html.Data, cfg *config.Config, ownConfig bool) (note
 		}
 	}
 	if manifests > 0 {
-		notes = append(notes, fmt.Sprintf("%d window(s) record the manifest hash of a run that read other objects too (a manifest covers every window of its run): the input objects are compared one by one instead", manifests))
+		notes = append(notes, fmt.Sprintf("%d window(s) record a manifest hash other than the recomputation's (a merged sharded run's manifest counts every shard's reads, a run limited to some features counted only their rows, and earlier parity builds stored a run's whole manifest for each of its windows): the input objects are compared one by one instead", manifests))
 		taken = append(taken, "manifest hashes")
 	}
 	if versions > 0 {

@@ -265,7 +265,13 @@ func loadWindow(ctx context.Context, out storage.Store, feature string, w eval.W
 		k := fi.Location + "\x00" + fi.ETag
 		in := inputs[k]
 		in.Location, in.Size, in.ETag, in.Rows = fi.Location, fi.Size, fi.ETag, fi.Rows
-		if fi.RowsUsed > in.RowsUsed {
+		switch {
+		case m.Window != nil:
+			// A window's manifest counts that window's rows.
+			in.RowsUsed += fi.RowsUsed
+		case fi.RowsUsed > in.RowsUsed:
+			// Older outputs stored the run's manifest for each of its
+			// windows, with the run's rows used.
 			in.RowsUsed = fi.RowsUsed
 		}
 		inputs[k] = in

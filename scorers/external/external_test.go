@@ -262,7 +262,7 @@ func TestConfigErrors(t *testing.T) {
 		{"name: e\ntype: external\ncommand: [x]\nparams: {columns: 'n:decimal'}", "params.columns: column \"n\": kind \"decimal\""},
 		{"name: e\ntype: external\ncommand: [x]", "features[0].scorers[0].ai: an external scorer needs input"},
 		{"name: e\ntype: external\nai: a\ncommand: [x]\nmin_pass_rate: 0.5", "threshold: required with min_pass_rate"},
-		{"name: e\ntype: external\nai: a\ncommand: [x]\ntimeout: soon", "duration \"soon\""},
+		{"name: e\ntype: external\nai: a\ncommand: [x]\ntimeout: soon", "timeout: want a duration like 24h, 30m or 7d, got \"soon\""},
 	} {
 		_, err := scorertest.Load(tc.def)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
