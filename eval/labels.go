@@ -17,10 +17,10 @@ import (
 // per labelled request) and held in memory for the join; the logs are
 // streamed past it.
 type Labels struct {
-	cols    []string
-	colIdx  map[string]int
-	index   map[string]int32
-	values  [][]*string // per column, per label row
+	cols   []string
+	colIdx map[string]int
+	index  map[string]int32
+	values [][]*string // per column, per label row
 	// matched is, per label row, the start (Unix seconds) of the window
 	// of the first request it was joined to, or unmatched.
 	matched []atomic.Int64

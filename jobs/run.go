@@ -133,10 +133,10 @@ const (
 	// keyShardManifest is a shard's manifest of a window, which merge
 	// combines into the window's manifest.
 	keyShardManifest = "manifests/window=%s/shard-%03d-of-%03d.json"
-	keyVerdicts   = "verdicts/window=%s/verdicts.json"
-	keyEvaluation = "evaluations/window=%s/evaluation.json"
-	KeyLatest     = "verdicts/latest.json"
-	keyLock       = "locks/evaluate.lock"
+	keyVerdicts      = "verdicts/window=%s/verdicts.json"
+	keyEvaluation    = "evaluations/window=%s/evaluation.json"
+	KeyLatest        = "verdicts/latest.json"
+	keyLock          = "locks/evaluate.lock"
 )
 
 // Evaluate scans the logs once for the given windows and writes every
