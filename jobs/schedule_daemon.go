@@ -26,13 +26,17 @@ type ScheduleOptions struct {
 	// LockStore holds the per-job leases (default: the output store, so
 	// replicas writing the same outputs share the lock).
 	LockStore storage.Store
-	// LockTTL is the job lease (default 2m; renewed every TTL/3).
+	// LockTTL is the job lease (default 2m; renewed every TTL/3), and
+	// the run lock's lease of the job's runs unless Options.LockTTL is
+	// set.
 	LockTTL time.Duration
 	// Owner names this replica in lease objects (default host/pid).
 	Owner string
-	// Grace bounds a stop: the current window may finish within it; at
-	// Grace minus a margin the run is cancelled and abandoned cleanly
-	// (nothing written for an unfinished window). Default 30s.
+	// Grace bounds a stop, from the signal to Run's return: the current
+	// window may finish within it; at Grace minus a margin (a quarter of
+	// it, at most 5s) a run still scanning is cancelled and abandoned
+	// cleanly (nothing written for an unfinished window); at Grace, Run
+	// returns whatever is still running. Default 30s.
 	Grace time.Duration
 	// Metrics receive per-job series (may be nil).
 	Metrics *Metrics
@@ -63,6 +67,9 @@ type Scheduler struct {
 	mu      sync.Mutex
 	cancels map[string]context.CancelFunc // running job -> its cancel (lease lost)
 	ids     map[string]uuid.UUID
+	// running counts runs in progress; begin adds to it under mu only
+	// while not draining, so Run's Wait starts after every Add.
+	running sync.WaitGroup
 }
 
 // ErrJobConfig marks NewScheduler errors that are the configuration's
@@ -72,6 +79,15 @@ var ErrJobConfig = errors.New("job configuration")
 
 // NewScheduler checks the jobs and builds their schedules; Run starts them.
 func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
+	if so.LockTTL <= 0 {
+		so.LockTTL = 2 * time.Minute
+	}
+	// Not a one-shot run's 10m: a replica killed mid-run, or stopped at
+	// the end of its grace with a run still going, would keep every
+	// replica from the output's run lock that long.
+	if so.Options.LockTTL == 0 {
+		so.Options.LockTTL = so.LockTTL
+	}
 	so.Options.defaults()
 	if so.Grace <= 0 {
 		so.Grace = 30 * time.Second
@@ -158,7 +174,11 @@ func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 // Run starts the schedules and blocks until ctx is cancelled (SIGTERM),
 // then drains: no new run or window starts, the current window finishes
 // if it can within Grace, otherwise it is abandoned with nothing written
-// for it. Run returns when every job has stopped or Grace has passed.
+// for it. Run returns when every job has stopped, or at Grace after ctx
+// was cancelled with an error if a run is still going then (a write
+// phase, which is never cancelled, or a scan waiting on a plug-in
+// scorer): the caller exits, and that run is left as a kill would leave
+// it.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.s.Start()
 	s.ready.Store(true)
@@ -177,20 +197,45 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	start := time.Now()
+	// One deadline for every wait of the stop: waits that each had the
+	// grace to themselves, one after the other, overran it.
+	dl, cancel := context.WithDeadline(context.Background(), start.Add(s.o.Grace))
+	defer cancel()
 	s.ready.Store(false)
+	s.mu.Lock()
 	s.draining.Store(true)
+	s.mu.Unlock()
 	close(s.stopCh)
 	s.log.Info("stopping: no new work; finishing the current window", "grace", s.o.Grace.String())
 	// Leave a margin for the abandoned run to unwind and release its
-	// lease before the grace period is over.
+	// locks before the grace period is over.
 	margin := min(s.o.Grace/4, 5*time.Second)
 	t := time.AfterFunc(s.o.Grace-margin, func() {
 		s.log.Warn("grace period nearly over: abandoning the current window (nothing is written for it)")
 		s.abandon()
 	})
 	defer t.Stop()
-	err := s.s.Shutdown()
+	idle := make(chan struct{})
+	go func() {
+		s.running.Wait()
+		close(idle)
+	}()
+	// Wait for the run here, not in gocron's Shutdown: that waits in a
+	// busy loop (half a core of a two-core node, taken from the run it
+	// waits for), on a timeout of its own.
+	select {
+	case <-idle:
+	case <-dl.Done():
+	}
 	s.abandon()
+	// Now gocron has at most the job lease's release to wait for; it is
+	// not waited for past the deadline either (the lease then expires).
+	err := s.s.ShutdownWithContext(dl)
+	select {
+	case <-idle:
+	default:
+		return fmt.Errorf("grace period %s over with a run still going: left as a kill leaves it (every object written is complete; its run lock expires after its lease)", s.o.Grace)
+	}
 	if err != nil {
 		return fmt.Errorf("stopping the scheduler: %w", err)
 	}
@@ -204,6 +249,17 @@ func (s *Scheduler) Ready() bool { return s.ready.Load() }
 // Draining is true once a stop was requested.
 func (s *Scheduler) Draining() bool { return s.draining.Load() }
 
+// begin counts a run in, unless draining has started.
+func (s *Scheduler) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
+		return false
+	}
+	s.running.Add(1)
+	return true
+}
+
 func (s *Scheduler) leaseLost(job string) {
 	s.mu.Lock()
 	c := s.cancels[job]
@@ -215,9 +271,10 @@ func (s *Scheduler) leaseLost(job string) {
 
 // runOnce is one tick of a job, run by gocron under the job's lease.
 func (s *Scheduler) runOnce(job *config.Job) error {
-	if s.draining.Load() {
+	if !s.begin() {
 		return nil
 	}
+	defer s.running.Done()
 	log := s.log.With("job", job.Name)
 	if d := job.Jitter.D(); d > 0 {
 		wait := rand.N(d)

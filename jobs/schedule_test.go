@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -427,6 +428,43 @@ func TestSchedulerStopAbandonsWithinGrace(t *testing.T) {
 		if _, ok := before[k]; !ok {
 			t.Errorf("abandoned run wrote %s", k)
 		}
+	}
+}
+
+// The daemon's runs take the output's run lock on the job lease's TTL
+// (--lock-ttl), not a one-shot run's 10m: a replica killed mid-run, or
+// stopped at the end of its grace with a run still going, keeps the other
+// replicas from the output only that long.
+func TestSchedulerRunLockLease(t *testing.T) {
+	cfg := scheduleConfig(t, hourlyJob)
+	scanning, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	so := jobs.ScheduleOptions{LockTTL: 9 * time.Second}
+	so.Now = func() time.Time { return at("2026-10-03T05:30:00Z") }
+	so.Progress = func(jobs.Progress) {
+		once.Do(func() {
+			close(scanning)
+			<-release
+		})
+	}
+	startDaemon(t, cfg, so)
+	select {
+	case <-scanning:
+	case <-time.After(45 * time.Second):
+		t.Fatal("no scan started")
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.Output, "locks", "evaluate.lock"))
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var li storage.LockInfo
+	if err := json.Unmarshal(b, &li); err != nil {
+		t.Fatal(err)
+	}
+	// Renewals (every 3 s) may have moved the expiry on since.
+	if lease := li.Expires.Sub(li.Acquired); lease < so.LockTTL || lease > so.LockTTL+10*time.Second {
+		t.Fatalf("run lock lease %v (acquired %v, expires %v), want the job lease %v", lease, li.Acquired, li.Expires, so.LockTTL)
 	}
 }
 

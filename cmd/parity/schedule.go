@@ -40,7 +40,13 @@ same job at once: the replica that loses a tick skips it.
 On SIGTERM the daemon takes no new work, lets the current window finish
 within --grace, and otherwise abandons it with nothing written for it
 (outputs are written atomically, verdicts/latest.json last); /readyz turns
-503 while draining.
+503 while draining. The process exits at most --grace after the signal
+(plus the few milliseconds exiting takes), having released its locks.
+Only a run that cannot be abandoned is still going then: one already
+writing a window's outputs (never interrupted by a stop) or one waiting
+on a plug-in scorer's answer. The process then exits 1 anyway, leaving
+that run as a kill would: every object written is complete and the run
+lock expires after its lease (--lock-ttl).
 
 HTTP on --listen: /healthz (200 while the process runs), /readyz (200 while
 scheduling), /metrics (Prometheus: parity_job_runs_total{job,outcome},
@@ -60,8 +66,8 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.StringVar(&cfgPath, "config", "", "config file (YAML)")
 	fs.StringVar(&listen, "listen", "127.0.0.1:9090", `address for /healthz, /readyz and /metrics ("" to disable; use 0.0.0.0:9090 in a container)`)
 	fs.StringVar(&jobList, "jobs", "", "comma-separated jobs to schedule (default: every job with a schedule)")
-	fs.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM, how long the current window may take to finish before it is abandoned; the process exits within it")
-	fs.DurationVar(&lockTTL, "lock-ttl", 2*time.Minute, "lease of a job's lock (renewed every third of it); a crashed replica's lease expires after this")
+	fs.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM/SIGINT, the longest the process takes to exit (plus a few milliseconds): the current window may finish within it; a window still being scanned a quarter of it (at most 5s) before its end is abandoned with nothing written for it; a run still going at its end is left as a kill leaves it, exit 1. Keep it below Kubernetes' terminationGracePeriodSeconds")
+	fs.DurationVar(&lockTTL, "lock-ttl", 2*time.Minute, "lease of a job's lock and of its runs' run lock (renewed every third of it); a crashed replica's leases expire after this")
 	fs.StringVar(&owner, "owner", "", "name of this replica in lock objects (default host/pid)")
 	fs.IntVar(&workers, "workers", 0, "scan workers (default: GOMAXPROCS)")
 	logLevelFlag(fs, &logLevel, "info")
@@ -70,7 +76,7 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: parity schedule --config FILE [--listen ADDR] [--grace 30s] [--jobs a,b]\n\n%s\nFlags:\n", scheduleHelp)
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nExit codes:\n  0  stopped cleanly on SIGTERM/SIGINT\n  1  runtime failure at start (storage, --listen) or the grace period ran out\n  2  usage or configuration error (named with file:line: key)\n")
+		fmt.Fprintf(stderr, "\nExit codes:\n  0  stopped cleanly on SIGTERM/SIGINT\n  1  runtime failure at start (storage, --listen), or a run was still going at the end of --grace\n  2  usage or configuration error (named with file:line: key)\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return helpOrUsage(err)
@@ -133,9 +139,10 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	err = s.Run(ctx)
 	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = srv.Shutdown(sctx)
-		cancel()
+		// Closed, not shut down gracefully: the drain is over (/readyz
+		// said 503 throughout), and waiting on a scrape or a probe's
+		// connection would take the exit past --grace.
+		_ = srv.Close()
 	}
 	if err != nil {
 		log.Error("stopped uncleanly", "err", err)
