@@ -104,7 +104,7 @@ func rateKeyOf(s scorers.Scorer) (rateKey, bool) {
 	case *scorers.ValueRate:
 		return rateKey{kind: rateValue, metric: s.Metric, col: s.Column, value: s.Value}, true
 	case *scorers.AuditComplete:
-		return rateKey{kind: rateAudit, metric: s.Name(), col: strings.Join(s.Columns, "\x00")}, true
+		return rateKey{kind: rateAudit, metric: s.Name(), col: strings.Join(append(slices.Clip(s.Columns), s.NoneOnError, s.ErrorColumn), "\x00")}, true
 	case *scorers.OverBound:
 		return rateKey{kind: rateOverBound, metric: s.Metric, col: s.Column}, true
 	case *scorers.CategoryValue:

@@ -372,7 +372,7 @@ func decommission(window time.Duration, parityRun int, last WindowRecord, sawRol
 	}
 	out = append(out, Check{Item: "every input class seen with enough data", Met: enough, Evidence: ev})
 	ac := float64(last.AuditComplete)
-	out = append(out, Check{Item: "audit trail complete (request id, input hash, model version, confidence, timestamp on every record)", Met: ac == 1, Evidence: auditEvidence(ac)})
+	out = append(out, Check{Item: "audit trail complete (request id, input hash, model version, timestamp and, unless the AI call errored, confidence on every record)", Met: ac == 1, Evidence: auditEvidence(ac)})
 	rb := "no rollback recorded in history"
 	if sawRollback && recovered {
 		rb = "a rollback followed by recovery is recorded"

@@ -718,7 +718,7 @@ func Builtins(f *config.Feature, cols *config.Columns) []Scorer {
 		&ValueRate{Metric: "ai_share", Column: cols.ServedBy, Value: "ai"},
 		&NumericValue{Metric: "confidence", Column: cols.AIConfidence, Optional: true},
 		&CategoryValue{Metric: "model_version", Column: cols.AIModelVersion, Optional: true},
-		&AuditComplete{Columns: []string{cols.RequestID, cols.InputHash, cols.AIModelVersion, cols.AIConfidence, cols.TS}},
+		&AuditComplete{Columns: []string{cols.RequestID, cols.InputHash, cols.AIModelVersion, cols.AIConfidence, cols.TS}, NoneOnError: cols.AIConfidence, ErrorColumn: cols.AIError},
 	)
 	out = append(out, QualityScorers(f, cols)...)
 	return out
@@ -728,7 +728,36 @@ func Builtins(f *config.Feature, cols *config.Columns) []Scorer {
 // (request id, input hash, model version, confidence, timestamp): one of
 // the decommission-readiness items. A column absent from the file makes
 // every row incomplete.
-type AuditComplete struct{ Columns []string }
+//
+// NoneOnError names the field an errored AI call has no value for (its
+// confidence): a row whose ErrorColumn is true is complete without it,
+// since the record of the error is the audit trail of that request, and
+// a share of failed calls must not make "audit trail complete"
+// unreachable.
+type AuditComplete struct {
+	Columns     []string
+	NoneOnError string
+	ErrorColumn string
+}
+
+// errored returns, per row, whether the AI call errored (ErrorColumn
+// true), or nil when NoneOnError is unset or the column is absent.
+func (s *AuditComplete) errored(in *Input) []bool {
+	if s.NoneOnError == "" || s.ErrorColumn == "" {
+		return nil
+	}
+	c := in.Col(s.ErrorColumn)
+	if c == nil || c.Kind != datasets.KindBool {
+		return nil
+	}
+	return c.Bool[:in.Rows]
+}
+
+// erroredAt reports whether row i's AI call errored (a null error flag
+// is not an error).
+func erroredAt(c *datasets.Column, bs []bool, i int) bool {
+	return bs[i] && (c.Null == nil || !c.Null[i])
+}
 
 func (s *AuditComplete) Name() string { return "audit.complete" }
 func (s *AuditComplete) Kind() Kind   { return Rate }
@@ -741,6 +770,9 @@ func (s *AuditComplete) Needs() []Need {
 		// Only presence is checked: a column no other scorer reads (the
 		// input hash, unique per row) is not decoded into strings.
 		n = append(n, Need{Column: c, Kind: kinds[i], Optional: true, PresenceOnly: true})
+	}
+	if s.NoneOnError != "" && s.ErrorColumn != "" {
+		n = append(n, Need{Column: s.ErrorColumn, Kind: datasets.KindBool, Optional: true})
 	}
 	return n
 }
@@ -757,14 +789,16 @@ func (s *AuditComplete) Score(in *Input, out *Out) error {
 	for i := range v {
 		v[i] = 1
 	}
-	for _, c := range cols {
+	errs := s.errored(in)
+	for k, c := range cols {
 		if c == nil {
 			clear(v)
 			break
 		}
 		if c.Null != nil {
+			excused := errs != nil && s.Columns[k] == s.NoneOnError
 			for i, null := range c.Null[:in.Rows] {
-				if null {
+				if null && !(excused && erroredAt(in.Col(s.ErrorColumn), errs, i)) {
 					v[i] = 0
 				}
 			}

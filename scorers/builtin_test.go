@@ -190,6 +190,46 @@ func TestAuditComplete(t *testing.T) {
 	}
 }
 
+// TestAuditCompleteExcusesErroredCalls: a row whose AI call errored has
+// no confidence to log, and its record is still complete; a row without
+// an error (false or unknown) still needs one. Both code paths (Score and
+// the batch-wide RateCodes) agree.
+func TestAuditCompleteExcusesErroredCalls(t *testing.T) {
+	conf := &datasets.Column{Name: "conf", Kind: datasets.KindFloat64, Float: make([]float64, 5), Null: []bool{true, true, true, false, true}}
+	errs := &datasets.Column{Name: "ai_error", Kind: datasets.KindBool, Bool: []bool{true, false, true, false, true}, Null: []bool{false, false, true, false, false}}
+	id := &datasets.Column{Name: "id", Kind: datasets.KindString, Dict: []string{"a", "b", "c", "d", ""}, Codes: []int32{0, 1, 2, 3, 4}}
+	b := &datasets.Batch{Rows: 5, Cols: []*datasets.Column{conf, errs, id}}
+	// Row 0 errored without confidence: complete. Row 1 did not error:
+	// incomplete. Row 2's error flag is null: incomplete. Row 3 has its
+	// confidence. Row 4 errored but has no id: incomplete.
+	want := []float64{1, 0, 0, 1, 0}
+	sc := &scorers.AuditComplete{Columns: []string{"id", "conf"}, NoneOnError: "conf", ErrorColumn: "ai_error"}
+	in := &scorers.Input{Rows: b.Rows, Batch: b}
+	out := &scorers.Out{}
+	out.Reset(b.Rows)
+	if err := sc.Score(in, out); err != nil {
+		t.Fatal(err)
+	}
+	codes := sc.RateCodes(in, make([]uint8, b.Rows))
+	for i, w := range want {
+		if out.Value[i] != w || float64(codes[i]) != w {
+			t.Errorf("row %d: complete=%v (rate code %d), want %v", i, out.Value[i], codes[i], w)
+		}
+	}
+	if needs := sc.Needs(); needs[len(needs)-1].Column != "ai_error" || needs[len(needs)-1].Kind != datasets.KindBool {
+		t.Errorf("the error column is not requested as a boolean: %+v", needs)
+	}
+	// Without the excuse, every row without a confidence is incomplete.
+	plain := &scorers.AuditComplete{Columns: []string{"id", "conf"}}
+	out.Reset(b.Rows)
+	if err := plain.Score(in, out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Value[0] != 0 {
+		t.Errorf("without NoneOnError, an errored row without confidence counted as complete")
+	}
+}
+
 // TestRowScorersMatchDefinitions checks the per-row built-in scorers,
 // whose loops are specialised (no null flags, memoised comparisons per
 // dictionary entry), against their definitions row by row, on columns

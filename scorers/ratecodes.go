@@ -114,6 +114,7 @@ func (s *ValueRate) RateCodes(in *Input, buf []uint8) []uint8 {
 func (s *AuditComplete) RateCodes(in *Input, buf []uint8) []uint8 {
 	v := buf[:in.Rows]
 	fillBytes(v, rateTrue)
+	errs := s.errored(in)
 	// Column at a time, as Score.
 	for _, name := range s.Columns {
 		c := in.Col(name)
@@ -122,9 +123,18 @@ func (s *AuditComplete) RateCodes(in *Input, buf []uint8) []uint8 {
 			break
 		}
 		if c.Null != nil {
-			for i, null := range c.Null[:len(v)] {
-				if null {
-					v[i] = rateFalse
+			if errs != nil && name == s.NoneOnError {
+				ec := in.Col(s.ErrorColumn)
+				for i, null := range c.Null[:len(v)] {
+					if null && !erroredAt(ec, errs, i) {
+						v[i] = rateFalse
+					}
+				}
+			} else {
+				for i, null := range c.Null[:len(v)] {
+					if null {
+						v[i] = rateFalse
+					}
 				}
 			}
 		}

@@ -40,6 +40,9 @@ func TestRateCodesMatchScore(t *testing.T) {
 		// strings; with nulls, and beside one that is.
 		&scorers.AuditComplete{Columns: []string{"full", "conf"}},
 		&scorers.AuditComplete{Columns: []string{"full", "served_null"}},
+		// A confidence excused where the AI errored (a flag with nulls too).
+		&scorers.AuditComplete{Columns: []string{"full", "conf"}, NoneOnError: "conf", ErrorColumn: "err"},
+		&scorers.AuditComplete{Columns: []string{"served_by", "conf"}, NoneOnError: "conf", ErrorColumn: "err_null"},
 		&scorers.OverBound{Metric: "over", Column: "lat", Bound: 500},
 		&scorers.OverBound{Metric: "over_null", Column: "lat_null", Bound: 500},
 		&scorers.OverBound{Metric: "absent", Column: "absent", Bound: 500},
