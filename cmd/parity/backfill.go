@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/parity-eval/parity/eval"
@@ -29,19 +28,16 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		err = f.checkFeatures(cfg, o)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "parity backfill: %v\n", err)
-		return ExitUsage
+		return usageError(stderr, "parity backfill: %v", err)
 	}
 	a, err1 := eval.ParseTime(from)
 	b, err2 := eval.ParseTime(to)
 	if from == "" || to == "" || err1 != nil || err2 != nil || !a.Before(b) {
-		fmt.Fprintln(stderr, "parity backfill: --from and --to are required, as RFC 3339 times or dates, with from < to")
-		return ExitUsage
+		return usageError(stderr, "parity backfill: --from and --to are required, as RFC 3339 times or dates, with from < to")
 	}
 	windows := eval.WindowsBetween(a, b, cfg.Window.D())
 	if len(windows) == 0 {
-		fmt.Fprintf(stderr, "parity backfill: no whole %s window between %s and %s\n", cfg.Window.D(), from, to)
-		return ExitUsage
+		return usageError(stderr, "parity backfill: no whole %s window between %s and %s", cfg.Window.D(), from, to)
 	}
 	return evaluate(ctx, cfg, windows, o, f.exitOn, stdout, stderr)
 }

@@ -332,11 +332,12 @@ func TestBadConfigValues(t *testing.T) {
 			if code != ExitUsage {
 				t.Fatalf("exit %d, want %d: %s", code, ExitUsage, errs)
 			}
-			if !strings.HasPrefix(errs, b.cfg+":") {
+			msg := errorText(t, errs) // fatal_test.go: a record per problem
+			if !strings.HasPrefix(msg, b.cfg+":") {
 				t.Errorf("error does not start with the file: %s", errs)
 			}
 			for _, w := range tc.want {
-				if !strings.Contains(errs, w) {
+				if !strings.Contains(msg, w) {
 					t.Errorf("error lacks %q: %s", w, errs)
 				}
 			}

@@ -103,8 +103,9 @@ func wantError(t *testing.T, b badCase, parts ...string) {
 	if code != ExitFailure {
 		t.Fatalf("exit %d, want %d; stderr: %s", code, ExitFailure, errs)
 	}
+	msg := errorText(t, errs) // fatal_test.go
 	for _, p := range parts {
-		if !strings.Contains(errs, p) {
+		if !strings.Contains(msg, p) {
 			t.Errorf("error lacks %q: %s", p, errs)
 		}
 	}

@@ -46,13 +46,11 @@ func cmdCp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	src, err := storage.Open(ctx, fs.Arg(0), opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "parity cp: %v\n", err)
-		return ExitUsage
+		return usageError(stderr, "parity cp: %v", err)
 	}
 	dst, err := storage.Open(ctx, fs.Arg(1), opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "parity cp: %v\n", err)
-		return ExitUsage
+		return usageError(stderr, "parity cp: %v", err)
 	}
 	start := time.Now()
 	objs, err := src.List(ctx, *prefix)

@@ -256,7 +256,7 @@ func TestMissingColumn(t *testing.T) {
 	if !ok || ee.ExitCode() != ExitFailure {
 		t.Fatalf("want exit %d, got %v\n%s", ExitFailure, err, stderr.String())
 	}
-	msg := stderr.String()
+	msg := errorText(t, stderr.String()) // fatal_test.go
 	if !strings.Contains(msg, `"ai_categry"`) || !strings.Contains(msg, ".parquet") {
 		t.Errorf("error does not name the column and the file: %s", msg)
 	}

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/parity-eval/parity/config"
+	"github.com/parity-eval/parity/storage"
 
 	_ "github.com/parity-eval/parity/storage/file" // local folders
 	_ "github.com/parity-eval/parity/storage/s3"   // s3:// locations
@@ -106,8 +107,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return c.run(ctx, args[1:], stdout, stderr)
 }
 
-// newLogger returns a slog logger: JSON when stderr is not a terminal
-// (cron, Kubernetes), text on a terminal.
 // logLevelFlag defines --log-level on fs with default def, refusing an
 // unknown level when flags are parsed (a usage error, exit 2) rather
 // than logging at info as if it had been understood.
@@ -123,6 +122,8 @@ func logLevelFlag(fs *flag.FlagSet, p *string, def string) {
 	})
 }
 
+// newLogger returns a slog logger: JSON when stderr is not a terminal
+// (cron, Kubernetes), text on a terminal.
 func newLogger(w io.Writer, level string) *slog.Logger {
 	lv := slog.LevelInfo
 	switch strings.ToLower(level) {
@@ -134,10 +135,17 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		lv = slog.LevelError
 	}
 	opts := &slog.HandlerOptions{Level: lv}
-	if f, ok := w.(*os.File); ok && isTerminal(f) {
+	if isTerminalWriter(w) {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// isTerminalWriter: w is a terminal, where a person reads text; a pipe,
+// file or buffer gets JSON records.
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
 }
 
 func isTerminal(f *os.File) bool {
@@ -145,29 +153,65 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// loadConfig loads and validates the config, printing errors in the
-// file:line: key: message form.
+// loadConfig loads and validates the config, reporting each problem as
+// file:line: key: message (see fatal).
 func loadConfig(path string, stderr io.Writer) (*config.Config, int) {
 	if path == "" {
-		fmt.Fprintln(stderr, "parity: --config is required")
-		return nil, ExitUsage
+		return nil, usageError(stderr, "parity: --config is required")
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
 		var es config.Errors
-		if errors.As(err, &es) {
-			for _, e := range es {
-				fmt.Fprintln(stderr, e.Error())
-			}
-		} else {
-			fmt.Fprintln(stderr, err)
+		if !errors.As(err, &es) {
+			return nil, fatal(stderr, ExitUsage, err.Error())
+		}
+		for _, e := range es {
+			fatal(stderr, ExitUsage, e.Error(), configAttrs(e)...)
 		}
 		return nil, ExitUsage
 	}
 	return cfg, ExitOK
 }
 
+// fail reports a runtime failure: exit 1.
 func fail(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "parity: %v\n", err)
-	return ExitFailure
+	var attrs []any
+	if e := (*config.Error)(nil); errors.As(err, &e) {
+		attrs = configAttrs(e)
+	}
+	if errors.Is(err, storage.ErrLocked) {
+		// Lets an alert tell a run that found the output busy (routine
+		// under a scheduler; the message names the holder) from a fault.
+		attrs = append(attrs, "locked", true)
+	}
+	return fatal(stderr, ExitFailure, "parity: "+err.Error(), attrs...)
+}
+
+// usageError reports a usage error found once the flags parsed: exit 2.
+func usageError(stderr io.Writer, format string, args ...any) int {
+	return fatal(stderr, ExitUsage, fmt.Sprintf(format, args...))
+}
+
+// fatal writes msg, the line saying why the command stops, and returns
+// code. On a terminal it is that line of text. Otherwise (cron,
+// Kubernetes) it is a JSON record at level ERROR, as the logs are, with
+// exit_code and attrs: a collector that parses stderr as JSON lines
+// would drop or mangle a text line, and it is the one that says why the
+// job failed.
+func fatal(stderr io.Writer, code int, msg string, attrs ...any) int {
+	if isTerminalWriter(stderr) {
+		fmt.Fprintln(stderr, msg)
+		return code
+	}
+	slog.New(slog.NewJSONHandler(stderr, nil)).Error(msg, append(attrs, "exit_code", code)...)
+	return code
+}
+
+// configAttrs are a config error's fields, for its log record.
+func configAttrs(e *config.Error) []any {
+	attrs := []any{"file", e.File}
+	if e.Line > 0 {
+		attrs = append(attrs, "line", e.Line)
+	}
+	return append(attrs, "key", e.Key)
 }

@@ -33,29 +33,25 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = f.checkFeatures(cfg, o)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "parity merge: %v\n", err)
-		return ExitUsage
+		return usageError(stderr, "parity merge: %v", err)
 	}
 	var windows []eval.Window
 	switch {
 	case window != "":
 		w, err := eval.ParseWindow(window, cfg.Window.D())
 		if err != nil {
-			fmt.Fprintf(stderr, "parity merge: --window: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity merge: --window: %v", err)
 		}
 		windows = []eval.Window{w}
 	case from != "" && to != "":
 		a, err1 := eval.ParseTime(from)
 		b, err2 := eval.ParseTime(to)
 		if err1 != nil || err2 != nil {
-			fmt.Fprintln(stderr, "parity merge: --from/--to: want RFC 3339 times or dates")
-			return ExitUsage
+			return usageError(stderr, "parity merge: --from/--to: want RFC 3339 times or dates")
 		}
 		windows = eval.WindowsBetween(a, b, cfg.Window.D())
 	default:
-		fmt.Fprintln(stderr, "parity merge: give --window, or --from and --to")
-		return ExitUsage
+		return usageError(stderr, "parity merge: give --window, or --from and --to")
 	}
 	applyMemoryLimit()
 	r, err := jobs.Open(ctx, cfg)

@@ -82,12 +82,10 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "parity reconcile: unexpected argument %q\n", fs.Arg(0))
-		return ExitUsage
+		return usageError(stderr, "parity reconcile: unexpected argument %q", fs.Arg(0))
 	}
 	if *exitOn != "" && *exitOn != "alert" {
-		fmt.Fprintf(stderr, "parity reconcile: --exit-code-on %q: the only value is \"alert\"\n", *exitOn)
-		return ExitUsage
+		return usageError(stderr, "parity reconcile: --exit-code-on %q: the only value is \"alert\"", *exitOn)
 	}
 	cfg, code := loadConfig(*cfgPath, stderr)
 	if cfg == nil {
@@ -96,12 +94,10 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *job != "" {
 		j := cfg.Job(*job)
 		if j == nil || j.Kind != "reconcile" {
-			fmt.Fprintf(stderr, "parity reconcile: --job: no job of kind reconcile named %q in %s\n", *job, cfg.Path)
-			return ExitUsage
+			return usageError(stderr, "parity reconcile: --job: no job of kind reconcile named %q in %s", *job, cfg.Path)
 		}
 		if *name != "" && *name != j.Reconcile {
-			fmt.Fprintf(stderr, "parity reconcile: --job %s reconciles %q, not --name %q\n", *job, j.Reconcile, *name)
-			return ExitUsage
+			return usageError(stderr, "parity reconcile: --job %s reconciles %q, not --name %q", *job, j.Reconcile, *name)
 		}
 		*name = j.Reconcile
 		if *run == "" && !*all {
@@ -115,12 +111,10 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	if modes != 1 {
-		fmt.Fprintln(stderr, "parity reconcile: give exactly one of --run RUN, --pending or --all")
-		return ExitUsage
+		return usageError(stderr, "parity reconcile: give exactly one of --run RUN, --pending or --all")
 	}
 	if _, err := reconcile.Section(cfg, *name); err != nil {
-		fmt.Fprintf(stderr, "parity reconcile: %v\n", err)
-		return ExitUsage
+		return usageError(stderr, "parity reconcile: %v", err)
 	}
 	o := reconcile.Options{Run: *run, TempDir: *tempDir, Version: version(), Log: newLogger(stderr, *logLevel)}
 	if *memMB > 0 {

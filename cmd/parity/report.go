@@ -39,40 +39,34 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "parity report: unexpected argument %q\n", fs.Arg(0))
-		return ExitUsage
+		return usageError(stderr, "parity report: unexpected argument %q", fs.Arg(0))
 	}
 	if *format != "html" && *format != "md" && *format != "json" {
-		fmt.Fprintf(stderr, "parity report: --format %q: want html, md or json\n", *format)
-		return ExitUsage
+		return usageError(stderr, "parity report: --format %q: want html, md or json", *format)
 	}
 	cfg, code := loadConfig(*cfgPath, stderr)
 	if cfg == nil {
 		return code
 	}
 	if *feature == "" || cfg.Feature(*feature) == nil {
-		fmt.Fprintf(stderr, "parity report: --feature: want one of the configured features, got %q\n", *feature)
-		return ExitUsage
+		return usageError(stderr, "parity report: --feature: want one of the configured features, got %q", *feature)
 	}
 	var t1, t2 time.Time
 	var err error
 	if *from != "" {
 		if t1, err = eval.ParseTime(*from); err != nil {
-			fmt.Fprintf(stderr, "parity report: --from: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity report: --from: %v", err)
 		}
 	}
 	if *to != "" {
 		if t2, err = eval.ParseTime(*to); err != nil {
-			fmt.Fprintf(stderr, "parity report: --to: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity report: --to: %v", err)
 		}
 	}
 	o := html.Options{Version: version()}
 	if *now != "" {
 		if o.Now, err = eval.ParseTime(*now); err != nil {
-			fmt.Fprintf(stderr, "parity report: --now: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity report: --now: %v", err)
 		}
 	}
 	d, err := buildReport(ctx, cfg, *feature, t1, t2, o)

@@ -104,8 +104,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return helpOrUsage(err)
 	}
 	if f.fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "parity run: unexpected argument %q\n", f.fs.Arg(0))
-		return ExitUsage
+		return usageError(stderr, "parity run: unexpected argument %q", f.fs.Arg(0))
 	}
 	cfg, code := loadConfig(f.config, stderr)
 	if cfg == nil {
@@ -116,8 +115,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = f.checkFeatures(cfg, o)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "parity run: %v\n", err)
-		return ExitUsage
+		return usageError(stderr, "parity run: %v", err)
 	}
 	now := time.Now
 	if o.Now != nil {
@@ -127,20 +125,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var windows []eval.Window
 	switch {
 	case window != "" && at != "":
-		fmt.Fprintln(stderr, "parity run: give --window or --at, not both")
-		return ExitUsage
+		return usageError(stderr, "parity run: give --window or --at, not both")
 	case window != "":
 		w, err := eval.ParseWindow(window, length)
 		if err != nil {
-			fmt.Fprintf(stderr, "parity run: --window: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity run: --window: %v", err)
 		}
 		windows = []eval.Window{w}
 	case at != "":
 		t, err := eval.ParseTime(at)
 		if err != nil {
-			fmt.Fprintf(stderr, "parity run: --at: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity run: --at: %v", err)
 		}
 		windows = []eval.Window{eval.WindowAt(t, length)}
 	default:
@@ -149,8 +144,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if job != "" {
 		j := cfg.Job(job)
 		if j == nil {
-			fmt.Fprintf(stderr, "parity run: --job: no job named %q in %s\n", job, cfg.Path)
-			return ExitUsage
+			return usageError(stderr, "parity run: --job: no job named %q in %s", job, cfg.Path)
 		}
 		if len(o.Features) == 0 {
 			o.Features = j.Features
@@ -161,8 +155,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if w := windows[0]; w.End.After(now()) {
-		fmt.Fprintf(stderr, "parity run: window %s has not ended yet at %s: evaluating an incomplete window could graduate on partial data\n", w, now().UTC().Format(time.RFC3339))
-		return ExitUsage
+		return usageError(stderr, "parity run: window %s has not ended yet at %s: evaluating an incomplete window could graduate on partial data", w, now().UTC().Format(time.RFC3339))
 	}
 	return evaluate(ctx, cfg, windows, o, f.exitOn, stdout, stderr)
 }
@@ -176,8 +169,7 @@ func evaluate(ctx context.Context, cfg *config.Config, windows []eval.Window, o 
 	}
 	res, err := r.Evaluate(ctx, windows, o)
 	if ne := (*jobs.NotEndedError)(nil); errors.As(err, &ne) {
-		fmt.Fprintf(stderr, "parity: %v\n", err)
-		return ExitUsage // as run's own check: the request, not the data, is wrong
+		return usageError(stderr, "parity: %v", err) // as run's own check: the request, not the data, is wrong
 	}
 	if err != nil {
 		return fail(stderr, err)

@@ -61,8 +61,7 @@ func (f *outputFlags) open(ctx context.Context, name string, stderr io.Writer) (
 	if f.now != "" {
 		t, err := eval.ParseTime(f.now)
 		if err != nil {
-			fmt.Fprintf(stderr, "parity %s: --now: %v\n", name, err)
-			return nil, nil, ExitUsage
+			return nil, nil, usageError(stderr, "parity %s: --now: %v", name, err)
 		}
 		now = func() time.Time { return t }
 	}
@@ -70,8 +69,7 @@ func (f *outputFlags) open(ctx context.Context, name string, stderr io.Writer) (
 	var opts storage.Options
 	switch {
 	case f.config != "" && f.output != "":
-		fmt.Fprintf(stderr, "parity %s: give --config or --output, not both\n", name)
-		return nil, nil, ExitUsage
+		return nil, nil, usageError(stderr, "parity %s: give --config or --output, not both", name)
 	case f.config != "":
 		cfg, code := loadConfig(f.config, stderr)
 		if cfg == nil {
@@ -82,13 +80,11 @@ func (f *outputFlags) open(ctx context.Context, name string, stderr io.Writer) (
 	case f.output != "":
 		loc = f.output
 	default:
-		fmt.Fprintf(stderr, "parity %s: --config or --output is required\n", name)
-		return nil, nil, ExitUsage
+		return nil, nil, usageError(stderr, "parity %s: --config or --output is required", name)
 	}
 	st, err := storage.Open(ctx, loc, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "parity %s: output: %v\n", name, err)
-		return nil, nil, ExitUsage
+		return nil, nil, usageError(stderr, "parity %s: output: %v", name, err)
 	}
 	return st, now, ExitOK
 }
@@ -111,12 +107,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "parity serve: unexpected argument %q\n", fs.Arg(0))
-		return ExitUsage
+		return usageError(stderr, "parity serve: unexpected argument %q", fs.Arg(0))
 	}
 	if *cache < 0 {
-		fmt.Fprintln(stderr, "parity serve: --cache must be >= 0")
-		return ExitUsage
+		return usageError(stderr, "parity serve: --cache must be >= 0")
 	}
 	st, now, code := of.open(ctx, "serve", stderr)
 	if st == nil {
@@ -126,13 +120,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *tokenFile != "" {
 		b, err := os.ReadFile(*tokenFile)
 		if err != nil {
-			fmt.Fprintf(stderr, "parity serve: --token-file: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity serve: --token-file: %v", err)
 		}
 		token = []byte(strings.TrimSpace(string(b)))
 		if len(token) == 0 {
-			fmt.Fprintf(stderr, "parity serve: --token-file %s is empty\n", *tokenFile)
-			return ExitUsage
+			return usageError(stderr, "parity serve: --token-file %s is empty", *tokenFile)
 		}
 	}
 	log := newLogger(stderr, of.logLevel)

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/parity-eval/parity/config"
 )
 
 func init() {
@@ -22,9 +24,17 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if err := fs.Parse(args); err != nil {
 		return helpOrUsage(err)
 	}
-	cfg, code := loadConfig(*path, stderr)
-	if cfg == nil {
-		return code
+	// Text even off a terminal: validate's output is its list of
+	// problems, for a person or an editor's file:line matcher; it runs
+	// no job and writes no log (the other commands' errors are records).
+	if *path == "" {
+		fmt.Fprintln(stderr, "parity: --config is required")
+		return ExitUsage
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err) // config.Errors: one problem a line
+		return ExitUsage
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d features, %d jobs, window %s, config sha256 %s)\n", cfg.Path, len(cfg.Features), len(cfg.Jobs), cfg.Window.D(), cfg.Hash[:12])
 	return ExitOK

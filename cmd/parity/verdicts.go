@@ -37,12 +37,10 @@ func cmdVerdicts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "parity verdicts: unexpected argument %q\n", fs.Arg(0))
-		return ExitUsage
+		return usageError(stderr, "parity verdicts: unexpected argument %q", fs.Arg(0))
 	}
 	if *feature != "" && !*auditLog {
-		fmt.Fprintln(stderr, "parity verdicts: --feature only applies with --audit")
-		return ExitUsage
+		return usageError(stderr, "parity verdicts: --feature only applies with --audit")
 	}
 	st, now, code := of.open(ctx, "verdicts", stderr)
 	if st == nil {
@@ -65,8 +63,7 @@ func cmdVerdicts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	doc, raw, err := jobs.ReadLatest(ctx, st)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotExist) {
-			fmt.Fprintf(stderr, "parity verdicts: no verdicts yet in %s (run `parity run` first)\n", st.URI())
-			return ExitFailure
+			return fatal(stderr, ExitFailure, fmt.Sprintf("parity verdicts: no verdicts yet in %s (run `parity run` first)", st.URI()))
 		}
 		return fail(stderr, err)
 	}
@@ -76,8 +73,7 @@ func cmdVerdicts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		reports.WriteSummary(stdout, doc, now())
 	}
 	if stale := doc.Stale(now()); *check && len(stale) > 0 {
-		fmt.Fprintf(stderr, "parity verdicts: stale at %s (past valid_until; treat as legacy only): %s\n", now().UTC().Format("2006-01-02T15:04:05Z"), strings.Join(stale, ", "))
-		return ExitStale
+		return fatal(stderr, ExitStale, fmt.Sprintf("parity verdicts: stale at %s (past valid_until; treat as legacy only): %s", now().UTC().Format("2006-01-02T15:04:05Z"), strings.Join(stale, ", ")), "stale", stale)
 	}
 	return ExitOK
 }
