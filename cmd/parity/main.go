@@ -53,6 +53,11 @@ const exitHelp = `Exit codes:
   2  usage or configuration error (named with file:line: key); nothing is read or written
   3  only with --exit-code-on rollback: the run completed and a feature's verdict is rollback
   4  parity verdicts --check: a verdict is at or past its valid_until (stale: treat as legacy only)
+
+Errors: on a terminal, lines of text. Otherwise (cron, Kubernetes) stderr is JSON lines, logs
+and errors alike: the error that ends a command is a record at level ERROR with the same text as
+msg, its exit_code, and file, line and key for a configuration problem. validate's list of
+problems and the usage printed for a mistyped flag stay text.
 `
 
 const envHelp = `Environment:
