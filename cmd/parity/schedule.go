@@ -45,8 +45,10 @@ within --grace, and otherwise abandons it with nothing written for it
 Only a run that cannot be abandoned is still going then: one already
 writing a window's outputs (never interrupted by a stop) or one waiting
 on a plug-in scorer's answer. The process then exits 1 anyway, leaving
-that run as a kill would: every object written is complete and the run
-lock expires after its lease (--lock-ttl).
+that run as a kill would: every object written is complete, the run
+lock expires after its lease (--lock-ttl), and a temporary file left in
+a local output folder is removed by the first write into that folder
+once it is an hour old.
 
 HTTP on --listen: /healthz (200 while the process runs), /readyz (200 while
 scheduling), /metrics (Prometheus: parity_job_runs_total{job,outcome},

@@ -11,11 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/parity-eval/parity/storage"
 )
@@ -30,9 +33,22 @@ func init() {
 	})
 }
 
-// tmpPrefix marks files being written; List never returns them and a
-// crashed writer's leftovers are harmless.
+// tmpPrefix marks files being written; List never returns them, and the
+// first write into a folder removes a killed writer's leftovers
+// (sweepTemp).
 const tmpPrefix = ".parity-tmp-"
+
+// staleTmpAge is how long a temp file must have gone unwritten before a
+// sweep removes it. A temp file lives from its first byte to its rename:
+// seconds, minutes at most, even for the largest objects written here (a
+// log file copied by parity cp: one write at disk speed, one fsync), and
+// a staged one waits only for the few objects ahead of it. Age alone can tell a dead
+// writer's file from a live one's on any process or host sharing the
+// folder (parallel shards, two outputs under one parent); a pid and host
+// in the name could not: parity is pid 1 in every container, and a
+// pod's host name is never seen again. Were a live writer ever this
+// slow, its rename would fail and its run stop with nothing partial.
+const staleTmpAge = time.Hour
 
 // File and folder modes: outputs can hold evaluation evidence, so they are
 // not world-readable.
@@ -43,7 +59,8 @@ const (
 
 // Store is a folder on disk.
 type Store struct {
-	root string
+	root  string
+	swept sync.Map // folders swept of stale temp files (sweepTemp)
 }
 
 // New returns a store rooted at dir (created lazily on first write).
@@ -210,11 +227,15 @@ func wrapNotExist(p string, err error) error {
 	return err
 }
 
-// writeTemp writes data to a fresh temp file beside p and syncs it.
-func writeTemp(p string, data []byte) (string, error) {
+// writeTemp writes data to a fresh temp file beside p and syncs it,
+// sweeping the folder first if this Store has not written to it yet.
+func (s *Store) writeTemp(p string, data []byte) (string, error) {
 	dir := filepath.Dir(p)
 	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return "", err
+	}
+	if _, done := s.swept.LoadOrStore(dir, true); !done {
+		sweepTemp(dir, time.Now())
 	}
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
@@ -240,6 +261,33 @@ func writeTemp(p string, data []byte) (string, error) {
 	return tmp, nil
 }
 
+// sweepTemp removes the temp files in dir unwritten for staleTmpAge:
+// left by a writer killed mid-write (SIGKILL, OOM, a lost node), they
+// would otherwise stay forever and pile up with every retry. Best effort:
+// a folder that cannot be read is left as it is, and the write goes on.
+func sweepTemp(dir string, now time.Time) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.IsDir() || !strings.HasPrefix(e.Name(), tmpPrefix) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < staleTmpAge {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		switch err := os.Remove(p); {
+		case err == nil:
+			slog.Info("removed a temporary file left by a writer killed mid-write", "path", p, "modified", fi.ModTime().UTC().Format(time.RFC3339))
+		case !errors.Is(err, fs.ErrNotExist): // else another process swept it first
+			slog.Warn("removing a stale temporary file", "path", p, "err", err)
+		}
+	}
+}
+
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
@@ -261,7 +309,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) (storage.Objec
 	if err != nil {
 		return storage.Object{}, err
 	}
-	tmp, err := writeTemp(p, data)
+	tmp, err := s.writeTemp(p, data)
 	if err != nil {
 		return storage.Object{}, fmt.Errorf("write %s: %w", p, err)
 	}
@@ -275,7 +323,7 @@ func (s *Store) Stage(_ context.Context, key string, data []byte) (storage.Stage
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := writeTemp(p, data)
+	tmp, err := s.writeTemp(p, data)
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", p, err)
 	}
@@ -308,7 +356,7 @@ func (s *Store) PutIfAbsent(_ context.Context, key string, data []byte) (storage
 	if err != nil {
 		return storage.Object{}, err
 	}
-	tmp, err := writeTemp(p, data)
+	tmp, err := s.writeTemp(p, data)
 	if err != nil {
 		return storage.Object{}, fmt.Errorf("write %s: %w", p, err)
 	}
@@ -361,7 +409,7 @@ func (s *Store) PutIfMatch(_ context.Context, key string, data []byte, etag stri
 	if cur.ETag != etag {
 		return storage.Object{}, fmt.Errorf("%s changed (etag %s, want %s): %w", p, cur.ETag, etag, storage.ErrPrecondition)
 	}
-	tmp, err := writeTemp(p, data)
+	tmp, err := s.writeTemp(p, data)
 	if err != nil {
 		return storage.Object{}, fmt.Errorf("write %s: %w", p, err)
 	}
