@@ -40,15 +40,16 @@ same job at once: the replica that loses a tick skips it.
 On SIGTERM the daemon takes no new work, lets the current window finish
 within --grace, and otherwise abandons it with nothing written for it
 (outputs are written atomically, verdicts/latest.json last); /readyz turns
-503 while draining. The process exits at most --grace after the signal
-(plus the few milliseconds exiting takes), having released its locks.
-Only a run that cannot be abandoned is still going then: one already
-writing a window's outputs (never interrupted by a stop) or one waiting
-on a plug-in scorer's answer. The process then exits 1 anyway, leaving
-that run as a kill would: every object written is complete, the run
-lock expires after its lease (--lock-ttl), and a temporary file left in
-a local output folder is removed by the first write into that folder
-once it is an hour old.
+503 while draining. The process exits at most --grace after the signal,
+plus the time exiting itself takes (milliseconds; up to 0.3s was seen on
+a loaded two-core node), having released its locks. Only a run that
+cannot be abandoned can still be going then: one already writing a
+window's outputs (a stop never interrupts it) or one waiting on a
+plug-in scorer's answer. The process then exits 1 anyway, leaving that
+run as a kill would: every object written is complete, the run lock
+expires after its lease (--lock-ttl), and a temporary file left in a
+local output folder is removed by the first write into that folder once
+it is an hour old.
 
 HTTP on --listen: /healthz (200 while the process runs), /readyz (200 while
 scheduling), /metrics (Prometheus: parity_job_runs_total{job,outcome},
@@ -68,7 +69,7 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.StringVar(&cfgPath, "config", "", "config file (YAML)")
 	fs.StringVar(&listen, "listen", "127.0.0.1:9090", `address for /healthz, /readyz and /metrics ("" to disable; use 0.0.0.0:9090 in a container)`)
 	fs.StringVar(&jobList, "jobs", "", "comma-separated jobs to schedule (default: every job with a schedule)")
-	fs.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM/SIGINT, the longest the process takes to exit (plus a few milliseconds): the current window may finish within it; a window still being scanned a quarter of it (at most 5s) before its end is abandoned with nothing written for it; a run still going at its end is left as a kill leaves it, exit 1. Keep it below Kubernetes' terminationGracePeriodSeconds")
+	fs.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM/SIGINT, the longest the process takes to exit (plus the moment exiting takes, under 0.3s): the current window may finish within it; a window still being scanned a quarter of it (at most 5s) before its end is abandoned with nothing written for it; a run still going at its end is left as a kill leaves it, exit 1. Keep it below Kubernetes' terminationGracePeriodSeconds")
 	fs.DurationVar(&lockTTL, "lock-ttl", 2*time.Minute, "lease of a job's lock and of its runs' run lock (renewed every third of it); a crashed replica's leases expire after this")
 	fs.StringVar(&owner, "owner", "", "name of this replica in lock objects (default host/pid)")
 	fs.IntVar(&workers, "workers", 0, "scan workers (default: GOMAXPROCS)")
