@@ -387,6 +387,8 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	log.Info("scanning", "files", len(files), "from", from, "to", to, "columns", len(spec.Columns))
 	start := time.Now()
 	pt := newProgressTracker(o.Progress, names)
+	pt.watch()      // reports continue while the scan is stalled
+	defer pt.stop() // finish stops it too; this is for a scan that fails
 	cpu0 := readCPUTimes()
 	manifest, err := r.Logs.Scan(ctx, files, spec, pt.wrap(ws.Batch))
 	if err != nil {
