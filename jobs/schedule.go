@@ -91,7 +91,7 @@ func (r *Runner) RunJob(ctx context.Context, job *config.Job, jo JobOptions) (*J
 
 // PlanEvaluate returns the windows an evaluate job covers at now, oldest
 // first: the last complete window and the catch_up windows before it;
-// with onlyMissing, those without a stored history record.
+// with onlyMissing, those not completely evaluated (historyWindows).
 func (r *Runner) PlanEvaluate(ctx context.Context, job *config.Job, now time.Time, onlyMissing bool) ([]eval.Window, error) {
 	length := r.Cfg.Window.D()
 	last := eval.LastComplete(now, length)
@@ -139,24 +139,43 @@ func (r *Runner) PlanBackfill(job *config.Job, now time.Time) ([]eval.Window, er
 	return eval.WindowsBetween(from, to, length), nil
 }
 
-// historyWindows lists the window starts that have a stored history
-// record: the runner writes it only after the window's scores, so a
-// window without one was never (completely) evaluated.
+// historyWindows lists the window starts that were completely
+// evaluated: with a stored history record and a verdicts document. A
+// run writes its windows' history records first and each window's
+// evaluation, scores and verdicts after them (the verdicts last), so a
+// run killed in between leaves records of windows that have no verdicts:
+// those are not done, and catch-up evaluates them again.
 func (r *Runner) historyWindows(ctx context.Context) (map[int64]bool, error) {
-	objs, err := r.Out.List(ctx, "history/")
+	list := func(prefix, suffix string) (map[int64]bool, error) {
+		objs, err := r.Out.List(ctx, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", strings.TrimSuffix(prefix, "/"), err)
+		}
+		out := map[int64]bool{}
+		for _, o := range objs {
+			if !strings.HasSuffix(o.Key, suffix) {
+				continue
+			}
+			if w, ok := windowFromKey(o.Key, r.Cfg.Window.D()); ok {
+				out[w.Start.Unix()] = true
+			}
+		}
+		return out, nil
+	}
+	recs, err := list("history/", "/records.json")
 	if err != nil {
-		return nil, fmt.Errorf("list history: %w", err)
+		return nil, err
 	}
-	out := map[int64]bool{}
-	for _, o := range objs {
-		if !strings.HasSuffix(o.Key, "/records.json") {
-			continue
-		}
-		if w, ok := windowFromKey(o.Key, r.Cfg.Window.D()); ok {
-			out[w.Start.Unix()] = true
+	verdicts, err := list("verdicts/window=", "/verdicts.json")
+	if err != nil {
+		return nil, err
+	}
+	for w := range recs {
+		if !verdicts[w] {
+			delete(recs, w)
 		}
 	}
-	return out, nil
+	return recs, nil
 }
 
 func (jo *JobOptions) defaults() {

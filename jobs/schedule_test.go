@@ -530,6 +530,41 @@ func TestRunJobKinds(t *testing.T) {
 	}
 }
 
+// A run killed after it stored its windows' history records but before
+// a window's verdicts left that window half written: catch-up must
+// evaluate it again, not count it done because its record exists.
+func TestCatchUpRedoesWindowWithoutVerdicts(t *testing.T) {
+	cfg := scheduleConfig(t, hourlyJob)
+	r, err := jobs.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := jobs.Options{Now: func() time.Time { return at("2026-10-03T05:30:00Z") }}
+	if _, err := r.RunJob(context.Background(), cfg.Job("hourly"), jobs.JobOptions{Options: o}); err != nil {
+		t.Fatal(err)
+	}
+	// As a kill between the records and the window's verdicts leaves it.
+	w := "window=2026-10-03T02-00-00Z"
+	for _, k := range []string{"verdicts/" + w + "/verdicts.json", "evaluations/" + w + "/evaluation.json", "scores/" + w + "/scores.parquet"} {
+		if err := os.Remove(filepath.Join(cfg.Output, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Output, "history", w, "records.json")); err != nil {
+		t.Fatal(err)
+	}
+	run, err := r.RunJob(context.Background(), cfg.Job("hourly"), jobs.JobOptions{Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := append(hours("2026-10-03T02:00:00Z", 1), hours("2026-10-03T04:00:00Z", 1)...); !equal(names(run.Done), want) {
+		t.Fatalf("evaluated %v, want the half-written window and the last one %v", names(run.Done), want)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Output, "verdicts", w, "verdicts.json")); err != nil {
+		t.Errorf("the half-written window still has no verdicts: %v", err)
+	}
+}
+
 // Two lockers on one store: the lease is exclusive, survives past its
 // TTL while renewed, and is free again after Unlock.
 func TestStoreLockerExclusive(t *testing.T) {

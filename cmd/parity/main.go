@@ -140,10 +140,16 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		lv = slog.LevelError
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var l *slog.Logger
 	if isTerminalWriter(w) {
-		return slog.New(slog.NewTextHandler(w, opts))
+		l = slog.New(slog.NewTextHandler(w, opts))
+	} else {
+		l = slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	// Packages without a logger of their own (storage/file's sweep of
+	// stale temporary files) log through the default: in the same form.
+	slog.SetDefault(l)
+	return l
 }
 
 // isTerminalWriter: w is a terminal, where a person reads text; a pipe,

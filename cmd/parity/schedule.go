@@ -85,12 +85,10 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "parity schedule: unexpected argument %q\n", fs.Arg(0))
-		return ExitUsage
+		return usageError(stderr, "parity schedule: unexpected argument %q", fs.Arg(0))
 	}
 	if grace <= 0 || lockTTL <= 0 || rate <= 0 {
-		fmt.Fprintln(stderr, "parity schedule: --grace, --lock-ttl and --clock-rate must be positive")
-		return ExitUsage
+		return usageError(stderr, "parity schedule: --grace, --lock-ttl and --clock-rate must be positive")
 	}
 	cfg, code := loadConfig(cfgPath, stderr)
 	if cfg == nil {
@@ -106,8 +104,7 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if now != "" {
 		t, err := eval.ParseTime(now)
 		if err != nil {
-			fmt.Fprintf(stderr, "parity schedule: --now: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity schedule: --now: %v", err)
 		}
 		so.Now = scaledClock(t, rate)
 	}
@@ -124,8 +121,7 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	s, err := jobs.NewScheduler(r, so)
 	if err != nil {
 		if errors.Is(err, jobs.ErrJobConfig) {
-			fmt.Fprintf(stderr, "parity schedule: %v\n", err)
-			return ExitUsage
+			return usageError(stderr, "parity schedule: %v", err)
 		}
 		return fail(stderr, err)
 	}
@@ -186,8 +182,7 @@ func scaledClock(t time.Time, rate float64) func() time.Time {
 // windows within catch_up; backfill its range. Exit codes as for run.
 func runJob(ctx context.Context, cfg *config.Config, j *config.Job, o jobs.Options, exitOn string, stdout, stderr io.Writer) int {
 	if !jobs.KindAvailable(j.Kind) {
-		fmt.Fprintf(stderr, "parity run: --job %s: kind %q is not available in this build\n", j.Name, j.Kind)
-		return ExitUsage
+		return usageError(stderr, "parity run: --job %s: kind %q is not available in this build", j.Name, j.Kind)
 	}
 	applyMemoryLimit()
 	r, err := jobs.Open(ctx, cfg)
