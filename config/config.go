@@ -576,14 +576,7 @@ func (tc *typeChecker) check(n *yaml.Node, line int, key string, t reflect.Type)
 			if k.ShortTag() == "!!merge" {
 				// "<<: *defaults" (or a list of them) adds the keys of
 				// other mappings to this one.
-				if v.Kind == yaml.AliasNode {
-					v = v.Alias
-				}
-				ms := []*yaml.Node{v}
-				if v.Kind == yaml.SequenceNode {
-					ms = v.Content
-				}
-				for _, m := range ms {
+				for _, m := range mergeSources(v) {
 					tc.check(m, k.Line, key, t)
 				}
 				continue
@@ -744,14 +737,7 @@ func indexLines(n *yaml.Node, prefix string, out map[string]int) {
 				case (k.ShortTag() == "!!merge") != merged:
 					// the other pass's key
 				case merged:
-					if v.Kind == yaml.AliasNode {
-						v = v.Alias
-					}
-					ms := []*yaml.Node{v}
-					if v.Kind == yaml.SequenceNode {
-						ms = v.Content
-					}
-					for _, m := range ms {
+					for _, m := range mergeSources(v) {
 						indexLines(m, prefix, out)
 					}
 				default:
@@ -1267,4 +1253,16 @@ func ParseJSONPath(s string) (jsonpath.Path, error) { return jsonpath.Parse(s) }
 func HashBytes(data []byte) string {
 	h := sha256.Sum256(data)
 	return hex.EncodeToString(h[:])
+}
+
+// mergeSources is the mappings a merge key's value ("<<: *defaults", or
+// a list of them) adds to its mapping.
+func mergeSources(v *yaml.Node) []*yaml.Node {
+	if v.Kind == yaml.AliasNode {
+		v = v.Alias
+	}
+	if v.Kind == yaml.SequenceNode {
+		return v.Content
+	}
+	return []*yaml.Node{v}
 }
