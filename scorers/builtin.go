@@ -78,7 +78,18 @@ func (c Comparator) EqualFloats(x, y float64) bool {
 	if ay := math.Abs(y); ay > m {
 		m = ay
 	}
-	return d <= c.Abs || d <= c.Rel*m
+	if c.Abs == 0 && c.Rel == 0 {
+		return false
+	}
+	// Tolerances are written in decimal ("abs_tolerance: 0.01") and so
+	// are the values, but neither is exact in binary: 1.01 - 1.00 is
+	// 0.010000000000000009, which would miss a tolerance of 0.01 that
+	// 10.01 - 10.00 meets. The bound is widened by the subtraction's
+	// rounding error, a few units in the last place of the larger
+	// magnitude (2^-50 relative, 4 ulps), far below any tolerance a
+	// decimal figure states.
+	eps := (m + c.Abs) * 0x1p-50
+	return d <= c.Abs+eps || d <= c.Rel*m+eps
 }
 
 func equalSets(a, b, sep string) bool {

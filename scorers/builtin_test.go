@@ -3,6 +3,7 @@ package scorers_test
 import (
 	"math"
 	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -360,4 +361,34 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// TestToleranceIsDecimal: a tolerance written in decimal holds for every
+// pair of decimal values that far apart, whatever their magnitude, though
+// neither is exact in binary (1.01 - 1.00 is 0.010000000000000009); a
+// difference just past it does not.
+func TestToleranceIsDecimal(t *testing.T) {
+	abs := scorers.Comparator{Kind: "numeric", Abs: 0.01}
+	rel := scorers.Comparator{Kind: "numeric", Rel: 0.001}
+	for _, base := range []float64{0, 0.29, 1, 1.005, 10, 123.45, 99999.99, 1e6 + 0.07, 1e9} {
+		for _, step := range []float64{0.01, -0.01} {
+			y, _ := strconv.ParseFloat(strconv.FormatFloat(base+step, 'f', 2, 64), 64)
+			x, _ := strconv.ParseFloat(strconv.FormatFloat(base, 'f', 2, 64), 64)
+			if !abs.EqualFloats(x, y) {
+				t.Errorf("abs_tolerance 0.01: %v vs %v counted as different", x, y)
+			}
+			if z := x + 1.0001*step; base < 1e6 && abs.EqualFloats(x, z) {
+				t.Errorf("abs_tolerance 0.01: %v vs %v (past it) counted as equal", x, z)
+			}
+		}
+	}
+	// 0.1% of 1000 is 1: 1000 vs 1001 agree, 1000 vs 1001.01 do not.
+	if !rel.EqualFloats(1000, 1001) || !rel.EqualFloats(1.001, 1.000) || rel.EqualFloats(1000, 1001.01) {
+		t.Error("rel_tolerance 0.001 not judged in decimal")
+	}
+	// Without a tolerance, numbers must be equal.
+	a, b := 0.1, 0.2 // variables: a constant 0.1+0.2 is exactly 0.3
+	if (scorers.Comparator{Kind: "numeric"}).EqualFloats(a+b, 0.3) {
+		t.Error("no tolerance: 0.1+0.2 and 0.3 counted as equal")
+	}
 }
