@@ -206,6 +206,11 @@ type Manifest struct {
 	RunDropped map[string]int64 `json:"run_dropped,omitempty"`
 	// Labels is the number of labelled requests the run loaded.
 	Labels int64 `json:"labels,omitempty"`
+	// ShardPlan, in a shard's manifest, identifies the inputs its run
+	// split between shards (every object of its time range, with its
+	// ETag and size, and the range): shards split the same units only
+	// if they share it, so a merge refuses shards whose plans differ.
+	ShardPlan string `json:"shard_plan,omitempty"`
 }
 
 // TimeRange is a half-open interval [Start, End).

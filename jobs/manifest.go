@@ -2,11 +2,14 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/eval"
@@ -151,8 +154,24 @@ func addCounts(dst, src map[string]int64) map[string]int64 {
 	return dst
 }
 
+// shardPlan identifies what a sharded run split into shards: its time
+// range and every log object listed for it, with ETag and size. A shard
+// takes every N-th (file, row group) unit of that list, so shards of one
+// window add up to the whole only if they were run over the same plan: a
+// shard rerun over another range, or after an object arrived, numbers the
+// units otherwise and its merge would count some twice and others never.
+func shardPlan(files []storage.Object, from, to time.Time) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d %d\n", from.UnixNano(), to.UnixNano())
+	for _, f := range files {
+		fmt.Fprintf(h, "%q %q %d\n", f.Key, f.ETag, f.Size)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // shardManifests loads the manifest each shard wrote for window w
-// (parts: the shards found by shardParts), refusing a missing one.
+// (parts: the shards found by shardParts), refusing a missing one and
+// shards run over different plans (shardPlan).
 func (r *Runner) shardManifests(ctx context.Context, w eval.Window, parts []shardPart) ([]datasets.Manifest, error) {
 	out := make([]datasets.Manifest, 0, len(parts))
 	for _, p := range parts {
@@ -167,6 +186,10 @@ func (r *Runner) shardManifests(ctx context.Context, w eval.Window, parts []shar
 		var m datasets.Manifest
 		if err := json.Unmarshal(data, &m); err != nil {
 			return nil, fmt.Errorf("merge: %s/%s: corrupt shard manifest: %w", r.Out.URI(), key, err)
+		}
+		if len(out) > 0 && m.ShardPlan != out[0].ShardPlan {
+			return nil, fmt.Errorf("merge: window %s: shard %d of %d was run over other inputs than shard %d (another time range, or objects added or changed between the shard runs), so their row groups do not add up to the whole: rerun all %d shards with one --window/--from/--to over unchanged inputs; nothing merged",
+				w, p.index, p.of, parts[0].index, p.of)
 		}
 		out = append(out, m)
 	}

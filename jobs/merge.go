@@ -6,12 +6,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/parity-eval/parity/datasets"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/reports"
+	"github.com/parity-eval/parity/storage"
 )
 
 // shardPart is what one shard wrote for one window.
@@ -90,17 +94,23 @@ func (r *Runner) shardParts(ctx context.Context, w eval.Window) ([]shardPart, er
 	}
 	var parts []shardPart
 	n := 0
+	counts := map[int][]storage.Object{} // shard files by shard count
+	for _, obj := range objs {
+		var i, of int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(obj.Key, prefix), "shard-%03d-of-%03d.json", &i, &of); err == nil {
+			counts[of] = append(counts[of], obj)
+		}
+	}
+	if len(counts) > 1 {
+		return nil, mixedShardCounts(r.Out.URI(), w, counts)
+	}
 	for _, obj := range objs {
 		name := strings.TrimPrefix(obj.Key, prefix)
 		var i, of int
 		if _, err := fmt.Sscanf(name, "shard-%03d-of-%03d.json", &i, &of); err != nil {
 			continue
 		}
-		if n == 0 {
-			n = of
-		} else if of != n {
-			return nil, fmt.Errorf("merge: window %s has shards of different counts (%d and %d): rerun the shards with one --shard I/N", w, n, of)
-		}
+		n = of
 		data, _, err := r.Out.Get(ctx, obj.Key)
 		if err != nil {
 			return nil, err
@@ -133,4 +143,39 @@ func (r *Runner) shardParts(ctx context.Context, w eval.Window) ([]shardPart, er
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i].index < parts[j].index })
 	return parts, nil
+}
+
+// mixedShardCounts is merge's refusal of a window holding shard files of
+// several runs with different shard counts: the files of a run with
+// another N are never overwritten by a new one, so the error names the
+// older runs' files to delete (those of the count whose newest file is
+// newest are kept).
+func mixedShardCounts(uri string, w eval.Window, counts map[int][]storage.Object) error {
+	newest := func(objs []storage.Object) time.Time {
+		var t time.Time
+		for _, o := range objs {
+			if o.ModTime.After(t) {
+				t = o.ModTime
+			}
+		}
+		return t
+	}
+	keep := 0
+	for n, objs := range counts {
+		if keep == 0 || newest(objs).After(newest(counts[keep])) {
+			keep = n
+		}
+	}
+	var stale []string
+	for n, objs := range counts {
+		if n == keep {
+			continue
+		}
+		for _, o := range objs {
+			stale = append(stale, uri+"/"+o.Key, uri+"/"+strings.Replace(o.Key, "aggregates/", "manifests/", 1))
+		}
+	}
+	sort.Strings(stale)
+	return fmt.Errorf("merge: window %s holds shard files of runs with different shard counts (%s); the newest run used %d shards: delete the older runs' files (%s) and merge again, or rerun all shards with one --shard I/N; nothing merged",
+		w, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(slices.Sorted(maps.Keys(counts)))), ", "), "[]"), keep, strings.Join(stale, " "))
 }

@@ -428,7 +428,15 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 		rows += f.RowsRead
 	}
 	log.Info("scanned", "files", len(files), "rows_read", rows, "seconds", time.Since(start).Seconds(), "dropped", aggs.Dropped)
-	return aggs, manifest, windowManifests(manifest, windows, ws.Uses(), joined), nil
+	perWindow := windowManifests(manifest, windows, ws.Uses(), joined)
+	if o.ShardCount > 1 {
+		plan := shardPlan(files, from, to)
+		for k, m := range perWindow {
+			m.ShardPlan = plan
+			perWindow[k] = m
+		}
+	}
+	return aggs, manifest, perWindow, nil
 }
 
 // noData fails when a scan found no files (n) and the dataset's

@@ -187,3 +187,38 @@ func TestMergedManifestOfOneWindow(t *testing.T) {
 		t.Errorf("run_dropped %v of %v labels: want some labels unmatched (the other windows' requests), not all", rd, m["labels"])
 	}
 }
+
+// TestMergeRefusesShardsOfOtherPlans: shard 0 rerun over one window
+// after a backfill's shards numbers that window's row groups otherwise,
+// so merging it with the backfill's other shards would count some rows
+// twice and others never; so would a shard rerun after an object
+// arrived. Merge refuses both and writes nothing.
+func TestMergeRefusesShardsOfOtherPlans(t *testing.T) {
+	cfg, out := setup(t)
+	const w, now = "2026-10-03/2026-10-04", "2026-10-07T00:00:00Z"
+	for i := range 3 {
+		if code, _, errs := run(t, "backfill", "--config", cfg, "--from", "2026-10-02", "--to", "2026-10-05", "--now", now, "--shard", fmt.Sprintf("%d/3", i), "--log-level", "error"); code != ExitOK {
+			t.Fatalf("shard %d: %s", i, errs)
+		}
+	}
+	if code, _, errs := run(t, "run", "--config", cfg, "--window", w, "--now", now, "--shard", "0/3", "--log-level", "error"); code != ExitOK {
+		t.Fatalf("rerun of shard 0: %s", errs)
+	}
+	code, _, errs := run(t, "merge", "--config", cfg, "--window", w, "--now", now, "--log-level", "error")
+	if code != ExitFailure || !strings.Contains(errs, "was run over other inputs than shard") {
+		t.Errorf("merge of shards over other plans: exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(out, "verdicts")); !os.IsNotExist(err) {
+		t.Error("merge wrote verdicts from shards it refused")
+	}
+	// Rerun with another shard count: the older count's files are named.
+	for i := range 2 {
+		if code, _, errs := run(t, "run", "--config", cfg, "--window", w, "--now", now, "--shard", fmt.Sprintf("%d/2", i), "--log-level", "error"); code != ExitOK {
+			t.Fatalf("shard %d/2: %s", i, errs)
+		}
+	}
+	code, _, errs = run(t, "merge", "--config", cfg, "--window", w, "--now", now, "--log-level", "error")
+	if code != ExitFailure || !strings.Contains(errs, "different shard counts (2, 3)") || !strings.Contains(errs, "shard-002-of-003.json") || strings.Contains(errs, "of-002.json") {
+		t.Errorf("merge of mixed shard counts: exit %d: %s", code, errs)
+	}
+}
