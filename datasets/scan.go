@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -377,8 +378,15 @@ func (d *Dataset) Inspect(ctx context.Context, files []storage.Object, spec Scan
 	par := max(16, workers(&spec)) // footer reads are latency-bound on S3
 	var bad []error
 	var fp Footprint
+	copyOf := map[[sha256.Size]byte]string{} // footer fingerprint → first file's key
 	err := d.forEachFooter(ctx, files, &spec, par, func(i int, p *pfile) error {
 		defer p.close()
+		fpr := footerFingerprint(p)
+		if first, ok := copyOf[fpr]; ok {
+			bad = append(bad, fmt.Errorf("%s is a copy of %s (same size and Parquet footer: the same row groups, sizes and statistics): its rows would be counted twice (duplicate request ids are found within a row group only); remove one of them", p.obj.Key, first))
+		} else {
+			copyOf[fpr] = p.obj.Key
+		}
 		if err := p.resolve(&spec); err != nil {
 			bad = append(bad, err)
 		} else if p.remote {
@@ -400,6 +408,29 @@ func (d *Dataset) Inspect(ctx context.Context, files []storage.Object, spec Scan
 		return fp, d.wrap(bad[0])
 	}
 	return fp, d.wrap(fmt.Errorf("%w (and %d more files with errors)", bad[0], len(bad)-1))
+}
+
+// footerFingerprint identifies a file by its size and what its footer
+// says of every column chunk (sizes, offsets, value counts, statistics):
+// a file uploaded twice under two names has the same fingerprint, while
+// two files of different rows differ at least in a chunk's statistics
+// or sizes. Only the footer is read, so the check costs nothing.
+func footerFingerprint(p *pfile) [sha256.Size]byte {
+	h := sha256.New()
+	md := p.f.Metadata()
+	fmt.Fprintf(h, "%d %d %d\n", p.obj.Size, md.NumRows, len(md.RowGroups))
+	for _, rg := range md.RowGroups {
+		fmt.Fprintf(h, "rg %d %d\n", rg.NumRows, rg.TotalByteSize)
+		for _, c := range rg.Columns {
+			m := &c.MetaData
+			st := &m.Statistics
+			fmt.Fprintf(h, "%q %d %d %d %d %d %q %q %q %q %d\n", m.PathInSchema, m.NumValues, m.TotalCompressedSize, m.TotalUncompressedSize,
+				m.DataPageOffset, m.DictionaryPageOffset, st.MinValue, st.MaxValue, st.Min, st.Max, st.NullCount)
+		}
+	}
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // largestFetch is the most bytes fetch reads for one row group of p

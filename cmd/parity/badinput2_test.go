@@ -179,8 +179,8 @@ features:
 `
 
 // Labels whose request id is in no evaluated window are not joined to
-// anything: they are counted (manifest dropped.labels_unmatched) with a
-// warning, and the quality criterion is judged on the joined labels only.
+// anything: they are counted (manifest run_dropped.labels_unmatched)
+// with a log line, and the quality criterion is judged on the joined labels only.
 func TestBadInputLabelsForUnknownRequests(t *testing.T) {
 	b := newBad(t)
 	if err := os.WriteFile(b.cfg, []byte(labelledConfig), 0o600); err != nil {
@@ -199,7 +199,7 @@ func TestBadInputLabelsForUnknownRequests(t *testing.T) {
 		labels = append(labels, label{fmt.Sprintf("ghost-%d", i), "a"})
 	}
 	parquettest.WriteGo(t, filepath.Join(b.dir, "labels", "dt=2026-10-02", "part-0.parquet"), labels)
-	code, _, errs := run(t, "run", "--config", b.cfg, "--window", "2026-10-01/2026-10-02", "--now", "2026-10-03T00:00:00Z", "--log-level", "warn")
+	code, _, errs := run(t, "run", "--config", b.cfg, "--window", "2026-10-01/2026-10-02", "--now", "2026-10-03T00:00:00Z", "--log-level", "info")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -217,8 +217,8 @@ func TestBadInputLabelsForUnknownRequests(t *testing.T) {
 	if labelsFile == nil || labelsFile["rows_used"] != 40.0 || labelsFile["rows"] != 65.0 || m["labels"] != 65.0 {
 		t.Errorf("manifest's labels file %v (labels %v), want role labels, 40 of its 65 rows used", labelsFile, m["labels"])
 	}
-	if !strings.Contains(errs, "labels_unmatched") || !strings.Contains(errs, "WARN") {
-		t.Errorf("no warning about the unmatched labels: %s", errs)
+	if !strings.Contains(errs, "labels_unmatched") {
+		t.Errorf("no log line about the unmatched labels: %s", errs)
 	}
 	c := b.verdicts(t).Features["f"].Classes["x"]
 	acc, ok := c.Metrics["accuracy.category.ai"]
@@ -345,5 +345,36 @@ func TestBadConfigValues(t *testing.T) {
 				t.Errorf("output folder created by a run with an invalid config: %v", err)
 			}
 		})
+	}
+}
+
+// A log file uploaded twice under two names would count every request
+// twice (duplicates are found within a row group only) and could turn
+// insufficient_data into pass: the copy is an error naming both files,
+// nothing is written. A file of other rows with the same layout is not
+// a copy.
+func TestBadInputCopiedLogFile(t *testing.T) {
+	b := newBad(t)
+	parquettest.WriteGo(t, b.file("part-0.parquet"), goodRows("x", 300))
+	data, err := os.ReadFile(b.file("part-0.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b.file("part-0-retry.parquet"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, b, "dt=2026-10-01/part-0-retry.parquet", "is a copy of", "dt=2026-10-01/part-0.parquet", "counted twice")
+	b.nothingWritten(t)
+
+	other := goodRows("x", 300)
+	for i := range other {
+		other[i].RequestID += "-b"
+	}
+	parquettest.WriteGo(t, b.file("part-0-retry.parquet"), other)
+	if code, errs := b.run(t); code != ExitOK {
+		t.Fatalf("two files of other rows: exit %d: %s", code, errs)
+	}
+	if n := b.verdicts(t).Features["f"].Classes["x"].N; n != 600 {
+		t.Errorf("n = %d, want both files' 600 rows", n)
 	}
 }
