@@ -159,9 +159,9 @@ func load(ctx context.Context, out storage.Store, key string) (*Result, error) {
 	return &res, nil
 }
 
-// Derive sets a result's streaks, alerts and readiness from the stored
-// results of the runs before it (hist may hold later runs and this run's
-// earlier result too; both are ignored).
+// Derive sets a result's status, clean flag, streaks, alerts and
+// readiness from the stored results of the runs before it (hist may hold
+// later runs and this run's earlier result too; both are ignored).
 func Derive(res *Result, hist []*Result) {
 	var prev []*Result
 	for _, h := range hist {
@@ -170,12 +170,9 @@ func Derive(res *Result, hist []*Result) {
 		}
 	}
 	sort.SliceStable(prev, func(i, j int) bool { return runLess(prev[i].Run, prev[j].Run) })
-	res.Status, res.Clean, res.Alert = eval.StatusPass, res.Legacy.NullKeys == 0 && res.New.NullKeys == 0, false
+	res.Status, res.Alert = eval.StatusPass, false
 	var alerts []eval.Alert
 	for _, t := range res.Types {
-		if t.Critical && t.Divergent > 0 {
-			res.Clean = false
-		}
 		if t.Status != eval.StatusFail {
 			t.ConsecutiveFailing = 0
 			continue
@@ -204,10 +201,17 @@ func Derive(res *Result, hist []*Result) {
 		}
 	}
 	res.Alerts = append(res.Alerts, alerts...)
+	var missing bool
+	res.NotClean, missing = unclean(res)
+	res.NotClean = nonNil(res.NotClean)
+	res.Clean = len(res.NotClean) == 0
+	if missing && res.Status != eval.StatusFail {
+		res.Status = eval.StatusInsufficient
+	}
 	res.ConsecutiveCleanRuns = 0
 	if res.Clean {
 		res.ConsecutiveCleanRuns = 1
-		for i := len(prev) - 1; i >= 0 && prev[i].Clean; i-- {
+		for i := len(prev) - 1; i >= 0 && clean(prev[i]); i-- {
 			res.ConsecutiveCleanRuns++
 		}
 	}
@@ -215,10 +219,64 @@ func Derive(res *Result, hist []*Result) {
 	res.DecommissionReady = res.ConsecutiveCleanRuns >= DecommissionAfter
 }
 
+// unclean says why a run is not clean (nil: clean), and whether evidence
+// is missing. A run is clean only on evidence: every critical entity type
+// has entities to compare, none of them diverges, and no row went
+// unreconciled for a null key. A snapshot is a census, so one compared
+// entity is the whole truth of its type; zero entities are no evidence
+// (an export that came out empty or lost a type), not zero divergences.
+func unclean(res *Result) (reasons []string, missing bool) {
+	critical := 0
+	for _, t := range res.Types {
+		if !t.Critical {
+			continue
+		}
+		critical++
+		switch {
+		case t.Entities == 0 && t.Checksum.Legacy.Rows == 0 && t.Checksum.New.Rows == 0:
+			missing = true
+			reasons = append(reasons, fmt.Sprintf("entity type %s has no entities in either export", t.Type))
+		case t.Entities == 0:
+			// its rows' keys are typed otherwise elsewhere (by legacy, or
+			// by a conflicting duplicate) and counted under that type
+			missing = true
+			reasons = append(reasons, fmt.Sprintf("entity type %s has no entities of its own to compare: its %d legacy and %d new rows belong to keys counted under another type", t.Type, t.Checksum.Legacy.Rows, t.Checksum.New.Rows))
+		case t.Status == eval.StatusInsufficient:
+			missing = true
+			reasons = append(reasons, fmt.Sprintf("entity type %s: insufficient data (%s)", t.Type, strings.Join(t.Reasons, "; ")))
+		case t.Divergent > 0:
+			reasons = append(reasons, fmt.Sprintf("entity type %s: %d divergent entities of %d (%d only in legacy, %d only in new, %d mismatched)", t.Type, t.Divergent, t.Entities, t.OnlyInLegacy, t.OnlyInNew, t.Mismatched))
+		}
+	}
+	if critical == 0 {
+		// no reconcile.types (every type found is critical) and no
+		// entity found
+		missing = true
+		reasons = append(reasons, "no entities in either export")
+	}
+	for _, s := range []struct {
+		name string
+		n    int64
+	}{{"legacy", res.Legacy.NullKeys}, {"new", res.New.NullKeys}} {
+		if s.n > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d %s rows have a null %s and were not reconciled", s.n, s.name, res.Settings.Key))
+		}
+	}
+	return reasons, missing
+}
+
+// clean judges a stored run again: results written before clean required
+// evidence say clean: true for runs that compared nothing, and must not
+// extend a streak.
+func clean(res *Result) bool {
+	reasons, _ := unclean(res)
+	return res.Clean && len(reasons) == 0
+}
+
 // CleanRuns reads every configured reconciliation's latest.json for the
 // decommission checklist: the smallest count of consecutive clean runs
 // (every reconciliation must be clean), and whether any run is recorded.
-func CleanRuns(ctx context.Context, out storage.Store, cfg *config.Config) (clean int, seen bool, err error) {
+func CleanRuns(ctx context.Context, out storage.Store, cfg *config.Config) (runs int, seen bool, err error) {
 	missing := false
 	for _, sec := range cfg.Reconcile {
 		res, err := load(ctx, out, LatestKey(sec.Name))
@@ -229,15 +287,19 @@ func CleanRuns(ctx context.Context, out storage.Store, cfg *config.Config) (clea
 		if err != nil {
 			return 0, false, err
 		}
-		if !seen || res.ConsecutiveCleanRuns < clean {
-			clean = res.ConsecutiveCleanRuns
+		n := res.ConsecutiveCleanRuns
+		if !clean(res) {
+			n = 0 // not clean by today's rule: written before clean required evidence
+		}
+		if !seen || n < runs {
+			runs = n
 		}
 		seen = true
 	}
 	if missing {
-		clean = 0
+		runs = 0
 	}
-	return clean, seen, nil
+	return runs, seen, nil
 }
 
 // ScoreRows flattens a result into score rows (reports.ScoreRow, the

@@ -27,11 +27,16 @@ type Result struct {
 	Name          string `json:"name"`
 	Run           string `json:"run"`
 	// Status is fail when a critical entity type's divergence exceeds the
-	// tolerance, else pass.
+	// tolerance, else insufficient_data when a critical type has no entity
+	// to compare (or there is no critical type), else pass.
 	Status string `json:"status"`
-	// Clean: zero divergent entities in every critical type and no row
-	// left unreconciled (null key).
+	// Clean: every critical type has entities to compare, none of them
+	// diverges, and no row was left unreconciled (null key). Zero
+	// divergences among zero entities is no evidence, not a clean run.
 	Clean bool `json:"clean"`
+	// NotClean says why the run is not clean, one reason per type or
+	// store; empty when clean.
+	NotClean []string `json:"not_clean"`
 	// Alert is true when a critical type has failed for alert_after
 	// consecutive runs (default 2); Alerts says which.
 	Alert  bool         `json:"alert"`
