@@ -55,6 +55,11 @@ func runReconcileJob(ctx context.Context, jr *jobs.Runner, job *config.Job, jo j
 				jo.Log.Error("reconciliation alert", "reconcile", r.Sec.Name, "run", res.Run, "entity_type", a.Class, "message", a.Message)
 			}
 		}
+		// an export that came out empty or lost a critical type raises no
+		// alert (nothing diverged), yet stops the clean streak: say so
+		if res.Status == eval.StatusInsufficient {
+			jo.Log.Warn("reconciliation run not clean: nothing to compare", "reconcile", r.Sec.Name, "run", res.Run, "not_clean", strings.Join(res.NotClean, "; "))
+		}
 	}
 	return out, nil
 }
@@ -74,7 +79,7 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	logLevel := new(string)
 	logLevelFlag(fs, logLevel, "warn")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: parity reconcile --config FILE [--name NAME | --job NAME] (--run RUN | --pending | --all)\n\nCompares the legacy and new stores' snapshots per entity type and writes\nreconcile/NAME/run=RUN/result.json and reconcile/NAME/latest.json to the output.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: parity reconcile --config FILE [--name NAME] (--run RUN | --pending | --all) [--memory-limit-mb N] [--temp-dir DIR] [--exit-code-on alert]\n       parity reconcile --config FILE --job NAME [--run RUN | --all] [--memory-limit-mb N] [--temp-dir DIR] [--exit-code-on alert]\n\nCompares the legacy and new stores' snapshots per entity type and writes\nreconcile/NAME/run=RUN/result.json and reconcile/NAME/latest.json to the output.\nA run is clean when every critical entity type has entities to compare and none\ndiverges; the output says why a run is not.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nExit codes: 0 done, 1 runtime failure, 2 usage or configuration error,\n3 with --exit-code-on alert: an entity type failed for alert_after consecutive runs.\n")
 	}
@@ -255,7 +260,7 @@ func printReconcileFooter(w io.Writer, res *reconcile.Result) {
 	case res.PrimarySwitchReady:
 		fmt.Fprintf(w, "  run %s is clean: the new store may become the read primary (%d of %d clean runs before decommissioning)\n", res.Run, res.ConsecutiveCleanRuns, res.Settings.DecommissionAfter)
 	default:
-		fmt.Fprintf(w, "  run %s has critical divergences: keep reading from legacy\n", res.Run)
+		fmt.Fprintf(w, "  run %s is not clean: %s; keep reading from legacy\n", res.Run, strings.Join(res.NotClean, "; "))
 	}
 	for _, a := range res.Alerts {
 		fmt.Fprintf(w, "  %s: %s\n", strings.ToUpper(a.Severity), a.Message)

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/parity-eval/parity/datasets/synth"
 	"github.com/parity-eval/parity/reconcile"
@@ -134,5 +137,72 @@ func TestRunReconcileJob(t *testing.T) {
 	res := readResult(t, out, "reconcile/dual_write/latest.json")
 	if res.Run != "05" || !res.Alert || res.Type("invoice").ConsecutiveFailing != 3 {
 		t.Errorf("latest: run %s alert %v invoice failing %d, want 05 true 3", res.Run, res.Alert, res.Type("invoice").ConsecutiveFailing)
+	}
+}
+
+// Exports that hold no rows are no evidence: 31 runs of them said "clean
+// for 31 consecutive runs: the legacy store may be decommissioned" and
+// wrote decommission_ready. Each run is now not clean, says why, and the
+// scheduled job logs it.
+func TestReconcileEmptyExportsAreNotClean(t *testing.T) {
+	dir := t.TempDir()
+	writeEmpty := func(run int) {
+		for _, side := range []string{"legacy", "new"} {
+			d := filepath.Join(dir, side, fmt.Sprintf("run=%02d", run))
+			if err := os.MkdirAll(d, 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if err := parquet.WriteFile(filepath.Join(d, "part-00000.parquet"), []synth.ReconRow{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n := reconcile.DecommissionAfter + 1
+	for run := 1; run <= n; run++ {
+		writeEmpty(run)
+	}
+	cfg := filepath.Join(dir, "parity.yaml")
+	y := `version: 1
+source:
+  logs: logs
+output: out
+features:
+  - name: f
+    fields:
+      - name: x
+        critical: true
+jobs:
+  - name: recon-nightly
+    kind: reconcile
+    reconcile: dual_write
+reconcile:
+  - name: dual_write
+    legacy: legacy
+    new: new
+    key: entity_id
+    type_column: entity_type
+    run_partition: run
+    types: [customer, invoice]
+    critical_fields:
+      - name: status
+`
+	if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	const why = "is not clean: entity type customer has no entities in either export; entity type invoice has no entities in either export; keep reading from legacy"
+	code, stdout, stderr := reconMain("reconcile", "--config", cfg, "--all")
+	if code != ExitOK || strings.Contains(stdout, "decommissioned") || strings.Contains(stdout, "read primary") || !strings.Contains(stdout, fmt.Sprintf("run %d %s", n, why)) {
+		t.Errorf("--all over %d runs of empty exports: exit %d, want %d and the footer %q\n%s%s", n, code, ExitOK, why, stdout, stderr)
+	}
+	res := readResult(t, out, "reconcile/dual_write/latest.json")
+	if res.Run != fmt.Sprint(n) || res.Clean || res.ConsecutiveCleanRuns != 0 || res.PrimarySwitchReady || res.DecommissionReady || len(res.NotClean) != 2 {
+		t.Errorf("latest.json: run %s clean %v, %d clean runs, primary switch %v, decommission %v, not clean %q", res.Run, res.Clean, res.ConsecutiveCleanRuns, res.PrimarySwitchReady, res.DecommissionReady, res.NotClean)
+	}
+	// one more empty run through the scheduled job: a warning says why
+	writeEmpty(n + 1)
+	code, stdout, stderr = reconMain("run", "--config", cfg, "--job", "recon-nightly")
+	if code != ExitOK || !strings.Contains(stderr, "reconciliation run not clean") || !strings.Contains(stderr, "entity type invoice has no entities in either export") {
+		t.Errorf("run --job over an empty run: exit %d, want %d and a warning naming invoice\n%s%s", code, ExitOK, stdout, stderr)
 	}
 }
