@@ -297,3 +297,24 @@ func TestVerifyWholeReport(t *testing.T) {
 		t.Errorf("verify after appending to %s: exit %d, want %d:\n%s", logs[0], code, ExitFailure, msg)
 	}
 }
+
+// TestVerifyAfterReconciliation: a report made before a reconciliation
+// run still verifies after it. The decommission checklist's
+// reconciliation item comes from the stored reconciliation results, which
+// every run replaces, not from the report's inputs: verify takes the
+// report's item and says so, rather than calling an untouched report
+// altered.
+func TestVerifyAfterReconciliation(t *testing.T) {
+	cfgPath, _ := reportFixture(t, 8)
+	out := filepath.Join(t.TempDir(), "refund_approval.html")
+	if code, msg := rptMain(t, "report", "--config", cfgPath, "--feature", "refund_approval", "--out", out, "--now", "2026-12-01T00:00:00Z"); code != ExitOK {
+		t.Fatalf("report: exit %d: %s", code, msg)
+	}
+	if code, msg := rptMain(t, "reconcile", "--config", cfgPath, "--all", "--log-level", "error"); code != ExitOK {
+		t.Fatalf("reconcile: exit %d: %s", code, msg)
+	}
+	code, msg := rptMain(t, "verify", out)
+	if code != ExitOK || !strings.Contains(msg, "verify: OK") || !strings.Contains(msg, `the decommission item "reconciliation clean for 30 consecutive runs" is taken from the report ("no reconciliation runs recorded")`) {
+		t.Errorf("verify after a reconciliation run: exit %d:\n%s", code, msg)
+	}
+}

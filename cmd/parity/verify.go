@@ -292,15 +292,48 @@ func alignRecomputed(d, rd *html.Data, cfg *config.Config, ownConfig bool) (note
 		notes = append(notes, fmt.Sprintf("%d window(s) of the report were computed by another parity version than this recomputation (%s); their figures are compared", versions, jobs.Version))
 		taken = append(taken, "per-window parity versions")
 	}
+	if n, ok := alignReconciliation(d, rd); ok {
+		notes = append(notes, n)
+		taken = append(taken, "reconciliation item")
+	}
 	return notes, taken
+}
+
+// alignReconciliation gives the recomputed decommission checklist the
+// report's reconciliation item when they differ: that item comes from
+// the reconciliation results stored beside the outputs (reconcile/<name>/
+// latest.json), which every later `parity reconcile` run replaces, not
+// from the report's inputs, so a report made before a reconciliation run
+// could never verify after it. The note says so, with both values.
+func alignReconciliation(d, rd *html.Data) (string, bool) {
+	for i := range rd.Verdict.Decommission {
+		c := &rd.Verdict.Decommission[i]
+		if !strings.HasPrefix(c.Item, "reconciliation") {
+			continue
+		}
+		for _, dc := range d.Verdict.Decommission {
+			if dc.Item != c.Item || dc == *c {
+				continue
+			}
+			note := fmt.Sprintf("the decommission item %q is taken from the report (%q): the current reconciliation results give %q, and they change with every reconciliation run, so they are not the report's evidence", c.Item, dc.Evidence, c.Evidence)
+			*c = dc
+			ready := true
+			for _, x := range rd.Verdict.Decommission {
+				ready = ready && x.Met
+			}
+			rd.Verdict.DecommissionReady = ready
+			return note, true
+		}
+	}
+	return "", false
 }
 
 // copyReconciliation copies the stored reconciliation results
 // (reconcile/<name>/latest.json) of the report's output into the
 // recomputation's: the decommission checklist's reconciliation item
 // comes from them, not from the logs. They are the output's current
-// results, so that item verifies only while no reconciliation run has
-// been recorded since the report.
+// results: when a reconciliation run since the report changed the item,
+// the report's is taken (alignReconciliation).
 func copyReconciliation(ctx context.Context, cfg *config.Config, from string, to storage.Store) ([]string, error) {
 	if from == "" {
 		return nil, nil
