@@ -196,7 +196,14 @@ func ParseOverrides(name string, data []byte, cfg *config.Config) (map[string]Fi
 			if m.Content[i].Value == "overrides" && m.Content[i+1].Kind == yaml.MappingNode {
 				o := m.Content[i+1]
 				for j := 0; j+1 < len(o.Content); j += 2 {
-					lines[o.Content[j].Value] = o.Content[j].Line
+					n := o.Content[j].Value
+					lines[n] = o.Content[j].Line
+					// Each key of the entry, so an error points at its own line.
+					if e := o.Content[j+1]; e.Kind == yaml.MappingNode {
+						for k := 0; k+1 < len(e.Content); k += 2 {
+							lines[n+"."+e.Content[k].Value] = e.Content[k].Line
+						}
+					}
 				}
 			}
 		}
@@ -210,7 +217,11 @@ func ParseOverrides(name string, data []byte, cfg *config.Config) (map[string]Fi
 	for _, n := range names {
 		ov := f.Overrides[n]
 		bad := func(key, format string, a ...any) {
-			errs = append(errs, fmt.Errorf("%s:%d: overrides.%s%s: %s", name, lines[n], n, key, fmt.Sprintf(format, a...)))
+			line, ok := lines[n+key]
+			if !ok {
+				line = lines[n]
+			}
+			errs = append(errs, fmt.Errorf("%s:%d: overrides.%s%s: %s", name, line, n, key, fmt.Sprintf(format, a...)))
 		}
 		if cfg.Feature(n) == nil {
 			var known []string

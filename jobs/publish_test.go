@@ -362,7 +362,7 @@ func TestOverridesFile(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad overrides file accepted")
 	}
-	for _, want := range []string{"overrides.yaml:7: overrides.nosuch: unknown feature", "overrides.nosuch.at", `"yesterday"`} {
+	for _, want := range []string{"overrides.yaml:7: overrides.nosuch: unknown feature", "overrides.yaml:11: overrides.nosuch.at", `"yesterday"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
