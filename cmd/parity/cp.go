@@ -34,21 +34,27 @@ func cmdCp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opts.S3PathStyle, "s3-path-style", false, "address buckets as endpoint/bucket (forced for IP and localhost endpoints)")
 	prefix := fs.String("prefix", "", "copy only keys under this prefix of SRC (e.g. logs/)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: parity cp [flags] SRC DST\n\nCopies every object under SRC (a folder, file:// or s3://bucket/prefix) to the same\nkey under DST, replacing objects that exist. Each object is put atomically.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: parity cp SRC DST [--prefix P] [flags]\n\nCopies every object under SRC (a folder, file:// or s3://bucket/prefix) to the same\nkey under DST, replacing objects that exist. Each object is put atomically. A SRC\nholding no object (under --prefix, when given) is an error, exit 1: a mistyped\npath copies nothing.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return helpOrUsage(err)
 	}
-	if fs.NArg() != 2 {
-		fs.Usage()
-		return ExitUsage
+	switch {
+	case len(pos) < 2:
+		return usageError(stderr, "parity cp: want SRC and DST, got %d argument(s)", len(pos))
+	case len(pos) > 2:
+		return usageError(stderr, "parity cp: unexpected argument %q after SRC and DST", pos[2])
 	}
-	src, err := storage.Open(ctx, fs.Arg(0), opts)
+	if _, err := storage.CleanKey(*prefix); *prefix != "" && err != nil {
+		return usageError(stderr, "parity cp: --prefix %q: want a key prefix inside SRC (e.g. logs/), not absolute and without \"..\"", *prefix)
+	}
+	src, err := storage.Open(ctx, pos[0], opts)
 	if err != nil {
 		return usageError(stderr, "parity cp: %v", err)
 	}
-	dst, err := storage.Open(ctx, fs.Arg(1), opts)
+	dst, err := storage.Open(ctx, pos[1], opts)
 	if err != nil {
 		return usageError(stderr, "parity cp: %v", err)
 	}
@@ -56,6 +62,15 @@ func cmdCp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	objs, err := src.List(ctx, *prefix)
 	if err != nil {
 		return fail(stderr, err)
+	}
+	// Nothing to copy is a mistake (a mistyped path, an unmounted volume,
+	// a prefix that names no folder), not an empty success that lets a
+	// pipeline carry on without its data.
+	switch {
+	case len(objs) == 0 && *prefix != "":
+		return fail(stderr, fmt.Errorf("cp: no object under --prefix %q in %s (keys are relative to SRC, e.g. logs/)", *prefix, src.URI()))
+	case len(objs) == 0:
+		return fail(stderr, fmt.Errorf("cp: %s holds no object at all (is the location right, and mounted?)", src.URI()))
 	}
 	var (
 		mu       sync.Mutex

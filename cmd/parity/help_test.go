@@ -40,3 +40,22 @@ func TestHelpDocumentsCommandsExitCodesAndEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpFlagPlaceholders: each flag line of every command's --help is
+// "-name [placeholder]". A backquoted phrase in a flag's usage names its
+// argument (flag.UnquoteUsage), so "partial aggregates for `parity
+// merge`" made run --help read "-shard parity merge".
+func TestHelpFlagPlaceholders(t *testing.T) {
+	for name := range commands {
+		var out bytes.Buffer
+		if code := Main(context.Background(), []string{name, "--help"}, &out, &out); code != ExitOK {
+			t.Errorf("%s --help: exit %d", name, code)
+			continue
+		}
+		for l := range strings.Lines(out.String()) {
+			if f := strings.Fields(l); strings.HasPrefix(l, "  -") && len(f) > 2 {
+				t.Errorf("%s --help: flag line %q: want -name and at most one placeholder word", name, strings.TrimSpace(l))
+			}
+		}
+	}
+}

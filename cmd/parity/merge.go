@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/jobs"
-	"github.com/parity-eval/parity/reports"
 )
 
 func init() {
@@ -16,13 +14,23 @@ func init() {
 }
 
 func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	f := newRunFlags("merge", "parity merge --config FILE (--window START/END | --from TIME --to TIME) [--features a,b]", stderr)
+	f := newRunFlags("merge", "parity merge --config FILE (--window START/END | --from TIME --to TIME) [--features a,b] [--exit-code-on rollback]", stderr)
 	var window, from, to string
 	f.fs.StringVar(&window, "window", "", "the window the shards evaluated")
 	f.fs.StringVar(&from, "from", "", "first window start, for shards of a backfill")
 	f.fs.StringVar(&to, "to", "", "end of the last window")
 	if err := f.fs.Parse(args); err != nil {
 		return helpOrUsage(err)
+	}
+	if f.fs.NArg() > 0 {
+		return usageError(stderr, "parity merge: unexpected argument %q", f.fs.Arg(0))
+	}
+	// One way to name the windows: with both, one would be ignored.
+	if window != "" && (from != "" || to != "") {
+		return usageError(stderr, "parity merge: give --window, or --from and --to, not both")
+	}
+	if f.shard != "" {
+		return usageError(stderr, "parity merge: --shard %q: merge combines every shard of a window; --shard is for run and backfill", f.shard)
 	}
 	cfg, code := loadConfig(f.config, stderr)
 	if cfg == nil {
@@ -46,10 +54,13 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case from != "" && to != "":
 		a, err1 := eval.ParseTime(from)
 		b, err2 := eval.ParseTime(to)
-		if err1 != nil || err2 != nil {
-			return usageError(stderr, "parity merge: --from/--to: want RFC 3339 times or dates")
+		if err1 != nil || err2 != nil || !a.Before(b) {
+			return usageError(stderr, "parity merge: --from %q --to %q: want RFC 3339 times or dates, with from < to", from, to)
 		}
 		windows = eval.WindowsBetween(a, b, cfg.Window.D())
+		if len(windows) == 0 {
+			return usageError(stderr, "parity merge: no whole %s window between %s and %s", cfg.Window.D(), from, to)
+		}
 	default:
 		return usageError(stderr, "parity merge: give --window, or --from and --to")
 	}
@@ -62,13 +73,6 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(stderr, err)
 	}
-	now := time.Now()
-	if o.Now != nil {
-		now = o.Now()
-	}
 	fmt.Fprintf(stdout, "merged shards of %d window(s) into %s\n", len(windows), r.Out.URI())
-	if res.Verdicts != nil {
-		reports.WriteSummary(stdout, res.Verdicts, now)
-	}
-	return ExitOK
+	return summarize(stdout, res.Verdicts, o, f.exitOn)
 }

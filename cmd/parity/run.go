@@ -37,7 +37,7 @@ func newRunFlags(name, usageLine string, stderr io.Writer) *runFlags {
 	logLevelFlag(f.fs, &f.logLevel, "info")
 	f.fs.StringVar(&f.now, "now", "", "evaluate as if the time were this (RFC 3339); for tests and replays")
 	f.fs.DurationVar(&f.lockTTL, "lock-ttl", 10*time.Minute, "run lock lease, renewed every third of it; a killed run's lock is taken over once it expires")
-	f.fs.StringVar(&f.shard, "shard", "", "I/N: evaluate a deterministic 1/N of the input and write partial aggregates for `parity merge`; env/N takes I from JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
+	f.fs.StringVar(&f.shard, "shard", "", "`I/N`: evaluate a deterministic 1/N of the input and write partial aggregates for parity merge; env/N takes I from JOB_COMPLETION_INDEX (Kubernetes Indexed Job)")
 	f.fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s\n\nFlags:\n", usageLine)
 		f.fs.PrintDefaults()
@@ -175,21 +175,34 @@ func evaluate(ctx context.Context, cfg *config.Config, windows []eval.Window, o 
 		return fail(stderr, err)
 	}
 	if o.ShardCount > 1 {
-		fmt.Fprintf(stdout, "shard %d/%d: partial aggregates for %d window(s) written to %s\n", o.ShardIndex, o.ShardCount, len(windows), r.Out.URI())
+		fmt.Fprintln(stdout, shardWritten(o, len(windows), r.Out.URI()))
+		return ExitOK
+	}
+	fmt.Fprintf(stdout, "evaluated %d window(s), %d rows used; outputs in %s\n", len(windows), res.Rows, r.Out.URI())
+	return summarize(stdout, res.Verdicts, o, exitOn)
+}
+
+// shardWritten is what a shard run prints: it wrote no scores or
+// verdicts, only partial aggregates that parity merge combines.
+func shardWritten(o jobs.Options, windows int, out string) string {
+	return fmt.Sprintf("shard %d/%d: partial aggregates for %d window(s) written to %s; parity merge combines the shards into scores and verdicts", o.ShardIndex, o.ShardCount, windows, out)
+}
+
+// summarize prints the verdicts (when the run wrote any) and returns the
+// exit code: 3 for a rollback verdict with --exit-code-on rollback.
+func summarize(stdout io.Writer, v *reports.Verdicts, o jobs.Options, exitOn string) int {
+	if v == nil {
 		return ExitOK
 	}
 	now := time.Now()
 	if o.Now != nil {
 		now = o.Now()
 	}
-	fmt.Fprintf(stdout, "evaluated %d window(s), %d rows used; outputs in %s\n", len(windows), res.Rows, r.Out.URI())
-	if res.Verdicts != nil {
-		reports.WriteSummary(stdout, res.Verdicts, now)
-		if exitOn == "rollback" {
-			for _, f := range res.Verdicts.Features {
-				if f.Verdict == eval.VerdictRollback {
-					return ExitRollback
-				}
+	reports.WriteSummary(stdout, v, now)
+	if exitOn == "rollback" {
+		for _, f := range v.Features {
+			if f.Verdict == eval.VerdictRollback {
+				return ExitRollback
 			}
 		}
 	}
@@ -201,6 +214,28 @@ func helpOrUsage(err error) int {
 		return ExitOK
 	}
 	return ExitUsage
+}
+
+// parseArgs parses args into fs and returns the positional arguments.
+// Flags may come before, between or after them, as the synopses write
+// them (parity cp SRC DST --prefix P): the flag package alone stops at
+// the first positional argument and leaves the flags after it unparsed.
+// "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
 }
 
 // applyMemoryLimit sets jobs.DefaultMemoryLimit unless the operator set

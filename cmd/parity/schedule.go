@@ -18,7 +18,6 @@ import (
 	"github.com/parity-eval/parity/config"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/jobs"
-	"github.com/parity-eval/parity/reports"
 )
 
 func init() {
@@ -89,6 +88,11 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	if grace <= 0 || lockTTL <= 0 || rate <= 0 {
 		return usageError(stderr, "parity schedule: --grace, --lock-ttl and --clock-rate must be positive")
+	}
+	if listen != "" {
+		if err := checkAddr(listen); err != nil {
+			return usageError(stderr, "parity schedule: --listen %q: %v", listen, err)
+		}
 	}
 	cfg, code := loadConfig(cfgPath, stderr)
 	if cfg == nil {
@@ -184,6 +188,11 @@ func runJob(ctx context.Context, cfg *config.Config, j *config.Job, o jobs.Optio
 	if !jobs.KindAvailable(j.Kind) {
 		return usageError(stderr, "parity run: --job %s: kind %q is not available in this build", j.Name, j.Kind)
 	}
+	if o.ShardCount > 1 && j.Kind != "evaluate" && j.Kind != "backfill" {
+		// Only evaluations are split into shards; every shard would
+		// otherwise run the whole job.
+		return usageError(stderr, "parity run: --shard: job %s is of kind %q; only evaluate and backfill jobs run in shards", j.Name, j.Kind)
+	}
 	applyMemoryLimit()
 	r, err := jobs.Open(ctx, cfg)
 	if err != nil {
@@ -196,21 +205,13 @@ func runJob(ctx context.Context, cfg *config.Config, j *config.Job, o jobs.Optio
 	if err != nil {
 		return fail(stderr, err)
 	}
-	fmt.Fprintf(stdout, "job %s (%s): evaluated %d window(s), %d rows read; outputs in %s\n", j.Name, j.Kind, len(run.Done), run.Rows, r.Out.URI())
-	if run.Last == nil || run.Last.Verdicts == nil {
+	if o.ShardCount > 1 {
+		fmt.Fprintf(stdout, "job %s (%s): %s\n", j.Name, j.Kind, shardWritten(o, len(run.Done), r.Out.URI()))
 		return ExitOK
 	}
-	now := time.Now()
-	if o.Now != nil {
-		now = o.Now()
+	fmt.Fprintf(stdout, "job %s (%s): evaluated %d window(s), %d rows read; outputs in %s\n", j.Name, j.Kind, len(run.Done), run.Rows, r.Out.URI())
+	if run.Last == nil {
+		return ExitOK
 	}
-	reports.WriteSummary(stdout, run.Last.Verdicts, now)
-	if exitOn == "rollback" {
-		for _, f := range run.Last.Verdicts.Features {
-			if f.Verdict == eval.VerdictRollback {
-				return ExitRollback
-			}
-		}
-	}
-	return ExitOK
+	return summarize(stdout, run.Last.Verdicts, o, exitOn)
 }

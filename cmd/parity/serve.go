@@ -17,8 +17,10 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +114,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *cache < 0 {
 		return usageError(stderr, "parity serve: --cache must be >= 0")
 	}
+	if err := checkAddr(*addr); err != nil {
+		return usageError(stderr, "parity serve: --addr %q: %v", *addr, err)
+	}
 	st, now, code := of.open(ctx, "serve", stderr)
 	if st == nil {
 		return code
@@ -150,6 +155,44 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log.Info("stopped")
 	return ExitOK
+}
+
+// checkAddr checks that addr is HOST:PORT, HOST empty, an IP address or
+// a host name and PORT a number 0-65535, so a mistyped address is a usage
+// error before anything starts; net.Listen would report 999.1.1.1 as a
+// failed DNS lookup, a runtime failure. Whether it can be bound is for
+// net.Listen to say.
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want HOST:PORT, e.g. 127.0.0.1:8080 or :8080")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q: want a number 0-65535", port)
+	}
+	if _, err := netip.ParseAddr(host); host != "" && err != nil && !validHostName(host) {
+		return fmt.Errorf("host %q: want an IP address or a host name", host)
+	}
+	return nil
+}
+
+// validHostName: dot-separated labels of letters, digits and hyphens, the
+// last not all digits (which makes 999.1.1.1 a bad IP address, not a
+// name to look up).
+func validHostName(h string) bool {
+	labels := strings.Split(strings.TrimSuffix(h, "."), ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	last := labels[len(labels)-1]
+	return strings.Trim(last, "0123456789") != ""
 }
 
 // verdictServer answers from verdicts/latest.json.
