@@ -203,3 +203,16 @@ func TestMergeWindowOrRange(t *testing.T) {
 		t.Errorf("merge --exit-code-on rollback with a rollback verdict: exit %d, want %d\n%s%s", code, ExitRollback, stdout, errs)
 	}
 }
+
+// TestRunShardOfReconcileJob: a reconcile job is not split into shards;
+// with --shard every shard pod ran the whole job and exited 0.
+func TestRunShardOfReconcileJob(t *testing.T) {
+	cfg, out := reconConfig(t)
+	code, _, errs := reconMain("run", "--config", cfg, "--job", "recon-nightly", "--shard", "0/2")
+	if msg := errorText(t, errs); code != ExitUsage || !strings.Contains(msg, "--shard") || !strings.Contains(msg, "recon-nightly") {
+		t.Errorf("run --job recon-nightly --shard 0/2: exit %d, want %d naming --shard and the job: %s", code, ExitUsage, errs)
+	}
+	if _, err := os.Stat(filepath.Join(out, "reconcile")); !os.IsNotExist(err) {
+		t.Errorf("a refused run wrote reconcile results")
+	}
+}
