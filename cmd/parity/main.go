@@ -32,7 +32,7 @@ const (
 	ExitOK       = 0 // success
 	ExitFailure  = 1 // runtime failure (I/O, bad data, lock held); nothing was written
 	ExitUsage    = 2 // usage or configuration error; nothing was read or written
-	ExitRollback = 3 // with --exit-code-on rollback: completed, and a feature's verdict is rollback
+	ExitRollback = 3 // --exit-code-on: completed, and a verdict is rollback (run, merge) or a reconciliation alerted
 	ExitStale    = 4 // `parity verdicts --check`: a verdict is past valid_until
 )
 
@@ -51,7 +51,8 @@ const exitHelp = `Exit codes:
   1  runtime failure (unreadable or bad data, storage error, lock held by another run);
      nothing partial is written
   2  usage or configuration error (named with file:line: key); nothing is read or written
-  3  only with --exit-code-on rollback: the run completed and a feature's verdict is rollback
+  3  only with --exit-code-on: run/merge --exit-code-on rollback, the run completed and a
+     feature's verdict is rollback; reconcile --exit-code-on alert, the (last) run raised an alert
   4  parity verdicts --check: a verdict is at or past its valid_until (stale: treat as legacy only)
 
 Errors: on a terminal, lines of text. Otherwise (cron, Kubernetes) stderr is JSON lines, logs
