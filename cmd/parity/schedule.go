@@ -78,7 +78,7 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: parity schedule --config FILE [--listen ADDR] [--grace 30s] [--jobs a,b]\n\n%s\nFlags:\n", scheduleHelp)
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nExit codes:\n  0  stopped cleanly on SIGTERM/SIGINT\n  1  runtime failure at start (storage, --listen), or a run was still going at the end of --grace\n  2  usage or configuration error (named with file:line: key)\n")
+		fmt.Fprintf(stderr, "\nExit codes:\n  0  stopped cleanly on SIGTERM/SIGINT\n  1  runtime failure at start (storage, --listen address in use), or a run was still going at the end of --grace\n  2  usage or configuration error (named with file:line: key), a malformed --listen\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return helpOrUsage(err)
