@@ -31,9 +31,18 @@ type WindowRecord struct {
 	AIShare       Float             `json:"ai_share"`
 	AIShareN      int64             `json:"ai_share_n"`
 	AuditComplete Float             `json:"audit_complete"`
+	// AuditN is how many records AuditComplete is a share of, so the
+	// decommission item can report the share over a whole period.
+	AuditN int64 `json:"audit_n,omitempty"`
 	// Evidence for the anytime-valid graduation rule: the window's paired
 	// correctness counts on critical fields, summed over classes.
 	Paired stats.Paired2x2 `json:"paired"`
+	// Override is the human decision that was in force when the window's
+	// verdict was decided (the caller stores the one it passed to Decide
+	// for that window). A replay needs it: without it, a graduation held
+	// back by a freeze reappears in the frozen window once the freeze
+	// has lifted, and moves traffic under a later window's hold.
+	Override *Override `json:"override,omitempty"`
 }
 
 // Record summarises a feature window for the history.
@@ -62,6 +71,7 @@ func Record(fw *FeatureWindow, g map[string]*Group) WindowRecord {
 	}
 	if audit.N > 0 {
 		r.AuditComplete = Float(float64(audit.K) / float64(audit.N))
+		r.AuditN = audit.N
 	}
 	return r
 }
@@ -124,7 +134,19 @@ type FeatureVerdict struct {
 }
 
 // Decide replays a feature's window records (sorted by window, ending
-// with the window being decided) through the policy.
+// with the window being decided) through the policy. ov is the override
+// for the window being decided; each earlier window's is its record's
+// Override.
+//
+// An override binds the state machine, not just the verdict shown: in a
+// window under force_legacy the verdict is rollback and traffic goes to
+// 0 (a graduation must then be earned again from there); under freeze
+// traffic stays where it is and neither a graduation nor a rollback
+// happens. The windows under an override still count toward the passing
+// and failing streaks (the shadow evidence is real), so a streak that
+// reaches graduate_after or rollback_after while an override is in force
+// moves traffic in the first window after it lifts, as that window's
+// graduate or rollback verdict, never as a step change under a hold.
 func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Override, reconCleanRuns int, reconSeen bool) FeatureVerdict {
 	pol := f.Policy
 	v := FeatureVerdict{Verdict: VerdictHold, Events: []Event{}, Alerts: []Alert{}, AIAllowedClasses: []string{}, LegacyOnlyClasses: []string{}}
@@ -148,6 +170,11 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 	var prev *WindowRecord
 	for i := range recs {
 		r := &recs[i]
+		last := i == len(recs)-1
+		o := r.Override
+		if last {
+			o = ov
+		}
 		// A missing window between two records is a window with no
 		// evaluation: it breaks every streak.
 		if prev != nil && r.Window.Start.After(prev.Window.End) {
@@ -156,7 +183,7 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 		}
 		prev = r
 		expected := pol.Steps[step] / 100
-		if r.AIShareN > 0 && i == len(recs)-1 {
+		if r.AIShareN > 0 && last {
 			if off := shareOff(float64(r.AIShare), r.AIShareN, expected); off != "" {
 				v.Alerts = append(v.Alerts, Alert{Severity: "warning", Message: off})
 			}
@@ -229,23 +256,24 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 				reasons = append(reasons, "some input classes could not be evaluated (error): no graduation on incomplete evidence")
 			}
 		}
-		// Overrides win over computed verdicts, in the last window only
-		// (they are the current human decision).
-		if ov != nil && i == len(recs)-1 {
-			switch {
-			case ov.ForceLegacy:
-				verdict = VerdictRollback
-				reasons = append([]string{fmt.Sprintf("override: force_legacy by %s (%s)", ov.By, ov.Reason)}, reasons...)
-			case ov.Freeze:
-				verdict = VerdictHold
-				reasons = append([]string{fmt.Sprintf("override: frozen by %s (%s)", ov.By, ov.Reason)}, reasons...)
+		// Overrides win over computed verdicts. A move the streaks call
+		// for but the override stops is said so; the streaks carry on.
+		if o != nil && (o.ForceLegacy || o.Freeze) {
+			by := fmt.Sprintf("override: frozen by %s (%s)", o.By, o.Reason)
+			forced := VerdictHold
+			if o.ForceLegacy {
+				by = fmt.Sprintf("override: force_legacy by %s (%s)", o.By, o.Reason)
+				forced = VerdictRollback
 			}
+			if verdict != forced && verdict != VerdictHold {
+				reasons[0] += fmt.Sprintf(": no %s while the override is in force", verdict)
+			}
+			verdict = forced
+			reasons = append([]string{by}, reasons...)
 		}
-		frozen := ov != nil && ov.Freeze && i == len(recs)-1
-		last := i == len(recs)-1
 		switch verdict {
 		case VerdictGraduate:
-			if !frozen && step < len(pol.Steps)-1 {
+			if step < len(pol.Steps)-1 {
 				step++
 				v.Events = append(v.Events, Event{Window: r.Window, Kind: "graduate", Percent: pol.Steps[step], Reason: reasons[0]})
 				if last {
@@ -256,19 +284,17 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 		case VerdictRollback:
 			// One event per rollback: when traffic actually moves, or when
 			// a failing streak first turns into a rollback.
-			if !frozen && (step != 0 || prevVerdict != VerdictRollback) {
+			if step != 0 || prevVerdict != VerdictRollback {
 				v.Events = append(v.Events, Event{Window: r.Window, Kind: "rollback", Percent: 0, Reason: reasons[0]})
 				if last {
 					v.Alerts = append(v.Alerts, Alert{Severity: "critical", Message: "rollback: " + reasons[0]})
 				}
 			}
-			if !frozen {
-				step = 0
-			}
+			step = 0
 			sawRollback, recovered = true, false
 		}
 		prevVerdict = verdict
-		if i == len(recs)-1 {
+		if last {
 			v.Verdict, v.Reasons = verdict, reasons
 			v.Window = r.Window
 			v.Streak.Passing, v.Streak.Failing = pass, fail
@@ -279,9 +305,6 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 	}
 	v.Traffic.Step = step
 	v.Traffic.Percent = pol.Steps[step]
-	if ov != nil && ov.ForceLegacy {
-		v.Traffic.Step, v.Traffic.Percent = 0, 0
-	}
 	v.Override = ov
 	if len(recs) > 0 {
 		last := recs[len(recs)-1]
@@ -298,7 +321,7 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 				v.LegacyOnlyClasses = append(v.LegacyOnlyClasses, c)
 			}
 		}
-		v.Decommission = decommission(window, parityRun, last, sawRollback, recovered, reconCleanRuns, reconSeen)
+		v.Decommission = decommission(window, parityRun, recs, sawRollback, recovered, reconCleanRuns, reconSeen)
 		v.DecommissionReady = true
 		for _, c := range v.Decommission {
 			v.DecommissionReady = v.DecommissionReady && c.Met
@@ -352,11 +375,17 @@ func shareOff(share float64, n int64, expected float64) string {
 	return ""
 }
 
+// decommissionDays is how long parity must have held before the legacy
+// system may be retired.
+const decommissionDays = 30
+
 // decommission lists the readiness items for retiring the legacy system.
-func decommission(window time.Duration, parityRun int, last WindowRecord, sawRollback, recovered bool, reconClean int, reconSeen bool) []Check {
+// parityRun is how many of the last records form the parity streak.
+func decommission(window time.Duration, parityRun int, recs []WindowRecord, sawRollback, recovered bool, reconClean int, reconSeen bool) []Check {
+	last := recs[len(recs)-1]
 	days := float64(parityRun) * window.Hours() / 24
 	var out []Check
-	out = append(out, Check{Item: "parity in every input class for at least 30 consecutive days", Met: days >= 30, Evidence: fmt.Sprintf("%.1f consecutive days of parity", days)})
+	out = append(out, Check{Item: "parity in every input class for at least 30 consecutive days", Met: days >= decommissionDays, Evidence: fmt.Sprintf("%.1f consecutive days of parity", days)})
 	enough := len(last.Classes) > 0
 	var short []string
 	for c, s := range last.Classes {
@@ -371,8 +400,15 @@ func decommission(window time.Duration, parityRun int, last WindowRecord, sawRol
 		ev = fmt.Sprintf("input classes without enough data: %v", short)
 	}
 	out = append(out, Check{Item: "every input class seen with enough data", Met: enough, Evidence: ev})
-	ac := float64(last.AuditComplete)
-	out = append(out, Check{Item: "audit trail complete (request id, input hash, model version, timestamp and, unless the AI call errored, confidence on every record)", Met: ac == 1, Evidence: auditEvidence(ac)})
+	// The audit trail must be complete on every record the decision to
+	// retire rests on, not just the latest window's: every window of the
+	// parity streak, and at least of the last 30 days.
+	from := len(recs) - parityRun
+	cutoff := last.Window.End.Add(-decommissionDays * 24 * time.Hour)
+	for from > 0 && !recs[from-1].Window.Start.Before(cutoff) {
+		from--
+	}
+	out = append(out, auditCheck(recs[from:]))
 	rb := "no rollback recorded in history"
 	if sawRollback && recovered {
 		rb = "a rollback followed by recovery is recorded"
@@ -388,11 +424,74 @@ func decommission(window time.Duration, parityRun int, last WindowRecord, sawRol
 	return out
 }
 
-func auditEvidence(ac float64) string {
-	if math.IsNaN(ac) {
-		return "audit columns not logged"
+// auditCheck is met only when every window's audit figure is 1. A window
+// without one (audit columns not logged, or no records) is no evidence of
+// completeness, so it leaves the item unmet.
+func auditCheck(recs []WindowRecord) Check {
+	c := Check{Item: "audit trail complete (request id, input hash, model version, timestamp and, unless the AI call errored, confidence on every record)"}
+	var k float64
+	var n int64
+	counted := true // every window with a figure has its record count (older histories have none)
+	low, complete := -1, 0
+	var unlogged []Window
+	for i, r := range recs {
+		ac := float64(r.AuditComplete)
+		if math.IsNaN(ac) {
+			unlogged = append(unlogged, r.Window)
+			continue
+		}
+		if ac == 1 {
+			complete++
+		}
+		if low < 0 || ac < float64(recs[low].AuditComplete) {
+			low = i
+		}
+		k += ac * float64(r.AuditN)
+		n += r.AuditN
+		counted = counted && r.AuditN > 0
 	}
-	return fmt.Sprintf("%.3f%% of records complete", 100*ac)
+	since := windowLabel(recs[0].Window)
+	span := fmt.Sprintf("the %d windows since %s", len(recs), since)
+	if len(recs) == 1 {
+		span = "the window of " + since
+	}
+	var ev string
+	switch {
+	case low < 0:
+		ev = "audit columns not logged in " + span
+	case counted:
+		ev = fmt.Sprintf("%s of records complete over %s", auditPct(k/float64(n)), span)
+	default:
+		ev = fmt.Sprintf("every record complete in %d of %d windows since %s", complete, len(recs), since)
+	}
+	if low >= 0 && recs[low].AuditComplete < 1 {
+		ev += fmt.Sprintf(" (lowest %s on %s)", auditPct(float64(recs[low].AuditComplete)), windowLabel(recs[low].Window))
+	}
+	if low >= 0 && len(unlogged) > 0 {
+		ev += fmt.Sprintf("; no audit figure in %d of them (first on %s)", len(unlogged), windowLabel(unlogged[0]))
+	}
+	c.Met = complete == len(recs)
+	c.Evidence = ev
+	return c
+}
+
+// auditPct formats a share as a percentage; a share short of 1 never reads as
+// 100%.
+func auditPct(x float64) string {
+	p := math.Round(x*1e5) / 1e3
+	if x < 1 && p >= 100 {
+		p = 99.999
+	}
+	return fmt.Sprintf("%.3f%%", p)
+}
+
+// windowLabel names a window by its day, or by its start time when
+// windows are shorter than a day.
+func windowLabel(w Window) string {
+	if d := w.End.Sub(w.Start); d%(24*time.Hour) == 0 && w.Start.Equal(w.Start.Truncate(24*time.Hour)) {
+		return w.Start.UTC().Format("2006-01-02")
+	}
+	return w.Start.UTC().Format("2006-01-02T15:04Z")
 }
 
 // quoteList is "a", "a and b" or "a, b and c", quoted.

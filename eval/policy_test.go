@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,180 @@ func TestVanishedClassBreaksStreaks(t *testing.T) {
 	v = Decide(f, 24*time.Hour, drop(history("pff"), 2), nil, 0, false)
 	if v.Verdict != VerdictRollback {
 		t.Errorf("failing with b missing: %s, want rollback", v.Verdict)
+	}
+}
+
+// sixHourly builds 6-hour records from 2026-02-01T00:00Z, as history does.
+func sixHourly(s string) []WindowRecord {
+	recs := history(s)
+	t0 := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	for i := range recs {
+		start := t0.Add(recs[i].Window.Start.Sub(day0) / 4)
+		recs[i].Window = Window{Start: start, End: start.Add(6 * time.Hour)}
+	}
+	return recs
+}
+
+// decideEach decides every window of recs in turn as a run of that
+// window does: the window's own override is the current decision, and
+// is then stored in its record for the later windows' replays.
+func decideEach(f *config.Feature, recs []WindowRecord, ovs map[int]*Override) []FeatureVerdict {
+	var out []FeatureVerdict
+	for i := range recs {
+		recs[i].Override = ovs[i]
+		out = append(out, Decide(f, 6*time.Hour, recs[:i+1], ovs[i], 0, false))
+	}
+	return out
+}
+
+func graduations(v FeatureVerdict) []string {
+	var at []string
+	for _, e := range v.Events {
+		if e.Kind == "graduate" {
+			at = append(at, e.Window.Start.Format("15:04"))
+		}
+	}
+	return at
+}
+
+// TestFreezeHoldsTheStateMachine is the QA scenario: 6h windows,
+// graduate_after 3, a freeze over the 12:00 window, in which the
+// streak reaches 3. The frozen window holds at 0% with no event; the
+// streak keeps counting, and the 18:00 window after the lift graduates
+// as its own verdict. The old policy applied the freeze to the displayed
+// verdict only: replayed at 18:00, the 12:00 window graduated after all
+// (an event dated 12:00), and 18:00 said hold while traffic went to the
+// next step.
+func TestFreezeHoldsTheStateMachine(t *testing.T) {
+	f := feature(3, 2)
+	freeze := &Override{Freeze: true, By: "qa", Reason: "change freeze"}
+	v := decideEach(f, sixHourly("pppp"), map[int]*Override{2: freeze})
+	if v[2].Verdict != VerdictHold || v[2].Traffic.Percent != 0 || len(graduations(v[2])) != 0 || v[2].Streak.Passing != 3 {
+		t.Errorf("12:00 (frozen): %s %g%% graduations %v streak %d, want hold 0%%, none, streak 3", v[2].Verdict, v[2].Traffic.Percent, graduations(v[2]), v[2].Streak.Passing)
+	}
+	if r := strings.Join(v[2].Reasons, " | "); !strings.Contains(r, "frozen by qa") || !strings.Contains(r, "no graduate while the override is in force") {
+		t.Errorf("12:00 (frozen): reasons %q do not say the graduation is held by the freeze", r)
+	}
+	if v[3].Verdict != VerdictGraduate || v[3].Traffic.Percent != 1 || strings.Join(graduations(v[3]), ",") != "18:00" {
+		t.Errorf("18:00 (lifted): %s %g%% graduations %v (reasons %v), want graduate to 1%% in the 18:00 window only", v[3].Verdict, v[3].Traffic.Percent, graduations(v[3]), v[3].Reasons)
+	}
+	// A longer freeze: one step when it lifts, and the next needs a new streak.
+	v = decideEach(f, sixHourly("pppppppp"), map[int]*Override{2: freeze, 3: freeze, 4: freeze, 5: freeze})
+	for i, fv := range v[:6] {
+		if fv.Traffic.Percent != 0 || len(graduations(fv)) != 0 {
+			t.Errorf("window %d (frozen or before): %s %g%% graduations %v, want 0%% and none", i, fv.Verdict, fv.Traffic.Percent, graduations(fv))
+		}
+	}
+	if v[6].Verdict != VerdictGraduate || v[6].Traffic.Percent != 1 || v[7].Verdict != VerdictHold || v[7].Traffic.Percent != 1 {
+		t.Errorf("after the lift: %s %g%% then %s %g%%, want graduate to 1%% then hold at 1%%", v[6].Verdict, v[6].Traffic.Percent, v[7].Verdict, v[7].Traffic.Percent)
+	}
+}
+
+// TestFreezeHoldsRollback: a failing streak that reaches rollback_after
+// under a freeze rolls back in the first window after the lift, as that
+// window's verdict; when that window passes, nothing moves.
+func TestFreezeHoldsRollback(t *testing.T) {
+	f := feature(3, 2)
+	freeze := &Override{Freeze: true, By: "qa", Reason: "change freeze"}
+	v := decideEach(f, sixHourly("pppfff"), map[int]*Override{3: freeze, 4: freeze})
+	if v[4].Verdict != VerdictHold || v[4].Traffic.Percent != 1 {
+		t.Errorf("frozen with 2 failing windows: %s %g%%, want hold at 1%%", v[4].Verdict, v[4].Traffic.Percent)
+	}
+	if v[5].Verdict != VerdictRollback || v[5].Traffic.Percent != 0 {
+		t.Errorf("lifted, 3rd failing window: %s %g%%, want rollback to 0%%", v[5].Verdict, v[5].Traffic.Percent)
+	}
+	for _, e := range v[5].Events {
+		if e.Kind == "rollback" && !e.Window.Start.Equal(v[5].Window.Start) {
+			t.Errorf("rollback event dated %s, in a frozen window", e.Window.Start)
+		}
+	}
+	v = decideEach(f, sixHourly("pppffp"), map[int]*Override{3: freeze, 4: freeze})
+	if v[5].Verdict != VerdictHold || v[5].Traffic.Percent != 1 || len(v[5].Events) != 1 {
+		t.Errorf("lifted, passing window: %s %g%% events %+v, want hold at 1%% with only the graduation", v[5].Verdict, v[5].Traffic.Percent, v[5].Events)
+	}
+}
+
+// TestForceLegacyExpiry: force_legacy is a rollback in the state machine
+// too. A graduation the streak called for under it happens after the
+// lift as a graduate verdict (the old policy stepped traffic 0% -> 1%
+// under hold, dated to the forced window), and a step held before the
+// kill switch is not handed back under a hold when it expires (old: 0%
+// -> 1% under hold): it is earned again.
+func TestForceLegacyExpiry(t *testing.T) {
+	f := feature(3, 2)
+	kill := &Override{ForceLegacy: true, By: "oncall", Reason: "INC-1"}
+	v := decideEach(f, sixHourly("pppp"), map[int]*Override{2: kill})
+	if v[2].Verdict != VerdictRollback || v[2].Traffic.Percent != 0 || len(graduations(v[2])) != 0 {
+		t.Errorf("12:00 (forced): %s %g%% graduations %v, want rollback 0%%, none", v[2].Verdict, v[2].Traffic.Percent, graduations(v[2]))
+	}
+	if v[3].Verdict != VerdictGraduate || v[3].Traffic.Percent != 1 || strings.Join(graduations(v[3]), ",") != "18:00" {
+		t.Errorf("18:00 (lifted): %s %g%% graduations %v (reasons %v), want graduate to 1%% in the 18:00 window only", v[3].Verdict, v[3].Traffic.Percent, graduations(v[3]), v[3].Reasons)
+	}
+	v = decideEach(f, sixHourly("ppppp"), map[int]*Override{3: kill})
+	if v[3].Verdict != VerdictRollback || v[3].Traffic.Percent != 0 {
+		t.Errorf("forced after a graduation: %s %g%%, want rollback 0%%", v[3].Verdict, v[3].Traffic.Percent)
+	}
+	if v[4].Verdict != VerdictHold || v[4].Traffic.Percent != 0 {
+		t.Errorf("lifted: %s %g%% (reasons %v), want hold at 0%%: traffic does not move under a hold", v[4].Verdict, v[4].Traffic.Percent, v[4].Reasons)
+	}
+}
+
+// TestDecommissionAuditWholePeriod: the audit item holds over every
+// window of the parity period, not just the latest (the old policy read
+// only the last window's figure: two incomplete windows inside the 30
+// days still said met, "100.000% of records complete").
+func TestDecommissionAuditWholePeriod(t *testing.T) {
+	hist := strings.Repeat("p", 5) + "ff" + strings.Repeat("p", 31)
+	audit := func(edit func(recs []WindowRecord)) Check {
+		recs := history(hist)
+		for i := range recs {
+			recs[i].AuditComplete, recs[i].AuditN = 1, 1000
+		}
+		edit(recs)
+		v := Decide(feature(14, 2), 24*time.Hour, recs, nil, 30, true)
+		for _, c := range v.Decommission {
+			if strings.HasPrefix(c.Item, "audit trail complete") {
+				return c
+			}
+		}
+		t.Fatalf("no audit item in %+v", v.Decommission)
+		return Check{}
+	}
+	if c := audit(func([]WindowRecord) {}); !c.Met || c.Evidence != "100.000% of records complete over the 31 windows since 2026-10-08" {
+		t.Errorf("complete: %+v", c)
+	}
+	c := audit(func(recs []WindowRecord) {
+		recs[20].AuditComplete = 0 // 2026-10-21
+		recs[30].AuditComplete = 0.5
+	})
+	if c.Met || c.Evidence != "95.161% of records complete over the 31 windows since 2026-10-08 (lowest 0.000% on 2026-10-21)" {
+		t.Errorf("two incomplete windows inside the period: %+v", c)
+	}
+	c = audit(func(recs []WindowRecord) { recs[25].AuditComplete, recs[25].AuditN = Float(math.NaN()), 0 })
+	if c.Met || !strings.Contains(c.Evidence, "no audit figure in 1 of them (first on 2026-10-26)") {
+		t.Errorf("a window without an audit figure: %+v", c)
+	}
+	// Before the streak and over 30 days old: not part of the period.
+	if c := audit(func(recs []WindowRecord) { recs[2].AuditComplete = 0 }); !c.Met {
+		t.Errorf("an incomplete window before the period: %+v", c)
+	}
+	// The period is at least 30 days even when the streak is shorter.
+	c = audit(func(recs []WindowRecord) {
+		recs[10].AuditComplete = 0.9
+		recs[len(recs)-1].Status = StatusFail
+		recs[len(recs)-1].Classes["b"] = StatusFail
+	})
+	if c.Met || !strings.Contains(c.Evidence, "30 windows since 2026-10-09 (lowest 90.000% on 2026-10-11)") {
+		t.Errorf("an incomplete window in the last 30 days after the streak broke: %+v", c)
+	}
+	// Histories stored before record counts: the share of windows.
+	c = audit(func(recs []WindowRecord) {
+		for i := range recs {
+			recs[i].AuditN = 0
+		}
+		recs[36].AuditComplete = 0.999999
+	})
+	if c.Met || c.Evidence != "every record complete in 30 of 31 windows since 2026-10-08 (lowest 99.999% on 2026-11-06)" {
+		t.Errorf("no record counts: %+v", c)
 	}
 }
