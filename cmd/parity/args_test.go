@@ -216,3 +216,32 @@ func TestRunShardOfReconcileJob(t *testing.T) {
 		t.Errorf("a refused run wrote reconcile results")
 	}
 }
+
+// A stray argument is a usage error naming it: Go's flag package stops at
+// the first argument, so every flag after it used to be ignored
+// (`backfill --config F extra --from ...` then said --from was missing).
+// verify takes its report before, between or after the flags.
+func TestStrayArgumentsAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"backfill", "--config", "c.yaml", "extra", "--from", "2026-10-01", "--to", "2026-10-02"},
+		{"validate", "--config", "c.yaml", "extra"},
+		{"demo", "extra"},
+		{"verify", "a.html", "b.html"},
+	} {
+		code, _, errs := run(t, args...)
+		msg := errorText(t, errs)
+		if code != ExitUsage || !strings.Contains(msg, `unexpected argument "extra"`) && !strings.Contains(msg, "want one REPORT.html, got 2") {
+			t.Errorf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+	missing := filepath.Join(t.TempDir(), "missing.html")
+	for _, args := range [][]string{
+		{"verify", "--log-level", "error", missing},
+		{"verify", missing, "--log-level", "error"},
+		{"verify", "--log-level", "error", missing, "--config", "x.yaml"},
+	} {
+		if code, _, errs := run(t, args...); code != ExitFailure || !strings.Contains(errs, "missing.html") {
+			t.Errorf("%v: exit %d, want 1 naming the report: %s", args, code, errs)
+		}
+	}
+}

@@ -19,6 +19,10 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err := f.fs.Parse(args); err != nil {
 		return helpOrUsage(err)
 	}
+	if f.fs.NArg() > 0 {
+		// Go's flag package stops at the first argument: every flag after it would be ignored.
+		return usageError(stderr, "parity backfill: unexpected argument %q", f.fs.Arg(0))
+	}
 	cfg, code := loadConfig(f.config, stderr)
 	if cfg == nil {
 		return code

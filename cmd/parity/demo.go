@@ -39,6 +39,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return helpOrUsage(err)
 	}
+	if fs.NArg() > 0 {
+		// Go's flag package stops at the first argument: every flag after it would be ignored.
+		return usageError(stderr, "parity demo: unexpected argument %q", fs.Arg(0))
+	}
 	if err := os.MkdirAll(*dir, 0o750); err != nil {
 		return fail(stderr, err)
 	}

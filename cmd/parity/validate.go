@@ -24,6 +24,10 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if err := fs.Parse(args); err != nil {
 		return helpOrUsage(err)
 	}
+	if fs.NArg() > 0 {
+		// Go's flag package stops at the first argument: every flag after it would be ignored.
+		return usageError(stderr, "parity validate: unexpected argument %q", fs.Arg(0))
+	}
 	// Text even off a terminal: validate's output is its list of
 	// problems, for a person or an editor's file:line matcher; it runs
 	// no job and writes no log (the other commands' errors are records).

@@ -62,20 +62,15 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "Usage: parity verify REPORT.html [--config FILE]\n\nRe-reads the input objects named in the report, recomputes every window of its history into\na temporary folder, regenerates the report as `parity report` would (with the report's own\ngenerated-at time) and compares it with the file byte for byte, naming every figure,\ninput object and piece of visible text that differs. Exit 0 when all match, 1 when anything\ndiffers, 2 on usage errors.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	// Accept the report before or after the flags.
-	var path string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		path, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	// The report may come before, between or after the flags.
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return helpOrUsage(err)
 	}
-	if path == "" && fs.NArg() == 1 {
-		path = fs.Arg(0)
-	} else if fs.NArg() > 0 || path == "" {
-		fs.Usage()
-		return ExitUsage
+	if len(pos) != 1 {
+		return usageError(stderr, "parity verify: want one REPORT.html, got %d argument(s)", len(pos))
 	}
+	path := pos[0]
 	page, err := os.ReadFile(path)
 	if err != nil {
 		return fail(stderr, err)
