@@ -41,6 +41,42 @@
 // "pass") and every other scorer and feature carries on. After a timeout
 // the scorer is disabled for the rest of the run, so a hung program costs
 // one timeout, not one per batch.
+//
+// # Answers parity did not ask for
+//
+// An answer carries nothing but its rows, and parity reads the next
+// message on stdout as the answer to the batch it has just sent. A
+// program that writes an extra answer (a batch written twice) would have
+// that stale answer taken for the next batch's, and every answer after
+// it shifted by one, onto other classes and windows (the process serves
+// several workers in turn). So an answer is only taken when nothing
+// else was written:
+//
+//   - parity sends each batch with its number in the stream as the record
+//     batch's custom metadata parity.batch; an answer that carries
+//     parity.batch must carry that number. Echoing it is optional, so
+//     scorers written before it existed keep working, and exact: an extra
+//     answer is refused wherever it lands, however late it was written.
+//   - after reading an answer, and again just before sending the next
+//     batch (when a late extra answer has had the longest to arrive),
+//     nothing may be waiting unread on stdout: the program answers a batch
+//     and then waits for the next one, so any byte there is output it was
+//     not asked for.
+//   - when the input ends, the answer stream must end too: an
+//     end-of-stream marker or EOF, nothing after the last answer.
+//     Answers are counted exactly here: an extra answer that arrived
+//     after both checks and was taken for the next batch's answer left
+//     the stream one answer ahead, and that is found at a later batch or
+//     at this end.
+//
+// Such a program wrote "an answer batch it was not asked for": the batch
+// in hand is an error and the scorer is disabled for the rest of the run,
+// as after a timeout, and more: answers read from it before may belong
+// to other batches. Close reports it for that reason, so a caller that
+// closes its scorers after a scan can mark every window of the scan.
+// Parity sends a batch only after reading the previous answer, so a
+// program cannot answer ahead; one that holds its answer back
+// (unflushed output) gets no next batch and times out.
 package external
 
 import (
@@ -51,6 +87,8 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,7 +134,8 @@ type Scorer struct {
 
 	mu      sync.Mutex
 	idle    []*proc
-	broken  error // set after a timeout: later batches fail fast
+	broken  error // set after a timeout or an unasked answer: later batches fail fast
+	unasked error // the first answer not asked for: earlier answers are suspect too
 	started atomic.Int64
 }
 
@@ -231,7 +270,7 @@ func (s *Scorer) Score(in *scorers.Input, out *scorers.Out) error {
 	broken := s.broken
 	s.mu.Unlock()
 	if broken != nil {
-		return s.errorf("disabled for the rest of this run after an earlier timeout (%v)", broken)
+		return s.errorf("disabled for the rest of this run after an earlier error (%v)", broken)
 	}
 	for _, n := range s.needs {
 		if c := in.Col(n.Column); c != nil && c.Kind != n.Kind {
@@ -248,6 +287,9 @@ func (s *Scorer) Score(in *scorers.Input, out *scorers.Out) error {
 	res, err := p.roundTrip(rec, s.timeout)
 	if err != nil {
 		p.kill()
+		if u := (*unaskedError)(nil); errors.As(err, &u) {
+			return s.unaskedAnswer(u)
+		}
 		if errors.Is(err, errTimeout) {
 			err = s.errorf("no answer within %s for a batch of %d rows (process killed; the scorer is disabled for the rest of the run)", s.timeout, in.Rows)
 			s.mu.Lock()
@@ -392,6 +434,25 @@ func (s *Scorer) copyOut(res arrow.RecordBatch, rows int, out *scorers.Out) erro
 	return nil
 }
 
+// unaskedError is output the program wrote without being asked for it.
+type unaskedError struct{ what string }
+
+func (e *unaskedError) Error() string { return e.what }
+
+// unaskedAnswer disables the scorer: a program that wrote one answer
+// too many may have done so before, unseen, and its later answers
+// cannot be trusted to belong to their batches either.
+func (s *Scorer) unaskedAnswer(u *unaskedError) error {
+	err := s.errorf("wrote an answer batch it was not asked for (%v); process killed, and the scorer is disabled for the rest of the run: answers read from it may belong to other batches (one answer per batch; logs go to stderr)", u)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken = err
+	if s.unasked == nil {
+		s.unasked = err
+	}
+	return err
+}
+
 func describe(s *arrow.Schema) string {
 	var parts []string
 	for _, f := range s.Fields() {
@@ -431,7 +492,7 @@ func (s *Scorer) put(p *proc) {
 			if q == p {
 				s.idle = append(s.idle[:i], s.idle[i+1:]...)
 				s.mu.Unlock()
-				p.finish()
+				_ = s.retire(p) // an unasked answer disables the scorer; Close reports it
 				return
 			}
 		}
@@ -439,9 +500,11 @@ func (s *Scorer) put(p *proc) {
 	})
 }
 
-// Close ends every idle process (end of stream, then wait). Processes
-// end on their own after IdleTimeout; Close is for callers that know the
-// run is over.
+// Close ends every idle process (end of stream, then wait) and reports
+// an answer any process wrote without being asked, now or earlier in the
+// run: answers read from that program may belong to other batches, in
+// any window. Processes end on their own after IdleTimeout; Close is for
+// callers that know the run is over.
 func (s *Scorer) Close() error {
 	s.mu.Lock()
 	idle := s.idle
@@ -450,11 +513,29 @@ func (s *Scorer) Close() error {
 	var errs []error
 	for _, p := range idle {
 		p.timer.Stop()
-		if err := p.finish(); err != nil {
-			errs = append(errs, s.errorf("%v%s", err, p.stderrTail()))
+		if err := s.retire(p); err != nil {
+			errs = append(errs, err)
 		}
 	}
+	s.mu.Lock()
+	unasked := s.unasked
+	s.mu.Unlock()
+	if unasked != nil && !slices.Contains(errs, unasked) {
+		errs = append([]error{unasked}, errs...)
+	}
 	return errors.Join(errs...)
+}
+
+// retire ends an idle process and checks the end of its answer stream.
+func (s *Scorer) retire(p *proc) error {
+	err := p.finish()
+	if u := (*unaskedError)(nil); errors.As(err, &u) {
+		return s.unaskedAnswer(u)
+	}
+	if err != nil {
+		return s.errorf("%v%s", err, p.stderrTail())
+	}
+	return nil
 }
 
 var errTimeout = errors.New("timeout")
@@ -463,13 +544,14 @@ var errTimeout = errors.New("timeout")
 type proc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stdout io.ReadCloser
+	stdout *os.File // our own pipe: see start
 	w      *ipc.Writer
 	r      *ipc.Reader
 	stderr *tail
 	done   chan struct{} // closed when the process has exited
 	err    error         // Wait's error, valid after done
 	timer  *time.Timer
+	sent   int // batches sent: the number of the last one
 }
 
 func start(argv []string, schema *arrow.Schema) (*proc, error) {
@@ -510,13 +592,24 @@ func start(argv []string, schema *arrow.Schema) (*proc, error) {
 
 // roundTrip sends one batch and reads one answer within timeout.
 func (p *proc) roundTrip(rec arrow.RecordBatch, timeout time.Duration) (arrow.RecordBatch, error) {
+	p.sent++
+	n := strconv.Itoa(p.sent)
+	// Checked at the last moment, after the process sat in the pool: an
+	// extra answer written after the last one has had the longest to
+	// arrive.
+	if p.sent > 1 && unread(p.stdout) {
+		return nil, &unaskedError{"output was waiting on its stdout before batch " + n + " was sent"}
+	}
+	rec = array.NewRecordBatchWithMetadata(rec.Schema(), rec.Columns(), rec.NumRows(), arrow.NewMetadata([]string{"parity.batch"}, []string{n}))
 	type result struct {
 		rec arrow.RecordBatch
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		if err := p.w.Write(rec); err != nil {
+		err := p.w.Write(rec)
+		rec.Release()
+		if err != nil {
 			ch <- result{err: fmt.Errorf("writing the batch: %w", err)}
 			return
 		}
@@ -537,7 +630,21 @@ func (p *proc) roundTrip(rec arrow.RecordBatch, timeout time.Duration) (arrow.Re
 			ch <- result{err: fmt.Errorf("reading the answer: %w", err)}
 			return
 		}
-		ch <- result{rec: p.r.RecordBatch()}
+		res := p.r.RecordBatch()
+		if m, ok := res.(arrow.RecordBatchWithMetadata); ok {
+			if got, ok := m.Metadata().GetValue("parity.batch"); ok && got != n {
+				ch <- result{err: &unaskedError{fmt.Sprintf("it answered batch %s when batch %s was asked (parity.batch)", got, n)}}
+				return
+			}
+		}
+		// Output after the answer, before the next batch is sent: an
+		// extra answer, caught while the answer it may have displaced
+		// is still in hand.
+		if unread(p.stdout) {
+			ch <- result{err: &unaskedError{"more output followed its answer to batch " + n}}
+			return
+		}
+		ch <- result{rec: res}
 	}()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -578,21 +685,58 @@ func (p *proc) kill() {
 	p.stdout.Close()
 }
 
-// finish closes the stream (end of input) and waits for a clean exit,
-// killing the process when it does not exit within 5 s.
+// finish closes the stream (end of input), checks that the answers end
+// there too and waits for a clean exit, killing the process when it does
+// not exit within 5 s.
 func (p *proc) finish() error {
 	_ = p.w.Close()
 	_ = p.stdin.Close()
+	drained := make(chan error, 1)
+	go func() { drained <- p.drain() }()
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	var err error
 	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		p.kill()
+	case err = <-drained:
+		if err != nil {
+			p.kill()
+			break
+		}
+		select {
+		case <-p.done:
+		case <-deadline.C:
+			p.kill()
+		}
+	case <-deadline.C:
+		p.kill() // closes stdout: drain returns
+		<-drained
 	}
 	if p.r != nil {
 		p.r.Release()
 	}
 	p.stdout.Close()
+	if err != nil {
+		return err
+	}
 	return p.err
+}
+
+// drain reads what the process writes once its input has ended: after
+// its last answer, an end-of-stream marker or EOF and nothing more.
+func (p *proc) drain() error {
+	if p.r == nil {
+		return nil // never answered (pooled processes all have)
+	}
+	if p.r.Next() {
+		return &unaskedError{"an answer batch after its input ended"}
+	}
+	if err := p.r.Err(); err != nil {
+		return fmt.Errorf("reading the end of its answer stream: %w", err)
+	}
+	if n, _ := io.Copy(io.Discard, p.stdout); n > 0 {
+		return &unaskedError{fmt.Sprintf("%d bytes after the end of its answer stream", n)}
+	}
+	return nil
 }
 
 // tail keeps the last max bytes written (a process's stderr).

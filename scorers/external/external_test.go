@@ -283,3 +283,116 @@ func TestInputSchema(t *testing.T) {
 		}
 	}
 }
+
+// evenRows are rows() and one more, so batches of 2 all have 2 rows: an
+// answer to the wrong batch then has the right number of rows, and
+// only the new checks can tell.
+func evenRows() []scorertest.Row {
+	return append(rows(), scorertest.Row{"l": "abcde", "a": "a", "input_class": "y"})
+}
+
+// wantUnasked checks that every class of the window is an error saying
+// the scorer wrote an answer it was not asked for.
+func wantUnasked(t *testing.T, res *scorertest.Result, detail string) {
+	t.Helper()
+	for _, class := range []string{"x", "y"} {
+		m := res.Metric(t, class, "ext")
+		for _, want := range []string{`external scorer "ext": wrote an answer batch it was not asked for`, detail} {
+			if m.Status != eval.StatusError || !strings.Contains(m.Reason, want) {
+				t.Errorf("class %s: %s %q, want error saying %q", class, m.Status, m.Reason, want)
+			}
+		}
+		if c := res.Class(t, class); c.Status != eval.StatusError {
+			t.Errorf("class %s status %s, want error", class, c.Status)
+		}
+	}
+}
+
+// batches scores evenRows two at a time, one Score call per batch as a
+// worker makes them, and returns each call's error.
+func batches(s scorers.Scorer) []error {
+	var errs []error
+	all := evenRows()
+	for lo := 0; lo < len(all); lo += 2 {
+		_, err := scorertest.TryScore(s, all[lo:lo+2])
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+func wantErr(t *testing.T, what string, err error, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: %v\nwant %q", what, err, w)
+		}
+	}
+}
+
+const unasked = `external scorer "ext": wrote an answer batch it was not asked for`
+
+// A scorer that writes every answer twice (both copies in one write, as
+// a buffered writer flushed once per batch does): each extra copy would
+// be read as the next batch's answer, so the figures would be another
+// batch's. The batch is an error, then every batch (the scorer is
+// disabled), so the window is; and Close reports it. Whether or not the
+// scorer echoes parity.batch: the copy is found waiting on stdout.
+func TestAnswerWrittenTwice(t *testing.T) {
+	for _, flags := range []string{"--twice --no-echo", "--twice"} {
+		t.Run(flags, func(t *testing.T) {
+			kit := scorertest.Parse(t, def(t, flags, "threshold: 0.5\nmin_pass_rate: 0.1"))
+			kit.BatchRows = 2
+			wantUnasked(t, kit.Evaluate(t, evenRows()), "more output followed its answer to batch 1")
+
+			errs := batches(kit.Scorer)
+			wantErr(t, "batch 1", errs[0], unasked, "more output followed its answer to batch 1")
+			wantErr(t, "batch 2", errs[1], `external scorer "ext": disabled for the rest of this run after an earlier error`, unasked)
+			wantErr(t, "close", kit.Scorer.(interface{ Close() error }).Close(), unasked)
+		})
+	}
+}
+
+// The extra copy comes 300 ms after the answer, when parity has sent the
+// next batch: the copy arrives where that batch's answer is awaited.
+// Echoing parity.batch, it is refused on the spot. Without the echo it
+// can be taken for the next batch's answer; the stream is then one
+// answer ahead, which a later batch or the end of the stream finds: the
+// scorer is disabled and Close reports it (a caller that closes its
+// scorers after a scan can fail every window of it).
+func TestLateExtraAnswer(t *testing.T) {
+	kit := scorertest.Parse(t, def(t, "--twice --late 300ms", ""))
+	kit.BatchRows = 2
+	wantUnasked(t, kit.Evaluate(t, evenRows()), "it answered batch 1 when batch 2 was asked (parity.batch)")
+	errs := batches(kit.Scorer)
+	if errs[0] != nil {
+		t.Errorf("batch 1: %v", errs[0])
+	}
+	wantErr(t, "batch 2", errs[1], unasked, "it answered batch 1 when batch 2 was asked (parity.batch)")
+
+	kit = scorertest.Parse(t, def(t, "--twice --late 300ms --no-echo", ""))
+	batches(kit.Scorer)
+	wantErr(t, "close without the echo", kit.Scorer.(interface{ Close() error }).Close(), unasked)
+	_, err := scorertest.TryScore(kit.Scorer, rows())
+	wantErr(t, "batch after close", err, "disabled for the rest of this run")
+}
+
+// A scorer that answers every batch right, then writes one more answer
+// when its input ends: found when its stream is closed, by Close or
+// after IdleTimeout, and the scorer is disabled from then on.
+func TestExtraAnswerAtEnd(t *testing.T) {
+	kit := scorertest.Parse(t, def(t, "--extra-at-end --no-echo", ""))
+	out := kit.Score(t, rows())
+	scorertest.Floats(t, "value", out.Value, []float64{0.5, 1, 1, scorertest.NaN, 0.4, 0.25, 0.75}, 1e-12)
+	wantErr(t, "close", kit.Scorer.(*external.Scorer).Close(), unasked+" (an answer batch after its input ended)")
+	_, err := scorertest.TryScore(kit.Scorer, rows())
+	wantErr(t, "batch after close", err, "disabled for the rest of this run")
+
+	old := external.IdleTimeout
+	external.IdleTimeout = 50 * time.Millisecond
+	defer func() { external.IdleTimeout = old }()
+	kit = scorertest.Parse(t, def(t, "--extra-at-end", ""))
+	kit.Score(t, rows())
+	time.Sleep(500 * time.Millisecond) // the idle process is ended and checked
+	_, err = scorertest.TryScore(kit.Scorer, rows())
+	wantErr(t, "batch after the idle process ended", err, "disabled for the rest of this run", "an answer batch after its input ended")
+}

@@ -2,7 +2,10 @@
 
 package external
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 // ownProcessGroup: process groups are a Unix notion; elsewhere the
 // scorer is killed alone (and Cmd.WaitDelay bounds the wait on its
@@ -10,3 +13,7 @@ import "os/exec"
 func ownProcessGroup(*exec.Cmd) {}
 
 func killGroup(cmd *exec.Cmd) error { return cmd.Process.Kill() }
+
+// unread: an anonymous pipe cannot be polled without PeekNamedPipe;
+// the parity.batch echo and the end-of-stream check still apply.
+func unread(*os.File) bool { return false }

@@ -3,6 +3,7 @@
 package external
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
@@ -23,4 +24,22 @@ func killGroup(cmd *exec.Cmd) error {
 		return nil
 	}
 	return cmd.Process.Kill()
+}
+
+// unread reports whether bytes are waiting on f, a pipe parity reads,
+// without waiting for any. It may consume one: callers discard the
+// process when there was one. os.Pipe's files are non-blocking (they
+// are in the runtime poller), so the read returns at once.
+func unread(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false // closed: the next read reports why
+	}
+	var n int
+	_ = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		n, _ = syscall.Read(int(fd), b[:])
+		return true // one attempt: EAGAIN means nothing is there
+	})
+	return n > 0
 }

@@ -82,7 +82,7 @@ func run(t *testing.T, data string, sum synth.Summary, extra string) ([]reports.
 	now := sum.End.Add(time.Hour)
 	res, err := r.Evaluate(ctx, windows, jobs.Options{Now: func() time.Time { return now }, Workers: 2})
 	if err != nil {
-		t.Fatalf("a crashing external scorer must not fail the run: %v", err)
+		t.Fatalf("a broken external scorer must not fail the run: %v", err)
 	}
 	var all []reports.ScoreRow
 	for _, w := range windows {
@@ -102,62 +102,79 @@ func run(t *testing.T, data string, sum synth.Summary, extra string) ([]reports.
 	return all, res.Verdicts
 }
 
-// A crashing external scorer is "error" for the window in every class
-// of its feature, and every other figure — the other scorers of the
-// same feature, another external scorer, other features, the verdicts
-// of other features — is exactly what a run without it writes.
-func TestRunnerCrashIsolated(t *testing.T) {
+// duplicating writes every answer twice: each extra copy would be read
+// as the next batch's answer (the QA's scorer: figures shifted onto
+// other batches, classes and windows, exit 0).
+const duplicating = `      - name: reply_dup
+        type: external
+        legacy: legacy_reply
+        ai: ai_reply
+        command: [%q, --legacy, legacy_reply, --ai, ai_reply, --twice, --no-echo]
+`
+
+// A crashing external scorer, or one writing answers it was not asked
+// for, is "error" for the window in every class of its feature, and
+// every other figure — the other scorers of the same feature, another
+// external scorer, other features, the verdicts of other features — is
+// exactly what a run without it writes.
+func TestRunnerBrokenScorerIsolated(t *testing.T) {
 	data := t.TempDir()
 	sum, err := synth.Generate(data, synth.Options{Seed: 5, Days: 2, Scale: 0.3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	with, vWith := run(t, data, sum, fmt.Sprintf(crashing, example(t)))
 	without, vWithout := run(t, data, sum, "")
-
-	var crashRows, lengthRows int
-	var others []reports.ScoreRow
-	for _, r := range with {
-		switch {
-		case strings.HasPrefix(r.Metric, "reply_crash"):
-			crashRows++
-			if r.Metric != "reply_crash" || r.Status != eval.StatusError || !r.Criterion {
-				t.Errorf("%s %s: %s %q, want only an error criterion", r.InputClass, r.Metric, r.Status, r.Reason)
+	for _, tc := range []struct{ name, scorer, reason string }{
+		{"reply_crash", crashing, "exit status 3"},
+		{"reply_dup", duplicating, "wrote an answer batch it was not asked for"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			with, vWith := run(t, data, sum, fmt.Sprintf(tc.scorer, example(t)))
+			var brokenRows, lengthRows int
+			var others []reports.ScoreRow
+			for _, r := range with {
+				switch {
+				case r.Metric == tc.name || strings.HasPrefix(r.Metric, tc.name+"."):
+					brokenRows++
+					if r.Metric != tc.name || r.Status != eval.StatusError || !r.Criterion {
+						t.Errorf("%s %s: %s %q, want only an error criterion", r.InputClass, r.Metric, r.Status, r.Reason)
+					}
+					if !strings.Contains(r.Reason, fmt.Sprintf("external scorer %q", tc.name)) || !strings.Contains(r.Reason, tc.reason) {
+						t.Errorf("reason %q does not name the scorer and say %q", r.Reason, tc.reason)
+					}
+					continue
+				case strings.HasPrefix(r.Metric, "reply_length."):
+					lengthRows++
+					if r.Status == eval.StatusError || r.Value == nil {
+						t.Errorf("healthy external scorer hit: %+v", r)
+					}
+				}
+				others = append(others, r)
 			}
-			if !strings.Contains(r.Reason, `external scorer "reply_crash"`) || !strings.Contains(r.Reason, "exit status 3") {
-				t.Errorf("reason %q does not name the scorer and its exit", r.Reason)
+			if brokenRows == 0 || lengthRows == 0 {
+				t.Fatalf("%d %s rows, %d reply_length rows", brokenRows, tc.name, lengthRows)
 			}
-			continue
-		case strings.HasPrefix(r.Metric, "reply_length."):
-			lengthRows++
-			if r.Status == eval.StatusError || r.Value == nil {
-				t.Errorf("healthy external scorer hit: %+v", r)
+			if !reflect.DeepEqual(others, without) {
+				t.Errorf("other scores differ with %s (%d rows vs %d)", tc.name, len(others), len(without))
+				for i := range min(len(others), len(without)) {
+					if !reflect.DeepEqual(others[i], without[i]) {
+						t.Errorf("first difference:\n with   %+v\n without %+v", others[i], without[i])
+						break
+					}
+				}
 			}
-		}
-		others = append(others, r)
-	}
-	if crashRows == 0 || lengthRows == 0 {
-		t.Fatalf("%d reply_crash rows, %d reply_length rows", crashRows, lengthRows)
-	}
-	if !reflect.DeepEqual(others, without) {
-		t.Errorf("other scores differ with the crashing scorer (%d rows vs %d)", len(others), len(without))
-		for i := range min(len(others), len(without)) {
-			if !reflect.DeepEqual(others[i], without[i]) {
-				t.Errorf("first difference:\n with   %+v\n without %+v", others[i], without[i])
-				break
+			// Verdicts: reply_draft's classes are error (never pass); the
+			// other feature's verdict is untouched.
+			for c, cd := range vWith.Features["reply_draft"].Classes {
+				if cd.Status != eval.StatusError {
+					t.Errorf("reply_draft %s: %s, want error", c, cd.Status)
+				}
 			}
-		}
-	}
-	// Verdicts: reply_draft's classes are error (never pass); the other
-	// feature's verdict is untouched.
-	for c, cd := range vWith.Features["reply_draft"].Classes {
-		if cd.Status != eval.StatusError {
-			t.Errorf("reply_draft %s: %s, want error", c, cd.Status)
-		}
-	}
-	a, _ := json.Marshal(vWith.Features["ticket_routing"])
-	b, _ := json.Marshal(vWithout.Features["ticket_routing"])
-	if string(a) != string(b) {
-		t.Errorf("ticket_routing verdict changed:\n%s\n%s", a, b)
+			a, _ := json.Marshal(vWith.Features["ticket_routing"])
+			b, _ := json.Marshal(vWithout.Features["ticket_routing"])
+			if string(a) != string(b) {
+				t.Errorf("ticket_routing verdict changed:\n%s\n%s", a, b)
+			}
+		})
 	}
 }

@@ -11,12 +11,16 @@
 // With --lengths it answers kind per_system instead: columns legacy and
 // ai with each system's text length.
 //
-// The flags --crash-after, --sleep, --wrong-schema and --short make it
-// misbehave on purpose, to show (and test) how parity contains a broken
-// scorer.
+// Each answer echoes its batch's parity.batch metadata, so parity can
+// tell an answer to an earlier batch from the one it waits for.
+//
+// The flags --crash-after, --sleep, --wrong-schema, --short, --twice,
+// --late, --extra-at-end and --no-echo make it misbehave on purpose, to
+// show (and test) how parity contains a broken scorer.
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -30,59 +34,91 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
+// options are the command's flags.
+type options struct {
+	legacy, ai  string
+	crashAfter  int
+	sleep, late time.Duration
+	wrongSchema bool
+	short       bool
+	lengths     bool
+	twice       bool
+	extraAtEnd  bool
+	noEcho      bool
+}
+
 func main() {
-	legacy := flag.String("legacy", "legacy", "input column with legacy's text")
-	ai := flag.String("ai", "ai", "input column with the AI's text")
-	crashAfter := flag.Int("crash-after", -1, "exit with status 3 on receiving batch number N+1 (after answering N)")
-	sleep := flag.Duration("sleep", 0, "sleep this long before answering each batch")
-	wrongSchema := flag.Bool("wrong-schema", false, "answer with a column named score instead of value")
-	short := flag.Bool("short", false, "answer one row fewer than asked")
-	lengths := flag.Bool("lengths", false, "answer columns legacy and ai with each text's length (for kind per_system)")
+	var o options
+	flag.StringVar(&o.legacy, "legacy", "legacy", "input column with legacy's text")
+	flag.StringVar(&o.ai, "ai", "ai", "input column with the AI's text")
+	flag.IntVar(&o.crashAfter, "crash-after", -1, "exit with status 3 on receiving batch number N+1 (after answering N)")
+	flag.DurationVar(&o.sleep, "sleep", 0, "sleep this long before answering each batch")
+	flag.BoolVar(&o.wrongSchema, "wrong-schema", false, "answer with a column named score instead of value")
+	flag.BoolVar(&o.short, "short", false, "answer one row fewer than asked")
+	flag.BoolVar(&o.lengths, "lengths", false, "answer columns legacy and ai with each text's length (for kind per_system)")
+	flag.BoolVar(&o.twice, "twice", false, "write every answer twice: the second copy is an answer parity did not ask for")
+	flag.DurationVar(&o.late, "late", 0, "with --twice, write the second copy this long after the first (else both go out in one write)")
+	flag.BoolVar(&o.extraAtEnd, "extra-at-end", false, "write the last answer once more after the input has ended")
+	flag.BoolVar(&o.noEcho, "no-echo", false, "do not echo parity.batch (as scorers written before it existed)")
 	flag.Parse()
-	if err := run(os.Stdin, os.Stdout, *legacy, *ai, *crashAfter, *sleep, *wrongSchema, *short, *lengths); err != nil {
+	if err := run(os.Stdin, os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "example scorer:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in io.Reader, out io.Writer, legacyCol, aiCol string, crashAfter int, sleep time.Duration, wrongSchema, short, lengths bool) error {
+func run(in io.Reader, out io.Writer, o options) error {
 	r, err := ipc.NewReader(in)
 	if err != nil {
 		return fmt.Errorf("reading the input schema: %w", err)
 	}
 	defer r.Release()
-	li, ai := r.Schema().FieldIndices(legacyCol), r.Schema().FieldIndices(aiCol)
+	li, ai := r.Schema().FieldIndices(o.legacy), r.Schema().FieldIndices(o.ai)
 	if len(li) != 1 || len(ai) != 1 {
-		return fmt.Errorf("input has no columns %q and %q (schema: %s)", legacyCol, aiCol, r.Schema())
+		return fmt.Errorf("input has no columns %q and %q (schema: %s)", o.legacy, o.ai, r.Schema())
 	}
 	name := "value"
-	if wrongSchema {
+	if o.wrongSchema {
 		name = "score"
 	}
 	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
-	if lengths {
+	if o.lengths {
 		schema = arrow.NewSchema([]arrow.Field{{Name: "legacy", Type: arrow.PrimitiveTypes.Float64, Nullable: true}, {Name: "ai", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
 	}
-	// The answer stream's schema goes out with the first answer; every
-	// Write reaches stdout at once (os.Stdout is unbuffered), so parity
-	// gets each answer before this program blocks reading the next batch.
-	w := ipc.NewWriter(out, ipc.WithSchema(schema))
+	// The answer stream's schema goes out with the first answer. Each
+	// answer is flushed before this program blocks reading the next
+	// batch, in one write (both copies with --twice) as Python's buffered
+	// stdout flushed once per batch does for answers that fit its buffer.
+	buf := bufio.NewWriterSize(out, 1<<20)
+	w := ipc.NewWriter(buf, ipc.WithSchema(schema))
+	send := func(rec arrow.RecordBatch) error {
+		if err := w.Write(rec); err != nil {
+			return fmt.Errorf("writing the answer: %w", err)
+		}
+		return nil
+	}
+	var last arrow.RecordBatch
+	defer func() {
+		if last != nil {
+			last.Release()
+		}
+	}()
 	batches := 0
 	for r.Next() {
-		if batches == crashAfter {
+		if batches == o.crashAfter {
 			fmt.Fprintf(os.Stderr, "example scorer: crashing on purpose at batch %d\n", batches+1)
 			os.Exit(3)
 		}
 		batches++
-		time.Sleep(sleep)
+		time.Sleep(o.sleep)
 		rec := r.RecordBatch()
 		l, a := rec.Column(li[0]).(*array.String), rec.Column(ai[0]).(*array.String)
 		n := int(rec.NumRows())
-		if short {
+		if o.short {
 			n--
 		}
 		var cols []arrow.Array
-		if lengths {
+		if o.lengths {
 			cols = []arrow.Array{textLengths(l, n), textLengths(a, n)}
 		} else {
 			b := array.NewFloat64Builder(memory.DefaultAllocator)
@@ -96,20 +132,55 @@ func run(in io.Reader, out io.Writer, legacyCol, aiCol string, crashAfter int, s
 			cols = []arrow.Array{b.NewArray()}
 			b.Release()
 		}
-		res := array.NewRecordBatch(schema, cols, int64(n))
-		err := w.Write(res)
-		res.Release()
+		res := array.NewRecordBatchWithMetadata(schema, cols, int64(n), echo(rec, o.noEcho))
 		for _, c := range cols {
 			c.Release()
 		}
-		if err != nil {
-			return fmt.Errorf("writing the answer: %w", err)
+		if last != nil {
+			last.Release()
+		}
+		last = res
+		if err := send(res); err != nil {
+			return err
+		}
+		if o.twice {
+			if o.late > 0 {
+				if err := buf.Flush(); err != nil {
+					return err
+				}
+				time.Sleep(o.late)
+			}
+			if err := send(res); err != nil {
+				return err
+			}
+		}
+		if err := buf.Flush(); err != nil {
+			return err
 		}
 	}
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("reading the input: %w", err)
 	}
-	return w.Close()
+	if o.extraAtEnd && last != nil {
+		if err := send(last); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return buf.Flush()
+}
+
+// echo is the metadata of the answer to rec: rec's parity.batch, the
+// batch's number in this stream, which parity checks on the answer.
+func echo(rec arrow.RecordBatch, off bool) arrow.Metadata {
+	if m, ok := rec.(arrow.RecordBatchWithMetadata); ok && !off {
+		if v, ok := m.Metadata().GetValue("parity.batch"); ok {
+			return arrow.NewMetadata([]string{"parity.batch"}, []string{v})
+		}
+	}
+	return arrow.Metadata{}
 }
 
 // textLengths is each text's length in characters (null stays null).
