@@ -9,7 +9,8 @@
 // work. The input columns are the scorer's `legacy`, `ai` and `label`
 // columns (strings) and those listed in params.columns, in that order,
 // all nullable; the schema metadata carries parity.scorer (the metric
-// name) and parity.kind.
+// name) and parity.kind, and each record batch's custom metadata
+// parity.batch, its number in the stream (1, 2, ...).
 //
 // For every input batch the program writes, on its stdout, one record
 // batch of float64 columns with exactly as many rows — `value` for the

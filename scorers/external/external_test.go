@@ -89,13 +89,31 @@ func TestRoundTrip(t *testing.T) {
 	out := kit.Score(t, rows())
 	scorertest.Floats(t, "value", out.Value, []float64{0.5, 1, 1, scorertest.NaN, 0.4, 0.25, 0.75}, 1e-12)
 
-	// Through the engine in batches of 2 (4 batches): one long-lived
-	// process answers them all, and the aggregates are a run's.
+	// Batch after batch, one long-lived process answers them all, with
+	// or without echoing parity.batch (scorers written before it).
+	for _, kit := range []*scorertest.Kit{kit, scorertest.Parse(t, def(t, "--no-echo", ""))} {
+		s := kit.Scorer.(interface {
+			scorers.Scorer
+			Processes() int64
+			Close() error
+		})
+		for i, err := range batches(s) {
+			if err != nil {
+				t.Errorf("batch %d: %v", i+1, err)
+			}
+		}
+		if n := s.Processes(); n != 1 {
+			t.Errorf("%d processes started for one worker, want 1", n)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}
+
+	// Through the engine in batches of 2 (4 batches): the aggregates
+	// are a run's.
 	kit.BatchRows = 2
 	res := kit.Evaluate(t, rows())
-	if n := s.Processes(); n != 1 {
-		t.Errorf("%d processes started for one worker, want 1", n)
-	}
 	x := res.Acc("x", "ext")
 	if x == nil || x.Value.Count != 3 || x.N != 3 || x.K != 3 {
 		t.Fatalf("class x aggregate %+v", x)
@@ -105,10 +123,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if m := res.Metric(t, "y", "ext.pass_rate"); math.Abs(m.Value-1.0/3) > 1e-12 {
 		t.Errorf("class y pass rate %+v", m)
-	}
-	// End of stream: the program exits cleanly.
-	if err := s.Close(); err != nil {
-		t.Errorf("close: %v", err)
 	}
 }
 
