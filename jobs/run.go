@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -734,6 +735,38 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 	ovs, err := r.LoadOverrides(ctx, o.Now(), o.Log)
 	if err != nil {
 		return err
+	}
+	// Each window decided here keeps the override it is decided under in
+	// its history record: a later run's replay decides it the same way
+	// after the override has expired or its entry was deleted (Decide
+	// takes an earlier window's override from its record).
+	newest := order[len(order)-1].Start
+	changed := map[int64]map[string]eval.WindowRecord{}
+	for name, recs := range hist {
+		f := r.Cfg.Feature(name)
+		if f == nil {
+			continue
+		}
+		for i := range recs {
+			w := recs[i].Window
+			if w.Start.Before(from.Start) {
+				continue
+			}
+			o := ovs.Of(f, w, w.Start.Equal(newest))
+			if reflect.DeepEqual(o, recs[i].Override) {
+				continue
+			}
+			recs[i].Override = o
+			if changed[w.Start.Unix()] == nil {
+				changed[w.Start.Unix()] = map[string]eval.WindowRecord{}
+			}
+			changed[w.Start.Unix()][name] = recs[i]
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(changed)) {
+		if err := r.mergeRecords(ctx, wins[k], changed[k]); err != nil {
+			return err
+		}
 	}
 	// The decommission checklist's reconciliation item comes from the
 	// stored reconciliation results (reconcile/<name>/latest.json).
