@@ -553,11 +553,14 @@ func (st *worker) addUse(fi int, win int64, u FileUse) {
 
 // Result merges every worker's aggregates, with their keys as they
 // will be stored (storableKeys).
+//
+// The scan is over: plug-in scorers' processes are ended (closeScorers).
 func (w *Workers) Result() *Aggregates {
 	out := NewAggregates()
 	for _, x := range w.ws {
 		out.Merge(x.agg)
 	}
+	w.e.closeScorers(out)
 	if w.e.labels != nil {
 		out.LabelsUnmatched = w.e.labels.Unmatched()
 	}
@@ -845,6 +848,40 @@ func (e *Engine) scoreFeature(st *worker, p *featurePlan, b *datasets.Batch, idx
 		accumulate(s, st.out, gi, groups, accs)
 	}
 	return nil
+}
+
+// closeScorers ends the processes of the scorers that have them (a
+// Close method) and, for a scorer that wrote an answer it was not asked
+// for (Unasked, found during the scan or only now, at the end of its
+// answer stream), makes its metric "error" in every group of its feature:
+// any answer read from it may have been taken for another batch's, in
+// any window, so none of its figures is evidence, including those of
+// batches scored before the stray answer was seen.
+func (e *Engine) closeScorers(a *Aggregates) {
+	for _, p := range e.order {
+		for _, s := range p.scorers {
+			c, ok := s.(interface{ Close() error })
+			if !ok {
+				continue
+			}
+			_ = c.Close() // other end-of-stream errors: the answers were all read
+			u, ok := s.(interface{ Unasked() error })
+			if !ok || u.Unasked() == nil {
+				continue
+			}
+			msg := u.Unasked().Error()
+			for k, g := range a.Groups {
+				if k.Feature != p.cfg.Name {
+					continue
+				}
+				acc := g.acc(s.Name())
+				if acc.Errors == 0 {
+					acc.Error = msg
+				}
+				acc.Errors++
+			}
+		}
+	}
 }
 
 // isolated reports whether a scorer's errors are contained to its own

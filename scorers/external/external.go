@@ -527,6 +527,15 @@ func (s *Scorer) Close() error {
 	return errors.Join(errs...)
 }
 
+// Unasked is the error of an answer batch the scorer was not asked for,
+// found at any time in the run (nil if none): every answer read from it
+// may have been taken for another batch's, in any window.
+func (s *Scorer) Unasked() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unasked
+}
+
 // retire ends an idle process and checks the end of its answer stream.
 func (s *Scorer) retire(p *proc) error {
 	err := p.finish()

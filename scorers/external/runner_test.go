@@ -112,6 +112,17 @@ const duplicating = `      - name: reply_dup
         command: [%q, --legacy, legacy_reply, --ai, ai_reply, --twice, --no-echo]
 `
 
+// extraAtEnd answers every batch right, then writes one more answer after
+// its input has ended, without echoing batch numbers: only the end of
+// its answer stream shows it wrote answers it was not asked for, after
+// every batch was credited; none of its figures may stand.
+const extraAtEnd = `      - name: reply_end
+        type: external
+        legacy: legacy_reply
+        ai: ai_reply
+        command: [%q, --legacy, legacy_reply, --ai, ai_reply, --extra-at-end, --no-echo]
+`
+
 // A crashing external scorer, or one writing answers it was not asked
 // for, is "error" for the window in every class of its feature, and
 // every other figure — the other scorers of the same feature, another
@@ -127,6 +138,7 @@ func TestRunnerBrokenScorerIsolated(t *testing.T) {
 	for _, tc := range []struct{ name, scorer, reason string }{
 		{"reply_crash", crashing, "exit status 3"},
 		{"reply_dup", duplicating, "wrote an answer batch it was not asked for"},
+		{"reply_end", extraAtEnd, "not asked for"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			with, vWith := run(t, data, sum, fmt.Sprintf(tc.scorer, example(t)))
