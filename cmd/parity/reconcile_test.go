@@ -16,6 +16,23 @@ import (
 	"github.com/parity-eval/parity/reconcile"
 )
 
+// reconHead is a config's head for the reconcile tests: one feature and
+// a reconcile job; a reconcile section follows.
+const reconHead = `version: 1
+source:
+  logs: logs
+output: out
+features:
+  - name: f
+    fields:
+      - name: x
+        critical: true
+jobs:
+  - name: recon-nightly
+    kind: reconcile
+    reconcile: dual_write
+`
+
 // reconConfig generates the synthetic snapshot runs (Scale 0.1) and a
 // config with the demo's reconcile section plus a reconcile job.
 func reconConfig(t *testing.T) (cfgPath, outDir string) {
@@ -29,20 +46,7 @@ func reconConfig(t *testing.T) (cfgPath, outDir string) {
 	if i < 0 {
 		t.Fatal("demo.yaml has no reconcile section")
 	}
-	y := `version: 1
-source:
-  logs: logs
-output: out
-features:
-  - name: f
-    fields:
-      - name: x
-        critical: true
-jobs:
-  - name: recon-nightly
-    kind: reconcile
-    reconcile: dual_write
-` + string(demoConfig[i:])
+	y := reconHead + string(demoConfig[i:])
 	cfgPath = filepath.Join(dir, "parity.yaml")
 	if err := os.WriteFile(cfgPath, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
@@ -162,20 +166,7 @@ func TestReconcileEmptyExportsAreNotClean(t *testing.T) {
 		writeEmpty(run)
 	}
 	cfg := filepath.Join(dir, "parity.yaml")
-	y := `version: 1
-source:
-  logs: logs
-output: out
-features:
-  - name: f
-    fields:
-      - name: x
-        critical: true
-jobs:
-  - name: recon-nightly
-    kind: reconcile
-    reconcile: dual_write
-reconcile:
+	y := reconHead + `reconcile:
   - name: dual_write
     legacy: legacy
     new: new
