@@ -19,6 +19,7 @@ import (
 	"github.com/parity-eval/parity/datasets/synth"
 	"github.com/parity-eval/parity/eval"
 	"github.com/parity-eval/parity/jobs"
+	"github.com/parity-eval/parity/reports"
 	"github.com/parity-eval/parity/reports/html"
 )
 
@@ -316,5 +317,52 @@ func TestVerifyAfterReconciliation(t *testing.T) {
 	code, msg := rptMain(t, "verify", out)
 	if code != ExitOK || !strings.Contains(msg, "verify: OK") || !strings.Contains(msg, `the decommission item "reconciliation clean for 30 consecutive runs" is taken from the report ("no reconciliation runs recorded")`) {
 		t.Errorf("verify after a reconciliation run: exit %d:\n%s", code, msg)
+	}
+}
+
+// TestVerifyDetectsForgedScores: the scores history beside the report is
+// recomputed too. A criterion's row edited in place (fail → pass, a
+// figure moved) makes verify fail naming the file, row and fields; the
+// report itself is untouched.
+func TestVerifyDetectsForgedScores(t *testing.T) {
+	cfgPath, _ := reportFixture(t, 8)
+	out := filepath.Join(t.TempDir(), "ticket_routing.html")
+	if code, msg := rptMain(t, "report", "--config", cfgPath, "--feature", "ticket_routing", "--out", out, "--now", "2026-12-01T00:00:00Z"); code != ExitOK {
+		t.Fatalf("report: exit %d: %s", code, msg)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores := filepath.Join(cfg.Output, "scores", "window=2026-10-05T00-00-00Z", "scores.parquet")
+	raw, err := os.ReadFile(scores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := reports.DecodeScores(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := ""
+	for i := range rows {
+		if r := &rows[i]; r.Feature == "ticket_routing" && r.Criterion && r.Value != nil && forged == "" {
+			v := *r.Value * 1.5
+			r.Value, r.Status = &v, "pass"
+			forged = r.InputClass + " " + r.Metric
+		}
+	}
+	if forged == "" {
+		t.Fatal("no criterion row to forge")
+	}
+	enc, err := reports.EncodeScores(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scores, enc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, msg := rptMain(t, "verify", out)
+	if code != ExitFailure || !strings.Contains(msg, "DIFFERS stored scores "+scores+" "+forged+" value") {
+		t.Errorf("verify after forging %s in %s: exit %d:\n%s", forged, scores, code, msg)
 	}
 }

@@ -148,6 +148,14 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		cmp = html.Compare(d, rd)
 	}
 	diffs = append(diffs, cmp.Diffs...)
+	scoreDiffs, scoreNote, err := storedScoreDiffs(ctx, cfg, d, r.Out)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	diffs = append(diffs, scoreDiffs...)
+	if scoreNote != "" {
+		notes = append(notes, scoreNote)
+	}
 	missing, err := missingInputs(ctx, cfg, cmp.NotReread)
 	if err != nil {
 		return fail(stderr, err)
