@@ -120,6 +120,29 @@ func TestOverrideLiftMovesOnlyByVerdict(t *testing.T) {
 			if !auditHasGraduate(t, filepath.Join(out, audit.Prefix, "window="+next.Key())) {
 				t.Errorf("no graduate verdict for refund_approval in the audit log of %s", next.Start)
 			}
+			// A backfill over the whole range after the override expired
+			// keeps it where it applied: the held window still holds, and
+			// the graduation stays the next window's.
+			later := next.End.Add(time.Hour)
+			if _, err := r.Evaluate(context.Background(), windows[:i+3], jobs.Options{Now: func() time.Time { return later }, Log: log, Workers: 2}); err != nil {
+				t.Fatal(err)
+			}
+			for w, want := range map[eval.Window]string{held: eval.VerdictHold, next: eval.VerdictGraduate} {
+				if kind == "force_legacy" && w == held {
+					want = eval.VerdictRollback
+				}
+				data, err := os.ReadFile(filepath.Join(out, "verdicts", "window="+w.Key(), "verdicts.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				doc, err := reports.DecodeVerdicts(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fv := doc.Features["refund_approval"]; fv.Verdict != want {
+					t.Errorf("after a backfill past the lift, window %s: %s (reasons %v), want %s", w.Start.Format("2006-01-02"), fv.Verdict, fv.Reasons, want)
+				}
+			}
 		})
 	}
 }

@@ -676,6 +676,11 @@ func (r *Runner) mergeRecords(ctx context.Context, w eval.Window, recs map[strin
 		return err
 	}
 	for k, v := range recs {
+		if v.Override == nil {
+			// The override the window was decided under is history: a
+			// re-evaluation keeps it (replay updates it).
+			v.Override = old[k].Override
+		}
 		old[k] = v
 	}
 	return r.putJSON(ctx, key, old)
@@ -753,6 +758,13 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 				continue
 			}
 			o := ovs.Of(f, w, w.Start.Equal(newest))
+			if o == nil && recs[i].Override != nil {
+				// An override that applied when the window was decided
+				// stays with it after it expires or its entry is deleted:
+				// a backfill must not rewrite history with a graduation
+				// the human decision held back then.
+				continue
+			}
 			if reflect.DeepEqual(o, recs[i].Override) {
 				continue
 			}
@@ -803,7 +815,11 @@ func (r *Runner) replay(ctx context.Context, from eval.Window, run reports.RunIn
 					recs = append(recs, rec)
 				}
 			}
-			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, ovs.Of(f, w, w.Start.Equal(order[len(order)-1].Start)), reconClean, reconSeen)
+			ov := ovs.Of(f, w, w.Start.Equal(order[len(order)-1].Start))
+			if n := len(recs); ov == nil && n > 0 && recs[n-1].Window.Start.Equal(w.Start) {
+				ov = recs[n-1].Override // the window's recorded decision (kept above)
+			}
+			decided[fw.Feature] = eval.Decide(f, r.Cfg.Window.D(), recs, ov, reconClean, reconSeen)
 		}
 		now := o.Now()
 		doc := reports.BuildVerdicts(w, ev.Features, decided, ev.Run, now)
