@@ -533,11 +533,9 @@ func (tc *typeChecker) check(n *yaml.Node, line int, key string, t reflect.Type)
 		n = n.Alias
 	}
 	if n.ShortTag() == "!!null" {
-		// An empty mapping or list is no mapping or list; an empty
-		// number or name is a mistake the default would hide.
-		if k := t.Kind(); k != reflect.Pointer && k != reflect.Struct && k != reflect.Slice && k != reflect.Map {
-			tc.add(line, key, "no value: want %s (omit the key for its default)", want(t))
-		}
+		// A key with no value (`labels:`, `~`) is a key left out, as
+		// YAML reads it: its default, or none (indexLines does not
+		// count it as written).
 		return
 	}
 	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
@@ -560,7 +558,13 @@ func (tc *typeChecker) check(n *yaml.Node, line int, key string, t reflect.Type)
 			return
 		}
 		for i, e := range n.Content {
-			tc.check(e, e.Line, fmt.Sprintf("%s[%d]", key, i), t.Elem())
+			ek := fmt.Sprintf("%s[%d]", key, i)
+			if e.ShortTag() == "!!null" && e.Kind == yaml.ScalarNode {
+				// A list item has no default to leave it to.
+				tc.add(e.Line, ek, "no value: want %s", want(t.Elem()))
+				continue
+			}
+			tc.check(e, e.Line, ek, t.Elem())
 		}
 	case t.Kind() == reflect.Struct || t.Kind() == reflect.Map:
 		if n.Kind != yaml.MappingNode {
@@ -568,6 +572,12 @@ func (tc *typeChecker) check(n *yaml.Node, line int, key string, t reflect.Type)
 			return
 		}
 		first := map[string]int{}
+		own := map[string]bool{} // keys written here, which win over merged ones
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.ShortTag() != "!!merge" {
+				own[k.Value] = true
+			}
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind == yaml.AliasNode {
@@ -575,9 +585,10 @@ func (tc *typeChecker) check(n *yaml.Node, line int, key string, t reflect.Type)
 			}
 			if k.ShortTag() == "!!merge" {
 				// "<<: *defaults" (or a list of them) adds the keys of
-				// other mappings to this one.
+				// other mappings to this one; a key this mapping writes
+				// itself overrides the merged one, which is not decoded.
 				for _, m := range mergeSources(v) {
-					tc.check(m, k.Line, key, t)
+					tc.check(withoutKeys(m, own), k.Line, key, t)
 				}
 				continue
 			}
@@ -605,9 +616,46 @@ func (tc *typeChecker) check(n *yaml.Node, line int, key string, t reflect.Type)
 	default:
 		v := reflect.New(t)
 		if n.Kind != yaml.ScalarNode || n.Decode(v.Interface()) != nil || isInt(t) && n.ShortTag() == "!!float" && !wholeNumber(n) {
+			if quotedButValid(n, t) {
+				tc.add(line, key, "want %s, got the quoted string %s (remove the quotes)", want(t), got(n))
+				return
+			}
 			tc.add(line, key, "want %s, got %s", want(t), got(n))
 		}
 	}
+}
+
+// withoutKeys is mapping m without the keys in drop (m itself when it
+// has none of them, or is not a mapping).
+func withoutKeys(m *yaml.Node, drop map[string]bool) *yaml.Node {
+	if m.Kind == yaml.AliasNode {
+		m = m.Alias
+	}
+	if m.Kind != yaml.MappingNode {
+		return m
+	}
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind != yaml.ScalarNode || !drop[k.Value] || k.ShortTag() == "!!merge" {
+			kept = append(kept, m.Content[i], m.Content[i+1])
+		}
+	}
+	if len(kept) == len(m.Content) {
+		return m
+	}
+	c := *m
+	c.Content = kept
+	return &c
+}
+
+// quotedButValid reports whether a quoted scalar ("0.95", "true") would
+// be a valid t without its quotes: the mistake to name is the quotes.
+func quotedButValid(n *yaml.Node, t reflect.Type) bool {
+	if n.Kind != yaml.ScalarNode || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+		return false
+	}
+	plain := &yaml.Node{Kind: yaml.ScalarNode, Value: n.Value}
+	return plain.Decode(reflect.New(t).Interface()) == nil
 }
 
 // want says in words what a value of type t is.
@@ -742,6 +790,10 @@ func indexLines(n *yaml.Node, prefix string, out map[string]int) {
 					}
 				default:
 					p := joinKey(prefix, k.Value)
+					if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+						// No value: the key counts as left out (typeChecker).
+						continue
+					}
 					if _, ok := out[p]; !ok {
 						out[p] = k.Line
 						indexLines(v, p, out)

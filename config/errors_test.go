@@ -65,8 +65,9 @@ func TestTypeErrors(t *testing.T) {
 		{"list for a string", "    class_column: [a, b]", `c.yaml:11: features[0].class_column: want a string, got a list`},
 		{"bad duration in a list item", "    scorers:\n      - {name: s, type: external, command: [x], timeout: soon}", `c.yaml:12: features[0].scorers[0].timeout: want a duration like 24h, 30m or 7d, got "soon"`},
 		{"list in params", "    scorers:\n      - name: s\n        type: external\n        command: [x]\n        params: {a: [1]}", `c.yaml:15: features[0].scorers[0].params.a: want a string, got a list`},
-		{"key without a value", "    policy:\n      freshness:", `c.yaml:12: features[0].policy.freshness: no value: want a duration like 24h, 30m or 7d (omit the key for its default)`},
-		{"null list item", "    policy:\n      steps:\n        - 0\n        -\n        - 100", `c.yaml:14: features[0].policy.steps[1]: no value: want a number (omit the key for its default)`},
+		{"null list item", "    policy:\n      steps:\n        - 0\n        -\n        - 100", `c.yaml:14: features[0].policy.steps[1]: no value: want a number`},
+		{"quoted number", "    criteria: {min_agreement: \"0.95\"}", `c.yaml:11: features[0].criteria.min_agreement: want a number, got the quoted string "0.95" (remove the quotes)`},
+		{"merged key overridden here is not read", "    policy:\n      <<: {graduate_after: TBD, rollback_after: x}\n      graduate_after: 14", `c.yaml:12: features[0].policy.rollback_after: want a whole number, got "x"`},
 		{"duplicate key", "    policy:\n      rollback_after: 2\n      rollback_after: 3", `c.yaml:13: features[0].policy.rollback_after: written twice (first at line 12)`},
 		{"unknown nested key in a flow mapping", "    policy: {graduate_after: 3, rollbak_after: 2}", `c.yaml:11: features[0].policy.rollbak_after: unknown key (check spelling; see README's config reference)`},
 		{"merged mapping", "    criteria: &c {min_agreement: 0.9}\n  - name: other\n    fields: [{name: x, critical: true}]\n    criteria: {<<: *c, max_error_rate: lots}", `c.yaml:14: features[1].criteria.max_error_rate: want a number, got "lots"`},
@@ -163,5 +164,26 @@ reconcile:
 	}
 	if f.Policy.Freshness.D() != 24*time.Hour || len(f.Policy.Steps) != 6 || f.Criteria.QualityMargin != 0.02 || f.Criteria.CriticalAgreement != 0.8 {
 		t.Errorf("feature defaults: %+v %+v", f.Criteria, f.Policy)
+	}
+}
+
+// TestKeysWithoutValueAreLeftOut: a key written with no value (`labels:`,
+// `~`) is a key left out, as YAML reads it: its default, or none.
+func TestKeysWithoutValueAreLeftOut(t *testing.T) {
+	src := strings.Replace(good, "  logs: s3://bucket/logs\n", "  logs: s3://bucket/logs\n  labels: ~\n", 1) + `    criteria: {critical_agreement: ~}
+    policy:
+      freshness:
+      graduate_after: null
+s3:
+  endpoint:
+`
+	c, err := Parse("c.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Features[0]
+	if c.Source.Labels != "" || c.S3.Endpoint != "" || f.Policy.Freshness.D() != 24*time.Hour || f.Policy.GraduateAfter != 14 || f.Criteria.CriticalAgreement != 0.8 {
+		t.Errorf("labels %q endpoint %q freshness %v graduate_after %d critical_agreement %g: want none, none and the defaults",
+			c.Source.Labels, c.S3.Endpoint, f.Policy.Freshness.D(), f.Policy.GraduateAfter, f.Criteria.CriticalAgreement)
 	}
 }
