@@ -365,4 +365,30 @@ func TestVerifyDetectsForgedScores(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(msg, "DIFFERS stored scores "+scores+" "+forged+" value") {
 		t.Errorf("verify after forging %s in %s: exit %d:\n%s", forged, scores, code, msg)
 	}
+
+	// A forged copy of a row put before the true one: the duplicate is
+	// named, whichever of the two is read first.
+	rows, err = reports.DecodeScores(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		if r := rows[i]; r.InputClass+" "+r.Metric == forged && r.Feature == "ticket_routing" {
+			fake := r
+			v := 0.001
+			fake.Value = &v
+			rows = append([]reports.ScoreRow{fake}, rows...)
+			break
+		}
+	}
+	if enc, err = reports.EncodeScores(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scores, enc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, msg = rptMain(t, "verify", out)
+	if code != ExitFailure || !strings.Contains(msg, "DIFFERS stored scores "+scores+" "+forged+": report written more than once") {
+		t.Errorf("verify after duplicating %s in %s: exit %d:\n%s", forged, scores, code, msg)
+	}
 }

@@ -34,7 +34,7 @@ func storedScoreDiffs(ctx context.Context, cfg *config.Config, d *html.Data, rec
 	rows := 0
 	for _, w := range d.Windows {
 		key := fmt.Sprintf("scores/window=%s/scores.parquet", w.Window.Key())
-		stored, err := featureScores(ctx, src, key, d.Feature)
+		stored, twice, err := featureScores(ctx, src, key, d.Feature)
 		if errors.Is(err, storage.ErrNotExist) {
 			diffs = append(diffs, html.Diff{Name: "stored scores " + d.Lineage.Output + "/" + key, Report: "absent", Recomputed: "present"})
 			continue
@@ -42,35 +42,46 @@ func storedScoreDiffs(ctx context.Context, cfg *config.Config, d *html.Data, rec
 		if err != nil {
 			return nil, "", err
 		}
-		recomputed, err := featureScores(ctx, rec, key, d.Feature)
+		recomputed, _, err := featureScores(ctx, rec, key, d.Feature)
 		if err != nil {
 			return nil, "", fmt.Errorf("recompute: %w", err)
 		}
-		rows += len(stored)
+		for _, k := range twice {
+			diffs = append(diffs, html.Diff{Name: "stored scores " + d.Lineage.Output + "/" + key + " " + k, Report: "written more than once", Recomputed: "once"})
+		}
+		rows += len(stored) + len(twice)
 		diffs = append(diffs, scoreRowDiffs(d.Lineage.Output+"/"+key, stored, recomputed)...)
 	}
 	return diffs, fmt.Sprintf("the stored scores of the report's %d window(s) (%d rows of %s under %s/scores/) were compared with the recomputed ones", len(d.Windows), rows, d.Feature, d.Lineage.Output), nil
 }
 
 // featureScores reads one window's scores file and keeps feature's rows,
-// by class and metric, without the run's identity.
-func featureScores(ctx context.Context, s storage.Store, key, feature string) (map[string]reports.ScoreRow, error) {
+// by class and metric, without the run's identity; twice lists the keys
+// of rows written more than once (a file parity writes has one row per
+// class and metric).
+func featureScores(ctx context.Context, s storage.Store, key, feature string) (rows map[string]reports.ScoreRow, twice []string, err error) {
 	data, _, err := s.Get(ctx, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	all, err := reports.DecodeScores(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", s.URI(), key, err)
+		return nil, nil, fmt.Errorf("%s/%s: %w", s.URI(), key, err)
 	}
-	out := map[string]reports.ScoreRow{}
+	rows = map[string]reports.ScoreRow{}
 	for _, r := range all {
-		if r.Feature == feature {
-			r.RunID, r.ConfigHash = "", ""
-			out[r.InputClass+" "+r.Metric] = r
+		if r.Feature != feature {
+			continue
 		}
+		r.RunID, r.ConfigHash = "", ""
+		k := r.InputClass + " " + r.Metric
+		if _, dup := rows[k]; dup {
+			twice = append(twice, k)
+			continue
+		}
+		rows[k] = r
 	}
-	return out, nil
+	return rows, twice, nil
 }
 
 // scoreRowDiffs names every row and field of stored that differs from
