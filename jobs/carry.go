@@ -102,11 +102,21 @@ func (r *Runner) manifestFor(ctx context.Context, w eval.Window, c carried, m da
 	if err := json.Unmarshal(old, &prev); err != nil {
 		return m, fmt.Errorf("%s/%s: corrupt manifest: %w", r.Out.URI(), key, err)
 	}
-	have := map[string]bool{}
-	for _, f := range m.Files {
-		have[f.Location] = true
+	stored := map[string]datasets.FileInfo{}
+	for _, f := range prev.Files {
+		stored[f.Location] = f
 	}
+	have := map[string]bool{}
 	m.Files = slices.Clone(m.Files)
+	for i, f := range m.Files {
+		have[f.Location] = true
+		// This run used only its features' rows of an object the stored
+		// manifest's run used for every feature: the window's outputs
+		// rest on the larger count, as long as the object is unchanged.
+		if p, ok := stored[f.Location]; ok && p.ETag == f.ETag && p.RowsUsed > f.RowsUsed {
+			m.Files[i].RowsUsed = p.RowsUsed
+		}
+	}
 	for _, f := range prev.Files {
 		if !have[f.Location] {
 			m.Files = append(m.Files, f)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -132,4 +133,54 @@ func flagNames(t *testing.T, data []byte) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// TestLimitedRunKeepsRowsUsed: a run limited to one feature over
+// unchanged inputs leaves each object's rows used in the window's
+// manifest as the full run counted them (every feature's outputs rest on
+// them), not its own feature's share; verify of another feature's report
+// compared those counts and failed.
+func TestLimitedRunKeepsRowsUsed(t *testing.T) {
+	cfg, out := pubSetup(t, "")
+	now := synth.DefaultStart.Add(21 * 24 * time.Hour)
+	if _, err := pubBackfill(t, cfg, now); err != nil {
+		t.Fatal(err)
+	}
+	last := eval.Window{Start: synth.DefaultStart.Add(19 * 24 * time.Hour), End: synth.DefaultStart.Add(20 * 24 * time.Hour)}
+	key := filepath.Join(out, "manifests", "window="+last.Key(), "manifest.json")
+	before, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := jobs.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := r.Evaluate(context.Background(), []eval.Window{last}, jobs.Options{Now: func() time.Time { return now }, Log: log, Workers: 2, Features: []string{"refund_approval"}}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := func(data []byte) map[string]int64 {
+		var m struct {
+			Files []struct {
+				Key      string
+				RowsUsed int64 `json:"rows_used"`
+			}
+		}
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, f := range m.Files {
+			out[f.Key] = f.RowsUsed
+		}
+		return out
+	}
+	if a, b := used(before), used(after); !maps.Equal(a, b) || len(a) == 0 {
+		t.Errorf("rows used by object: full run %v, after a refund_approval-only run %v", a, b)
+	}
 }
