@@ -155,6 +155,7 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 	step := initialStep(pol)
 	pass, fail := 0, 0
 	classPass := map[string]int{}
+	allowed := map[string]bool{} // classes on the AI allow-list after each window
 	// seen is when each class last had a record. A class seen within the
 	// last graduate_after windows but absent from a window leaves that
 	// window's evidence incomplete, as a missing expected_classes entry
@@ -293,6 +294,22 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 			step = 0
 			sawRollback, recovered = true, false
 		}
+		// The classes routed to the AI: under a freeze the allow-list
+		// stays as it was (traffic must not change under a hold, by
+		// class either), under force_legacy it is empty, otherwise every
+		// class passing with its own streak, while the step routes any.
+		switch {
+		case o != nil && o.Freeze && !o.ForceLegacy:
+		case o != nil && o.ForceLegacy || pol.Steps[step] == 0:
+			allowed = map[string]bool{}
+		default:
+			allowed = map[string]bool{}
+			for c, st := range r.Classes {
+				if st == StatusPass && classPass[c] >= pol.GraduateAfter {
+					allowed[c] = true
+				}
+			}
+		}
 		prevVerdict = verdict
 		if last {
 			v.Verdict, v.Reasons = verdict, reasons
@@ -315,7 +332,7 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 		}
 		sort.Strings(names)
 		for _, c := range names {
-			if last.Classes[c] == StatusPass && classPass[c] >= pol.GraduateAfter && v.Traffic.Percent > 0 {
+			if allowed[c] {
 				v.AIAllowedClasses = append(v.AIAllowedClasses, c)
 			} else {
 				v.LegacyOnlyClasses = append(v.LegacyOnlyClasses, c)

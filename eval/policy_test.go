@@ -383,3 +383,23 @@ func TestDecommissionAuditWholePeriod(t *testing.T) {
 		t.Errorf("no record counts: %+v", c)
 	}
 }
+
+// TestFreezeHoldsTheAllowList: under a freeze the classes routed to the
+// AI stay as they were: a class whose own streak completes while frozen
+// joins the allow-list only after the lift (it used to join at once, so
+// the flag's AI share rose under a hold).
+func TestFreezeHoldsTheAllowList(t *testing.T) {
+	f := feature(3, 2)
+	freeze := &Override{Freeze: true, By: "qa", Reason: "change freeze"}
+	v := decideEach(f, sixHourly("pppfpppp"), map[int]*Override{5: freeze, 6: freeze})
+	for i, want := range map[int]string{4: "a", 5: "a", 6: "a", 7: "a,b"} {
+		if got := strings.Join(v[i].AIAllowedClasses, ","); got != want {
+			t.Errorf("window %d: AI-allowed classes %q at %g%%, want %q", i, got, v[i].Traffic.Percent, want)
+		}
+	}
+	force := &Override{ForceLegacy: true, By: "qa", Reason: "incident"}
+	v = decideEach(f, sixHourly("pppp"), map[int]*Override{3: force})
+	if len(v[2].AIAllowedClasses) == 0 || len(v[3].AIAllowedClasses) != 0 {
+		t.Errorf("force_legacy: allowed %v before, %v under it; want some, then none", v[2].AIAllowedClasses, v[3].AIAllowedClasses)
+	}
+}
