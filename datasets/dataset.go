@@ -114,7 +114,7 @@ func hidden(rel string) bool {
 // cannot overlap [from, to). day is the dt= partition of an ancestor, so
 // an hour= folder below it has a known hour.
 func (d *Dataset) walk(ctx context.Context, dir string, day time.Time, from, to time.Time, out *[]storage.Object) error {
-	all, err := d.Store.ListDirs(ctx, dir)
+	all, files, err := d.Store.ListLevel(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -134,6 +134,11 @@ func (d *Dataset) walk(ctx context.Context, dir string, day time.Time, from, to 
 		*out = append(*out, objs...)
 		return nil
 	}
+	// Files beside partition folders (a file copied into the root of a
+	// Hive-partitioned log) have no partition to prune them by: they are
+	// read, and their rows' timestamps decide their windows. They used
+	// to be skipped without a word.
+	*out = append(*out, files...)
 	for _, sub := range subs {
 		name := path.Base(strings.TrimSuffix(sub, "/"))
 		childDay := day

@@ -221,6 +221,14 @@ func (o *OrderedStore) ListDirs(ctx context.Context, dir string) ([]string, erro
 	return o.Store.ListDirs(ctx, dir)
 }
 
+// ListLevel implements Store, after every write queued so far.
+func (o *OrderedStore) ListLevel(ctx context.Context, dir string) ([]string, []Object, error) {
+	if err := o.Flush(); err != nil {
+		return nil, nil, err
+	}
+	return o.Store.ListLevel(ctx, dir)
+}
+
 // PutIfAbsent implements Store, after every write queued so far.
 func (o *OrderedStore) PutIfAbsent(ctx context.Context, key string, data []byte) (Object, error) {
 	if err := o.Flush(); err != nil {

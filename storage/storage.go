@@ -60,6 +60,10 @@ type Store interface {
 	// "/"), sorted. It lets readers prune Hive partitions without listing
 	// every object under them.
 	ListDirs(ctx context.Context, dir string) ([]string, error)
+	// ListLevel returns dir's immediate sub-folders (as ListDirs) and the
+	// objects directly in it (not below a sub-folder), each sorted: a
+	// reader pruning partitions still sees a file beside them.
+	ListLevel(ctx context.Context, dir string) (dirs []string, objs []Object, err error)
 	// Open opens an object for random access.
 	Open(ctx context.Context, key string) (Reader, error)
 	// Get reads a whole (small) object.

@@ -378,3 +378,22 @@ func TestBadInputCopiedLogFile(t *testing.T) {
 		t.Errorf("n = %d, want both files' 600 rows", n)
 	}
 }
+
+// A file beside the partition folders of a Hive-partitioned log (copied
+// into its root) is read, its rows judged by their timestamps; it used to
+// be skipped without a word.
+func TestFileBesidePartitionsIsRead(t *testing.T) {
+	b := newBad(t)
+	parquettest.WriteGo(t, b.file("part-0.parquet"), goodRows("x", 300))
+	parquettest.WriteGo(t, filepath.Join(b.dir, "logs", "extra.parquet"), goodRows("y", 100))
+	if code, errs := b.run(t); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	cls := b.verdicts(t).Features["f"].Classes
+	if cls["x"] == nil || cls["x"].N != 300 || cls["y"] == nil || cls["y"].N != 100 {
+		t.Errorf("classes %v: want x from the partition (300) and y from the file beside it (100)", cls)
+	}
+	if m := readManifest(t, b); !strings.Contains(fmt.Sprint(m["files"]), "extra.parquet") {
+		t.Errorf("the window's manifest does not list extra.parquet: %v", m["files"])
+	}
+}

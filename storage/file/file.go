@@ -149,27 +149,47 @@ func (s *Store) List(ctx context.Context, prefix string) ([]storage.Object, erro
 
 // ListDirs implements storage.Store.
 func (s *Store) ListDirs(ctx context.Context, dir string) ([]string, error) {
+	dirs, _, err := s.ListLevel(ctx, dir)
+	return dirs, err
+}
+
+// ListLevel implements storage.Store.
+func (s *Store) ListLevel(ctx context.Context, dir string) ([]string, []storage.Object, error) {
 	p := s.root
 	if dir != "" {
 		var err error
 		if p, err = s.path(dir); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	ents, err := os.ReadDir(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, fmt.Errorf("list %s: %w", p, err)
+		return nil, nil, fmt.Errorf("list %s: %w", p, err)
 	}
-	var out []string
+	base := strings.TrimSuffix(dir, "/") + strings.Repeat("/", min(1, len(dir)))
+	var dirs []string
+	var objs []storage.Object
 	for _, e := range ents {
-		if e.IsDir() {
-			out = append(out, strings.TrimSuffix(dir, "/")+strings.Repeat("/", min(1, len(dir)))+e.Name()+"/")
+		switch {
+		case e.IsDir():
+			dirs = append(dirs, base+e.Name()+"/")
+		case strings.HasPrefix(e.Name(), tmpPrefix) || strings.HasSuffix(e.Name(), ".parity-cas"):
+		default:
+			fi, err := e.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("list %s: %w", p, err)
+			}
+			objs = append(objs, s.object(base+e.Name(), fi))
 		}
 	}
-	return out, nil
+	storage.SortObjects(objs)
+	return dirs, objs, nil
 }
 
 type reader struct {

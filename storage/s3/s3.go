@@ -348,11 +348,18 @@ func (s *Store) List(ctx context.Context, prefix string) ([]storage.Object, erro
 // ListDirs implements storage.Store with a "/" delimiter, so a partition
 // level costs one request however many objects lie beneath it.
 func (s *Store) ListDirs(ctx context.Context, dir string) ([]string, error) {
+	dirs, _, err := s.ListLevel(ctx, dir)
+	return dirs, err
+}
+
+// ListLevel implements storage.Store: one delimited listing gives both
+// the level's sub-folders (common prefixes) and its own objects.
+func (s *Store) ListLevel(ctx context.Context, dir string) ([]string, []storage.Object, error) {
 	rel := ""
 	if dir != "" {
 		k, err := storage.CleanKey(dir)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.URI(), err)
+			return nil, nil, fmt.Errorf("%s: %w", s.URI(), err)
 		}
 		if k != "." {
 			rel = strings.TrimSuffix(k, "/") + "/"
@@ -364,22 +371,36 @@ func (s *Store) ListDirs(ctx context.Context, dir string) ([]string, error) {
 		Prefix:    aws.String(full),
 		Delimiter: aws.String("/"),
 	})
-	var out []string
+	var dirs []string
+	var objs []storage.Object
 	for p.HasMorePages() {
 		s.stats.lists.Add(1)
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, s.wrap("list folders", s.loc(full), err)
+			return nil, nil, s.wrap("list folders", s.loc(full), err)
 		}
 		for _, cp := range page.CommonPrefixes {
 			k := aws.ToString(cp.Prefix)
 			if strings.HasPrefix(k, s.prefix) && len(k) > len(full) {
-				out = append(out, strings.TrimPrefix(k, s.prefix))
+				dirs = append(dirs, strings.TrimPrefix(k, s.prefix))
 			}
 		}
+		for _, o := range page.Contents {
+			k := aws.ToString(o.Key)
+			if strings.HasSuffix(k, "/") || !strings.HasPrefix(k, s.prefix) {
+				continue // a folder marker
+			}
+			objs = append(objs, storage.Object{
+				Key:     strings.TrimPrefix(k, s.prefix),
+				Size:    aws.ToInt64(o.Size),
+				ETag:    aws.ToString(o.ETag),
+				ModTime: aws.ToTime(o.LastModified).UTC(),
+			})
+		}
 	}
-	slices.Sort(out)
-	return out, nil
+	slices.Sort(dirs)
+	storage.SortObjects(objs)
+	return dirs, objs, nil
 }
 
 // Get implements storage.Store. A body cut short is retried.

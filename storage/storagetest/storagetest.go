@@ -219,6 +219,28 @@ func testListDirs(t *testing.T, s storage.Store) {
 	check("a/", "a/b/", "a/c/")
 	check("a/c/", "a/c/d/")
 	check("a/b/")
+	// ListLevel: the same folders, and the objects directly in the level.
+	level := func(dir string, wantDirs, wantObjs []string) {
+		t.Helper()
+		dirs, objs, err := s.ListLevel(ctx(t), dir)
+		if err != nil {
+			t.Fatalf("ListLevel(%q): %v", dir, err)
+		}
+		var keys []string
+		for _, o := range objs {
+			keys = append(keys, o.Key)
+			if o.Size != int64(len(o.Key)) || o.ETag == "" {
+				t.Errorf("ListLevel(%q): %s has size %d ETag %q, want %d and an ETag", dir, o.Key, o.Size, o.ETag, len(o.Key))
+			}
+		}
+		if !slices.Equal(dirs, wantDirs) || !slices.Equal(keys, wantObjs) {
+			t.Fatalf("ListLevel(%q) = %q, %q; want %q, %q", dir, dirs, keys, wantDirs, wantObjs)
+		}
+	}
+	level("", []string{"a/", "dt=2026-01-01/", "dt=2026-01-02/"}, []string{"top.txt"})
+	level("a/", []string{"a/b/", "a/c/"}, []string{"a/1"})
+	level("a/c", []string{"a/c/d/"}, []string{"a/c/3"})
+	level("no/such", nil, nil)
 }
 
 func testRangedReads(t *testing.T, s storage.Store) {
