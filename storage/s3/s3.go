@@ -46,6 +46,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/parity-eval/parity/storage"
 )
@@ -325,24 +326,31 @@ func (s *Store) List(ctx context.Context, prefix string) ([]storage.Object, erro
 			return nil, s.wrap("list", s.loc(full)+"*", err)
 		}
 		for _, o := range page.Contents {
-			k := aws.ToString(o.Key)
-			// Folder markers (zero-byte "a/b/" objects made by consoles)
-			// are not objects in parity's model.
-			if strings.HasSuffix(k, "/") || !strings.HasPrefix(k, s.prefix) {
-				continue
+			if obj, ok := s.listed(o); ok {
+				out = append(out, obj)
 			}
-			out = append(out, storage.Object{
-				Key:     strings.TrimPrefix(k, s.prefix),
-				Size:    aws.ToInt64(o.Size),
-				ETag:    aws.ToString(o.ETag),
-				ModTime: aws.ToTime(o.LastModified).UTC(),
-			})
 		}
 	}
 	// S3 already lists in UTF-8 byte order, which is Go's string order;
 	// sorting again keeps the contract for servers that do not.
 	storage.SortObjects(out)
 	return out, nil
+}
+
+// listed is a listing entry as an object, or false for a folder marker
+// (a zero-byte "a/b/" object made by consoles: not an object in parity's
+// model) or a key outside the store's prefix.
+func (s *Store) listed(o types.Object) (storage.Object, bool) {
+	k := aws.ToString(o.Key)
+	if strings.HasSuffix(k, "/") || !strings.HasPrefix(k, s.prefix) {
+		return storage.Object{}, false
+	}
+	return storage.Object{
+		Key:     strings.TrimPrefix(k, s.prefix),
+		Size:    aws.ToInt64(o.Size),
+		ETag:    aws.ToString(o.ETag),
+		ModTime: aws.ToTime(o.LastModified).UTC(),
+	}, true
 }
 
 // ListDirs implements storage.Store with a "/" delimiter, so a partition
@@ -386,16 +394,9 @@ func (s *Store) ListLevel(ctx context.Context, dir string) ([]string, []storage.
 			}
 		}
 		for _, o := range page.Contents {
-			k := aws.ToString(o.Key)
-			if strings.HasSuffix(k, "/") || !strings.HasPrefix(k, s.prefix) {
-				continue // a folder marker
+			if obj, ok := s.listed(o); ok {
+				objs = append(objs, obj)
 			}
-			objs = append(objs, storage.Object{
-				Key:     strings.TrimPrefix(k, s.prefix),
-				Size:    aws.ToInt64(o.Size),
-				ETag:    aws.ToString(o.ETag),
-				ModTime: aws.ToTime(o.LastModified).UTC(),
-			})
 		}
 	}
 	slices.Sort(dirs)
