@@ -51,8 +51,9 @@ const exitHelp = `Exit codes:
   1  runtime failure (unreadable or bad data, storage error, lock held by another run);
      nothing partial is written
   2  usage or configuration error (named with file:line: key); nothing is read or written
-  3  only with --exit-code-on: run/merge --exit-code-on rollback, the run completed and a
-     feature's verdict is rollback; reconcile --exit-code-on alert, the (last) run raised an alert
+  3  only with --exit-code-on: run/backfill/merge --exit-code-on rollback, the run completed and
+     a feature's verdict in force after it (latest.json, the newest window's) is rollback;
+     reconcile --exit-code-on alert, the (last) run raised an alert
   4  parity verdicts --check: a verdict is at or past its valid_until (stale: treat as legacy only)
 
 Errors: on a terminal, lines of text. Otherwise (cron, Kubernetes) stderr is JSON lines, logs

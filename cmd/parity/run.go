@@ -33,7 +33,7 @@ func newRunFlags(name, usageLine string, stderr io.Writer) *runFlags {
 	f.fs.SetOutput(stderr)
 	f.fs.StringVar(&f.config, "config", "", "config file (YAML)")
 	f.fs.StringVar(&f.features, "features", "", "comma-separated features to evaluate (default: all)")
-	f.fs.StringVar(&f.exitOn, "exit-code-on", "", `"rollback": exit 3 when the run completed with a rollback verdict`)
+	f.fs.StringVar(&f.exitOn, "exit-code-on", "", `"rollback": exit 3 when the run completed and a feature's verdict in force after it (latest.json, the newest window's) is rollback`)
 	logLevelFlag(f.fs, &f.logLevel, "info")
 	f.fs.StringVar(&f.now, "now", "", "evaluate as if the time were this (RFC 3339); for tests and replays")
 	f.fs.DurationVar(&f.lockTTL, "lock-ttl", 10*time.Minute, "run lock lease, renewed every third of it; a killed run's lock is taken over once it expires")

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/parity-eval/parity/jobs"
@@ -50,6 +52,21 @@ func cmdVerdicts(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		entries, err := audit.Read(ctx, st, *feature)
 		if err != nil {
 			return fail(stderr, err)
+		}
+		if len(entries) == 0 && *feature != "" {
+			// No entry for it: a mistyped name would otherwise print
+			// nothing and exit 0, as for a feature not yet judged.
+			all, err := audit.Read(ctx, st, "")
+			if err != nil {
+				return fail(stderr, err)
+			}
+			known := map[string]bool{}
+			for _, e := range all {
+				known[e.Feature] = true
+			}
+			if len(known) > 0 {
+				return usageError(stderr, "parity verdicts: --feature %q: no audit entry in %s (features with entries: %s)", *feature, st.URI(), strings.Join(slices.Sorted(maps.Keys(known)), ", "))
+			}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)

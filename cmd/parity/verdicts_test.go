@@ -84,4 +84,10 @@ func TestVerdictsAudit(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil || e.Feature != "refunds" || e.Verdict != eval.VerdictRollback {
 		t.Fatalf("entry %+v (%v)", e, err)
 	}
+	// A feature with no entry (a typo) is a usage error naming those with
+	// entries, not an empty answer.
+	code, stdout, stderr = runMain("verdicts", "--output", out, "--audit", "--feature", "refund")
+	if code != ExitUsage || stdout != "" || !strings.Contains(stderr, `--feature \"refund\": no audit entry`) || !strings.Contains(stderr, "refunds") {
+		t.Errorf("unknown feature: exit %d, stdout %q, stderr %s", code, stdout, stderr)
+	}
 }
