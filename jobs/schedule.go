@@ -41,6 +41,10 @@ type JobRun struct {
 	Last *Result
 	// Stopped is true when Stopping cut the run short.
 	Stopped bool
+	// Reconciled lists the snapshot runs a reconcile job compared, in
+	// order; Summary is a line saying how the last one came out.
+	Reconciled []string
+	Summary    string
 }
 
 // KindFunc runs one job of a kind.

@@ -44,6 +44,8 @@ func runReconcileJob(ctx context.Context, jr *jobs.Runner, job *config.Job, jo j
 		if err != nil {
 			return out, err
 		}
+		out.Reconciled = append(out.Reconciled, res.Run)
+		out.Summary = reconcileLine(r.Sec.Name, res)
 		out.Rows += res.Legacy.Rows + res.New.Rows
 		for _, s := range [2]reconcile.SideInfo{res.Legacy, res.New} {
 			for _, f := range s.Files {
@@ -247,6 +249,16 @@ func printReconcileRun(w io.Writer, res *reconcile.Result) {
 	}
 	tw.Flush()
 	printReconcileFooter(w, res)
+}
+
+// reconcileLine is what a reconcile job run from `parity run --job`
+// says of its last run: the run's status and the footer of the table
+// `parity reconcile` prints (ready or not, and why, and the alerts).
+func reconcileLine(name string, res *reconcile.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "reconciliation %s, run %s: %s\n", name, res.Run, res.Status)
+	printReconcileFooter(&b, res)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func levelName(res *reconcile.Result) string {

@@ -142,6 +142,13 @@ func TestRunReconcileJob(t *testing.T) {
 	if res.Run != "05" || !res.Alert || res.Type("invoice").ConsecutiveFailing != 3 {
 		t.Errorf("latest: run %s alert %v invoice failing %d, want 05 true 3", res.Run, res.Alert, res.Type("invoice").ConsecutiveFailing)
 	}
+	// It says what it compared and how the last run came out, not
+	// "evaluated 0 window(s)".
+	for _, want := range []string{"job recon-nightly (reconcile): compared 5 snapshot run(s) [01 02 03 04 05]", "reconciliation dual_write, run 05: fail", "run 05 is not clean", "CRITICAL: entity type invoice"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("run --job output lacks %q:\n%s", want, stdout)
+		}
+	}
 }
 
 // Exports that hold no rows are no evidence: 31 runs of them said "clean

@@ -209,6 +209,13 @@ func runJob(ctx context.Context, cfg *config.Config, j *config.Job, o jobs.Optio
 		fmt.Fprintf(stdout, "job %s (%s): %s\n", j.Name, j.Kind, shardWritten(o, len(run.Done), r.Out.URI()))
 		return ExitOK
 	}
+	if j.Kind == "reconcile" {
+		fmt.Fprintf(stdout, "job %s (reconcile): compared %d snapshot run(s) %v, %d rows read; results in %s/reconcile/%s/\n", j.Name, len(run.Reconciled), run.Reconciled, run.Rows, r.Out.URI(), j.Reconcile)
+		if run.Summary != "" {
+			fmt.Fprintln(stdout, run.Summary)
+		}
+		return ExitOK
+	}
 	fmt.Fprintf(stdout, "job %s (%s): evaluated %d window(s), %d rows read; outputs in %s\n", j.Name, j.Kind, len(run.Done), run.Rows, r.Out.URI())
 	if run.Last == nil {
 		return ExitOK
