@@ -36,13 +36,11 @@ func (d *Dataset) dir() string {
 //
 // Partition folders dt=/date= (2006-01-02, UTC) and hour= (0-23, inside a
 // dt folder) are pruned without being listed: the walk goes folder by
-// folder with Store.ListDirs and only lists the objects of partitions it
+// folder with Store.ListLevel and only lists the objects of partitions it
 // keeps. Other partition keys (model=, region=) are walked, never pruned;
-// unparsable values are kept. When pruning, only folders without visible
-// sub-folders are listed, so a file sitting beside partition folders is
-// not seen (Hive and Spark writers put data only in leaf partitions; the
-// Store has no listing of one folder's files alone). With zero from and to
-// the whole prefix is listed in one call.
+// unparsable values are kept. A file beside partition folders, which no
+// partition dates, is always kept. With zero from and to the whole prefix
+// is listed in one call.
 //
 // Names starting with "." or "_" (_SUCCESS, .crc, _temporary/) are
 // skipped, files and folders alike. Every other file must be Parquet: one
@@ -83,13 +81,8 @@ func (d *Dataset) Exists(ctx context.Context) (bool, error) {
 	if d.Store == nil {
 		return false, d.wrap(errors.New("no store"))
 	}
-	dirs, err := d.Store.ListDirs(ctx, d.dir())
-	if err == nil && len(dirs) == 0 {
-		var objs []storage.Object
-		objs, err = d.Store.List(ctx, d.dir())
-		return len(objs) > 0, d.wrapList(err)
-	}
-	return len(dirs) > 0, d.wrapList(err)
+	dirs, objs, err := d.Store.ListLevel(ctx, d.dir())
+	return len(dirs) > 0 || len(objs) > 0, d.wrapList(err)
 }
 
 func (d *Dataset) wrapList(err error) error {

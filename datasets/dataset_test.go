@@ -37,9 +37,9 @@ func (r *recordingStore) List(ctx context.Context, prefix string) ([]storage.Obj
 	return r.Store.List(ctx, prefix)
 }
 
-func (r *recordingStore) ListDirs(ctx context.Context, dir string) ([]string, error) {
-	r.note("dirs " + dir)
-	return r.Store.ListDirs(ctx, dir)
+func (r *recordingStore) ListLevel(ctx context.Context, dir string) ([]string, []storage.Object, error) {
+	r.note("level " + dir)
+	return r.Store.ListLevel(ctx, dir)
 }
 
 func (r *recordingStore) Open(ctx context.Context, key string) (storage.Reader, error) {

@@ -17,7 +17,7 @@ import (
 
 // TestScanS3 runs the same Files/Check/Scan path against a real S3 server
 // (versitygw, or PARITY_TEST_S3_ENDPOINT): partition pruning through
-// ListDirs with a delimiter, footers and column chunks through ranged
+// ListLevel with a delimiter, footers and column chunks through ranged
 // GETs, and the manifest's byte counts against the store's own counters.
 func TestScanS3(t *testing.T) {
 	if testing.Short() {

@@ -496,24 +496,6 @@ func (e *Engine) NewWorkers(n int, files []string) *Workers {
 	return w
 }
 
-// RowsUsed is the number of rows of file that contributed to scores.
-// Call it after the scan.
-func (w *Workers) RowsUsed(file string) int64 {
-	i, ok := w.files[file]
-	if !ok {
-		return 0
-	}
-	var n int64
-	for _, st := range w.ws {
-		for k, u := range st.use {
-			if k.file == i {
-				n += u.Used
-			}
-		}
-	}
-	return n
-}
-
 // Uses is, after the scan, each evaluated window's rows by input file:
 // window start (Unix seconds) → file key → counts. Files with no row in
 // a window are absent from it.

@@ -406,7 +406,11 @@ func TestBatchDuplicatesAcrossFeatures(t *testing.T) {
 			if d["duplicate_request_id"] != dups || d["null_request_id"] != empty {
 				t.Errorf("dropped %v, want %d duplicates and %d empty ids", d, dups, empty)
 			}
-			if got := ws.RowsUsed("f"); got != int64(len(keep)) {
+			var got int64
+			for _, byFile := range ws.Uses() {
+				got += byFile["f"].Used
+			}
+			if got != int64(len(keep)) {
 				t.Errorf("rows used %d, want %d", got, len(keep))
 			}
 		})

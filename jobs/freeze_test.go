@@ -103,15 +103,7 @@ func TestOverrideLiftMovesOnlyByVerdict(t *testing.T) {
 			// verdict, and the audit log records the graduation.
 			prev := -1.0
 			for _, w := range windows[:i+3] {
-				data, err := os.ReadFile(filepath.Join(out, "verdicts", "window="+w.Key(), "verdicts.json"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				doc, err := reports.DecodeVerdicts(data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fv := doc.Features["refund_approval"]
+				fv := windowVerdict(t, out, w)
 				if prev >= 0 && fv.Traffic.Percent != prev && fv.Verdict == eval.VerdictHold {
 					t.Errorf("window %s: traffic %g%% -> %g%% under hold", w.Start.Format("2006-01-02"), prev, fv.Traffic.Percent)
 				}
@@ -131,20 +123,26 @@ func TestOverrideLiftMovesOnlyByVerdict(t *testing.T) {
 				if kind == "force_legacy" && w == held {
 					want = eval.VerdictRollback
 				}
-				data, err := os.ReadFile(filepath.Join(out, "verdicts", "window="+w.Key(), "verdicts.json"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				doc, err := reports.DecodeVerdicts(data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if fv := doc.Features["refund_approval"]; fv.Verdict != want {
+				if fv := windowVerdict(t, out, w); fv.Verdict != want {
 					t.Errorf("after a backfill past the lift, window %s: %s (reasons %v), want %s", w.Start.Format("2006-01-02"), fv.Verdict, fv.Reasons, want)
 				}
 			}
 		})
 	}
+}
+
+// windowVerdict is refund_approval's stored verdict for window w.
+func windowVerdict(t *testing.T, out string, w eval.Window) *reports.FeatureDoc {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, "verdicts", "window="+w.Key(), "verdicts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := reports.DecodeVerdicts(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc.Features["refund_approval"]
 }
 
 // freezeConfig judges refund_approval on agreement alone, which the

@@ -401,8 +401,15 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 	if msg := heapLimitWarning(cpu0, readCPUTimes(), currentMemoryLimit()); msg != "" {
 		log.Warn(msg)
 	}
+	uses := ws.Uses()
+	used := map[string]int64{} // a log file's rows used in all windows
+	for _, byFile := range uses {
+		for key, u := range byFile {
+			used[key] += u.Used
+		}
+	}
 	for i := range manifest.Files {
-		manifest.Files[i].RowsUsed = ws.RowsUsed(manifest.Files[i].Key)
+		manifest.Files[i].RowsUsed = used[manifest.Files[i].Key]
 	}
 	joined := labels.Uses()
 	if labels != nil {
@@ -435,7 +442,7 @@ func (r *Runner) scan(ctx context.Context, windows []eval.Window, o Options, log
 		rows += f.RowsRead
 	}
 	log.Info("scanned", "files", len(files), "rows_read", rows, "seconds", time.Since(start).Seconds(), "dropped", aggs.Dropped)
-	perWindow := windowManifests(manifest, windows, ws.Uses(), joined)
+	perWindow := windowManifests(manifest, windows, uses, joined)
 	if o.ShardCount > 1 {
 		plan := shardPlan(files, from, to)
 		for k, m := range perWindow {

@@ -119,7 +119,7 @@ func (r *Reconciler) Runs(ctx context.Context) ([]string, error) {
 	}
 	var sides [2]map[string]bool
 	for s, st := range [2]storage.Store{r.Legacy, r.New} {
-		dirs, err := st.ListDirs(ctx, "")
+		dirs, _, err := st.ListLevel(ctx, "")
 		if err != nil {
 			return nil, fmt.Errorf("reconcile %s: listing %s: %w", r.Sec.Name, st.URI(), err)
 		}

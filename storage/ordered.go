@@ -213,14 +213,6 @@ func (o *OrderedStore) List(ctx context.Context, prefix string) ([]Object, error
 	return o.Store.List(ctx, prefix)
 }
 
-// ListDirs implements Store, after every write queued so far.
-func (o *OrderedStore) ListDirs(ctx context.Context, dir string) ([]string, error) {
-	if err := o.Flush(); err != nil {
-		return nil, err
-	}
-	return o.Store.ListDirs(ctx, dir)
-}
-
 // ListLevel implements Store, after every write queued so far.
 func (o *OrderedStore) ListLevel(ctx context.Context, dir string) ([]string, []Object, error) {
 	if err := o.Flush(); err != nil {

@@ -56,13 +56,10 @@ type Store interface {
 	// List returns every object whose key starts with prefix, recursively,
 	// sorted by key.
 	List(ctx context.Context, prefix string) ([]Object, error)
-	// ListDirs returns the immediate "sub-folders" of dir (keys ending in
-	// "/"), sorted. It lets readers prune Hive partitions without listing
-	// every object under them.
-	ListDirs(ctx context.Context, dir string) ([]string, error)
-	// ListLevel returns dir's immediate sub-folders (as ListDirs) and the
-	// objects directly in it (not below a sub-folder), each sorted: a
-	// reader pruning partitions still sees a file beside them.
+	// ListLevel returns dir's immediate "sub-folders" (keys ending in
+	// "/") and the objects directly in it (not below a sub-folder), each
+	// sorted. It lets readers prune Hive partitions without listing every
+	// object under them, and still see a file beside the partitions.
 	ListLevel(ctx context.Context, dir string) (dirs []string, objs []Object, err error)
 	// Open opens an object for random access.
 	Open(ctx context.Context, key string) (Reader, error)

@@ -147,12 +147,6 @@ func (s *Store) List(ctx context.Context, prefix string) ([]storage.Object, erro
 	return out, nil
 }
 
-// ListDirs implements storage.Store.
-func (s *Store) ListDirs(ctx context.Context, dir string) ([]string, error) {
-	dirs, _, err := s.ListLevel(ctx, dir)
-	return dirs, err
-}
-
 // ListLevel implements storage.Store.
 func (s *Store) ListLevel(ctx context.Context, dir string) ([]string, []storage.Object, error) {
 	p := s.root

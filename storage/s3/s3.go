@@ -353,15 +353,9 @@ func (s *Store) listed(o types.Object) (storage.Object, bool) {
 	}, true
 }
 
-// ListDirs implements storage.Store with a "/" delimiter, so a partition
-// level costs one request however many objects lie beneath it.
-func (s *Store) ListDirs(ctx context.Context, dir string) ([]string, error) {
-	dirs, _, err := s.ListLevel(ctx, dir)
-	return dirs, err
-}
-
-// ListLevel implements storage.Store: one delimited listing gives both
-// the level's sub-folders (common prefixes) and its own objects.
+// ListLevel implements storage.Store with a "/" delimiter, so a partition
+// level costs one request however many objects lie beneath it: the
+// common prefixes are its sub-folders, the contents its own objects.
 func (s *Store) ListLevel(ctx context.Context, dir string) ([]string, []storage.Object, error) {
 	rel := ""
 	if dir != "" {

@@ -37,7 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Replace", testReplace},
 		{"Empty", testEmpty},
 		{"ListOrderAndPrefix", testList},
-		{"ListDirs", testListDirs},
+		{"ListLevel", testListLevel},
 		{"RangedReads", testRangedReads},
 		{"ConcurrentReadAt", testConcurrentReadAt},
 		{"AtomicPut", testAtomicPut},
@@ -120,8 +120,8 @@ func testMissing(t *testing.T, s storage.Store) {
 	if l, err := s.List(c, "no/such/"); err != nil || len(l) != 0 {
 		t.Fatalf("List(missing prefix) = %v, %v; want nothing, nil", l, err)
 	}
-	if l, err := s.ListDirs(c, "no/such"); err != nil || len(l) != 0 {
-		t.Fatalf("ListDirs(missing) = %v, %v; want nothing, nil", l, err)
+	if d, l, err := s.ListLevel(c, "no/such"); err != nil || len(d) != 0 || len(l) != 0 {
+		t.Fatalf("ListLevel(missing) = %v, %v, %v; want nothing, nil", d, l, err)
 	}
 }
 
@@ -200,26 +200,11 @@ func testList(t *testing.T, s storage.Store) {
 	check("zzz")
 }
 
-func testListDirs(t *testing.T, s storage.Store) {
+// testListLevel: a level's sub-folders and the objects directly in it.
+func testListLevel(t *testing.T, s storage.Store) {
 	for _, k := range []string{"top.txt", "a/1", "a/b/2", "a/c/3", "a/c/d/4", "dt=2026-01-02/x", "dt=2026-01-01/x"} {
 		mustPut(t, s, k, []byte(k))
 	}
-	check := func(dir string, want ...string) {
-		t.Helper()
-		got, err := s.ListDirs(ctx(t), dir)
-		if err != nil {
-			t.Fatalf("ListDirs(%q): %v", dir, err)
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("ListDirs(%q) = %q, want %q", dir, got, want)
-		}
-	}
-	check("", "a/", "dt=2026-01-01/", "dt=2026-01-02/")
-	check("a", "a/b/", "a/c/")
-	check("a/", "a/b/", "a/c/")
-	check("a/c/", "a/c/d/")
-	check("a/b/")
-	// ListLevel: the same folders, and the objects directly in the level.
 	level := func(dir string, wantDirs, wantObjs []string) {
 		t.Helper()
 		dirs, objs, err := s.ListLevel(ctx(t), dir)
@@ -238,8 +223,10 @@ func testListDirs(t *testing.T, s storage.Store) {
 		}
 	}
 	level("", []string{"a/", "dt=2026-01-01/", "dt=2026-01-02/"}, []string{"top.txt"})
+	level("a", []string{"a/b/", "a/c/"}, []string{"a/1"})
 	level("a/", []string{"a/b/", "a/c/"}, []string{"a/1"})
 	level("a/c", []string{"a/c/d/"}, []string{"a/c/3"})
+	level("a/b/", nil, []string{"a/b/2"})
 	level("no/such", nil, nil)
 }
 
