@@ -56,7 +56,7 @@ func TestParityMatchesDuckDB(t *testing.T) {
 	}
 	var rows int64
 	for _, g := range p {
-		rows += g.Rows
+		rows += g.Counts["rows"]
 	}
 	if rows != 30000 {
 		t.Fatalf("parity scored %d rows, want 30000", rows)
@@ -64,9 +64,44 @@ func TestParityMatchesDuckDB(t *testing.T) {
 	if diffs := Compare(p, d); len(diffs) > 0 {
 		t.Fatalf("parity and DuckDB differ:\n%s", strings.Join(diffs, "\n"))
 	}
-	d[0].AgreeK++
-	d[1].AILatSum *= 1 + 1e-6
-	if diffs := Compare(p, d); len(diffs) != 2 {
-		t.Fatalf("Compare found %d differences after changing two figures: %v", len(diffs), diffs)
+	// Every figure is compared: change one of each kind in one group
+	// (a count, a sum, a category count) and each must show.
+	var inv *Group
+	for i := range d {
+		if d[i].Feature == "invoice_extraction" {
+			inv = &d[i]
+			break
+		}
 	}
+	inv.Counts["agreement.amount k"]++
+	inv.Sums["cost.ai sum"] *= 1 + 1e-6
+	inv.Cats["output.vendor"]["Globex"]++
+	if diffs := Compare(p, d); len(diffs) != 3 {
+		t.Fatalf("Compare found %d differences after changing three figures: %v", len(diffs), diffs)
+	}
+	// And none is vacuous: each figure is non-zero somewhere on parity's side.
+	for _, f := range countFigures {
+		if !someGroup(p, func(g Group) bool { return g.Counts[f.name] != 0 }) {
+			t.Errorf("count %q is 0 in every group", f.name)
+		}
+	}
+	for _, f := range sumFigures {
+		if !someGroup(p, func(g Group) bool { return g.Sums[f.name] != 0 }) {
+			t.Errorf("sum %q is 0 or absent in every group", f.name)
+		}
+	}
+	for _, f := range catFigures {
+		if !someGroup(p, func(g Group) bool { return len(g.Cats[f.name]) > 0 }) {
+			t.Errorf("category counts %q are empty in every group", f.name)
+		}
+	}
+}
+
+func someGroup(gs []Group, ok func(Group) bool) bool {
+	for _, g := range gs {
+		if ok(g) {
+			return true
+		}
+	}
+	return false
 }

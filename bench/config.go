@@ -38,13 +38,6 @@ features:
     policy: {graduate_after: 14, rollback_after: 2, steps: [0, 10, 25, 50, 100], initial_percent: 10}
 `
 
-// AgreementMetric names, per feature, the agreement metric DuckDB
-// recomputes (the categorical legacy_category/ai_category comparison).
-var AgreementMetric = map[string]string{
-	"ticket_routing":  "agreement.category",
-	"refund_approval": "agreement.decision",
-}
-
 // WriteConfig writes Config to dir/parity.yaml and returns its path.
 func WriteConfig(dir string) (string, error) {
 	p := filepath.Join(dir, "parity.yaml")

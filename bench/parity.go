@@ -33,38 +33,38 @@ func ParityGroups(out string) ([]Group, error) {
 			return nil, fmt.Errorf("bench: %s: %w", p, err)
 		}
 		for _, e := range f.Groups {
-			g := Group{Feature: e.Key.Feature, Class: e.Key.Class, Window: e.Key.Window, Rows: e.Rows}
-			m := e.Metrics
-			if a := m[AgreementMetric[g.Feature]]; a != nil {
-				g.AgreeN, g.AgreeK = a.N, a.K
-			}
-			if a := m["error_rate.legacy"]; a != nil {
-				g.LegacyErrN, g.LegacyErrK = a.N, a.K
-			}
-			if a := m["error_rate.ai"]; a != nil {
-				g.AIErrN, g.AIErrK = a.N, a.K
-			}
-			if a := m["latency_ms"]; a != nil {
-				if a.Legacy != nil {
-					g.LegacyLatN, g.LegacyLatSum = a.Legacy.Count, a.Legacy.Sum
-				}
-				if a.AI != nil {
-					g.AILatN, g.AILatSum = a.AI.Count, a.AI.Sum
-				}
-			}
-			if a := m["ai_share"]; a != nil {
-				g.ShareN, g.ShareK = a.N, a.K
-			}
-			groups = append(groups, g)
+			groups = append(groups, parityGroup(e))
 		}
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Key() < groups[j].Key() })
 	return groups, nil
 }
 
+// parityGroup reads every figure of figures.go from one stored group.
+func parityGroup(e eval.GroupEntry) Group {
+	g := Group{Feature: e.Key.Feature, Class: e.Key.Class, Window: e.Key.Window, Rows: e.Rows,
+		Counts: map[string]int64{}, Sums: map[string]float64{}, Cats: map[string]map[string]int64{}}
+	m := e.Metrics
+	for _, f := range countFigures {
+		g.Counts[f.name] = f.parity(g.Feature, e.Rows, m)
+	}
+	for _, f := range sumFigures {
+		if v, ok := f.parity(g.Feature, m); ok {
+			g.Sums[f.name] = v
+		}
+	}
+	for _, f := range catFigures {
+		if c := f.parity(g.Feature, m); len(c) > 0 {
+			g.Cats[f.name] = c
+		}
+	}
+	return g
+}
+
 // Compare lists every difference between parity's and DuckDB's groups:
-// counts must be equal, latency sums equal within a relative 1e-9 (the
-// two add the same values in different orders).
+// counts and category counts must be equal, sums (and extremes) equal
+// within a relative 1e-9 (the two add the same values in different
+// orders), and a figure present on one side only is a difference.
 func Compare(parity, duck []Group) []string {
 	var diffs []string
 	pm := map[string]Group{}
@@ -80,27 +80,32 @@ func Compare(parity, duck []Group) []string {
 			diffs = append(diffs, fmt.Sprintf("%s: in DuckDB (%d rows), not in parity", k, d.Rows))
 			continue
 		}
-		ints := []struct {
-			name string
-			p, d int64
-		}{
-			{"rows", p.Rows, d.Rows}, {"agreement n", p.AgreeN, d.AgreeN}, {"agreement k", p.AgreeK, d.AgreeK},
-			{"legacy errors n", p.LegacyErrN, d.LegacyErrN}, {"legacy errors k", p.LegacyErrK, d.LegacyErrK},
-			{"ai errors n", p.AIErrN, d.AIErrN}, {"ai errors k", p.AIErrK, d.AIErrK},
-			{"legacy latency n", p.LegacyLatN, d.LegacyLatN}, {"ai latency n", p.AILatN, d.AILatN},
-			{"ai share n", p.ShareN, d.ShareN}, {"ai share k", p.ShareK, d.ShareK},
-		}
-		for _, x := range ints {
-			if x.p != x.d {
-				diffs = append(diffs, fmt.Sprintf("%s: %s: parity %d, DuckDB %d", k, x.name, x.p, x.d))
+		for _, f := range countFigures {
+			if pv, dv := p.Counts[f.name], d.Counts[f.name]; pv != dv {
+				diffs = append(diffs, fmt.Sprintf("%s: %s: parity %d, DuckDB %d", k, f.name, pv, dv))
 			}
 		}
-		for _, x := range []struct {
-			name string
-			p, d float64
-		}{{"legacy latency sum", p.LegacyLatSum, d.LegacyLatSum}, {"ai latency sum", p.AILatSum, d.AILatSum}} {
-			if math.Abs(x.p-x.d) > 1e-9*math.Max(math.Abs(x.p), math.Abs(x.d)) {
-				diffs = append(diffs, fmt.Sprintf("%s: %s: parity %.17g, DuckDB %.17g", k, x.name, x.p, x.d))
+		for _, f := range sumFigures {
+			pv, pok := p.Sums[f.name]
+			dv, dok := d.Sums[f.name]
+			switch {
+			case pok != dok:
+				diffs = append(diffs, fmt.Sprintf("%s: %s: parity has it %v, DuckDB %v", k, f.name, pok, dok))
+			case math.Abs(pv-dv) > 1e-9*math.Max(math.Abs(pv), math.Abs(dv)):
+				diffs = append(diffs, fmt.Sprintf("%s: %s: parity %.17g, DuckDB %.17g", k, f.name, pv, dv))
+			}
+		}
+		for _, f := range catFigures {
+			pc, dc := p.Cats[f.name], d.Cats[f.name]
+			for c, n := range dc {
+				if pc[c] != n {
+					diffs = append(diffs, fmt.Sprintf("%s: %s[%q]: parity %d, DuckDB %d", k, f.name, c, pc[c], n))
+				}
+			}
+			for c, n := range pc {
+				if _, ok := dc[c]; !ok {
+					diffs = append(diffs, fmt.Sprintf("%s: %s[%q]: parity %d, not in DuckDB", k, f.name, c, n))
+				}
 			}
 		}
 	}
@@ -111,3 +116,7 @@ func Compare(parity, duck []Group) []string {
 	}
 	return diffs
 }
+
+// Figures is the number of figures compared per group (counts, sums and
+// extremes, category-count maps).
+func Figures() int { return len(countFigures) + len(sumFigures) + len(catFigures) }
