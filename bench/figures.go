@@ -59,7 +59,9 @@ var (
 
 // compared: at least one side answered (both null is nothing to compare;
 // one null side is a divergence).
-func (f field) compared() string { return fmt.Sprintf("(%s IS NOT NULL OR %s IS NOT NULL)", f.legacy, f.ai) }
+func (f field) compared() string {
+	return fmt.Sprintf("(%s IS NOT NULL OR %s IS NOT NULL)", f.legacy, f.ai)
+}
 
 // agrees: both answered the same.
 func (f field) agrees() string { return "coalesce(" + f.equal + ", false)" }
@@ -208,7 +210,7 @@ var sumFigures = func() []sumFigure {
 		sketchFloat("confidence", valueSide, func(k *eval.Sketch) float64 { return k.Sum })})
 	// Σ (confidence − AI correct)² over labelled rows with a confidence.
 	fs = append(fs, sumFigure{"quality.<decision> brier_sum",
-		"sum("+where(onCat+" AND "+calibrated, "(ai_confidence - "+aiRight+"::INT) ** 2")+")",
+		"sum(" + where(onCat+" AND "+calibrated, "(ai_confidence - "+aiRight+"::INT) ** 2") + ")",
 		func(f string, m Metrics) (float64, bool) {
 			q := acc(m, catMetric("quality.")(f)).Quality
 			if q == nil {
