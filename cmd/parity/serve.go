@@ -36,13 +36,17 @@ func init() {
 }
 
 const serveHelp = `Endpoints (GET and HEAD only; anything else is 405):
-  /healthz             200 {"status":"ok","verdicts":true|false}; 503 when the output is unreadable
+  /healthz             200 {"status":"ok","verdicts":true|false} (false: no run yet); 503 naming
+                       latest.json and the error while the last read of it failed, even
+                       when the verdict endpoints still serve the last good copy
   /verdicts            the latest verdicts document plus "stale" (any feature past
                        valid_until), "stale_features" and "now"
   /verdicts/{feature}  that feature's verdict plus "feature", "stale", "pass"
                        (verdict == graduate and not stale), "agreement" (lowest class
                        agreement on critical fields) and "now"; 404 for an unknown feature
   No verdicts yet: 503. A stale verdict is reported with "stale": true: treat it as legacy only.
+  When a read fails after a good one, the verdict endpoints serve that last good copy (its
+  own valid_until still decides "stale") while /healthz answers 503.
   With --token-file every endpoint but /healthz needs "Authorization: Bearer TOKEN".
 `
 
@@ -204,9 +208,10 @@ type verdictServer struct {
 	log   *slog.Logger
 
 	mu      sync.Mutex
-	doc     *reports.Verdicts
+	doc     *reports.Verdicts // the last good copy
 	raw     []byte
-	fetched time.Time
+	fetched time.Time // when storage was last read, successfully or not (with doc)
+	readErr error     // the last read's failure while doc is served; nil after a good read
 }
 
 func (s *verdictServer) handler() http.Handler {
@@ -239,24 +244,28 @@ func (s *verdictServer) authorized(r *http.Request) bool {
 }
 
 // latest returns the document, from the cache while it is fresh. When
-// storage fails and a previous copy exists, that copy is served (its own
-// valid_until still decides staleness) and the failure is logged.
-func (s *verdictServer) latest(ctx context.Context) (*reports.Verdicts, error) {
+// storage fails and a previous copy exists, that copy is returned (its own
+// valid_until still decides staleness) with the read's failure as readErr,
+// and the failure is logged; the cache applies to that answer too, so
+// --cache bounds storage reads while it fails. err is non-nil only when
+// there is no copy to serve.
+func (s *verdictServer) latest(ctx context.Context) (doc *reports.Verdicts, readErr, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.doc != nil && s.ttl > 0 && time.Since(s.fetched) < s.ttl {
-		return s.doc, nil
+		return s.doc, s.readErr, nil
 	}
 	doc, raw, err := jobs.ReadLatest(ctx, s.st)
 	if err != nil {
 		if s.doc != nil && !errors.Is(err, storage.ErrNotExist) {
-			s.log.Warn("reading verdicts failed; serving the previous copy", "err", err)
-			return s.doc, nil
+			s.log.Warn("reading verdicts failed; serving the previous copy", "err", err, "previous_generated_at", s.doc.GeneratedAt)
+			s.readErr, s.fetched = err, time.Now()
+			return s.doc, err, nil
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	s.doc, s.raw, s.fetched = doc, raw, time.Now()
-	return doc, nil
+	s.doc, s.raw, s.fetched, s.readErr = doc, raw, time.Now(), nil
+	return doc, nil, nil
 }
 
 func (s *verdictServer) fail(w http.ResponseWriter, err error) {
@@ -268,20 +277,32 @@ func (s *verdictServer) fail(w http.ResponseWriter, err error) {
 	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 }
 
+// healthz is 200 while latest.json reads (or does not exist yet: no run
+// so far), 503 while its last read failed, naming the file and the
+// error, even when the verdict endpoints still serve the last good copy:
+// the output is unreadable and whatever writes it needs attention.
 func (s *verdictServer) healthz(w http.ResponseWriter, r *http.Request) {
-	_, err := s.latest(r.Context())
+	doc, readErr, err := s.latest(r.Context())
 	switch {
-	case err == nil:
+	case err == nil && readErr == nil:
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "verdicts": true})
 	case errors.Is(err, storage.ErrNotExist):
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "verdicts": false})
 	default:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "error", "error": err.Error()})
+		if err == nil {
+			err = readErr
+		}
+		body := map[string]any{"status": "error", "verdicts": doc != nil, "file": s.st.URI() + "/" + jobs.KeyLatest, "error": err.Error()}
+		if doc != nil {
+			// What the verdict endpoints answer with meanwhile.
+			body["serving"] = "last good copy, generated_at " + doc.GeneratedAt.UTC().Format(time.RFC3339) + ", valid_until " + doc.ValidUntil.UTC().Format(time.RFC3339)
+		}
+		writeJSON(w, http.StatusServiceUnavailable, body)
 	}
 }
 
 func (s *verdictServer) all(w http.ResponseWriter, r *http.Request) {
-	doc, err := s.latest(r.Context())
+	doc, _, err := s.latest(r.Context())
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -316,7 +337,7 @@ type FeatureResponse struct {
 }
 
 func (s *verdictServer) feature(w http.ResponseWriter, r *http.Request) {
-	doc, err := s.latest(r.Context())
+	doc, _, err := s.latest(r.Context())
 	if err != nil {
 		s.fail(w, err)
 		return

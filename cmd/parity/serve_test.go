@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,6 +195,129 @@ func TestServeTokenAndCache(t *testing.T) {
 	nocache := newTestServer(t, dir, now, "", 0)
 	if getJSON(t, nocache.Client(), "GET", nocache.URL+"/verdicts/refunds", "", &fr); fr.Verdict != eval.VerdictRollback || fr.Pass {
 		t.Errorf("uncached verdict = %s pass=%v, want rollback", fr.Verdict, fr.Pass)
+	}
+}
+
+// TestServeHealthUnreadableOutput: once latest.json stops reading (here:
+// overwritten by invalid JSON), /healthz is 503 naming the file and the
+// error, while the verdict endpoints keep serving the last good copy with
+// its own valid_until; a good write makes it healthy again. A missing
+// latest.json names its path once.
+func TestServeHealthUnreadableOutput(t *testing.T) {
+	dir := t.TempDir()
+	st, err := storage.Open(context.Background(), dir, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clock atomic.Pointer[time.Time]
+	setClock := func(t time.Time) { clock.Store(&t) }
+	setClock(verdictsEnd.Add(2 * time.Hour))
+	vs := &verdictServer{st: st, now: func() time.Time { return *clock.Load() }, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := httptest.NewServer(vs.handler())
+	t.Cleanup(srv.Close)
+	c := srv.Client()
+	path := filepath.Join(dir, jobs.KeyLatest)
+
+	// No run yet: the verdict endpoints' 503 names the path once.
+	var nv map[string]any
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "", &nv); code != http.StatusServiceUnavailable {
+		t.Fatalf("/verdicts/refunds before any run: %d %v", code, nv)
+	}
+	if msg, _ := nv["error"].(string); strings.Count(msg, jobs.KeyLatest) != 1 {
+		t.Errorf("503 body names latest.json %d times, want once: %q", strings.Count(msg, jobs.KeyLatest), msg)
+	}
+
+	doc := writeLatest(t, dir, eval.VerdictGraduate)
+	var health map[string]any
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/healthz", "", &health); code != 200 || health["status"] != "ok" || health["verdicts"] != true {
+		t.Fatalf("healthz with good verdicts: %d %v", code, health)
+	}
+	if err := os.WriteFile(path, []byte(`{"schema_version": 1, "features": {`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	health = nil
+	code, _ := getJSON(t, c, "GET", srv.URL+"/healthz", "", &health)
+	msg, _ := health["error"].(string)
+	if code != http.StatusServiceUnavailable || health["status"] != "error" {
+		t.Fatalf("healthz with latest.json unreadable: %d %v, want 503", code, health)
+	}
+	if !strings.Contains(msg, path) || !strings.Contains(msg, "not a verdicts document") || strings.Count(msg, jobs.KeyLatest) != 1 {
+		t.Errorf("healthz error %q: want the file (once) and the error", msg)
+	}
+	if f, _ := health["file"].(string); !strings.HasSuffix(f, jobs.KeyLatest) {
+		t.Errorf("healthz file = %q", f)
+	}
+	// Routers still get the last good copy, judged by its valid_until ...
+	var fr FeatureResponse
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "", &fr); code != 200 || fr.Verdict != eval.VerdictGraduate || fr.Stale || !fr.ValidUntil.Equal(doc.ValidUntil) {
+		t.Errorf("/verdicts/refunds while unreadable: %d %+v, want the last good copy", code, fr)
+	}
+	setClock(doc.ValidUntil)
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "", &fr); code != 200 || !fr.Stale || fr.Pass {
+		t.Errorf("/verdicts/refunds while unreadable, at the last good copy's valid_until: %d stale=%v pass=%v, want stale", code, fr.Stale, fr.Pass)
+	}
+	setClock(verdictsEnd.Add(2 * time.Hour))
+	// A server that never read a good copy has nothing to serve.
+	cold := newTestServer(t, dir, verdictsEnd.Add(2*time.Hour), "", 0)
+	health = nil
+	if code, _ := getJSON(t, cold.Client(), "GET", cold.URL+"/healthz", "", &health); code != http.StatusServiceUnavailable || health["verdicts"] != false {
+		t.Errorf("healthz of a server that never read a good copy: %d %v", code, health)
+	}
+	if code, _ := getJSON(t, cold.Client(), "GET", cold.URL+"/verdicts/refunds", "", nil); code != http.StatusServiceUnavailable {
+		t.Errorf("/verdicts/refunds of a server that never read a good copy: %d, want 503", code)
+	}
+	// A good write makes it healthy again.
+	writeLatest(t, dir, eval.VerdictRollback)
+	health = nil
+	if code, _ := getJSON(t, c, "GET", srv.URL+"/healthz", "", &health); code != 200 || health["status"] != "ok" {
+		t.Errorf("healthz after a good write: %d %v", code, health)
+	}
+	if getJSON(t, c, "GET", srv.URL+"/verdicts/refunds", "", &fr); fr.Verdict != eval.VerdictRollback {
+		t.Errorf("verdict after a good write = %s, want rollback", fr.Verdict)
+	}
+}
+
+// TestServeHealthUnreadableCached: with --cache, a failed read is
+// remembered for the TTL like a good one: /healthz stays 503 (and storage
+// is not re-read on every request) until the TTL has passed.
+func TestServeHealthUnreadableCached(t *testing.T) {
+	dir := t.TempDir()
+	writeLatest(t, dir, eval.VerdictGraduate)
+	st, err := storage.Open(context.Background(), dir, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := &verdictServer{st: st, ttl: time.Hour, now: func() time.Time { return verdictsEnd }, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h := vs.handler()
+	get := func(p string) int {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
+		return w.Code
+	}
+	if code := get("/healthz"); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	if err := os.WriteFile(filepath.Join(dir, jobs.KeyLatest), []byte("not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vs.mu.Lock()
+	vs.fetched = time.Time{} // the TTL has passed
+	vs.mu.Unlock()
+	if code := get("/healthz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("healthz after a failed read: %d, want 503", code)
+	}
+	writeLatest(t, dir, eval.VerdictGraduate)
+	if code := get("/healthz"); code != http.StatusServiceUnavailable {
+		t.Errorf("healthz within the TTL of a failed read: %d, want the cached 503", code)
+	}
+	if code := get("/verdicts/refunds"); code != 200 {
+		t.Errorf("/verdicts/refunds within the TTL of a failed read: %d, want the last good copy", code)
+	}
+	vs.mu.Lock()
+	vs.fetched = time.Time{}
+	vs.mu.Unlock()
+	if code := get("/healthz"); code != 200 {
+		t.Errorf("healthz after the TTL and a good write: %d, want 200", code)
 	}
 }
 

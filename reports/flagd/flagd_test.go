@@ -63,12 +63,17 @@ type evalOut struct {
 	Metadata map[string]any `json:"metadata"`
 }
 
-// runFlagd evaluates the file with flagd's engine in a node subprocess.
-func runFlagd(t *testing.T, file string, n int, classes []string) (evalOut, error) {
+// runFlagd evaluates the file with flagd's engine in a node subprocess,
+// with the engine's clock ($flagd.timestamp) at now (the real clock when
+// now is zero).
+func runFlagd(t *testing.T, file string, n int, classes []string, now time.Time) (evalOut, error) {
 	t.Helper()
 	node, modules := nodeModules(t)
 	cmd := exec.Command(node, filepath.Join("testdata", "evaluate.cjs"), file, itoa(n), strings.Join(classes, ","))
 	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	if !now.IsZero() {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("PARITY_FLAGD_NOW=%d", now.Unix()))
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -130,7 +135,8 @@ func TestFlagdEngineEvaluatesGeneratedFlags(t *testing.T) {
 	}
 	const n = 4000
 	classes := []string{"small", "medium", "large", "-"}
-	out, err := runFlagd(t, file, n, classes)
+	// The engine's clock at generation time: the verdicts are fresh.
+	out, err := runFlagd(t, file, n, classes, doc.GeneratedAt)
 	if err != nil {
 		t.Fatalf("flagd-core rejected the generated file: %v: %s\n%s", err, err.(*exec.ExitError).Stderr, data)
 	}
@@ -140,10 +146,23 @@ func TestFlagdEngineEvaluatesGeneratedFlags(t *testing.T) {
 	if out.Metadata["flagSetId"] != "parity" {
 		t.Errorf("flag set metadata = %v", out.Metadata)
 	}
+	checkRouting(t, doc, out, "parity.", n, classes, false)
+	// The overridden feature says why in its metadata.
+	if ov := out.Flags["parity.tickets"].Metadata["override"]; ov != "force_legacy" {
+		t.Errorf("tickets metadata override = %v, want force_legacy", ov)
+	}
+}
+
+// checkRouting checks flagd's counts against the verdicts: with expired
+// false, legacy-only features and disallowed classes get no AI and the
+// others an AI share matching the traffic step (99.9% Wilson interval);
+// with expired true, every flag and class gets legacy only.
+func checkRouting(t *testing.T, doc *reports.Verdicts, out evalOut, prefix string, n int, classes []string, expired bool) {
+	t.Helper()
 	for name, fd := range doc.Features {
-		got, ok := out.Flags["parity."+name]
+		got, ok := out.Flags[prefix+name]
 		if !ok {
-			t.Fatalf("flag parity.%s missing", name)
+			t.Fatalf("flag %s%s missing", prefix, name)
 		}
 		if vu := got.Metadata["valid_until"]; vu != fd.ValidUntil.Format(time.RFC3339) {
 			t.Errorf("%s: metadata valid_until = %v, want %s", name, vu, fd.ValidUntil.Format(time.RFC3339))
@@ -159,22 +178,119 @@ func TestFlagdEngineEvaluatesGeneratedFlags(t *testing.T) {
 				t.Fatalf("%s/%s: %d evaluations returned neither ai nor legacy (reasons %v)", name, cls, c.Other, c.Reasons)
 			}
 			switch {
+			case expired:
+				if c.AI != 0 {
+					t.Errorf("%s/%s: %d of %d requests routed to ai after valid_until %s, want all legacy", name, cls, c.AI, n, fd.ValidUntil.Format(time.RFC3339))
+				}
 			case legacyOnly || !allowed[cls]:
 				if c.AI != 0 {
 					t.Errorf("%s/%s: %d of %d requests routed to ai, want all legacy (verdict %s, override %v, allowed %v)", name, cls, c.AI, n, fd.Verdict, fd.Override, fd.AIAllowedClasses)
 				}
 			default:
 				want := fd.Traffic.Percent / 100
-				ci := stats.Wilson(int64(c.AI), n, 0.999)
+				ci := stats.Wilson(int64(c.AI), int64(n), 0.999)
 				if want < ci.Lo || want > ci.Hi {
-					t.Errorf("%s/%s: AI share %.4f (99.9%% CI %.4f..%.4f) does not match the traffic step %g%%", name, cls, float64(c.AI)/n, ci.Lo, ci.Hi, fd.Traffic.Percent)
+					t.Errorf("%s/%s: AI share %.4f (99.9%% CI %.4f..%.4f) does not match the traffic step %g%%", name, cls, float64(c.AI)/float64(n), ci.Lo, ci.Hi, fd.Traffic.Percent)
 				}
 			}
 		}
 	}
-	// The overridden feature says why in its metadata.
-	if ov := out.Flags["parity.tickets"].Metadata["override"]; ov != "force_legacy" {
-		t.Errorf("tickets metadata override = %v, want force_legacy", ov)
+}
+
+// TestFlagdEngineExpiresAtValidUntil: flagd itself turns a flag to legacy
+// once its verdict's valid_until has passed ($flagd.timestamp, the
+// engine's clock), to the second: one second before valid_until the
+// verdict's split, at valid_until and after it legacy for every request.
+// A router that only asks flagd cannot route to the AI on a stale verdict.
+func TestFlagdEngineExpiresAtValidUntil(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs flagd's engine in node")
+	}
+	doc := sampleDoc()
+	// One feature expires earlier than the others, so the guard is the
+	// feature's valid_until, not the document's.
+	early := doc.ValidUntil.Add(-6 * time.Hour)
+	doc.Features["invoices"].ValidUntil = early
+	data, err := flagd.Generate(doc, flagd.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "flags.json")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	classes := []string{"small", "medium", "large", "-"}
+	only := func(d *reports.Verdicts, names ...string) *reports.Verdicts {
+		c := *d
+		c.Features = map[string]*reports.FeatureDoc{}
+		for _, nm := range names {
+			c.Features[nm] = d.Features[nm]
+		}
+		return &c
+	}
+	others := []string{"refunds", "tickets", "search", "full", "halfpct"}
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		// fresh and expired features at that time
+		fresh, expired []string
+	}{
+		{"second before invoices' valid_until", early.Add(-time.Second), append([]string{"invoices"}, others...), nil},
+		{"at invoices' valid_until", early, others, []string{"invoices"}},
+		{"second before valid_until", doc.ValidUntil.Add(-time.Second), others, []string{"invoices"}},
+		{"at valid_until", doc.ValidUntil, nil, append([]string{"invoices"}, others...)},
+		{"a week after valid_until", doc.ValidUntil.Add(7 * 24 * time.Hour), nil, append([]string{"invoices"}, others...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runFlagd(t, file, n, classes, tc.now)
+			if err != nil {
+				t.Fatalf("flagd-core rejected the generated file: %v: %s", err, err.(*exec.ExitError).Stderr)
+			}
+			checkRouting(t, only(doc, tc.fresh...), out, "", n, classes, false)
+			checkRouting(t, only(doc, tc.expired...), out, "", n, classes, true)
+		})
+	}
+}
+
+// TestExpiryGuard pins the guard's form: every flag with targeting
+// starts with 0 < $flagd.timestamp < valid_until (Unix seconds) and
+// answers legacy otherwise; a legacy-only flag has no targeting at all.
+func TestExpiryGuard(t *testing.T) {
+	doc := sampleDoc()
+	f, err := flagd.Build(doc, flagd.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fd := range doc.Features {
+		fl := f.Flags[name]
+		if legacy, _ := flagd.LegacyOnly(&fd.FeatureVerdict); legacy {
+			if fl.Targeting != nil {
+				t.Errorf("%s: legacy-only flag has targeting %v", name, fl.Targeting)
+			}
+			continue
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // as Encode writes the file
+		if err := enc.Encode(fl.Targeting); err != nil {
+			t.Fatal(err)
+		}
+		b := bytes.TrimSpace(buf.Bytes())
+		want := fmt.Sprintf(`{"if":[{"and":[{">":[{"var":"$flagd.timestamp"},0]},{"<":[{"var":"$flagd.timestamp"},%d]}]},{"if":`, fd.ValidUntil.Unix())
+		if !strings.HasPrefix(string(b), want) || !strings.HasSuffix(string(b), `,"legacy"]}`) {
+			t.Errorf("%s: targeting %s\nwant it guarded by %s...,\"legacy\"]}", name, b, want)
+		}
+	}
+	// A verdict without valid_until is no evaluation: legacy only.
+	doc = sampleDoc()
+	doc.Features["refunds"].ValidUntil = time.Time{}
+	f, err = flagd.Build(doc, flagd.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl := f.Flags["refunds"]; fl.Targeting != nil || fl.Metadata["legacy_reason"] == nil {
+		t.Errorf("refunds without valid_until: targeting %v, metadata %v; want legacy only", fl.Targeting, fl.Metadata)
 	}
 }
 
@@ -192,15 +308,16 @@ func TestFlagdStickyAssignment(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a, err := runFlagd(t, file, 500, []string{"small"})
+	now := sampleDoc().GeneratedAt
+	a, err := runFlagd(t, file, 500, []string{"small"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := runFlagd(t, file, 500, []string{"small"})
+	b, err := runFlagd(t, file, 500, []string{"small"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Flags["refunds"].Classes["small"].AI != b.Flags["refunds"].Classes["small"].AI {
+	if ai := a.Flags["refunds"].Classes["small"].AI; ai == 0 || ai != b.Flags["refunds"].Classes["small"].AI {
 		t.Error("two evaluations of the same request ids disagree")
 	}
 }
@@ -215,7 +332,7 @@ func TestFlagdEngineRejectsInvalidFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte(`{"flags":{"x":{"state":"ENABLED","defaultVariant":"legacy"}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runFlagd(t, file, 1, []string{"a"}); err == nil {
+	if _, err := runFlagd(t, file, 1, []string{"a"}, time.Time{}); err == nil {
 		t.Fatal("flagd-core accepted a flag without variants")
 	}
 }

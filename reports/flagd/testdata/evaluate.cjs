@@ -6,6 +6,9 @@
 //
 // Usage: node evaluate.cjs FLAGS.json N CLASS[,CLASS...]
 // A class named "-" evaluates without input_class in the context.
+// PARITY_FLAGD_NOW=<Unix seconds> sets the clock the engine reads for
+// $flagd.timestamp (Date.now), so a test can evaluate a flag before and
+// after its valid_until; unset, the real clock.
 // Exit 3 with the engine's message when the file is rejected.
 'use strict';
 const fs = require('fs');
@@ -17,12 +20,21 @@ if (!file || !nArg || !classArg) {
   process.exit(2);
 }
 const n = Number(nArg);
+if (process.env.PARITY_FLAGD_NOW) {
+  const now = Number(process.env.PARITY_FLAGD_NOW);
+  if (!Number.isInteger(now)) {
+    console.error(`PARITY_FLAGD_NOW=${process.env.PARITY_FLAGD_NOW}: want Unix seconds`);
+    process.exit(2);
+  }
+  Date.now = () => now * 1000;
+}
 const classes = classArg.split(',');
 const core = new FlagdCore();
 try {
-  // setConfigurations validates the file against flagd's JSON schema and
-  // throws on an invalid flag configuration.
-  core.setConfigurations(fs.readFileSync(file, 'utf8'));
+  // setConfigurations validates the file against flagd's JSON schema
+  // (strictValidation = true: a schema violation throws rather than being
+  // logged at debug level) and throws on an invalid flag configuration.
+  core.setConfigurations(fs.readFileSync(file, 'utf8'), true);
 } catch (e) {
   console.error(String(e && e.message ? e.message : e));
   process.exit(3);
