@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/parity-eval/parity/config"
@@ -238,6 +239,18 @@ func fromResult(m *Metric, r stats.Result) {
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
 
+// complement is 1 − p for a share written as a decimal in the config
+// (min_agreement: 0.9 → divergence bound 0.1). In binary 1 − 0.9 is
+// 0.09999999999999998, so an observed 100 of 1000 (0.1 exactly) was
+// "beyond" a 10% bound and failed, while 1 − 0.95 rounds the other way:
+// identical evidence exactly at the bound was judged by how the
+// subtraction rounded. The config holds decimals, so the complement is
+// rounded to 12 significant digits, which recovers the decimal.
+func complement(p float64) float64 {
+	c, _ := strconv.ParseFloat(strconv.FormatFloat(1-p, 'g', 12, 64), 64)
+	return c
+}
+
 // evaluateClass computes every metric of one class and its criteria.
 func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window, g *Group, base *Group) *ClassResult {
 	alpha, power := cfg.Stats.Alpha, cfg.Stats.Power
@@ -247,7 +260,7 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 
 	// 1. Agreement on critical fields: the divergence rate must be below
 	// the tolerance, shown by a one-sided exact binomial test.
-	tol := 1 - cri.MinAgreement
+	tol := complement(cri.MinAgreement)
 	if a := g.Metrics["agreement.critical"]; a != nil || hasCritical(f) {
 		if a == nil {
 			a = &Acc{}
@@ -263,7 +276,7 @@ func evaluateClass(cfg *config.Config, f *config.Feature, class string, w Window
 		est := float64(div) / math.Max(1, float64(a.N))
 		m.Reason = fmt.Sprintf("critical-field divergence %s of %d requests (bound %s)", pct(est), a.N, pct(tol))
 		add(m)
-		if critP := stats.RateAboveP(div, a.N, 1-cri.CriticalAgreement, alpha); a.N > 0 && critP < alpha {
+		if critP := stats.RateAboveP(div, a.N, complement(cri.CriticalAgreement), alpha); a.N > 0 && critP < alpha {
 			cr.Triggers = append(cr.Triggers, fmt.Sprintf("agreement %s significantly below the critical level %s (p=%.2g)", pct(1-est), pct(cri.CriticalAgreement), critP))
 		}
 	}
@@ -559,7 +572,7 @@ func evalCustom(cfg *config.Config, f *config.Feature, class string, w Window, n
 			return
 		}
 		p := newMetric(f.Name, class, w, name+".pass_rate")
-		failBound := 1 - def.MinPassRate
+		failBound := complement(def.MinPassRate)
 		fromResult(p, stats.RateBelow(n-k, n, failBound, alpha, power, failBound/2))
 		p.Value = float64(k) / math.Max(1, float64(n))
 		if n == 0 {
@@ -578,7 +591,7 @@ func evalCustom(cfg *config.Config, f *config.Feature, class string, w Window, n
 		if a.N > 0 {
 			p := newMetric(f.Name, class, w, name+".pass_rate")
 			if def != nil && def.MinPassRate > 0 {
-				failBound := 1 - def.MinPassRate
+				failBound := complement(def.MinPassRate)
 				r := stats.RateBelow(a.N-a.K, a.N, failBound, alpha, power, failBound/2)
 				fromResult(p, r)
 				p.Value = float64(a.K) / float64(a.N)
