@@ -372,13 +372,13 @@ func overBoundCodesByGroup(dst []uint8, c *datasets.Column, gi []int32, bound []
 	gi = gi[:len(dst)]
 	if c.Null == nil {
 		for i, x := range src {
-			dst[i] = uint8(b2i(x != x)<<1 | b2i(x > bound[gi[i]]))
+			dst[i] = uint8(b2i(!(x >= 0))<<1 | b2i(x > bound[gi[i]]))
 		}
 		return dst
 	}
 	null := c.Null[:len(dst)]
 	for i, x := range src {
-		dst[i] = uint8((b2i(x != x)|b2i(null[i]))<<1 | b2i(x > bound[gi[i]])&^b2i(null[i]))
+		dst[i] = uint8((b2i(!(x >= 0))|b2i(null[i]))<<1 | b2i(x > bound[gi[i]])&^b2i(null[i]))
 	}
 	return dst
 }

@@ -842,6 +842,11 @@ func Validate(s Scorer) error {
 // OverBound is the rate of rows whose numeric column exceeds a bound: an
 // exact count for "P95 <= bound" (P95 <= B exactly when at most 5% of
 // values exceed B), so the test needs no quantile approximation.
+//
+// The column is a latency: null, NaN and negative values (−Inf among
+// them) are not latencies and are skipped, since counting them as under
+// the bound would let bad rows pass a class whose real latencies fail
+// it; +Inf (a request that never finished) is over any bound.
 type OverBound struct {
 	Metric, Column string
 	Bound          float64
@@ -861,7 +866,7 @@ func (s *OverBound) Score(in *Input, out *Out) error {
 	}
 	for i := 0; i < in.Rows; i++ {
 		v := math.NaN()
-		if !c.IsNull(i) && !math.IsNaN(c.Float[i]) {
+		if !c.IsNull(i) && c.Float[i] >= 0 {
 			v = b2f(c.Float[i] > s.Bound)
 		}
 		out.Value[i] = v

@@ -1,7 +1,6 @@
 package scorers
 
 import (
-	"math"
 	"slices"
 	"strings"
 
@@ -161,7 +160,7 @@ func (s *OverBound) RateCodes(in *Input, buf []uint8) []uint8 {
 	}
 	for i, x := range c.Float[:len(v)] {
 		code := rateNaN
-		if !c.IsNull(i) && !math.IsNaN(x) {
+		if !c.IsNull(i) && x >= 0 { // see OverBound: NaN and negatives are no latency
 			code = uint8(b2i(x > s.Bound))
 		}
 		v[i] = code

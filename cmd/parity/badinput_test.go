@@ -230,6 +230,39 @@ func TestBadInputNaNAndInf(t *testing.T) {
 	}
 }
 
+// TestBadInputNegativeLatency: a latency below zero (−Inf, or a clock
+// gone backwards) is no latency. Counted as under the bound, half the
+// rows at −Inf made a class whose real latencies fail the P95 bound
+// (6% of them over it) pass, with a P95 of the finite values above the
+// bound in the same evaluation.
+func TestBadInputNegativeLatency(t *testing.T) {
+	for _, bad := range []float64{math.Inf(-1), -1e9} {
+		b := newBad(t)
+		rows := goodRows("x", 3000)
+		for i := range rows {
+			switch {
+			case i%2 == 0:
+				rows[i].AILatency = bad
+			case i%100 < 6: // 3 rows in 100: 6% of the other half
+				rows[i].AILatency = 2000
+			}
+		}
+		parquettest.WriteGo(t, b.file("part-0.parquet"), rows)
+		code, errs := b.run(t)
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		c := b.verdicts(t).Features["f"].Classes["x"]
+		m, ok := c.Metrics["latency_ms.ai.p95_bound"]
+		if !ok || m.N != 1500 || m.Status == "pass" {
+			t.Errorf("latency %g on half the rows: P95 bound criterion %+v, want n 1500 and not pass", bad, m)
+		}
+		if c.Status == "pass" {
+			t.Errorf("latency %g on half the rows: class passes", bad)
+		}
+	}
+}
+
 func TestBadInputEmptyWindow(t *testing.T) {
 	b := newBad(t)
 	rows := goodRows("x", 50)
