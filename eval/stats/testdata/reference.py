@@ -22,6 +22,8 @@ Where the reference comes from, per section:
                            is found by brentq on the derivative of the
                            multinomial log-likelihood (no closed form used),
                            then the interval ends by brentq on Z(delta) = +-z.
+  noninf.p                 scipy.stats.norm.sf(z); with no discordant pair at
+                           least scipy.stats.binom.pmf(0, n, margin).
   noninf.nneeded           Nam (1997) formula with the limiting restricted MLE
                            found the same numerical way.
   wilcoxon                 scipy.stats.wilcoxon(zero_method="wilcox",
@@ -257,8 +259,13 @@ def paired():
             z = tango_z(c, b, n, -margin)
             lo, hi = tango_ci(c, b, n, 1 - 2 * alpha)
             need = noninf_n(margin, (b + c) / n, alpha, power)
+            p = stats.norm.sf(z)
+            if b + c == 0:
+                # No discordant pair: p is at least the chance of that at
+                # the H0 boundary, P(Bin(n, margin) = 0).
+                p = max(p, stats.binom.pmf(0, n, margin))
             ni.append(dict(table=t, margin=margin, alpha=alpha, power=power, z=fl(z),
-                           p=fl(stats.norm.sf(z)), lo=fl(lo), hi=fl(hi), nneeded_total=need))
+                           p=fl(p), lo=fl(lo), hi=fl(hi), nneeded_total=need))
     nn = []
     for margin, psi, alpha, power in ((.02, .1, .05, .8), (.01, .05, .05, .9), (.05, 0.0, .05, .8), (.1, .5, .025, .8)):
         nn.append(dict(margin=margin, psi=psi, alpha=alpha, power=power, n=noninf_n(margin, psi, alpha, power)))
