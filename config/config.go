@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-co-op/gocron/v2"
 	"github.com/parity-eval/parity/scorers/jsonpath"
 	"gopkg.in/yaml.v3"
 )
@@ -1138,16 +1139,26 @@ func (c *Config) validate(lines map[string]int, add func(key, format string, a .
 		if len(pol.Steps) == 0 {
 			add(pp+".steps", "want at least one step, the first 0 (omit the key for the default, [0 1 5 25 50 100])")
 		}
+		rising := true
 		for k, s := range pol.Steps {
 			if s < 0 || s > 100 || (k > 0 && s <= pol.Steps[k-1]) {
 				add(pp+".steps", "steps must rise strictly within 0..100 (got %v)", pol.Steps)
+				rising = false
 				break
+			}
+		}
+		for k, s := range pol.Steps {
+			if rising && !wholeHundredths(s) {
+				add(fmt.Sprintf("%s.steps[%d]", pp, k), "%s", hundredthsMsg(s))
 			}
 		}
 		if pol.Graduation != "consecutive" && pol.Graduation != "anytime" {
 			add(pp+".graduation", "unknown rule %q (want consecutive or anytime)", pol.Graduation)
 		}
-		if len(pol.Steps) > 0 && !containsFloat(pol.Steps, pol.InitialPercent) {
+		switch {
+		case pol.InitialPercent >= 0 && pol.InitialPercent <= 100 && !wholeHundredths(pol.InitialPercent):
+			add(pp+".initial_percent", "%s", hundredthsMsg(pol.InitialPercent))
+		case len(pol.Steps) > 0 && !containsFloat(pol.Steps, pol.InitialPercent):
 			add(pp+".initial_percent", "%g is not one of the steps %v", pol.InitialPercent, pol.Steps)
 		}
 		if len(pol.Steps) > 0 && pol.Steps[0] != 0 {
@@ -1251,6 +1262,23 @@ func (c *Config) validateReconcile(r *Reconcile, p string, i int, add func(key, 
 	}
 }
 
+// wholeHundredths tells whether a traffic percentage is a whole number of
+// hundredths of a percent, allowing for the binary rounding of decimals
+// such as 33.33. flagd's fractional split takes integer weights, which
+// parity writes in hundredths of a percent (out of 10000): a finer share
+// would be routed as another.
+func wholeHundredths(p float64) bool {
+	h := p * 100
+	return math.Abs(h-math.Round(h)) < 1e-6 && (p == 0 || math.Round(h) >= 1)
+}
+
+// hundredthsMsg is the error for a traffic percentage wholeHundredths
+// refuses, naming a share that flagd can route.
+func hundredthsMsg(p float64) string {
+	near := math.Max(math.Round(p*100), 1) / 100
+	return fmt.Sprintf("%g is finer than a hundredth of a percent: flagd splits traffic in whole hundredths of a percent (weights out of 10000), so %g%% could not be routed as stated (want a multiple of 0.01, such as %g)", p, p, near)
+}
+
 func containsFloat(xs []float64, x float64) bool {
 	for _, v := range xs {
 		if v == x {
@@ -1317,4 +1345,250 @@ func mergeSources(v *yaml.Node) []*yaml.Node {
 		return v.Content
 	}
 	return []*yaml.Node{v}
+}
+
+// ScheduleWarnings reports what in the job schedules is valid but works
+// against the verdicts, as warnings at the schedule's line (Msg starts
+// "warning: "); it reads the schedules with gocron's cron parser, as the
+// daemon does, over the year after now:
+//
+//   - a feature whose verdicts go stale before the next run can replace
+//     them: a window's verdict is valid until its end + freshness, and the
+//     next window's is written by the first run of an evaluate job at or
+//     after that window's end (plus the job's jitter, at worst), so it
+//     must start before end + freshness - window;
+//   - a TZ= schedule due at a local time that a daylight-saving change
+//     skips (02:30 Europe/Berlin on the spring change): robfig cron, which
+//     gocron uses, does not run it that day.
+//
+// c must have been loaded (Parse or Load) without errors.
+func (c *Config) ScheduleWarnings(now time.Time) Errors {
+	lines := map[string]int{}
+	var root yaml.Node
+	if yaml.Unmarshal(c.Raw, &root) == nil && len(root.Content) > 0 {
+		indexLines(root.Content[0], "", lines)
+	}
+	r := &report{path: c.Path, lines: lines}
+	add := func(key, format string, a ...any) { r.add(key, "warning: "+format, a...) }
+	crons := make([]scheduleCron, len(c.Jobs))
+	for i := range c.Jobs {
+		crons[i] = jobCron(&c.Jobs[i], now)
+	}
+	c.warnStale(now, crons, add)
+	for i := range c.Jobs {
+		if crons[i] != nil {
+			warnDSTGap(&c.Jobs[i], fmt.Sprintf("jobs[%d]", i), crons[i], now, add)
+		}
+	}
+	return r.errs
+}
+
+// scheduleCron is a job's parsed schedule: Next(t) is its first run
+// strictly after t (in UTC when the schedule names no zone, as the
+// daemon runs it).
+type scheduleCron interface{ Next(time.Time) time.Time }
+
+// jobCron parses a job's schedule as the daemon does; nil without one.
+func jobCron(j *Job, now time.Time) scheduleCron {
+	spec, secs := j.CronSpec()
+	if j.Schedule == "" || !strings.Contains(spec, " ") {
+		return nil // none, or a zone alone (an error Parse reported)
+	}
+	cr := gocron.NewDefaultCron(secs)
+	if cr.IsValid(spec, time.UTC, now) != nil {
+		return nil
+	}
+	if !secs {
+		return minuteCron{cr}
+	}
+	return cr
+}
+
+// minuteCron rounds a five-field schedule's runs up to the minute: the
+// same times for a crontab, and "@every 1h" runs an hour after a time
+// rather than the second before.
+type minuteCron struct{ c scheduleCron }
+
+func (m minuteCron) Next(t time.Time) time.Time {
+	n := m.c.Next(t)
+	if r := n.Truncate(time.Minute); !n.IsZero() && r.Before(n) {
+		return r.Add(time.Minute)
+	}
+	return n
+}
+
+// warnStale warns for each group of features with the same evaluate jobs
+// and freshness whose verdicts expire before those jobs can replace them.
+func (c *Config) warnStale(now time.Time, crons []scheduleCron, add func(key, format string, a ...any)) {
+	w := c.Window.D()
+	if w <= 0 {
+		return
+	}
+	// The window ends of the next year (at most 20000 of them): windows
+	// are aligned to multiples of their length since the epoch.
+	ws := int64(w / time.Second)
+	first := time.Unix(now.Unix()-((now.Unix()%ws)+ws)%ws, 0).UTC().Add(w)
+	n := min(int((366*24*time.Hour+w-1)/w), 20000)
+	type group struct {
+		jobs      []int
+		freshness time.Duration
+		features  []int
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for fi := range c.Features {
+		f := &c.Features[fi]
+		var js []int
+		for i := range c.Jobs {
+			j := &c.Jobs[i]
+			if crons[i] != nil && j.Kind == "evaluate" && (len(j.Features) == 0 || contains(j.Features, f.Name)) {
+				js = append(js, i)
+			}
+		}
+		if len(js) == 0 {
+			continue
+		}
+		key := fmt.Sprint(js, f.Policy.Freshness)
+		g := byKey[key]
+		if g == nil {
+			g = &group{jobs: js, freshness: f.Policy.Freshness.D()}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.features = append(g.features, fi)
+	}
+	for _, g := range groups {
+		// lag is how long after a window's end its evaluation starts at
+		// the latest: the first run at or after the end, of whichever job
+		// runs first, plus that job's jitter.
+		var worst, worstRun time.Duration
+		var worstJitter time.Duration
+		stale, windows := 0, 0
+		for k := range n {
+			end := first.Add(time.Duration(k) * w)
+			lag, run, jit := time.Duration(-1), time.Duration(0), time.Duration(0)
+			for _, i := range g.jobs {
+				next := crons[i].Next(end.Add(-time.Nanosecond))
+				if next.IsZero() {
+					continue
+				}
+				d := next.Sub(end) + c.Jobs[i].Jitter.D()
+				if lag < 0 || d < lag {
+					lag, run, jit = d, next.Sub(end), c.Jobs[i].Jitter.D()
+				}
+			}
+			if lag < 0 {
+				continue
+			}
+			windows++
+			if lag+w >= g.freshness {
+				stale++
+			}
+			if lag > worst {
+				worst, worstRun, worstJitter = lag, run, jit
+			}
+		}
+		if stale == 0 {
+			continue
+		}
+		unit := min(time.Hour, w/4)
+		suggest := (w+worst+unit-1)/unit*unit + unit
+		names := make([]string, len(g.features))
+		keys := make([]string, len(g.features))
+		for k, fi := range g.features {
+			names[k] = c.Features[fi].Name
+			keys[k] = fmt.Sprintf("features[%d]", fi)
+		}
+		key := keys[0] + ".policy.freshness"
+		if len(keys) > 1 {
+			key = "policy.freshness in " + strings.Join(keys[:len(keys)-1], ", ") + " and " + keys[len(keys)-1]
+		}
+		what := "feature " + andList(names)
+		if len(names) > 1 {
+			what = "features " + andList(names)
+		}
+		often := "every window"
+		if stale < windows {
+			often = fmt.Sprintf("in %d of the next %d windows", stale, windows)
+		}
+		lagText := shortDur(worstRun) + " after its end"
+		if worstJitter > 0 {
+			lagText += fmt.Sprintf(", plus up to %s of jitter", shortDur(worstJitter))
+		}
+		add(fmt.Sprintf("jobs[%d].schedule", g.jobs[0]),
+			"verdicts of %s go stale %s before this schedule replaces them, for up to %s plus the run's own time: a verdict is valid until its window's end + freshness (%s), and the next window's evaluation (that window ends %s later) starts up to %s; set %s to at least %s (window + that delay + a margin for the run), or run sooner after the window's end",
+			what, often, shortDur(worst+w-g.freshness), shortDur(g.freshness), shortDur(w), lagText, key, shortDur(suggest))
+	}
+}
+
+// warnDSTGap warns when a job's TZ= schedule is due at a local time that
+// a daylight-saving change in the next year skips: robfig cron (under
+// gocron) does not run it that day. A schedule is taken to be due in the
+// gap when it runs in the same local hours on the same weekday a week
+// before.
+func warnDSTGap(j *Job, p string, cr scheduleCron, now time.Time, add func(key, format string, a ...any)) {
+	f := strings.Fields(j.Schedule)
+	if len(f) == 0 {
+		return
+	}
+	name, ok := strings.CutPrefix(f[0], "TZ=")
+	if !ok {
+		name, ok = strings.CutPrefix(f[0], "CRON_TZ=")
+	}
+	if !ok {
+		return
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return
+	}
+	limit := now.AddDate(1, 0, 1)
+	for t := now.In(loc); t.Before(limit); {
+		_, end := t.ZoneBounds()
+		if end.IsZero() || !end.After(t) {
+			return
+		}
+		_, before := end.Add(-time.Second).Zone()
+		_, after := end.Zone()
+		t = end
+		gap := time.Duration(after-before) * time.Second
+		if gap <= 0 || end.After(limit) {
+			continue
+		}
+		// The wall clock the change skips: [from, from+gap) local time.
+		from := end.In(time.FixedZone("", before))
+		y, m, d := from.Date()
+		wk := time.Date(y, m, d-7, from.Hour(), from.Minute(), from.Second(), 0, loc)
+		if next := cr.Next(wk.Add(-time.Nanosecond)); next.IsZero() || !next.Before(wk.Add(gap)) {
+			continue
+		}
+		skipped := fmt.Sprintf("%s–%s", from.Format("15:04"), from.Add(gap).Format("15:04"))
+		add(p+".schedule", "%q is due between %s local time, which does not exist in %s on %s (clocks go forward): the cron parser gocron uses skips a run due in that gap, so the job does not run that day; choose a time outside %s, or a zone without daylight saving (TZ=UTC)",
+			j.Schedule, skipped, name, from.Format("2006-01-02"), skipped)
+		return
+	}
+}
+
+// andList is "a", "a and b" or "a, b and c", quoted.
+func andList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}
+
+// shortDur is a duration as written in the config: 24h, 26h30m, 35m.
+func shortDur(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }

@@ -115,3 +115,86 @@ func TestParseDuration(t *testing.T) {
 		t.Error("accepted soon")
 	}
 }
+
+// TestTrafficStepsInHundredths: flagd weights traffic in hundredths of a
+// percent, so a step (or initial_percent) finer than that was accepted
+// and then routed as another share (0.004 -> 0%). It is an error naming
+// the step's key and line; decimals that binary floats do not hold
+// exactly (33.33, 0.07) are whole hundredths and accepted.
+func TestTrafficStepsInHundredths(t *testing.T) {
+	for _, tc := range []struct{ name, policy, want string }{
+		{"QA steps", "    policy:\n      steps: [0, 0.004, 33.33333, 100]", `c.yaml:12: features[0].policy.steps[1]: 0.004 is finer than a hundredth of a percent: flagd splits traffic in whole hundredths of a percent (weights out of 10000), so 0.004% could not be routed as stated (want a multiple of 0.01, such as 0.01)
+c.yaml:12: features[0].policy.steps[2]: 33.33333 is finer than a hundredth of a percent: flagd splits traffic in whole hundredths of a percent (weights out of 10000), so 33.33333% could not be routed as stated (want a multiple of 0.01, such as 33.33)`},
+		{"block list", "    policy:\n      steps:\n        - 0\n        - 12.345\n        - 100", `c.yaml:14: features[0].policy.steps[1]: 12.345 is finer than a hundredth of a percent: flagd splits traffic in whole hundredths of a percent (weights out of 10000), so 12.345% could not be routed as stated (want a multiple of 0.01, such as 12.35)`},
+		{"initial_percent", "    policy:\n      steps: [0, 0.5, 100]\n      initial_percent: 0.505", `c.yaml:13: features[0].policy.initial_percent: 0.505 is finer than a hundredth of a percent: flagd splits traffic in whole hundredths of a percent (weights out of 10000), so 0.505% could not be routed as stated (want a multiple of 0.01, such as 0.51)`},
+		{"hundredths", "    policy:\n      steps: [0, 0.01, 0.07, 0.5, 33.33, 66.67, 99.99, 100]\n      initial_percent: 0.07", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := parseErr(t, good+tc.policy+"\n"); got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestScheduleWarnings: valid schedules that work against the verdicts
+// are warnings (never errors) at the schedule's line. With a 24h window
+// and the default 24h freshness, a window's verdict expires at the next
+// window's end, before any run after that end can replace it: the QA
+// report (TZ=UTC 30 0 * * * with 5m jitter) went stale every day from
+// 00:00 to 00:30-00:35. A TZ= schedule due in a daylight-saving gap does
+// not run that day.
+func TestScheduleWarnings(t *testing.T) {
+	now := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	const daily = "window: 24h\n"
+	for _, tc := range []struct {
+		name, policy, jobs string
+		want               []string
+	}{
+		{"QA defaults", "", `  - {name: daily, schedule: "TZ=UTC 30 0 * * *", jitter: 5m}`, []string{
+			`c.yaml:12: jobs[0].schedule: warning: verdicts of feature "routing" go stale every window before this schedule replaces them, for up to 35m plus the run's own time: a verdict is valid until its window's end + freshness (24h), and the next window's evaluation (that window ends 24h later) starts up to 30m after its end, plus up to 5m of jitter; set features[0].policy.freshness to at least 26h (window + that delay + a margin for the run), or run sooner after the window's end`,
+		}},
+		{"freshness covers the lag", "    policy: {freshness: 26h}\n", `  - {name: daily, schedule: "TZ=UTC 30 0 * * *", jitter: 5m}`, nil},
+		{"six fields, no jitter", "    policy: {freshness: 24h10m}\n", `  - {name: daily, schedule: "0 0 0 * * *"}`, nil},
+		// The old error hint's example: 00:30 in Paris is 22:30Z or
+		// 23:30Z, before the UTC day's window has ended.
+		{"Europe/Paris 00:30", "    policy: {freshness: 26h}\n", `  - {name: daily, schedule: "TZ=Europe/Paris 30 0 * * *"}`, []string{
+			`c.yaml:13: jobs[0].schedule: warning: verdicts of feature "routing" go stale every window before this schedule replaces them, for up to 21h30m plus the run's own time: a verdict is valid until its window's end + freshness (26h), and the next window's evaluation (that window ends 24h later) starts up to 23h30m after its end; set features[0].policy.freshness to at least 49h (window + that delay + a margin for the run), or run sooner after the window's end`,
+		}},
+		// 02:30 Berlin does not exist on 2027-03-28: no run that day, and
+		// that day's window waits a day longer.
+		{"DST gap", "    policy: {freshness: 26h}\n", `  - {name: daily, schedule: "TZ=Europe/Berlin 30 2 * * *"}`, []string{
+			`c.yaml:13: jobs[0].schedule: warning: verdicts of feature "routing" go stale in 1 of the next 366 windows before this schedule replaces them, for up to 22h30m plus the run's own time: a verdict is valid until its window's end + freshness (26h), and the next window's evaluation (that window ends 24h later) starts up to 24h30m after its end; set features[0].policy.freshness to at least 50h (window + that delay + a margin for the run), or run sooner after the window's end`,
+			`c.yaml:13: jobs[0].schedule: warning: "TZ=Europe/Berlin 30 2 * * *" is due between 02:00–03:00 local time, which does not exist in Europe/Berlin on 2027-03-28 (clocks go forward): the cron parser gocron uses skips a run due in that gap, so the job does not run that day; choose a time outside 02:00–03:00, or a zone without daylight saving (TZ=UTC)`,
+		}},
+		{"DST gap, weekly on the day of the change", "", `  - {name: weekly, kind: backfill, windows: 7, schedule: "CRON_TZ=America/New_York 15 2 * * 0"}`, []string{
+			`c.yaml:12: jobs[0].schedule: warning: "CRON_TZ=America/New_York 15 2 * * 0" is due between 02:00–03:00 local time, which does not exist in America/New_York on 2027-03-14 (clocks go forward): the cron parser gocron uses skips a run due in that gap, so the job does not run that day; choose a time outside 02:00–03:00, or a zone without daylight saving (TZ=UTC)`,
+		}},
+		{"weekdays only, the change on a Sunday", "", `  - {name: b, kind: backfill, windows: 7, schedule: "TZ=Europe/Berlin 30 2 * * 1-5"}`, nil},
+		{"02:30 in a zone without daylight saving", "    policy: {freshness: 27h}\n", `  - {name: daily, schedule: "TZ=Asia/Tokyo 30 11 * * *"}`, nil},
+		{"Berlin 03:30, after the UTC day", "    policy: {freshness: 27h}\n", `  - {name: daily, schedule: "TZ=Europe/Berlin 30 3 * * *"}`, nil},
+		// Only evaluate jobs refresh the verdicts; a job limited to other
+		// features does not refresh this one's.
+		{"no evaluate job for the feature", "", `  - {name: other, features: [other]}
+  - {name: relabel, kind: backfill, windows: 7, schedule: "TZ=UTC 0 3 * * 0"}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(good, "window: 6h\n", daily, 1) + tc.policy + "jobs:\n" + tc.jobs + "\n"
+			if tc.name == "no evaluate job for the feature" {
+				src = strings.Replace(src, "  - name: routing\n", "  - name: other\n    fields: [{name: category, critical: true}]\n    policy: {freshness: 26h}\n  - name: routing\n", 1)
+				src = strings.Replace(src, "  - {name: other, features: [other]}", `  - {name: other, features: [other], schedule: "TZ=UTC 30 0 * * *"}`, 1)
+			}
+			c, err := Parse("c.yaml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range c.ScheduleWarnings(now) {
+				got = append(got, w.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}

@@ -28,7 +28,7 @@ func (j *Job) CronSpec() (spec string, withSeconds bool) {
 func (c *Config) validateJobSchedule(j *Job, p string, add func(key, format string, a ...any)) {
 	if j.Schedule != "" {
 		spec, secs := j.CronSpec()
-		const want = `want a crontab like "TZ=Europe/Paris 30 0 * * *", six fields for seconds, or @every 1h`
+		const want = `want a crontab like "TZ=UTC 30 0 * * *" (00:30 UTC, after a day's window has ended), six fields for seconds, or @every 1h`
 		if !strings.Contains(spec, " ") && (strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=")) {
 			// The cron parser panics on a time zone with nothing after it.
 			add(p+".schedule", "invalid schedule %q: a time zone and no schedule (%s)", j.Schedule, want)

@@ -263,3 +263,27 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("builder %q does not match go.mod's go %s", froms[0], m[1])
 	}
 }
+
+// TestShippedConfigsKeepVerdictsFresh: the shipped configs (the ConfigMap
+// and the demo) schedule their evaluate job at 00:30 UTC (+ jitter) after
+// a 24h window; with freshness equal to the window their verdicts expired
+// at 00:00, before that run could replace them, every day. parity validate
+// warns about that; the shipped configs must not draw the warning.
+func TestShippedConfigsKeepVerdictsFresh(t *testing.T) {
+	cm, _, _ := mountedConfig(t)
+	demoSrc, err := os.ReadFile("../cmd/parity/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, err := config.Parse("demo.yaml", demoSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []*config.Config{cm, demo} {
+		for _, now := range []time.Time{time.Now(), time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC), time.Date(2027, 7, 15, 0, 0, 0, 0, time.UTC)} {
+			if ws := cfg.ScheduleWarnings(now); len(ws) > 0 {
+				t.Errorf("%s as of %s: %v", cfg.Path, now.Format(time.DateOnly), ws)
+			}
+		}
+	}
+}

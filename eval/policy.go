@@ -245,6 +245,9 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 		case pass >= pol.GraduateAfter:
 			verdict = VerdictGraduate
 			reasons = append(reasons, fmt.Sprintf("%d consecutive windows in which every input class passed (graduate after %d)", pass, pol.GraduateAfter))
+			if step == len(pol.Steps)-1 {
+				reasons[0] += fmt.Sprintf("; already at the last step, %g%% AI traffic", pol.Steps[step])
+			}
 		default:
 			switch r.Status {
 			case StatusPass:
@@ -281,7 +284,15 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 					v.Alerts = append(v.Alerts, Alert{Severity: "info", Message: fmt.Sprintf("milestone: graduated to %g%% AI traffic", pol.Steps[step])})
 				}
 			}
-			pass = 0 // the next step needs a streak of its own
+			// The next step needs a streak of its own. The last step has
+			// none after it: the streak that reached it goes on, so the
+			// verdict stays graduate for as long as every window passes
+			// (rather than alternating graduate and hold, which reads as
+			// promote/inconclusive with traffic unchanged), and a window
+			// that does not pass ends it like any other streak.
+			if step < len(pol.Steps)-1 {
+				pass = 0
+			}
 		case VerdictRollback:
 			// One event per rollback: when traffic actually moves, or when
 			// a failing streak first turns into a rollback.
@@ -315,7 +326,8 @@ func Decide(f *config.Feature, window time.Duration, recs []WindowRecord, ov *Ov
 			v.Verdict, v.Reasons = verdict, reasons
 			v.Window = r.Window
 			v.Streak.Passing, v.Streak.Failing = pass, fail
-			if verdict == VerdictGraduate {
+			if verdict == VerdictGraduate && pass == 0 {
+				// the streak that moved traffic, reset for the next step
 				v.Streak.Passing = pol.GraduateAfter
 			}
 		}

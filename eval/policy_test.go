@@ -403,3 +403,75 @@ func TestFreezeHoldsTheAllowList(t *testing.T) {
 		t.Errorf("force_legacy: allowed %v before, %v under it; want some, then none", v[2].AIAllowedClasses, v[3].AIAllowedClasses)
 	}
 }
+
+// TestTopStepStaysGraduated is the QA scenario: a feature at the last
+// step (here 25%, the top of feature()'s steps) and passing. The old
+// policy reset the streak after every graduate verdict, also at the top
+// where traffic cannot move, so the verdict alternated graduate and hold
+// with no event. Now the streak goes on at the last step: the verdict is
+// graduate while it is at least graduate_after long, a window that does
+// not pass drops it to hold (or rollback), and it takes graduate_after
+// consecutive passes again to say graduate.
+func TestTopStepStaysGraduated(t *testing.T) {
+	verdicts := func(f *config.Feature, hist string) (string, []FeatureVerdict) {
+		recs := history(hist)
+		var b strings.Builder
+		var vs []FeatureVerdict
+		for i := range recs {
+			// as each run (and a backfill re-deciding every window) does:
+			// the records up to the window decided
+			v := Decide(f, 24*time.Hour, recs[:i+1], nil, 0, false)
+			vs = append(vs, v)
+			b.WriteString(v.Verdict[:1])
+		}
+		return b.String(), vs
+	}
+	f := feature(2, 2)
+	f.Policy.InitialPercent = 25 // already at the top step
+	got, vs := verdicts(f, "ppppppfppippp")
+	if want := "hggggghhghhgg"; got != want {
+		t.Errorf("at the top step: verdicts %s, want %s", got, want)
+	}
+	for i, v := range vs {
+		if v.Traffic.Percent != 25 || len(v.Events) != 0 {
+			t.Errorf("window %d: %g%% events %v, want 25%% and no event (traffic never moves)", i, v.Traffic.Percent, v.Events)
+		}
+		if v.Verdict == VerdictGraduate && v.Streak.Passing < 2 {
+			t.Errorf("window %d: graduate on a streak of %d (graduate after 2)", i, v.Streak.Passing)
+		}
+	}
+	if v := vs[5]; v.Streak.Passing != 6 || !strings.Contains(v.Reasons[0], "already at the last step, 25% AI traffic") {
+		t.Errorf("6th passing window: streak %d reasons %v, want 6 and the last step named", v.Streak.Passing, v.Reasons)
+	}
+
+	// Reaching the top: the graduation into it moves traffic once (one
+	// event); the streak goes on, so the next passing window is graduate
+	// too, with no further event.
+	f = feature(2, 2)
+	f.Policy.InitialPercent = 5
+	got, vs = verdicts(f, "pppppff")
+	if want := "hgggghr"; got != want {
+		t.Errorf("into the top step: verdicts %s, want %s", got, want)
+	}
+	if v := vs[4]; v.Traffic.Percent != 25 || len(graduations(v)) != 1 {
+		t.Errorf("into the top step: %g%% graduations %v, want 25%% and one", v.Traffic.Percent, graduations(v))
+	}
+	if v := vs[6]; v.Traffic.Percent != 0 {
+		t.Errorf("rollback from the top step: %g%%, want 0", v.Traffic.Percent)
+	}
+
+	// Below the top every step still needs a streak of its own.
+	got, _ = verdicts(feature(2, 2), "pppppp")
+	if want := "hghghg"; got != want {
+		t.Errorf("below the top step: verdicts %s, want %s", got, want)
+	}
+
+	// Decommission readiness counts days of parity, which a graduation
+	// never reset: 30 passing days at the top are 30 days.
+	f = feature(2, 2)
+	f.Policy.InitialPercent = 25
+	v := Decide(f, 24*time.Hour, history(strings.Repeat("p", 30)), nil, 0, false)
+	if v.Verdict != VerdictGraduate || !v.Decommission[0].Met || v.Decommission[0].Evidence != "30.0 consecutive days of parity" {
+		t.Errorf("30 passing days at the top: %s, %+v", v.Verdict, v.Decommission[0])
+	}
+}

@@ -99,6 +99,10 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return code
 	}
 	log := newLogger(stderr, logLevel)
+	// What parity validate warns about: the daemon runs these schedules.
+	for _, w := range cfg.ScheduleWarnings(time.Now()) {
+		log.Warn(strings.TrimPrefix(w.Msg, "warning: "), configAttrs(w)...)
+	}
 	so := jobs.ScheduleOptions{Grace: grace, LockTTL: lockTTL, Owner: owner}
 	so.Log = log
 	so.Workers = workers

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/parity-eval/parity/config"
 )
@@ -18,7 +19,7 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (YAML)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: parity validate --config FILE\n\nPrints every problem as file:line: key: message and exits 2, or exits 0.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: parity validate --config FILE\n\nPrints every problem as file:line: key: message and exits 2, or exits 0.\nWarnings (file:line: key: warning: message) do not change the exit code:\na schedule whose runs come too late for the verdicts' freshness, or one\ndue at a local time a daylight-saving change skips.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -39,6 +40,12 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		fmt.Fprintln(stderr, err) // config.Errors: one problem a line
 		return ExitUsage
+	}
+	// Warnings: valid, but the schedules work against the verdicts
+	// (stale before the next run replaces them, a run skipped by a
+	// daylight-saving change). They do not change the exit code.
+	for _, w := range cfg.ScheduleWarnings(time.Now()) {
+		fmt.Fprintln(stderr, w)
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d features, %d jobs, window %s, config sha256 %s)\n", cfg.Path, len(cfg.Features), len(cfg.Jobs), cfg.Window.D(), cfg.Hash[:12])
 	return ExitOK
