@@ -46,7 +46,7 @@ func TestParityMatchesDuckDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _, err := DuckDB(ctx, dir, 2, from, to, cfg.Window.D())
+	d, _, err := DuckDB(ctx, Full, dir, 2, from, to, cfg.Window.D())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +61,19 @@ func TestParityMatchesDuckDB(t *testing.T) {
 	if rows != 30000 {
 		t.Fatalf("parity scored %d rows, want 30000", rows)
 	}
-	if diffs := Compare(p, d); len(diffs) > 0 {
+	if diffs := Compare(Full, p, d); len(diffs) > 0 {
 		t.Fatalf("parity and DuckDB differ:\n%s", strings.Join(diffs, "\n"))
+	}
+	// The narrow set of earlier versions agrees too, figure for figure.
+	dn, _, err := DuckDB(ctx, Narrow, dir, 2, from, to, cfg.Window.D())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Narrow.Len() != 13 || len(dn) != len(p) || len(dn[0].Counts)+len(dn[0].Sums) != 13 {
+		t.Fatalf("narrow set: %d figures, %d groups, %d figures in a group", Narrow.Len(), len(dn), len(dn[0].Counts)+len(dn[0].Sums))
+	}
+	if diffs := Compare(Narrow, p, dn); len(diffs) > 0 {
+		t.Fatalf("parity and DuckDB's narrow query differ:\n%s", strings.Join(diffs, "\n"))
 	}
 	// Every figure is compared: change one of each kind in one group
 	// (a count, a sum, a category count) and each must show.
@@ -76,7 +87,7 @@ func TestParityMatchesDuckDB(t *testing.T) {
 	inv.Counts["agreement.amount k"]++
 	inv.Sums["cost.ai sum"] *= 1 + 1e-6
 	inv.Cats["output.vendor"]["Globex"]++
-	if diffs := Compare(p, d); len(diffs) != 3 {
+	if diffs := Compare(Full, p, d); len(diffs) != 3 {
 		t.Fatalf("Compare found %d differences after changing three figures: %v", len(diffs), diffs)
 	}
 	// And none is vacuous: each figure is non-zero somewhere on parity's side.

@@ -29,61 +29,66 @@ type Group struct {
 // Key identifies a group.
 func (g *Group) Key() string { return fmt.Sprintf("%s|%s|%d", g.Feature, g.Class, g.Window) }
 
-// Query is DuckDB's aggregate-only equivalent of parity's per-group
+// query is DuckDB's aggregate-only equivalent of parity's per-group
 // figures: parity's grouping rules (class "" or null is "(none)",
 // windows aligned to the epoch), its row rules (a row needs a feature
 // and a request id, and a timestamp in range), and each figure's own
-// null rules (figures.go). Each invoice document is parsed once, into a
-// struct of its three paths (from_json, which measured faster than
-// json_extract of a path list).
+// null rules (figures.go). For the full set each invoice document is
+// parsed once, into a struct of its three paths (from_json, which
+// measured faster than json_extract of a path list).
 //
 // Arguments: %[1]s the Parquet glob, %[2]d the window in µs, %[3]d in
-// seconds, %[4]d and %[5]d the range in Unix seconds, %[6]s the figures.
-const Query = `
+// seconds, %[4]d and %[5]d the range in Unix seconds, %[6]s the parsed
+// documents (or nothing), %[7]s the figures.
+const query = `
 WITH t AS (
   SELECT *,
          coalesce(nullif(input_class, ''), '(none)') AS class,
-         (epoch_us(ts) // %[2]d) * %[3]d AS win,
-         from_json(legacy_output, '{"amount": "DOUBLE", "currency": "VARCHAR", "vendor": "VARCHAR"}') AS lj,
-         from_json(ai_output, '{"amount": "DOUBLE", "currency": "VARCHAR", "vendor": "VARCHAR"}') AS aj
+         (epoch_us(ts) // %[2]d) * %[3]d AS win%[6]s
   FROM read_parquet('%[1]s', hive_partitioning = false)
   WHERE ts >= to_timestamp(%[4]d) AND ts < to_timestamp(%[5]d)
     AND feature IS NOT NULL AND request_id IS NOT NULL AND request_id <> ''
 )
 SELECT feature, class, win,
-%[6]s
+%[7]s
 FROM t
 GROUP BY feature, class, win
 ORDER BY feature, class, win
 `
 
-// figureList is the SELECT list of the figures, in the order DuckDB
-// scans them: counts, sums, category counts.
-func figureList() string {
-	var b strings.Builder
-	var exprs []string
-	for _, f := range countFigures {
-		exprs = append(exprs, f.sql)
+const parsedDocuments = `,
+         from_json(legacy_output, '{"amount": "DOUBLE", "currency": "VARCHAR", "vendor": "VARCHAR"}') AS lj,
+         from_json(ai_output, '{"amount": "DOUBLE", "currency": "VARCHAR", "vendor": "VARCHAR"}') AS aj`
+
+// Query is the set's SQL over the Parquet files of glob.
+func (s Set) Query(glob string, window time.Duration, from, to time.Time) string {
+	docs := ""
+	if s.json {
+		docs = parsedDocuments
 	}
-	for _, f := range sumFigures {
-		exprs = append(exprs, f.sql)
-	}
-	for _, f := range catFigures {
-		exprs = append(exprs, f.sql)
-	}
-	for i, e := range exprs {
-		if i > 0 {
-			b.WriteString(",\n")
-		}
-		b.WriteString("       " + e)
-	}
-	return b.String()
+	return fmt.Sprintf(query, strings.ReplaceAll(glob, "'", "''"), window.Microseconds(), int64(window.Seconds()), from.Unix(), to.Unix(), docs, s.figureList())
 }
 
-// DuckDB runs Query over dir/logs with the given number of threads and
-// returns the groups and how long the query took (connection set-up
-// excluded).
-func DuckDB(ctx context.Context, dir string, threads int, from, to time.Time, window time.Duration) ([]Group, time.Duration, error) {
+// figureList is the SELECT list of the figures, in the order DuckDB
+// scans them: counts, sums, category counts.
+func (s Set) figureList() string {
+	var exprs []string
+	for _, f := range s.counts {
+		exprs = append(exprs, f.sql)
+	}
+	for _, f := range s.sums {
+		exprs = append(exprs, f.sql)
+	}
+	for _, f := range s.cats {
+		exprs = append(exprs, f.sql)
+	}
+	return "       " + strings.Join(exprs, ",\n       ")
+}
+
+// DuckDB runs the set's Query over dir/logs with the given number of
+// threads and returns the groups and how long the query took (connection
+// set-up excluded).
+func DuckDB(ctx context.Context, set Set, dir string, threads int, from, to time.Time, window time.Duration) ([]Group, time.Duration, error) {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return nil, 0, err
@@ -94,7 +99,7 @@ func DuckDB(ctx context.Context, dir string, threads int, from, to time.Time, wi
 		return nil, 0, err
 	}
 	glob := filepath.Join(dir, "logs", "*", "*.parquet")
-	q := fmt.Sprintf(Query, strings.ReplaceAll(glob, "'", "''"), window.Microseconds(), int64(window.Seconds()), from.Unix(), to.Unix(), figureList())
+	q := set.Query(glob, window, from, to)
 	start := time.Now()
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
@@ -102,12 +107,12 @@ func DuckDB(ctx context.Context, dir string, threads int, from, to time.Time, wi
 	}
 	defer rows.Close()
 	var out []Group
-	nc, ns := len(countFigures), len(sumFigures)
+	nc, ns := len(set.counts), len(set.sums)
 	for rows.Next() {
 		g := Group{Counts: map[string]int64{}, Sums: map[string]float64{}, Cats: map[string]map[string]int64{}}
 		counts := make([]int64, nc)
 		sums := make([]sql.NullFloat64, ns)
-		cats := make([]any, len(catFigures))
+		cats := make([]any, len(set.cats))
 		dst := []any{&g.Feature, &g.Class, &g.Window}
 		for i := range counts {
 			dst = append(dst, &counts[i])
@@ -121,16 +126,16 @@ func DuckDB(ctx context.Context, dir string, threads int, from, to time.Time, wi
 		if err := rows.Scan(dst...); err != nil {
 			return nil, 0, fmt.Errorf("duckdb: %w", err)
 		}
-		for i, f := range countFigures {
+		for i, f := range set.counts {
 			g.Counts[f.name] = counts[i]
 		}
 		g.Rows = g.Counts["rows"]
-		for i, f := range sumFigures {
+		for i, f := range set.sums {
 			if sums[i].Valid {
 				g.Sums[f.name] = sums[i].Float64
 			}
 		}
-		for i, f := range catFigures {
+		for i, f := range set.cats {
 			m, err := histogram(cats[i])
 			if err != nil {
 				return nil, 0, fmt.Errorf("duckdb: %s: %w", f.name, err)

@@ -93,6 +93,49 @@ type catFigure struct {
 	parity func(feature string, m Metrics) map[string]int64
 }
 
+// Set is a list of figures DuckDB computes and Compare checks.
+type Set struct {
+	Name   string
+	counts []countFigure
+	sums   []sumFigure
+	cats   []catFigure
+	json   bool // the figures read the invoice documents (lj, aj)
+}
+
+// Full is every figure: what the benchmark's ratio is measured against.
+var Full = Set{Name: "full", counts: countFigures, sums: sumFigures, cats: catFigures, json: true}
+
+// Narrow is the 13 figures earlier versions of the benchmark compared
+// (row count, categorical agreement, error rates, latency counts and
+// sums, AI share over 11 columns), kept to show the ratio against that
+// narrower query too.
+var Narrow = Set{Name: "narrow", counts: pick(countFigures, narrowNames), sums: pick(sumFigures, narrowNames)}
+
+var narrowNames = map[string]bool{
+	"rows": true, "agreement.<decision> n": true, "agreement.<decision> k": true,
+	"error_rate.legacy n": true, "error_rate.legacy k": true, "error_rate.ai n": true, "error_rate.ai k": true,
+	"ai_share n": true, "ai_share k": true,
+	"latency_ms.legacy n": true, "latency_ms.ai n": true, "latency_ms.legacy sum": true, "latency_ms.ai sum": true,
+}
+
+type named interface{ figureName() string }
+
+func (f countFigure) figureName() string { return f.name }
+func (f sumFigure) figureName() string   { return f.name }
+
+func pick[F named](fs []F, names map[string]bool) []F {
+	var out []F
+	for _, f := range fs {
+		if names[f.figureName()] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Len is the number of figures compared per group.
+func (s Set) Len() int { return len(s.counts) + len(s.sums) + len(s.cats) }
+
 // acc returns the metric, or an empty one when the group has none.
 func acc(m Metrics, name string) *eval.Acc {
 	if a := m[name]; a != nil {
@@ -118,7 +161,7 @@ func rateFigures(name string, metric func(feature string) string, n, k string) [
 	}
 }
 
-func named(metric string) func(string) string { return func(string) string { return metric } }
+func metricNamed(metric string) func(string) string { return func(string) string { return metric } }
 
 // catMetric is prefix + the categorical feature's field ("" for others,
 // which then have no such metric).
@@ -132,7 +175,7 @@ func catMetric(prefix string) func(string) string {
 }
 
 func fieldAgreement(name string, on string, f field) []countFigure {
-	return rateFigures("agreement."+name, named("agreement."+name),
+	return rateFigures("agreement."+name, metricNamed("agreement."+name),
 		filter(on+" AND "+f.compared()), filter(on+" AND "+f.agrees()))
 }
 
@@ -146,7 +189,7 @@ var countFigures = func() []countFigure {
 	// Critical fields: the decision alone, or the invoice's amount and
 	// currency together.
 	invCompared := "(" + amount.compared() + " OR " + currency.compared() + ")"
-	fs = append(fs, rateFigures("agreement.critical", named("agreement.critical"),
+	fs = append(fs, rateFigures("agreement.critical", metricNamed("agreement.critical"),
 		filter(fmt.Sprintf("(%s AND %s) OR (%s AND %s)", onCat, catPair.compared(), onInvoice, invCompared)),
 		filter(fmt.Sprintf("(%s AND %s) OR (%s AND %s AND %s AND %s)", onCat, catPair.agrees(),
 			onInvoice, invCompared, amount.notDiverging(), currency.notDiverging())))...)
@@ -165,16 +208,16 @@ var countFigures = func() []countFigure {
 			filter(strings.Join([]string{onCat, labelled, p.legacy, p.ai}, " AND ")),
 			func(f string, _ int64, m Metrics) int64 { return p.get(acc(m, metric(f))) }})
 	}
-	fs = append(fs, rateFigures("error_rate.legacy", named("error_rate.legacy"), "count(legacy_error)", filter("legacy_error"))...)
-	fs = append(fs, rateFigures("error_rate.ai", named("error_rate.ai"), "count(ai_error)", filter("ai_error"))...)
-	fs = append(fs, rateFigures("ai_share", named("ai_share"), "count(served_by)", filter("lower(served_by) = 'ai'"))...)
+	fs = append(fs, rateFigures("error_rate.legacy", metricNamed("error_rate.legacy"), "count(legacy_error)", filter("legacy_error"))...)
+	fs = append(fs, rateFigures("error_rate.ai", metricNamed("error_rate.ai"), "count(ai_error)", filter("ai_error"))...)
+	fs = append(fs, rateFigures("ai_share", metricNamed("ai_share"), "count(served_by)", filter("lower(served_by) = 'ai'"))...)
 	// "P95 ≤ bound" is tested exactly as the share of AI latencies over
 	// the bound (NaN is no latency; DuckDB orders NaN above every number).
-	fs = append(fs, rateFigures("latency_ms.ai.over_bound", named("latency_ms.ai.over_bound"),
+	fs = append(fs, rateFigures("latency_ms.ai.over_bound", metricNamed("latency_ms.ai.over_bound"),
 		filter("NOT isnan(ai_latency_ms)"), filter("NOT isnan(ai_latency_ms) AND ai_latency_ms > "+aiBound))...)
 	// Every audit field present and non-empty; an errored AI call has no
 	// confidence to record. (request_id and ts are required by the WHERE.)
-	fs = append(fs, rateFigures("audit.complete", named("audit.complete"), "count(*)",
+	fs = append(fs, rateFigures("audit.complete", metricNamed("audit.complete"), "count(*)",
 		filter("coalesce(input_hash, '') <> '' AND coalesce(ai_model_version, '') <> '' AND (ai_confidence IS NOT NULL OR coalesce(ai_error, false))"))...)
 	// Finite measurements per system.
 	for _, s := range []struct{ metric, legacy, ai string }{
@@ -251,9 +294,9 @@ var catFigures = func() []catFigure {
 	}
 	return []catFigure{
 		{"output.<decision>", "histogram(" + where(onCat, "ai_category") + ")", cats(catMetric("output."))},
-		{"output.currency", "histogram(" + where(onInvoice, "aj.currency") + ")", cats(named("output.currency"))},
-		{"output.vendor", "histogram(" + where(onInvoice, "aj.vendor") + ")", cats(named("output.vendor"))},
-		{"model_version", "histogram(ai_model_version)", cats(named("model_version"))},
+		{"output.currency", "histogram(" + where(onInvoice, "aj.currency") + ")", cats(metricNamed("output.currency"))},
+		{"output.vendor", "histogram(" + where(onInvoice, "aj.vendor") + ")", cats(metricNamed("output.vendor"))},
+		{"model_version", "histogram(ai_model_version)", cats(metricNamed("model_version"))},
 		// Confusion per system: label|prediction, a missing prediction
 		// being "(none)".
 		{"quality.<decision> legacy", "histogram(" + where(onCat+" AND "+labelled, "label_category || '|' || coalesce(legacy_category, '(none)')") + ")",

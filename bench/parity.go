@@ -65,7 +65,7 @@ func parityGroup(e eval.GroupEntry) Group {
 // counts and category counts must be equal, sums (and extremes) equal
 // within a relative 1e-9 (the two add the same values in different
 // orders), and a figure present on one side only is a difference.
-func Compare(parity, duck []Group) []string {
+func Compare(set Set, parity, duck []Group) []string {
 	var diffs []string
 	pm := map[string]Group{}
 	for _, g := range parity {
@@ -80,12 +80,12 @@ func Compare(parity, duck []Group) []string {
 			diffs = append(diffs, fmt.Sprintf("%s: in DuckDB (%d rows), not in parity", k, d.Rows))
 			continue
 		}
-		for _, f := range countFigures {
+		for _, f := range set.counts {
 			if pv, dv := p.Counts[f.name], d.Counts[f.name]; pv != dv {
 				diffs = append(diffs, fmt.Sprintf("%s: %s: parity %d, DuckDB %d", k, f.name, pv, dv))
 			}
 		}
-		for _, f := range sumFigures {
+		for _, f := range set.sums {
 			pv, pok := p.Sums[f.name]
 			dv, dok := d.Sums[f.name]
 			switch {
@@ -95,7 +95,7 @@ func Compare(parity, duck []Group) []string {
 				diffs = append(diffs, fmt.Sprintf("%s: %s: parity %.17g, DuckDB %.17g", k, f.name, pv, dv))
 			}
 		}
-		for _, f := range catFigures {
+		for _, f := range set.cats {
 			pc, dc := p.Cats[f.name], d.Cats[f.name]
 			for c, n := range dc {
 				if pc[c] != n {
@@ -116,7 +116,3 @@ func Compare(parity, duck []Group) []string {
 	}
 	return diffs
 }
-
-// Figures is the number of figures compared per group (counts, sums and
-// extremes, category-count maps).
-func Figures() int { return len(countFigures) + len(sumFigures) + len(catFigures) }

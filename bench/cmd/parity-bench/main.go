@@ -10,13 +10,17 @@
 //   - the real parity binary: `parity backfill` over every day, i.e. the
 //     full evaluation (every built-in scorer, statistical tests, verdicts,
 //     scores and reports written), as a child process;
-//   - DuckDB (duckdb-go, same number of threads) running bench.Query, as
-//     a child process too (this binary re-executed), so each side's peak
-//     RSS is its own (getrusage of the child: VmHWM at exit).
+//   - DuckDB (duckdb-go, same number of threads) running the query of
+//     bench.Full (every count, sum, extreme and category count of
+//     parity's aggregates), as a child process too (this binary
+//     re-executed), so each side's peak RSS is its own (getrusage of the
+//     child: VmHWM at exit);
+//   - DuckDB running the query of bench.Narrow, the 13 figures earlier
+//     versions of this benchmark compared, for that ratio too.
 //
-// It prints rows/s and peak RSS of each, the ratio of parity's wall time
-// to DuckDB's (best runs, measured in this one invocation) and exits 1
-// if any count differs.
+// It prints rows/s and peak RSS of each, the ratios of parity's times to
+// DuckDB's (best runs, measured in this one invocation) and exits 1 if
+// any figure of either query differs from parity's.
 package main
 
 import (
@@ -109,9 +113,9 @@ func run(work string, rows int64, days, rowGroup int, parityBin string, threads,
 	from := synth.DefaultStart
 	to := from.AddDate(0, 0, days)
 
-	var pBest, dBest, pCPU, dCPU time.Duration
-	var pRSS, dRSS int64
-	var dGroups []bench.Group
+	var pBest, pCPU time.Duration
+	var pRSS int64
+	sets := []*duckRuns{{set: bench.Full}, {set: bench.Narrow}}
 	for i := 0; i < repeat; i++ {
 		out := filepath.Join(work, "out")
 		if err := os.RemoveAll(out); err != nil {
@@ -127,35 +131,47 @@ func run(work string, rows int64, days, rowGroup int, parityBin string, threads,
 		if err != nil {
 			return err
 		}
-		var stdout bytes.Buffer
-		stderr.Reset()
-		wall, cpu, rss, err = child(&stdout, &stderr, nil, self, "duckdb-child", "-dir", work, "-threads", strconv.Itoa(threads), "-from", strconv.FormatInt(from.Unix(), 10), "-to", strconv.FormatInt(to.Unix(), 10))
-		if err != nil {
-			return fmt.Errorf("duckdb: %w\n%s", err, stderr.Bytes())
-		}
-		dBest, dCPU, dRSS = best(dBest, wall), best(dCPU, cpu), max(dRSS, rss)
-		dGroups = nil
-		if err := json.Unmarshal(stdout.Bytes(), &dGroups); err != nil {
-			return fmt.Errorf("duckdb child output: %w", err)
+		for _, d := range sets {
+			var stdout bytes.Buffer
+			stderr.Reset()
+			wall, cpu, rss, err := child(&stdout, &stderr, nil, self, "duckdb-child", "-set", d.set.Name, "-dir", work, "-threads", strconv.Itoa(threads), "-from", strconv.FormatInt(from.Unix(), 10), "-to", strconv.FormatInt(to.Unix(), 10))
+			if err != nil {
+				return fmt.Errorf("duckdb (%s): %w\n%s", d.set.Name, err, stderr.Bytes())
+			}
+			d.wall, d.cpu, d.rss = best(d.wall, wall), best(d.cpu, cpu), max(d.rss, rss)
+			d.groups = nil
+			if err := json.Unmarshal(stdout.Bytes(), &d.groups); err != nil {
+				return fmt.Errorf("duckdb child output: %w", err)
+			}
 		}
 	}
 	pGroups, err := bench.ParityGroups(filepath.Join(work, "out"))
 	if err != nil {
 		return err
 	}
-	diffs := bench.Compare(pGroups, dGroups)
+	var diffs []string
+	for _, d := range sets {
+		for _, x := range bench.Compare(d.set, pGroups, d.groups) {
+			diffs = append(diffs, d.set.Name+" query: "+x)
+		}
+	}
 
 	mib := func(kb int64) float64 { return float64(kb) / 1024 }
 	rate := func(d time.Duration) float64 { return float64(rows) / d.Seconds() }
 	fmt.Printf("log: %d rows, %d days, %d rows/row group, %.0f MiB Parquet (snappy), %d CPUs\n", rows, days, rowGroup, float64(size)/(1<<20), runtime.NumCPU())
-	fmt.Printf("%-44s %8s %12s %8s %12s\n", "", "wall s", "rows/s", "CPU s", "peak RSS MiB")
+	fmt.Printf("%-52s %8s %12s %8s %12s\n", "", "wall s", "rows/s", "CPU s", "peak RSS MiB")
 	label := "parity backfill (full evaluation, written)"
 	if len(parityEnv) > 0 {
 		label = "parity backfill, " + strings.Join(parityEnv, " ")
 	}
-	fmt.Printf("%-44s %8.2f %12.0f %8.2f %12.1f\n", label, pBest.Seconds(), rate(pBest), pCPU.Seconds(), mib(pRSS))
-	fmt.Printf("%-44s %8.2f %12.0f %8.2f %12.1f\n", fmt.Sprintf("DuckDB aggregate query (%d threads)", threads), dBest.Seconds(), rate(dBest), dCPU.Seconds(), mib(dRSS))
-	fmt.Printf("ratio parity/DuckDB: wall %.2f, CPU %.2f (best of %d each, this run; CPU time is the steadier figure on a shared machine)\n", pBest.Seconds()/dBest.Seconds(), pCPU.Seconds()/dCPU.Seconds(), repeat)
+	fmt.Printf("%-52s %8.2f %12.0f %8.2f %12.1f\n", label, pBest.Seconds(), rate(pBest), pCPU.Seconds(), mib(pRSS))
+	for _, d := range sets {
+		fmt.Printf("%-52s %8.2f %12.0f %8.2f %12.1f\n", fmt.Sprintf("DuckDB, %s query: %d figures (%d threads)", d.set.Name, d.set.Len(), threads), d.wall.Seconds(), rate(d.wall), d.cpu.Seconds(), mib(d.rss))
+	}
+	for _, d := range sets {
+		fmt.Printf("ratio parity/DuckDB %s query: wall %.2f, CPU %.2f\n", d.set.Name, pBest.Seconds()/d.wall.Seconds(), pCPU.Seconds()/d.cpu.Seconds())
+	}
+	fmt.Printf("(best of %d runs each, this invocation; CPU time is the steadier figure on a shared machine; the full query computes every figure parity's aggregates and DuckDB share)\n", repeat)
 	if len(diffs) > 0 {
 		for i, d := range diffs {
 			if i == 20 {
@@ -166,8 +182,16 @@ func run(work string, rows int64, days, rowGroup int, parityBin string, threads,
 		}
 		return fmt.Errorf("%d differences between parity and DuckDB", len(diffs))
 	}
-	fmt.Printf("check: %d groups, every count equal and latency sums within 1e-9 relative\n", len(pGroups))
+	fmt.Printf("check: %d groups; %d figures per group equal (counts and category counts exactly, sums and extremes within 1e-9 relative)\n", len(pGroups), bench.Full.Len())
 	return nil
+}
+
+// duckRuns is the best of the runs of one DuckDB query.
+type duckRuns struct {
+	set       bench.Set
+	wall, cpu time.Duration
+	rss       int64
+	groups    []bench.Group
 }
 
 // parityEnv is added to the parity child's environment.
@@ -208,11 +232,16 @@ func child(stdout, stderr *bytes.Buffer, env []string, name string, args ...stri
 func duckChild(args []string) int {
 	fs := flag.NewFlagSet("duckdb-child", flag.ExitOnError)
 	dir := fs.String("dir", "", "")
+	setName := fs.String("set", "full", "")
 	threads := fs.Int("threads", 2, "")
 	from := fs.Int64("from", 0, "")
 	to := fs.Int64("to", 0, "")
 	fs.Parse(args)
-	groups, _, err := bench.DuckDB(context.Background(), *dir, *threads, time.Unix(*from, 0), time.Unix(*to, 0), 24*time.Hour)
+	set := bench.Full
+	if *setName == bench.Narrow.Name {
+		set = bench.Narrow
+	}
+	groups, _, err := bench.DuckDB(context.Background(), set, *dir, *threads, time.Unix(*from, 0), time.Unix(*to, 0), 24*time.Hour)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
