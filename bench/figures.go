@@ -292,11 +292,12 @@ var catFigures = func() []catFigure {
 			return out
 		})
 	}
+	// An empty string is no category (parity skips it, as it does null).
 	return []catFigure{
-		{"output.<decision>", "histogram(" + where(onCat, "ai_category") + ")", cats(catMetric("output."))},
-		{"output.currency", "histogram(" + where(onInvoice, "aj.currency") + ")", cats(metricNamed("output.currency"))},
-		{"output.vendor", "histogram(" + where(onInvoice, "aj.vendor") + ")", cats(metricNamed("output.vendor"))},
-		{"model_version", "histogram(ai_model_version)", cats(metricNamed("model_version"))},
+		{"output.<decision>", "histogram(" + where(onCat, "nullif(ai_category, '')") + ")", cats(catMetric("output."))},
+		{"output.currency", "histogram(" + where(onInvoice, "nullif(aj.currency, '')") + ")", cats(metricNamed("output.currency"))},
+		{"output.vendor", "histogram(" + where(onInvoice, "nullif(aj.vendor, '')") + ")", cats(metricNamed("output.vendor"))},
+		{"model_version", "histogram(nullif(ai_model_version, ''))", cats(metricNamed("model_version"))},
 		// Confusion per system: label|prediction, a missing prediction
 		// being "(none)".
 		{"quality.<decision> legacy", "histogram(" + where(onCat+" AND "+labelled, "label_category || '|' || coalesce(legacy_category, '(none)')") + ")",
