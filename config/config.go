@@ -1511,13 +1511,13 @@ func (c *Config) warnStale(now time.Time, crons []scheduleCron, add func(key, fo
 		if stale < windows {
 			often = fmt.Sprintf("in %d of the next %d windows", stale, windows)
 		}
-		lagText := shortDur(worstRun) + " after its end"
+		lagText := FormatDuration(worstRun) + " after its end"
 		if worstJitter > 0 {
-			lagText += fmt.Sprintf(", plus up to %s of jitter", shortDur(worstJitter))
+			lagText += fmt.Sprintf(", plus up to %s of jitter", FormatDuration(worstJitter))
 		}
 		add(fmt.Sprintf("jobs[%d].schedule", g.jobs[0]),
 			"verdicts of %s go stale %s before this schedule replaces them, for up to %s plus the run's own time: a verdict is valid until its window's end + freshness (%s), and the next window's evaluation (that window ends %s later) starts up to %s; set %s to at least %s (window + that delay + a margin for the run), or run sooner after the window's end",
-			what, often, shortDur(worst+w-g.freshness), shortDur(g.freshness), shortDur(w), lagText, key, shortDur(suggest))
+			what, often, FormatDuration(worst+w-g.freshness), FormatDuration(g.freshness), FormatDuration(w), lagText, key, FormatDuration(suggest))
 	}
 }
 
@@ -1581,8 +1581,9 @@ func andList(xs []string) string {
 	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }
 
-// shortDur is a duration as written in the config: 24h, 26h30m, 35m.
-func shortDur(d time.Duration) string {
+// FormatDuration is a duration as written in a config: 24h, 26h30m, 35m
+// rather than time.Duration's 24h0m0s.
+func FormatDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = s[:len(s)-2]

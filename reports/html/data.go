@@ -393,10 +393,10 @@ func absPath(p string) string {
 func methodology(cfg *config.Config, f *config.Feature, ws []Window) Methodology {
 	m := Methodology{
 		Alpha: cfg.Stats.Alpha, Power: cfg.Stats.Power, Adjust: cfg.Stats.Adjust, Graduation: f.Policy.Graduation,
-		WindowLength: duration(cfg.Window.D()),
+		WindowLength: config.FormatDuration(cfg.Window.D()),
 		Criteria: Criteria{MinAgreement: f.Criteria.MinAgreement, CriticalAgreement: f.Criteria.CriticalAgreement, QualityMargin: f.Criteria.QualityMargin,
 			MaxP95LatencyMS: f.Criteria.MaxP95LatencyMS, MaxErrorRate: f.Criteria.MaxErrorRate, CostBudget: f.Criteria.CostBudgetPerWindow},
-		GraduateAfter: f.Policy.GraduateAfter, RollbackAfter: f.Policy.RollbackAfter, Steps: f.Policy.Steps, Freshness: duration(f.Policy.Freshness.D()),
+		GraduateAfter: f.Policy.GraduateAfter, RollbackAfter: f.Policy.RollbackAfter, Steps: f.Policy.Steps, Freshness: config.FormatDuration(f.Policy.Freshness.D()),
 	}
 	if m.Graduation == "" {
 		m.Graduation = cfg.Stats.Graduation
@@ -414,18 +414,6 @@ func methodology(cfg *config.Config, f *config.Feature, ws []Window) Methodology
 	}
 	m.Tests = testsUsed(ws)
 	return m
-}
-
-// duration prints 24h rather than 24h0m0s.
-func duration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }
 
 func nanF() float64 { return math.NaN() }
