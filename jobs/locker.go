@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,7 +58,7 @@ func (l *StoreLocker) Lock(ctx context.Context, key string) (gocron.Lock, error)
 	// Lease expiry is real time whatever clock the jobs evaluate with.
 	lk, err := storage.AcquireLock(ctx, l.Store, LockKey(sanitizeKey(key)), owner, ttl, time.Now)
 	if err != nil {
-		return nil, err
+		return nil, heldError(ctx, l.Store, LockKey(sanitizeKey(key)), ttl, err)
 	}
 	h := &storeLock{lock: lk, done: make(chan struct{}), stopped: make(chan struct{})}
 	go h.renew(ttl/3, l.Log, func() {
@@ -66,6 +67,63 @@ func (l *StoreLocker) Lock(ctx context.Context, key string) (gocron.Lock, error)
 		}
 	})
 	return h, nil
+}
+
+// LockHeldError is the error of StoreLocker.Lock and of a run's run lock
+// when another holder's lease is unexpired: who holds the lock and until
+// when, so the scheduler can try again once the lease expires (a live
+// holder renews it; a crashed one's runs out). It wraps the storage
+// error, and so storage.ErrLocked, and reads as it does.
+type LockHeldError struct {
+	Key string
+	// Holder is the lease as read back after the failed attempt; its
+	// Owner is empty when it could not be read.
+	Holder storage.LockInfo
+	// Until is when the lease expires: the holder's Expires, the
+	// object's time plus the TTL for an unreadable body, the moment of
+	// the read when the lock was released meanwhile, or zero when the
+	// lock could not be read.
+	Until time.Time
+	Err   error
+}
+
+func (e *LockHeldError) Error() string { return e.Err.Error() }
+func (e *LockHeldError) Unwrap() error { return e.Err }
+
+// Describe names the holder as the lock object does: "owner" (host H, pid P).
+func (e *LockHeldError) Describe() string {
+	switch {
+	case e.Holder.Owner == "":
+		return "an unknown holder"
+	case strings.HasPrefix(e.Holder.Owner, "("):
+		return e.Holder.Owner
+	case e.Holder.Host == "":
+		return fmt.Sprintf("%q", e.Holder.Owner)
+	}
+	return fmt.Sprintf("%q (host %s, pid %d)", e.Holder.Owner, e.Holder.Host, e.Holder.PID)
+}
+
+// heldError turns AcquireLock's ErrLocked into a *LockHeldError by reading
+// the lease back (one GET); any other error is returned as it is.
+func heldError(ctx context.Context, st storage.Store, key string, ttl time.Duration, err error) error {
+	if !errors.Is(err, storage.ErrLocked) {
+		return err
+	}
+	h := &LockHeldError{Key: key, Err: err}
+	data, o, gerr := st.Get(ctx, key)
+	switch {
+	case errors.Is(gerr, storage.ErrNotExist):
+		h.Holder.Owner = "(a holder that has released it since)"
+		h.Until = time.Now() // free now
+	case gerr != nil:
+	case json.Unmarshal(data, &h.Holder) != nil || h.Holder.Expires.IsZero():
+		// As AcquireLock judges an unreadable body.
+		h.Holder = storage.LockInfo{Owner: "(unreadable lock object)"}
+		h.Until = o.ModTime.Add(ttl)
+	default:
+		h.Until = h.Holder.Expires
+	}
+	return h
 }
 
 func sanitizeKey(k string) string {

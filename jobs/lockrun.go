@@ -52,7 +52,7 @@ func (r *Runner) acquireRunLock(ctx context.Context, owner string, o Options, lo
 	lk, err := storage.AcquireLock(ctx, r.Out, key, owner, o.LockTTL, time.Now)
 	if err != nil {
 		if errors.Is(err, storage.ErrLocked) {
-			return nil, fmt.Errorf("%w: %w", ErrRunLocked, err)
+			return nil, fmt.Errorf("%w: %w", ErrRunLocked, heldError(ctx, r.Out, key, o.LockTTL, err))
 		}
 		return nil, fmt.Errorf("run lock: %w", err)
 	}

@@ -18,9 +18,10 @@ type JobOptions struct {
 	// Options for each evaluation (clock, log, progress, workers). The
 	// job's features apply when Options.Features is empty.
 	Options
-	// OnlyMissing: evaluate only windows without a stored history record
-	// (the daemon, so repeated ticks and a second replica do no work
-	// twice). A one-shot run always includes the last complete window.
+	// OnlyMissing: evaluate only windows not completely evaluated (no
+	// stored history record, or no verdicts: see historyWindows) (the
+	// daemon, so repeated ticks and a second replica do no work twice).
+	// A one-shot run always includes the last complete window.
 	OnlyMissing bool
 	// Stopping is checked before each window: when it returns true the
 	// run takes no new window and returns what it finished.

@@ -67,6 +67,10 @@ type Scheduler struct {
 	mu      sync.Mutex
 	cancels map[string]context.CancelFunc // running job -> its cancel (lease lost)
 	ids     map[string]uuid.UUID
+	gjobs   map[string]gocron.Job
+	// retries holds each job's pending retry of a tick skipped on a
+	// held lock (at most one per job).
+	retries map[string]*retry
 	// running counts runs in progress; begin adds to it under mu only
 	// while not draining, so Run's Wait starts after every Add.
 	running sync.WaitGroup
@@ -98,7 +102,8 @@ func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 	if so.Owner == "" {
 		so.Owner = DefaultOwner()
 	}
-	sch := &Scheduler{r: r, o: so, log: so.Log, stopCh: make(chan struct{}), cancels: map[string]context.CancelFunc{}, ids: map[string]uuid.UUID{}}
+	sch := &Scheduler{r: r, o: so, log: so.Log, stopCh: make(chan struct{}), cancels: map[string]context.CancelFunc{}, ids: map[string]uuid.UUID{},
+		gjobs: map[string]gocron.Job{}, retries: map[string]*retry{}}
 	sch.runCtx, sch.abandon = context.WithCancel(context.Background())
 	if len(so.Jobs) > 0 {
 		for _, n := range so.Jobs {
@@ -155,7 +160,9 @@ func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 					so.Metrics.LockSkips.WithLabelValues(name).Inc()
 				}
 				if errors.Is(err, storage.ErrLocked) {
-					sch.log.Info("tick skipped: another replica runs this job", "job", name, "holder", err.Error())
+					// Off gocron's executor: the retry asks gocron
+					// for the job's next run.
+					go sch.lockHeld(name, "tick skipped: the job's lock", "a running replica", err)
 				} else {
 					sch.log.Warn("tick skipped: taking the job lease failed", "job", name, "err", err)
 				}
@@ -166,6 +173,7 @@ func NewScheduler(r *Runner, so ScheduleOptions) (*Scheduler, error) {
 			return nil, fmt.Errorf("%w: job %q: schedule %q: %w", ErrJobConfig, j.Name, j.Schedule, err)
 		}
 		sch.ids[j.Name] = gj.ID()
+		sch.gjobs[j.Name] = gj
 		so.Metrics.init(j.Name)
 	}
 	return sch, nil
@@ -204,6 +212,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.ready.Store(false)
 	s.mu.Lock()
 	s.draining.Store(true)
+	for name, r := range s.retries {
+		r.t.Stop()
+		delete(s.retries, name)
+	}
 	s.mu.Unlock()
 	close(s.stopCh)
 	s.log.Info("stopping: no new work; finishing the current window", "grace", s.o.Grace.String())
@@ -308,10 +320,11 @@ func (s *Scheduler) runOnce(job *config.Job) error {
 	run, err := s.r.RunJob(ctx, job, jo)
 	end := time.Now()
 	if err != nil && errors.Is(err, storage.ErrLocked) {
-		// Another job or a one-shot run holds the output's run lock:
-		// nothing was written, the next tick tries again. Not a failure
-		// worth an alert.
-		log.Info("run skipped: another run holds the output's run lock", "err", err)
+		// Another job or a one-shot run holds the output's run lock (or
+		// a crashed one's lease has not expired yet): nothing was
+		// written; the job is retried when that lease expires. Not a
+		// failure worth an alert.
+		go s.lockHeld(job.Name, "run skipped: the output's run lock", "another replica's job or a one-shot run", err)
 		if s.o.Metrics != nil {
 			s.o.Metrics.Runs.WithLabelValues(job.Name, "busy").Inc()
 		}
@@ -333,6 +346,115 @@ func (s *Scheduler) runOnce(job *config.Job) error {
 		s.o.OnRun(run, err)
 	}
 	return err
+}
+
+// retryMargin is how long after a lease's expiry a skipped tick is
+// retried, and the shortest wait for a retry: the lease is judged on the
+// clock of whoever takes it over, and a retry that finds the lock still
+// held waits at least this long again, so retries never spin.
+const retryMargin = 2 * time.Second
+
+// retry is a job's pending one-off run after a tick skipped on a lock.
+type retry struct {
+	at time.Time
+	t  *time.Timer
+}
+
+// lockHeld handles a tick skipped because a lock was held (what names
+// it: the job's lock, or the output's run lock; live says who holds it
+// when alive): the holder is a live replica or run, which renews its
+// lease, or a crashed one, whose lease runs out. Either way the job is
+// run again once the lease has expired (plus retryMargin), unless its
+// next scheduled tick comes first: a crash-restarted replica does its
+// start-up catch-up as soon as the dead incarnation's lease is over, not
+// at the next tick a day later. A retry that finds the lease renewed is
+// skipped again and waits for the new expiry, so a long run on another
+// replica costs one attempt per lease, and two replicas never run the
+// job at once (the lock decides).
+func (s *Scheduler) lockHeld(job, what, live string, err error) {
+	var h *LockHeldError
+	if !errors.As(err, &h) {
+		h = &LockHeldError{Err: err} // another Locker: expiry unknown
+	}
+	now := time.Now()
+	until := h.Until
+	if until.IsZero() {
+		// Unknown expiry (the lock could not be read back): a lease
+		// taken now would have run out by then.
+		until = now.Add(s.o.LockTTL)
+	}
+	at := until.Add(retryMargin)
+	if at.Before(now.Add(retryMargin)) {
+		at = now.Add(retryMargin)
+	}
+	msg := fmt.Sprintf("%s is held by %s until %s (%s, or a crashed run whose lease expires then)",
+		what, h.Describe(), until.UTC().Format(time.RFC3339), live)
+	attrs := []any{"job", job, "holder", h.Describe(), "until", until.UTC().Format(time.RFC3339), "lock", err.Error()}
+	next := s.nextRun(job)
+	switch {
+	case !next.IsZero() && next.After(now) && !next.After(at):
+		s.log.Info(msg+"; the next tick retries", append(attrs, "next_run", next.UTC().Format(time.RFC3339))...)
+	case !s.armRetry(job, at):
+		s.log.Info(msg+"; not retried: stopping", attrs...)
+	default:
+		s.log.Info(msg+"; retrying once it expires, at "+at.UTC().Format(time.RFC3339), append(attrs, "retry_at", at.UTC().Format(time.RFC3339))...)
+	}
+}
+
+// nextRun is the job's next scheduled tick (zero if unknown).
+func (s *Scheduler) nextRun(job string) time.Time {
+	s.mu.Lock()
+	gj := s.gjobs[job]
+	s.mu.Unlock()
+	if gj == nil {
+		return time.Time{}
+	}
+	t, err := gj.NextRun()
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// armRetry sets the job's retry for at, unless one at or before at is
+// pending already (that one, if it finds the lock still held, arms the
+// next); false when stopping.
+func (s *Scheduler) armRetry(job string, at time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
+		return false
+	}
+	if r := s.retries[job]; r != nil {
+		if !r.at.After(at) {
+			return true
+		}
+		r.t.Stop()
+	}
+	r := &retry{at: at}
+	r.t = time.AfterFunc(time.Until(at), func() { s.retryNow(job, r) })
+	s.retries[job] = r
+	return true
+}
+
+// retryNow runs the job once now (through gocron: under the job's lock,
+// singleton, one job at a time), unless stopping or superseded.
+func (s *Scheduler) retryNow(job string, r *retry) {
+	s.mu.Lock()
+	if s.retries[job] != r || s.draining.Load() {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.retries, job)
+	gj := s.gjobs[job]
+	s.mu.Unlock()
+	s.log.Info("retrying the skipped tick: the lease it waited for has expired", "job", job)
+	if err := gj.RunNow(); err != nil && !s.draining.Load() {
+		// gocron did not take the request (busy for 100ms): try again
+		// shortly.
+		s.log.Warn("retrying the skipped tick: could not start it; trying again", "job", job, "err", err, "in", retryMargin.String())
+		s.armRetry(job, time.Now().Add(retryMargin))
+	}
 }
 
 func windowsOf(run *JobRun) []string {

@@ -38,7 +38,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parity_job_bytes_read_total",
 			Help: "Bytes fetched from the source datasets."}, []string{"job"}),
 		LockSkips: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parity_job_lock_skips_total",
-			Help: "Ticks skipped because another replica held the job's lease."}, []string{"job"}),
+			Help: "Ticks skipped because the job's lease was held (by a running replica, or a crashed one's unexpired lease); each is retried when the lease expires."}, []string{"job"}),
 		Running: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "parity_job_running",
 			Help: "1 while the job runs in this process."}, []string{"job"}),
 	}

@@ -45,11 +45,17 @@ func (r *Reconciler) Run(ctx context.Context, o Options) (*Result, error) {
 	name := r.Sec.Name
 	owner := fmt.Sprintf("reconcile-%s-run-%s-%d", name, res.Run, os.Getpid())
 	lockKey := fmt.Sprintf(keyLock, name)
-	lock, err := storage.AcquireLock(ctx, r.Out, lockKey, owner, 10*time.Minute, o.Now)
+	// The lease is judged on the wall clock, never on o.Now (a fixed
+	// clock would make a killed run's lock expire never, or at once).
+	lock, err := storage.AcquireLock(ctx, r.Out, lockKey, owner, o.LockTTL, time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("run lock %s/%s: %w", r.Out.URI(), lockKey, err)
 	}
+	ctx, stop := renewLock(ctx, lock, o)
 	defer func() {
+		if lost := stop(); lost != nil {
+			return // someone else's lock now: leave it alone
+		}
 		if err := lock.Release(context.WithoutCancel(ctx)); err != nil {
 			o.Log.Warn("releasing reconcile lock", "err", err)
 		}
@@ -88,8 +94,60 @@ func (r *Reconciler) Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
+// renewLock renews the lease every third of its TTL until stop is
+// called. When a renewal finds the lease taken over, or renewals keep
+// failing until less than a third of it is left, the returned context is
+// cancelled (its cause wraps storage.ErrLockLost) so the run stops
+// writing before another run may start; stop returns that cause.
+func renewLock(ctx context.Context, lock *storage.Lock, o Options) (context.Context, func() error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done, finished := make(chan struct{}), make(chan struct{})
+	var lost error
+	go func() {
+		defer close(finished)
+		every := o.LockTTL / 3
+		t := time.NewTicker(every)
+		defer t.Stop()
+		lastOK := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), every)
+			err := lock.Renew(rctx)
+			rcancel()
+			switch {
+			case err == nil:
+				lastOK = time.Now()
+				continue
+			case errors.Is(err, storage.ErrLockLost):
+				lost = err
+			case time.Since(lastOK) > 2*o.LockTTL/3:
+				lost = fmt.Errorf("reconcile lock %s: not renewed since %s: %w: %w", lock.Key(), lastOK.UTC().Format(time.RFC3339), err, storage.ErrLockLost)
+			default:
+				o.Log.Warn("renewing reconcile lock", "lock", lock.Key(), "err", err)
+				continue
+			}
+			o.Log.Error("reconcile lock lost: stopping the run", "lock", lock.Key(), "err", lost)
+			cancel(lost)
+			return
+		}
+	}()
+	return ctx, func() error {
+		close(done)
+		<-finished
+		cancel(nil)
+		return lost
+	}
+}
+
 func (r *Reconciler) put(ctx context.Context, key string, data []byte) error {
 	if _, err := r.Out.Put(ctx, key, data); err != nil {
+		if ctx.Err() != nil {
+			err = context.Cause(ctx) // the lease was lost
+		}
 		return fmt.Errorf("write %s/%s: %w", r.Out.URI(), key, err)
 	}
 	return nil

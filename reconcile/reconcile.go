@@ -43,6 +43,11 @@ type Options struct {
 	// Version is parity's version, recorded in results.
 	Version string
 	Log     *slog.Logger
+	// LockTTL is the lease of the reconciliation's lock
+	// (locks/reconcile-<name>.lock), renewed every third of it while
+	// the run writes, so a killed run's lock is taken over once it
+	// expires (default 10m).
+	LockTTL time.Duration
 }
 
 func (o *Options) defaults() {
@@ -54,6 +59,9 @@ func (o *Options) defaults() {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.LockTTL <= 0 {
+		o.LockTTL = 10 * time.Minute
 	}
 }
 

@@ -40,7 +40,7 @@ func runReconcileJob(ctx context.Context, jr *jobs.Runner, job *config.Job, jo j
 			out.Stopped = true
 			break
 		}
-		res, err := r.Run(ctx, reconcile.Options{Run: run, Now: jo.Now, Workers: jo.Workers, Version: version(), Log: jo.Log})
+		res, err := r.Run(ctx, reconcile.Options{Run: run, Now: jo.Now, Workers: jo.Workers, Version: version(), Log: jo.Log, LockTTL: jo.LockTTL})
 		if err != nil {
 			return out, err
 		}
@@ -66,6 +66,21 @@ func runReconcileJob(ctx context.Context, jr *jobs.Runner, job *config.Job, jo j
 	return out, nil
 }
 
+const reconcileHelp = `Compares the legacy and new stores' snapshots per entity type and writes
+reconcile/NAME/run=RUN/result.json and reconcile/NAME/latest.json to the output.
+A run is clean when every critical entity type has entities to compare and none
+diverges; the output says why a run is not.
+
+Each snapshot run writes its results under a lease on the reconciliation,
+locks/reconcile-NAME.lock in the output location (file or S3, conditional
+writes), taken after the comparison and held while the run reads the stored
+streaks and writes, renewed every third of --lock-ttl: a second reconcile
+of the same section at that moment exits 1 naming the holder and the
+lease's expiry, and the lock of a killed run is taken over once its lease
+expires (--lock-ttl after its last renewal). A scheduled or run --job
+reconcile job takes it with the --lock-ttl of schedule or run.
+`
+
 func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -78,10 +93,11 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	memMB := fs.Int("memory-limit-mb", 0, "override memory_limit_mb: above it, partitions spill to --temp-dir")
 	tempDir := fs.String("temp-dir", "", "folder for spill files (default: the system temp folder)")
 	exitOn := fs.String("exit-code-on", "", `"alert": exit 3 when the (last) run raised an alert`)
+	lockTTL := fs.Duration("lock-ttl", 10*time.Minute, "lease of the reconciliation's lock (locks/reconcile-NAME.lock in the output), renewed every third of it while the run is alive; a killed run's lock is taken over once it expires")
 	logLevel := new(string)
 	logLevelFlag(fs, logLevel, "warn")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: parity reconcile --config FILE [--name NAME] (--run RUN | --pending | --all) [--memory-limit-mb N] [--temp-dir DIR] [--exit-code-on alert]\n       parity reconcile --config FILE --job NAME [--run RUN | --all] [--memory-limit-mb N] [--temp-dir DIR] [--exit-code-on alert]\n\nCompares the legacy and new stores' snapshots per entity type and writes\nreconcile/NAME/run=RUN/result.json and reconcile/NAME/latest.json to the output.\nA run is clean when every critical entity type has entities to compare and none\ndiverges; the output says why a run is not.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: parity reconcile --config FILE [--name NAME] (--run RUN | --pending | --all) [--memory-limit-mb N] [--temp-dir DIR] [--lock-ttl 10m] [--exit-code-on alert]\n       parity reconcile --config FILE --job NAME [--run RUN | --all] [--memory-limit-mb N] [--temp-dir DIR] [--lock-ttl 10m] [--exit-code-on alert]\n\n%s\nFlags:\n", reconcileHelp)
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nExit codes: 0 done, 1 runtime failure, 2 usage or configuration error,\n3 with --exit-code-on alert: an entity type failed for alert_after consecutive runs.\n")
 	}
@@ -90,6 +106,9 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if fs.NArg() > 0 {
 		return usageError(stderr, "parity reconcile: unexpected argument %q", fs.Arg(0))
+	}
+	if *lockTTL <= 0 {
+		return usageError(stderr, "parity reconcile: --lock-ttl %v: must be positive", *lockTTL)
 	}
 	if *exitOn != "" && *exitOn != "alert" {
 		return usageError(stderr, "parity reconcile: --exit-code-on %q: the only value is \"alert\"", *exitOn)
@@ -123,7 +142,7 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := reconcile.Section(cfg, *name); err != nil {
 		return usageError(stderr, "parity reconcile: %v", err)
 	}
-	o := reconcile.Options{Run: *run, TempDir: *tempDir, Version: version(), Log: newLogger(stderr, *logLevel)}
+	o := reconcile.Options{Run: *run, TempDir: *tempDir, Version: version(), Log: newLogger(stderr, *logLevel), LockTTL: *lockTTL}
 	if *memMB > 0 {
 		o.MemoryLimitBytes = int64(*memMB) << 20
 	}

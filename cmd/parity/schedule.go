@@ -27,14 +27,21 @@ func init() {
 const scheduleHelp = `parity schedule runs every job with a schedule (jobs[].schedule, cron with an
 optional "TZ=Zone " prefix; six fields for seconds) until SIGTERM or SIGINT.
 
-Each tick of an evaluate job evaluates the last complete window and up to
-catch_up missed windows before it (windows with no stored history record),
-oldest first, one window at a time; windows already stored are skipped, so
-ticks are idempotent. A backfill job re-evaluates its from/to range or its
-last N windows. A job never overlaps itself (singleton), jobs run one at a
-time per process, and a lease per job under locks/schedule/ in the output
+Each tick of an evaluate job, and one at start-up, evaluates the last
+complete window and up to catch_up missed windows before it (windows not
+completely evaluated: with no stored history record, or with one but no
+verdicts, as a run killed between the two leaves them), oldest first, one
+window at a time; windows already evaluated are skipped, so ticks are
+idempotent. A backfill job re-evaluates its from/to range or its last N
+windows. A job never overlaps itself (singleton), jobs run one at a time
+per process, and a lease per job under locks/schedule/ in the output
 location (file or S3, conditional writes) keeps replicas from running the
-same job at once: the replica that loses a tick skips it.
+same job at once. A tick that finds the job's lease (or the output's run
+lock) held, by a running replica or by a crashed one whose lease has not
+expired yet, is skipped and retried once that lease expires (plus 2s),
+unless the next tick comes first; a retry that finds the lease renewed
+waits for its new expiry. So a replica restarted right after a crash
+catches up about --lock-ttl after it, not at the next tick.
 
 On SIGTERM the daemon takes no new work, lets the current window finish
 within --grace, and otherwise abandons it with nothing written for it
@@ -69,7 +76,7 @@ func cmdSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.StringVar(&listen, "listen", "127.0.0.1:9090", `address for /healthz, /readyz and /metrics ("" to disable; use 0.0.0.0:9090 in a container)`)
 	fs.StringVar(&jobList, "jobs", "", "comma-separated jobs to schedule (default: every job with a schedule)")
 	fs.DurationVar(&grace, "grace", 30*time.Second, "on SIGTERM/SIGINT, the longest the process takes to exit (plus the moment exiting takes, under 0.3s): the current window may finish within it; a window still being scanned a quarter of it (at most 5s) before its end is abandoned with nothing written for it; a run still going at its end is left as a kill leaves it, exit 1. Keep it below Kubernetes' terminationGracePeriodSeconds")
-	fs.DurationVar(&lockTTL, "lock-ttl", 2*time.Minute, "lease of a job's lock and of its runs' run lock (renewed every third of it); a crashed replica's leases expire after this")
+	fs.DurationVar(&lockTTL, "lock-ttl", 2*time.Minute, "lease of a job's lock and of its runs' run lock (renewed every third of it); a crashed replica's leases expire after this, and a tick skipped on them is retried then")
 	fs.StringVar(&owner, "owner", "", "name of this replica in lock objects (default host/pid)")
 	fs.IntVar(&workers, "workers", 0, "scan workers (default: GOMAXPROCS)")
 	logLevelFlag(fs, &logLevel, "info")

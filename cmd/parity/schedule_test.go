@@ -174,6 +174,19 @@ func (p *proc) events(msg string) []map[string]any {
 	return out
 }
 
+// eventsPrefix returns the log records whose msg starts with prefix.
+func (p *proc) eventsPrefix(prefix string) []map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []map[string]any
+	for _, m := range p.logs {
+		if s, _ := m["msg"].(string); strings.HasPrefix(s, prefix) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // waitFor polls cond (generously: the machine may be loaded).
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
@@ -356,8 +369,70 @@ func TestScheduleTwoReplicasRunEachTickOnce(t *testing.T) {
 			t.Errorf("%d failed runs", n)
 		}
 	}
-	skips := len(a.events("tick skipped: another replica runs this job")) + len(b.events("tick skipped: another replica runs this job"))
+	skips := len(a.eventsPrefix("tick skipped: the job's lock is held by")) + len(b.eventsPrefix("tick skipped: the job's lock is held by"))
 	t.Logf("windows by a: %d, by b: %d, ticks skipped on the lease: %d", len(evaluatedWindows(a)), len(evaluatedWindows(b)), skips)
+}
+
+// A replica killed (SIGKILL) during its start-up catch-up and restarted
+// at once, as Kubernetes restarts a crashed pod, finds its own dead
+// incarnation's leases unexpired: it skips the start-up tick, then
+// retries it when the lease has expired and catches every window up,
+// instead of waiting for the next scheduled tick (here: next New Year;
+// the old daemon logged "another replica runs this job" and did nothing).
+func TestScheduleRestartAfterCrashRetriesCatchUp(t *testing.T) {
+	const catchUp = 40
+	cfg, out := schedConfig(t, fmt.Sprintf(`  - name: daily
+    kind: evaluate
+    schedule: "TZ=UTC 0 0 1 1 *"
+    catch_up: %d
+`, catchUp))
+	args := []string{"--config", cfg, "--now", "2026-10-05T12:00:00Z", "--lock-ttl", "6s", "--listen", ""}
+	a := startSchedule(t, args...)
+	waitFor(t, "the first evaluated window", 60*time.Second, func() bool { return len(a.events("window evaluated")) >= 1 })
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	killed := time.Now()
+	verdicts := func() int {
+		ents, _ := os.ReadDir(filepath.Join(out, "verdicts"))
+		n := 0
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "window=") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := verdicts(); n >= catchUp+1 {
+		t.Fatalf("all %d windows evaluated before the kill: too late to test anything", n)
+	}
+	b := startSchedule(t, args...)
+	waitFor(t, "the skipped start-up tick", 30*time.Second, func() bool {
+		return len(b.eventsPrefix("tick skipped:")) > 0 || len(b.events("window evaluated")) > 0
+	})
+	skips := b.eventsPrefix("tick skipped:")
+	if len(skips) == 0 {
+		t.Fatalf("the restarted daemon took the lock at once (%v after the kill): the lease had expired, nothing tested", time.Since(killed))
+	}
+	msg := skips[0]["msg"].(string)
+	if !strings.HasPrefix(msg, "tick skipped: the job's lock is held by ") ||
+		!strings.Contains(msg, "(a running replica, or a crashed run whose lease expires then); retrying once it expires, at ") ||
+		strings.Contains(msg, "another replica") || skips[0]["until"] == nil || skips[0]["retry_at"] == nil {
+		t.Errorf("skip message %q (until %v, retry_at %v) should name the holder, its lease expiry and the retry", msg, skips[0]["until"], skips[0]["retry_at"])
+	}
+	// Every window of the catch-up (the last complete one and catch_up
+	// before it) ends up with its verdicts, well before the next tick.
+	waitFor(t, fmt.Sprintf("%d windows with verdicts", catchUp+1), 60*time.Second, func() bool { return verdicts() >= catchUp+1 })
+	if len(b.events("retrying the skipped tick: the lease it waited for has expired")) == 0 {
+		t.Errorf("no retry logged")
+	}
+	if code, _ := b.stop(t); code != ExitOK {
+		t.Errorf("exit %d", code)
+	}
+	if hist := historyWindows(out); len(hist) != catchUp+1 {
+		t.Errorf("%d history windows, want %d: %v", len(hist), catchUp+1, hist)
+	}
 }
 
 // SIGTERM during a long catch-up: the window in progress finishes, no
