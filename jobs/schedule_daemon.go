@@ -392,6 +392,11 @@ func (s *Scheduler) lockHeld(job, what, live string, err error) {
 	attrs := []any{"job", job, "holder", h.Describe(), "until", until.UTC().Format(time.RFC3339), "lock", err.Error()}
 	next := s.nextRun(job)
 	switch {
+	case s.r.Cfg.Job(job) != nil && s.r.Cfg.Job(job).Kind == "backfill":
+		// A backfill re-evaluates its whole range: retried after a live
+		// replica's run it would do that work twice, and a crashed one's
+		// range is redone by the next tick anyway.
+		s.log.Info(msg+"; a backfill is not retried: the next tick runs it", attrs...)
 	case !next.IsZero() && next.After(now) && !next.After(at):
 		s.log.Info(msg+"; the next tick retries", append(attrs, "next_run", next.UTC().Format(time.RFC3339))...)
 	case !s.armRetry(job, at):
