@@ -41,7 +41,8 @@ lock) held, by a running replica or by a crashed one whose lease has not
 expired yet, is skipped and retried once that lease expires (plus 2s),
 unless the next tick comes first; a retry that finds the lease renewed
 waits for its new expiry. So a replica restarted right after a crash
-catches up about --lock-ttl after it, not at the next tick.
+catches up about --lock-ttl after it, not at the next tick. A backfill
+job is not retried (it would redo its range); its next tick runs it.
 
 On SIGTERM the daemon takes no new work, lets the current window finish
 within --grace, and otherwise abandons it with nothing written for it
