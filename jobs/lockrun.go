@@ -32,8 +32,7 @@ func runLockKey(o Options) string {
 type runLock struct {
 	lock *storage.Lock
 	lost context.Context // cancelled when the lease is lost
-	stop chan struct{}
-	done chan struct{}
+	stop func() error    // ends renewal; the loss, if any
 }
 
 // acquireRunLock takes the run lock before the run reads or writes
@@ -56,42 +55,14 @@ func (r *Runner) acquireRunLock(ctx context.Context, owner string, o Options, lo
 		}
 		return nil, fmt.Errorf("run lock: %w", err)
 	}
-	lost, lose := context.WithCancelCause(context.Background())
-	rl := &runLock{lock: lk, lost: lost, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(rl.done)
-		every := o.LockTTL / 3
-		t := time.NewTicker(every)
-		defer t.Stop()
-		lastOK := time.Now()
-		for {
-			select {
-			case <-rl.stop:
-				return
-			case <-t.C:
-			}
-			rctx, rcancel := context.WithTimeout(context.Background(), every)
-			err := lk.Renew(rctx)
-			rcancel()
-			switch {
-			case err == nil:
-				lastOK = time.Now()
-			case errors.Is(err, storage.ErrLockLost):
-				log.Error("run lock lost: stopping the run", "lock", key, "err", err)
-				lose(err)
-				return
-			case time.Since(lastOK) > 2*o.LockTTL/3:
-				// The lease may run out before the next attempt; stop
-				// while it is still ours, so no two runs ever write.
-				log.Error("run lock could not be renewed: stopping the run", "lock", key, "err", err)
-				lose(fmt.Errorf("run lock %s/%s: not renewed since %s: %w: %w", r.Out.URI(), key, lastOK.UTC().Format(time.RFC3339), err, storage.ErrLockLost))
-				return
-			default:
-				// Transient: the lease is still ours; the next tick retries.
-				log.Warn("renewing run lock", "lock", key, "err", err)
-			}
-		}
-	}()
+	rl := &runLock{lock: lk}
+	rl.lost, rl.stop = lk.Keep(func(err error) {
+		// Transient: the lease is still ours; the next tick retries.
+		log.Warn("renewing run lock", "lock", key, "err", err)
+	})
+	context.AfterFunc(rl.lost, func() {
+		log.Error("run lock lost: stopping the run", "lock", r.Out.URI()+"/"+key, "err", context.Cause(rl.lost))
+	})
 	return rl, nil
 }
 
@@ -109,9 +80,7 @@ func (rl *runLock) guard(ctx context.Context) context.Context {
 // run context, bounded by a timeout): a lock left behind would block the
 // next run until its lease expires.
 func (rl *runLock) release(ctx context.Context, log *slog.Logger) {
-	close(rl.stop)
-	<-rl.done
-	if rl.lost.Err() != nil {
+	if rl.stop() != nil {
 		return // someone else's lock now: leave it alone
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -94,52 +94,21 @@ func (r *Reconciler) Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-// renewLock renews the lease every third of its TTL until stop is
-// called. When a renewal finds the lease taken over, or renewals keep
-// failing until less than a third of it is left, the returned context is
-// cancelled (its cause wraps storage.ErrLockLost) so the run stops
-// writing before another run may start; stop returns that cause.
+// renewLock keeps the lease (storage.Lock.Keep) and returns ctx,
+// cancelled with the loss as its cause when the lease is lost, so the run
+// stops writing before another run may start; stop ends renewal and
+// returns the loss.
 func renewLock(ctx context.Context, lock *storage.Lock, o Options) (context.Context, func() error) {
+	lost, stop := lock.Keep(func(err error) { o.Log.Warn("renewing reconcile lock", "lock", lock.Key(), "err", err) })
 	ctx, cancel := context.WithCancelCause(ctx)
-	done, finished := make(chan struct{}), make(chan struct{})
-	var lost error
-	go func() {
-		defer close(finished)
-		every := o.LockTTL / 3
-		t := time.NewTicker(every)
-		defer t.Stop()
-		lastOK := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), every)
-			err := lock.Renew(rctx)
-			rcancel()
-			switch {
-			case err == nil:
-				lastOK = time.Now()
-				continue
-			case errors.Is(err, storage.ErrLockLost):
-				lost = err
-			case time.Since(lastOK) > 2*o.LockTTL/3:
-				lost = fmt.Errorf("reconcile lock %s: not renewed since %s: %w: %w", lock.Key(), lastOK.UTC().Format(time.RFC3339), err, storage.ErrLockLost)
-			default:
-				o.Log.Warn("renewing reconcile lock", "lock", lock.Key(), "err", err)
-				continue
-			}
-			o.Log.Error("reconcile lock lost: stopping the run", "lock", lock.Key(), "err", lost)
-			cancel(lost)
-			return
-		}
-	}()
+	context.AfterFunc(lost, func() {
+		o.Log.Error("reconcile lock lost: stopping the run", "lock", lock.Key(), "err", context.Cause(lost))
+		cancel(context.Cause(lost))
+	})
 	return ctx, func() error {
-		close(done)
-		<-finished
+		err := stop()
 		cancel(nil)
-		return lost
+		return err
 	}
 }
 

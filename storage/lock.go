@@ -223,3 +223,53 @@ func (l *Lock) lost(op string, data []byte, cur Object, gerr error) error {
 	}
 	return fmt.Errorf("%s lock %s/%s for %q: now held by %s: %w", op, l.store.URI(), l.key, l.info.Owner, who, errors.Join(ErrLockLost, ErrPrecondition))
 }
+
+// Keep renews the lease every third of its TTL, in the background, until
+// stop is called. Once the lease can no longer be trusted — a renewal
+// found it taken over, or renewals kept failing until less than a third
+// of it was left — lost is cancelled with a cause wrapping ErrLockLost
+// and renewal ends, so its holder stops writing before another may
+// start. A failure short of that is passed to warn (the next tick
+// retries). stop ends renewal and returns the loss, nil if none.
+func (l *Lock) Keep(warn func(error)) (lost context.Context, stop func() error) {
+	lost, lose := context.WithCancelCause(context.Background())
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		every := l.ttl / 3
+		t := time.NewTicker(every)
+		defer t.Stop()
+		lastOK := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			rctx, rcancel := context.WithTimeout(context.Background(), every)
+			err := l.Renew(rctx)
+			rcancel()
+			switch {
+			case err == nil:
+				lastOK = time.Now()
+			case errors.Is(err, ErrLockLost):
+				lose(err)
+				return
+			case time.Since(lastOK) > 2*l.ttl/3:
+				// The lease may run out before the next attempt.
+				lose(fmt.Errorf("lock %s: not renewed since %s: %w: %w", l.key, lastOK.UTC().Format(time.RFC3339), err, ErrLockLost))
+				return
+			default:
+				warn(err)
+			}
+		}
+	}()
+	return lost, func() error {
+		close(done)
+		<-finished
+		if lost.Err() != nil {
+			return context.Cause(lost)
+		}
+		return nil // lost stays uncancelled: nothing was lost
+	}
+}
