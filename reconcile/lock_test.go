@@ -36,11 +36,14 @@ func (s *slowOut) PutIfMatch(ctx context.Context, key string, data []byte, etag 
 	return s.Store.PutIfMatch(ctx, key, data, etag)
 }
 
-// The reconciliation's lock has a lease of Options.LockTTL (not a fixed
-// 10 minutes), renewed while the run writes: a run whose writes outlast
-// several leases keeps the lock throughout (another owner is refused at
-// every moment), and releases it at the end.
-func TestRunRenewsLockForLockTTL(t *testing.T) {
+// ttl is the lease of the lock tests' runs.
+const ttl = 600 * time.Millisecond
+
+// startSlowRun starts reconciling run 01 of a generated dual-write
+// section with a ttl lease, every output write delayed by delay, and
+// returns the output and the run's result channel.
+func startSlowRun(t *testing.T, delay time.Duration) (*slowOut, chan error) {
+	t.Helper()
 	dir := t.TempDir()
 	if _, err := synth.Generate(dir, synth.Options{Scale: 0.1, Days: 2}); err != nil {
 		t.Fatal(err)
@@ -57,14 +60,23 @@ func TestRunRenewsLockForLockTTL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const ttl = 600 * time.Millisecond
-	out := &slowOut{Store: r.Out, delay: ttl} // three writes: 3 leases
+	out := &slowOut{Store: r.Out, delay: delay}
 	r.Out = out
 	done := make(chan error, 1)
 	go func() {
 		_, err := r.Run(ctx, Options{Run: "01", Now: fixedNow, LockTTL: ttl})
 		done <- err
 	}()
+	return out, done
+}
+
+// The reconciliation's lock has a lease of Options.LockTTL (not a fixed
+// 10 minutes), renewed while the run writes: a run whose writes outlast
+// several leases keeps the lock throughout (another owner is refused at
+// every moment), and releases it at the end.
+func TestRunRenewsLockForLockTTL(t *testing.T) {
+	ctx := context.Background()
+	out, done := startSlowRun(t, ttl) // three writes: 3 leases
 	key := "locks/reconcile-dual_write.lock"
 	var sawLease bool
 	for running := true; running; {
@@ -109,30 +121,8 @@ func TestRunRenewsLockForLockTTL(t *testing.T) {
 // behind its back) stops writing at its next renewal and fails with
 // storage.ErrLockLost, leaving the new holder's lock alone.
 func TestRunStopsWhenLockLost(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := synth.Generate(dir, synth.Options{Scale: 0.1, Days: 2}); err != nil {
-		t.Fatal(err)
-	}
-	cfg := loadConfig(t, dir, `  - name: dual_write
-    legacy: recon/legacy
-    new: recon/new
-    run_partition: run
-    critical_fields:
-      - name: status
-`)
 	ctx := context.Background()
-	r, err := Open(ctx, cfg, "dual_write")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const ttl = 600 * time.Millisecond
-	out := &slowOut{Store: r.Out, delay: 2 * ttl}
-	r.Out = out
-	done := make(chan error, 1)
-	go func() {
-		_, err := r.Run(ctx, Options{Run: "01", Now: fixedNow, LockTTL: ttl})
-		done <- err
-	}()
+	out, done := startSlowRun(t, 2*ttl)
 	key := "locks/reconcile-dual_write.lock"
 	for {
 		if _, _, err := out.Store.Get(ctx, key); err == nil {
@@ -147,7 +137,7 @@ func TestRunStopsWhenLockLost(t *testing.T) {
 	if _, err := out.Store.Put(ctx, key, []byte(`{"owner":"usurper","expires":"2099-01-01T00:00:00Z"}`)); err != nil {
 		t.Fatal(err)
 	}
-	err = <-done
+	err := <-done
 	if !errors.Is(err, storage.ErrLockLost) {
 		t.Fatalf("run after losing its lock: %v, want ErrLockLost", err)
 	}
