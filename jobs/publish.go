@@ -132,10 +132,7 @@ func (r *Runner) publish(ctx context.Context, last *reports.Verdicts, o Options,
 func ReadLatest(ctx context.Context, st storage.Store) (*reports.Verdicts, []byte, error) {
 	data, _, err := st.Get(ctx, KeyLatest)
 	if err != nil {
-		if strings.Contains(err.Error(), KeyLatest) { // the store's error names the object already
-			return nil, nil, err
-		}
-		return nil, nil, fmt.Errorf("%s/%s: %w", st.URI(), KeyLatest, err)
+		return nil, nil, err // Get's errors name the object
 	}
 	doc, err := reports.DecodeVerdicts(data)
 	if err != nil {

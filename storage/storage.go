@@ -63,7 +63,8 @@ type Store interface {
 	ListLevel(ctx context.Context, dir string) (dirs []string, objs []Object, err error)
 	// Open opens an object for random access.
 	Open(ctx context.Context, key string) (Reader, error)
-	// Get reads a whole (small) object.
+	// Get reads a whole (small) object. Its errors name the object
+	// (path or s3:// location), so callers need not add it.
 	Get(ctx context.Context, key string) ([]byte, Object, error)
 	// Put writes an object atomically, replacing any previous version.
 	Put(ctx context.Context, key string, data []byte) (Object, error)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,6 +114,8 @@ func testMissing(t *testing.T, s storage.Store) {
 	c := ctx(t)
 	if _, _, err := s.Get(c, "no/such/key"); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("Get(missing) err = %v, want ErrNotExist", err)
+	} else if !strings.Contains(err.Error(), "no/such/key") {
+		t.Fatalf("Get(missing) err = %q does not name the object", err)
 	}
 	if _, err := s.Open(c, "no/such/key"); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("Open(missing) err = %v, want ErrNotExist", err)
